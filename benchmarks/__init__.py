@@ -1,0 +1,1 @@
+"""Benchmark scripts. Each prints a table and JSON records, and rewrites its own section of BENCHMARKS.md."""

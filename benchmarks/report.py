@@ -1,0 +1,70 @@
+"""Shared plumbing for benchmark scripts: the run's environment, and its section of BENCHMARKS.md.
+
+Each script owns one section of BENCHMARKS.md, delimited by HTML comments, and rewrites only that
+section, so numbers from different scripts (and different devices) sit side by side, each with the
+command, device, versions and date that produced it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import re
+import shlex
+import sys
+from importlib import metadata
+from pathlib import Path
+
+BENCHMARKS_MD = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+
+
+def environment(packages: tuple[str, ...] = ("torch", "transformers")) -> dict:
+    """What a number depends on: device, versions, date, and the exact command."""
+    import torch
+
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({platform.processor() or platform.machine()})"
+    versions = {"python": platform.python_version()}
+    for name in ("m1reason", *packages):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {
+        "command": " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),
+        "device": device,
+        "cpu_threads": torch.get_num_threads(),
+        "versions": versions,
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def markdown_table(rows: list[dict], columns: list[str]) -> str:
+    """A GitHub markdown table of ``rows`` restricted to ``columns``."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(_fmt(row.get(c, "")) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
+    return str(value)
+
+
+def write_section(name: str, title: str, body: str, env: dict) -> None:
+    """Replace (or append) the section ``name`` of BENCHMARKS.md with ``body`` and its environment."""
+    header = (
+        f"## {title}\n\n"
+        f"- command: `{env['command']}`\n- device: {env['device']} ({env['cpu_threads']} CPU threads)\n"
+        f"- versions: {json.dumps(env['versions'])}\n- date: {env['date']}\n\n"
+    )
+    block = f"<!-- BEGIN {name} -->\n{header}{body.strip()}\n<!-- END {name} -->"
+    text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else (
+        "# Benchmarks\n\nEvery number here is written by the script named in its section; rerun that command to "
+        "reproduce it.\n"
+    )
+    pattern = re.compile(rf"<!-- BEGIN {re.escape(name)} -->.*?<!-- END {re.escape(name)} -->", re.S)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    BENCHMARKS_MD.write_text(text)

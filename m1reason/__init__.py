@@ -1,0 +1,25 @@
+"""m1reason: fast math reasoning with hybrid Mamba/attention models such as M1-3B.
+
+>>> import m1reason
+>>> m1reason.ModelConfig.tiny().num_layers
+4
+"""
+
+from m1reason.errors import BudgetError, CapacityError, CheckpointError, ConfigError, M1Error
+from m1reason.model import HybridLM, ModelConfig, load_model
+from m1reason.tokenizer import build_prompt, load_tokenizer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BudgetError",
+    "CapacityError",
+    "CheckpointError",
+    "ConfigError",
+    "HybridLM",
+    "M1Error",
+    "ModelConfig",
+    "build_prompt",
+    "load_model",
+    "load_tokenizer",
+]

@@ -1,0 +1,57 @@
+"""The Mamba-1 selective scan over a whole sequence (prefill), in M1's grouped-B/C layout.
+
+``selective_scan_ref`` is the definition: a chunked recurrence in fp32. Faster kernels (Triton, or
+mamba-ssm's CUDA scan) must match it and are chosen in ``selective_scan``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = ["selective_scan", "selective_scan_ref"]
+
+_CHUNK = 64  # time steps whose decay factors are materialised at once: bounds memory at [b, 64, d, N]
+
+
+def selective_scan_ref(x: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor, z: Tensor,
+                       dt_bias: Tensor, ssm_state: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """y_t = (C_t . h_t + D x_t) * silu(z_t), h_t = exp(delta_t A) h_{t-1} + delta_t B_t x_t.
+
+    x, dt, z: [b, T, d] (dt already projected to d channels); A: [d, N]; B, C: [b, T, G, N] with
+    G groups of d/G consecutive channels each (channel c reads group c // (d/G)); D, dt_bias: [d].
+    delta = softplus(dt + dt_bias). ssm_state: [b, d, N] initial state (zeros when None).
+    Returns y [b, T, d] in x's dtype and the final state [b, d, N] in fp32.
+
+    >>> b, T, d, N, G = 1, 5, 4, 2, 2
+    >>> y, h = selective_scan_ref(torch.randn(b, T, d), torch.randn(b, T, d), -torch.ones(d, N),
+    ...                           torch.randn(b, T, G, N), torch.randn(b, T, G, N), torch.ones(d),
+    ...                           torch.randn(b, T, d), torch.zeros(d))
+    >>> y.shape, h.shape
+    (torch.Size([1, 5, 4]), torch.Size([1, 4, 2]))
+    """
+    b, T, d = x.shape
+    G, N = B.shape[-2:]
+    delta = F.softplus(dt.float() + dt_bias.float())  # [b, T, d]
+    Bc = B.float().repeat_interleave(d // G, dim=2)  # [b, T, d, N]
+    Cc = C.float().repeat_interleave(d // G, dim=2)
+    x32 = x.float()
+    h = x.new_zeros(b, d, N, dtype=torch.float32) if ssm_state is None else ssm_state.float().clone()
+    ys = []
+    for start in range(0, T, _CHUNK):
+        sl = slice(start, start + _CHUNK)
+        decay = torch.exp(delta[:, sl, :, None] * A.float())  # [b, t, d, N]
+        inject = (delta[:, sl] * x32[:, sl])[..., None] * Bc[:, sl]
+        for t in range(decay.shape[1]):
+            h = decay[:, t] * h + inject[:, t]
+            ys.append((h * Cc[:, start + t]).sum(-1))
+    y = torch.stack(ys, dim=1) + D.float() * x32
+    y = y * F.silu(z.float())
+    return y.to(x.dtype), h
+
+
+def selective_scan(x: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor, z: Tensor,
+                   dt_bias: Tensor, ssm_state: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """The selective scan on the best backend available; same contract as ``selective_scan_ref``."""
+    return selective_scan_ref(x, dt, A, B, C, D, z, dt_bias, ssm_state)

@@ -1,0 +1,62 @@
+"""GQA self-attention with plain rotary embeddings, as M1's six attention layers (and Llama/Qwen2) use it.
+
+Owns the fused Q/K/V projection (checkpoint name ``mha.in_proj``) and RoPE; where the keys and values of
+earlier tokens live is the cache's business (see m1reason.model.cache).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from m1reason.model.cache import InferenceCache
+from m1reason.model.config import ModelConfig
+from m1reason.model.layers import apply_rope, rope_inverse_frequencies
+
+__all__ = ["Attention"]
+
+
+class Attention(nn.Module):
+    """Causal GQA attention; RoPE is applied to q and k before k is stored, so the cache holds rotated keys.
+
+    >>> attn = Attention(ModelConfig.tiny(), layer_idx=1)
+    >>> attn(torch.randn(2, 5, 64)).shape
+    torch.Size([2, 5, 64])
+    """
+
+    def __init__(self, config: ModelConfig, layer_idx: int):
+        super().__init__()
+        self.layer_idx = layer_idx
+        self.heads, self.kv_heads, self.head_dim = config.num_heads, config.num_kv_heads, config.head_dim
+        q_dim, kv_dim = config.num_heads * config.head_dim, config.kv_dim
+        self.in_proj = nn.Linear(config.hidden_size, q_dim + 2 * kv_dim, bias=config.attention_bias)
+        self.out_proj = nn.Linear(q_dim, config.hidden_size, bias=False)
+        self.register_buffer("inv_freq", rope_inverse_frequencies(config.head_dim, config.rope), persistent=False)
+
+    def forward(self, x: Tensor, positions: Tensor | None = None, cache: InferenceCache | None = None,
+                slots: Tensor | None = None) -> Tensor:
+        """x: [b, T, hidden]; positions: [b, T] (0..T-1 when None). With a cache, k/v are stored at
+        ``positions`` of ``slots`` and the queries also see what the slots held before."""
+        b, T, _ = x.shape
+        if positions is None:
+            positions = torch.arange(T, device=x.device).expand(b, T)
+        q, k, v = self.in_proj(x).split([self.heads * self.head_dim, self.kv_heads * self.head_dim,
+                                         self.kv_heads * self.head_dim], dim=-1)
+        q = apply_rope(q.view(b, T, self.heads, self.head_dim), positions, self.inv_freq)
+        k = apply_rope(k.view(b, T, self.kv_heads, self.head_dim), positions, self.inv_freq)
+        v = v.view(b, T, self.kv_heads, self.head_dim)
+        if cache is not None:
+            slots = torch.arange(b, device=x.device) if slots is None else slots
+            cache.write_kv(self.layer_idx, slots, positions, k, v)
+        if cache is None or bool((positions[:, 0] == 0).all()):
+            out = self._attend_local(q, k, v)  # a fresh prompt sees only itself: no need to read the cache back
+        else:
+            out = cache.attend(self.layer_idx, slots, q, positions)
+        return self.out_proj(out.reshape(b, T, -1))
+
+    def _attend_local(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+        group = self.heads // self.kv_heads
+        k, v = k.repeat_interleave(group, dim=2), v.repeat_interleave(group, dim=2)
+        out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), is_causal=True)
+        return out.transpose(1, 2)

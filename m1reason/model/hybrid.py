@@ -1,0 +1,141 @@
+"""HybridLM: embeddings, a stack of pre-norm decoder layers (Mamba or attention mixers), final norm, lm_head.
+
+Three entry points, all plain eager PyTorch: ``forward`` (parallel, no state), ``prefill`` (parallel over
+new tokens, continuing from and filling an InferenceCache) and ``step`` (one token per sequence). The
+engine builds on ``prefill``/``step``; nothing here knows about scheduling, sampling or CUDA graphs.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from m1reason.model.attention import Attention
+from m1reason.model.cache import InferenceCache
+from m1reason.model.config import ModelConfig
+from m1reason.model.layers import GatedMLP, RMSNorm
+from m1reason.model.mamba import MambaMixer
+
+__all__ = ["DecoderLayer", "HybridLM"]
+
+
+class DecoderLayer(nn.Module):
+    """h = h + mixer(norm_in(h)); h = h + mlp(norm_post(h)). The mixer sits under ``mamba`` or ``mha``,
+    the checkpoint's names, so state_dict keys equal the file's keys."""
+
+    def __init__(self, config: ModelConfig, layer_idx: int):
+        super().__init__()
+        self.layer_idx = layer_idx
+        self.is_attention = layer_idx in config.attn_layers
+        if self.is_attention:
+            self.mha = Attention(config, layer_idx)
+        else:
+            self.mamba = MambaMixer(config)
+        self.input_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
+        self.post_attention_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
+        self.mlp = GatedMLP(config.hidden_size, config.intermediate_size)
+
+    def forward(self, h: Tensor, positions: Tensor | None = None, cache: InferenceCache | None = None,
+                slots: Tensor | None = None) -> Tensor:
+        """h: [b, T, hidden]; with a cache, continues each slot's sequence at ``positions`` [b, T]."""
+        x = self.input_layernorm(h)
+        if self.is_attention:
+            x = self.mha(x, positions, cache, slots)
+        elif cache is None:
+            x = self.mamba(x)
+        else:
+            x = self.mamba(x, cache.conv_state(self.layer_idx), cache.ssm_state(self.layer_idx), slots)
+        h = h + x
+        return h + self.mlp(self.post_attention_layernorm(h))
+
+    def step(self, h: Tensor, positions: Tensor, cache: InferenceCache, slots: Tensor) -> Tensor:
+        """One token per row: h [b, hidden] at ``positions`` [b]."""
+        x = self.input_layernorm(h)
+        if self.is_attention:
+            x = self.mha(x[:, None], positions[:, None], cache, slots)[:, 0]
+        else:
+            x = self.mamba.step(x, cache.conv_state(self.layer_idx), cache.ssm_state(self.layer_idx), slots)
+        h = h + x
+        return h + self.mlp(self.post_attention_layernorm(h))
+
+
+class _Backbone(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.layers = nn.ModuleList(DecoderLayer(config, i) for i in range(config.num_layers))
+        self.norm = RMSNorm(config.hidden_size, config.rms_norm_eps)
+
+
+class HybridLM(nn.Module):
+    """A causal LM whose layers are Mamba or attention, as listed in ``config.attn_layers``.
+
+    >>> torch.manual_seed(0) and None
+    >>> model = HybridLM(ModelConfig.tiny())
+    >>> model(torch.tensor([[1, 5, 9]])).shape
+    torch.Size([1, 3, 256])
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.model = _Backbone(config)
+        if not config.tie_word_embeddings:
+            self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+
+    @property
+    def output_weight(self) -> Tensor:
+        """The [vocab, hidden] matrix that turns hidden states into logits (the embedding when tied)."""
+        return self.model.embed_tokens.weight if self.config.tie_word_embeddings else self.lm_head.weight
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.model.embed_tokens.weight.dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.embed_tokens.weight.device
+
+    def _apply(self, fn, recurse=True):
+        # .to(bf16) etc. must not touch A_log and D: the reference applies them in fp32, and bf16 A_log
+        # shifts every decay rate.
+        super()._apply(fn, recurse)
+        for module in self.modules():
+            if isinstance(module, MambaMixer):
+                module.A_log.data = module.A_log.data.float()
+                module.D.data = module.D.data.float()
+        return self
+
+    def forward(self, input_ids: Tensor) -> Tensor:
+        """input_ids: [b, T] -> logits [b, T, vocab], the parallel path from an empty state."""
+        h = self.model.embed_tokens(input_ids)
+        for layer in self.model.layers:
+            h = layer(h)
+        return self.model.norm(h) @ self.output_weight.T
+
+    def prefill(self, input_ids: Tensor, cache: InferenceCache, slots: Tensor | None = None, *,
+                all_logits: bool = False) -> Tensor:
+        """Run T new tokens per slot in parallel, continuing each slot's state, and advance its length.
+
+        input_ids: [b, T]; slots: [b] (0..b-1 when None). Returns the logits of the last position [b, vocab]
+        (or all positions [b, T, vocab] with ``all_logits``).
+        """
+        b, T = input_ids.shape
+        slots = torch.arange(b, device=input_ids.device) if slots is None else slots
+        positions = cache.lengths[slots, None] + torch.arange(T, device=input_ids.device)
+        h = self.model.embed_tokens(input_ids)
+        for layer in self.model.layers:
+            h = layer(h, positions, cache, slots)
+        cache.lengths[slots] += T
+        h = h if all_logits else h[:, -1]
+        return self.model.norm(h) @ self.output_weight.T
+
+    def step(self, token_ids: Tensor, cache: InferenceCache, slots: Tensor | None = None) -> Tensor:
+        """Decode one token per slot: token_ids [b] -> logits [b, vocab]; states and lengths advance."""
+        slots = torch.arange(token_ids.shape[0], device=token_ids.device) if slots is None else slots
+        positions = cache.lengths[slots]
+        h = self.model.embed_tokens(token_ids)
+        for layer in self.model.layers:
+            h = layer.step(h, positions, cache, slots)
+        cache.lengths[slots] += 1
+        return self.model.norm(h) @ self.output_weight.T

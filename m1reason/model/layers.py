@@ -1,0 +1,98 @@
+"""The small shared pieces of a decoder layer: RMSNorm, the gated MLP, and rotary embeddings.
+
+Plain eager PyTorch, any device and dtype. Parameter names follow the Hugging Face checkpoint so that
+loading is a name table, not a translation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from m1reason.model.config import RopeConfig
+
+__all__ = ["RMSNorm", "GatedMLP", "rope_inverse_frequencies", "apply_rope"]
+
+
+class RMSNorm(nn.Module):
+    """Root-mean-square norm, computed in fp32 and cast back, as Llama does.
+
+    >>> norm = RMSNorm(4)
+    >>> norm(torch.tensor([[3.0, -3.0, 3.0, -3.0]])).round(decimals=4).tolist()
+    [[1.0, -1.0, 1.0, -1.0]]
+    """
+
+    def __init__(self, dim: int, eps: float = 1e-5):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x: Tensor) -> Tensor:
+        x32 = x.float()
+        x32 = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)
+        return self.weight * x32.to(x.dtype)
+
+
+class GatedMLP(nn.Module):
+    """down(silu(gate(x)) * up(x)), Llama's MLP.
+
+    >>> mlp = GatedMLP(8, 16)
+    >>> mlp(torch.randn(2, 3, 8)).shape
+    torch.Size([2, 3, 8])
+    """
+
+    def __init__(self, hidden: int, intermediate: int):
+        super().__init__()
+        self.gate_proj = nn.Linear(hidden, intermediate, bias=False)
+        self.up_proj = nn.Linear(hidden, intermediate, bias=False)
+        self.down_proj = nn.Linear(intermediate, hidden, bias=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+
+
+def rope_inverse_frequencies(head_dim: int, rope: RopeConfig) -> Tensor:
+    """Inverse frequencies [head_dim / 2] in fp32, with llama3 scaling when ``rope.scaling`` says so.
+
+    >>> rope_inverse_frequencies(4, RopeConfig(theta=10000.0))
+    tensor([1.0000, 0.0100])
+    """
+    inv_freq = 1.0 / rope.theta ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim)
+    if rope.scaling is not None:
+        inv_freq = _llama3_scaled(inv_freq, **rope.scaling)
+    return inv_freq.float()
+
+
+def _llama3_scaled(inv_freq: Tensor, factor: float, low_freq_factor: float, high_freq_factor: float,
+                   original_max_position_embeddings: int) -> Tensor:
+    # Llama 3.1's long-context recipe: long wavelengths slowed by `factor`, short ones kept, a smooth ramp between.
+    low_wavelen = original_max_position_embeddings / low_freq_factor
+    high_wavelen = original_max_position_embeddings / high_freq_factor
+    wavelen = 2 * math.pi / inv_freq
+    smooth = (original_max_position_embeddings / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
+    ramp = (1 - smooth) * inv_freq / factor + smooth * inv_freq
+    scaled = torch.where(wavelen > low_wavelen, inv_freq / factor, inv_freq)
+    is_medium = (wavelen <= low_wavelen) & (wavelen >= high_wavelen)
+    return torch.where(is_medium, ramp, scaled)
+
+
+def apply_rope(x: Tensor, positions: Tensor, inv_freq: Tensor) -> Tensor:
+    """Rotate-half (NeoX layout) RoPE over all of the last dimension.
+
+    x: [..., T, H, head_dim]; positions: [..., T] (integers, per sequence); inv_freq: [head_dim / 2].
+    Angles are computed in fp32 and the result cast back to x's dtype.
+
+    >>> x = torch.randn(1, 3, 2, 4)
+    >>> torch.allclose(apply_rope(x, torch.zeros(1, 3, dtype=torch.long), torch.ones(2)), x)
+    True
+    """
+    angles = positions.unsqueeze(-1).float() * inv_freq  # [..., T, hd/2]
+    cos = torch.cat([angles.cos(), angles.cos()], dim=-1).unsqueeze(-2)  # [..., T, 1, hd]
+    sin = torch.cat([angles.sin(), angles.sin()], dim=-1).unsqueeze(-2)
+    x32 = x.float()
+    half = x.shape[-1] // 2
+    rotated = torch.cat([-x32[..., half:], x32[..., :half]], dim=-1)
+    return (x32 * cos + rotated * sin).to(x.dtype)

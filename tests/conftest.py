@@ -1,0 +1,29 @@
+"""Shared test setup: the gpu marker skips cleanly without CUDA; tiny checkpoints in the exact M1 layout."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from m1reason.model import ModelConfig, write_random_checkpoint
+
+
+def pytest_collection_modifyitems(config, items):
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU (run with -m gpu on the device machine)")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def tiny_config() -> ModelConfig:
+    """Four layers, attention at 1 and 3, M1's proportions (x/B repeated 2x, GQA 4/2)."""
+    return ModelConfig.tiny(num_layers=4, attn_layers=(1, 3))
+
+
+@pytest.fixture
+def tiny_checkpoint(tmp_path, tiny_config):
+    """A random fp32 checkpoint of ``tiny_config`` in two shards with an index, tied embeddings."""
+    return write_random_checkpoint(tmp_path / "ckpt", tiny_config, dtype=torch.float32, shards=2, seed=1)
