@@ -23,7 +23,8 @@ def environment(packages: tuple[str, ...] = ("torch", "transformers")) -> dict:
     """What a number depends on: device, versions, date, and the exact command."""
     import torch
 
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({platform.processor() or platform.machine()})"
+    cpu = f"CPU ({platform.processor() or platform.machine()})"
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else cpu
     versions = {"python": platform.python_version()}
     for name in ("m1reason", *packages):
         try:

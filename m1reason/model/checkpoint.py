@@ -130,12 +130,14 @@ def _random_mamba(config, prefix, normal, gen, dtype, device):
     yield prefix + "dt_proj.weight", (torch.rand(c.d_inner, c.dt_rank, generator=gen, device=device) * 2 - 1).mul_(
         c.dt_rank ** -0.5).to(dtype)
     # dt bias = softplus^-1 of a step size in [1e-3, 1e-1], as mamba initialises it
-    dt = torch.exp(torch.rand(c.d_inner, generator=gen, device=device) * (math.log(0.1) - math.log(1e-3)) + math.log(1e-3))
+    log_lo, log_hi = math.log(1e-3), math.log(0.1)
+    dt = torch.exp(torch.rand(c.d_inner, generator=gen, device=device) * (log_hi - log_lo) + log_lo)
     yield prefix + "dt_proj.bias", (dt + torch.log(-torch.expm1(-dt))).to(dtype)
     yield prefix + "conv1d.weight", (torch.rand(c.d_inner, 1, c.d_conv, generator=gen, device=device) - 0.5).to(dtype)
     if c.conv_bias:
         yield prefix + "conv1d.bias", normal(c.d_inner)
-    yield prefix + "A_log", torch.log(torch.arange(1, c.d_state + 1, dtype=torch.float32, device=device)).repeat(c.d_inner, 1)
+    a = torch.arange(1, c.d_state + 1, dtype=torch.float32, device=device)
+    yield prefix + "A_log", torch.log(a).repeat(c.d_inner, 1)
     yield prefix + "D", torch.ones(c.d_inner, dtype=torch.float32, device=device)
     yield prefix + "out_proj.weight", normal(c.hidden_size, c.d_inner)
 

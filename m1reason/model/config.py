@@ -83,7 +83,8 @@ class ModelConfig(BaseModel):
             raise ValueError(f"head_dim {self.head_dim} must be even for RoPE")
         if self.mamba_layers:
             if self.d_inner % self.d_state or self.d_xb % self.d_state:
-                raise ValueError(f"d_inner {self.d_inner} and d_xb {self.d_xb} must be multiples of d_state {self.d_state}")
+                raise ValueError(f"d_inner {self.d_inner} and d_xb {self.d_xb} must be multiples of "
+                                 f"d_state {self.d_state}")
             if self.d_xb == 0 or (self.d_inner // self.d_state) % (self.d_xb // self.d_state):
                 raise ValueError(f"d_inner/d_state ({self.d_inner // self.d_state}) must be a multiple of "
                                  f"d_xb/d_state ({self.d_xb // self.d_state})")
@@ -140,7 +141,8 @@ class ModelConfig(BaseModel):
 
 def _read_json(path: Path) -> dict:
     if not path.exists():
-        raise ConfigError(f"{path} is missing: a checkpoint folder needs config.json (and mamba_config.json for a hybrid)")
+        raise ConfigError(f"{path} is missing: a checkpoint folder needs config.json "
+                          "(and mamba_config.json for a hybrid)")
     try:
         data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -207,7 +209,8 @@ def _fields_from_mamba(cfg: dict, llama_fields: dict, path: Path) -> dict:
         raise ConfigError(f"{path}: ssm_cfg must be an object")
     d_model = cfg.get("d_model", llama_fields["hidden_size"])
     if d_model != llama_fields["hidden_size"]:
-        raise ConfigError(f"{path}: d_model {d_model} differs from config.json hidden_size {llama_fields['hidden_size']}")
+        raise ConfigError(f"{path}: d_model {d_model} differs from config.json "
+                          f"hidden_size {llama_fields['hidden_size']}")
     if not ssm.get("repeat_kv_before_conv", True):
         raise ConfigError(f"{path}: ssm_cfg.repeat_kv_before_conv=false is not supported (M1 repeats before the conv)")
     dt_rank = ssm.get("dt_rank", "auto")

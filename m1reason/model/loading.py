@@ -143,7 +143,7 @@ def load_model(path_or_hub_id: str | os.PathLike, *, device: torch.device | str 
     model = model.to_empty(device=device)
     with ExitStack() as stack:
         handles = [stack.enter_context(safe_open(str(f), framework="pt", device="cpu")) for f in _weight_files(folder)]
-        where = {key: h for h in handles for key in h.keys()}
+        where = {key: h for h in handles for key in h.keys()}  # noqa: SIM118 (safe_open has no __iter__)
         stored = {key: tuple(h.get_slice(key).get_shape()) for key, h in where.items()}
         plan, problems = _plan(model, stored)
         if problems:

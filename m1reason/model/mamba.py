@@ -32,7 +32,8 @@ class MambaMixer(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         c = config
-        self.d_inner, self.d_xb, self.d_state, self.d_conv, self.dt_rank = c.d_inner, c.d_xb, c.d_state, c.d_conv, c.dt_rank
+        self.d_inner, self.d_xb, self.d_state = c.d_inner, c.d_xb, c.d_state
+        self.d_conv, self.dt_rank = c.d_conv, c.dt_rank
         self.in_proj = nn.Linear(c.hidden_size, 2 * c.d_inner + 2 * c.d_xb + c.dt_rank, bias=False)
         self.dt_proj = nn.Linear(c.dt_rank, c.d_inner, bias=True)
         self.conv1d = nn.Conv1d(c.d_inner, c.d_inner, c.d_conv, groups=c.d_inner, padding=c.d_conv - 1,
@@ -43,7 +44,7 @@ class MambaMixer(nn.Module):
         self.out_proj = nn.Linear(c.d_inner, c.hidden_size, bias=False)
 
     def _split(self, u: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
-        """in_proj then split into z [.., d], x [.., d_xb], B [.., d_xb], C [.., d], dt [.., d] (projected, biased once)."""
+        """in_proj, split into z [.., d], x [.., d_xb], B [.., d_xb], C [.., d], dt [.., d] (projected, biased once)."""
         z, x, B, C, dt_low = self.in_proj(u).split([self.d_inner, self.d_xb, self.d_xb, self.d_inner, self.dt_rank], -1)
         return z, x, B, C, self.dt_proj(dt_low)
 

@@ -72,7 +72,8 @@ def test_older_unfused_key_names_are_fused_at_load(tiny_checkpoint, tiny_config)
             if i in c.attn_layers:
                 q, k, v = t.pop(p + "mha.in_proj.weight").split([64, 32, 32])
                 t.update({p + "self_attn.q_proj.weight": q, p + "self_attn.k_proj.weight": k,
-                          p + "self_attn.v_proj.weight": v, p + "self_attn.o_proj.weight": t.pop(p + "mha.out_proj.weight"),
+                          p + "self_attn.v_proj.weight": v,
+                          p + "self_attn.o_proj.weight": t.pop(p + "mha.out_proj.weight"),
                           p + "self_attn.rotary_emb.inv_freq": torch.ones(8)})
             else:
                 parts = t.pop(p + "mamba.in_proj.weight").split([c.d_inner, c.d_xb, c.d_xb, c.d_inner, c.dt_rank])

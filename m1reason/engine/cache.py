@@ -1,0 +1,160 @@
+"""PagedCache: the engine's decode state, a fixed pool of sequence slots.
+
+Per Mamba layer: conv_state [slots, d_inner, d_conv] and ssm_state [slots, d_inner, d_state], a fixed
+2.7 MB per slot for M1-3B whatever the length. Per attention layer: a pool of fixed-size KV blocks shared
+by all slots through per-slot block tables, so a few 32k-token chains and many short samples fit in one
+pool. Verbs: allocate/free slots, reserve blocks for a length, fork one slot into others, reset.
+Implements m1reason.model.InferenceCache, so HybridLM.prefill/step run on it unchanged.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from m1reason.errors import CapacityError
+from m1reason.model.cache import attend_causal
+from m1reason.model.config import ModelConfig
+
+__all__ = ["OutOfBlocks", "PagedCache"]
+
+
+class OutOfBlocks(CapacityError):
+    """The KV block pool cannot hold what a step needs; the scheduler preempts and retries."""
+
+
+class PagedCache:
+    """Slots + paged KV for ``config``. ``kv_tokens`` is the pool size in tokens (rounded up to blocks).
+
+    >>> cache = PagedCache(ModelConfig.tiny(), slots=4, max_len=64, kv_tokens=128, block_size=16)
+    >>> slot = cache.allocate_slot(); cache.reserve(slot, 20); cache.free_blocks
+    6
+    >>> cache.lengths[slot] = 20   # as a 20-token prefill leaves it
+    >>> children = cache.fork(slot, 2); cache.free_blocks   # full blocks shared, the partial one copied
+    4
+    """
+
+    def __init__(self, config: ModelConfig, *, slots: int, max_len: int, kv_tokens: int, block_size: int = 16,
+                 dtype: torch.dtype = torch.float32, device: torch.device | str = "cpu"):
+        self.config, self.block_size, self.max_len = config, block_size, max_len
+        self.num_slots = slots
+        self.device = torch.device(device)
+        self.lengths = torch.zeros(slots, dtype=torch.long, device=device)
+        self._conv = {i: torch.zeros(slots, config.d_inner, config.d_conv, dtype=dtype, device=device)
+                      for i in config.mamba_layers}
+        self._ssm = {i: torch.zeros(slots, config.d_inner, config.d_state, dtype=dtype, device=device)
+                     for i in config.mamba_layers}
+        self.uses_blocks = bool(config.attn_layers)
+        num_blocks = -(-kv_tokens // block_size) if self.uses_blocks else 0
+        shape = (num_blocks, block_size, config.num_kv_heads, config.head_dim)
+        self._k = {i: torch.zeros(shape, dtype=dtype, device=device) for i in config.attn_layers}
+        self._v = {i: torch.zeros(shape, dtype=dtype, device=device) for i in config.attn_layers}
+        self.blocks_per_slot = -(-max_len // block_size)
+        self.block_table = torch.zeros(slots, self.blocks_per_slot, dtype=torch.long, device=device)
+        self._owned: list[list[int]] = [[] for _ in range(slots)]  # host mirror of each slot's blocks
+        self._refs = [0] * num_blocks
+        self._free_blocks = list(range(num_blocks - 1, -1, -1))
+        self._free_slots = list(range(slots - 1, -1, -1))
+
+    # ---- capacity -------------------------------------------------------------------------------------------
+    @property
+    def free_slots(self) -> int:
+        return len(self._free_slots)
+
+    @property
+    def free_blocks(self) -> int:
+        return len(self._free_blocks)
+
+    @property
+    def num_blocks(self) -> int:
+        return len(self._refs)
+
+    def blocks_needed(self, slot: int, length: int) -> int:
+        """New blocks ``slot`` needs to hold ``length`` tokens."""
+        if not self.uses_blocks:
+            return 0
+        return max(0, -(-length // self.block_size) - len(self._owned[slot]))
+
+    # ---- verbs ----------------------------------------------------------------------------------------------
+    def allocate_slot(self) -> int:
+        if not self._free_slots:
+            raise CapacityError(f"all {self.num_slots} slots are in use")
+        slot = self._free_slots.pop()
+        self.lengths[slot] = 0
+        for t in (*self._conv.values(), *self._ssm.values()):
+            t[slot] = 0
+        return slot
+
+    def free_slot(self, slot: int) -> None:
+        for block in self._owned[slot]:
+            self._release(block)
+        self._owned[slot] = []
+        self.lengths[slot] = 0
+        self._free_slots.append(slot)
+
+    def reserve(self, slot: int, length: int) -> None:
+        """Make sure ``slot`` has blocks for ``length`` tokens; raises OutOfBlocks (taking none) if the pool can't."""
+        if length > self.max_len:
+            raise CapacityError(f"a sequence of {length} tokens exceeds max_len {self.max_len}")
+        need = self.blocks_needed(slot, length)
+        if need > len(self._free_blocks):
+            raise OutOfBlocks(f"need {need} KV blocks, {len(self._free_blocks)} free")
+        for _ in range(need):
+            block = self._free_blocks.pop()
+            self._refs[block] = 1
+            self.block_table[slot, len(self._owned[slot])] = block
+            self._owned[slot].append(block)
+
+    def fork(self, parent: int, n: int) -> list[int]:
+        """n new slots holding ``parent``'s state. Full KV blocks are shared (never written again: writes go
+        to positions >= length); the partially filled last block is copied so each child writes its own."""
+        length = int(self.lengths[parent])
+        partial = length % self.block_size != 0 and self.uses_blocks
+        if len(self._free_slots) < n:
+            raise CapacityError(f"fork needs {n} slots, {len(self._free_slots)} free")
+        if partial and len(self._free_blocks) < n:
+            raise OutOfBlocks(f"fork needs {n} KV blocks, {len(self._free_blocks)} free")
+        children = [self.allocate_slot() for _ in range(n)]
+        rows = torch.tensor(children, device=self.device)
+        for t in (*self._conv.values(), *self._ssm.values()):
+            t[rows] = t[parent].clone()
+        self.lengths[rows] = length
+        shared = self._owned[parent][:-1] if partial else self._owned[parent]
+        for child in children:
+            for block in shared:
+                self._refs[block] += 1
+            self._owned[child] = list(shared)
+            self.block_table[child, :len(shared)] = self.block_table[parent, :len(shared)]
+            if partial:
+                self.reserve(child, length)
+                src, dst = self._owned[parent][-1], self._owned[child][-1]
+                for pool in (*self._k.values(), *self._v.values()):
+                    pool[dst] = pool[src]
+        return children
+
+    def _release(self, block: int) -> None:
+        self._refs[block] -= 1
+        if self._refs[block] == 0:
+            self._free_blocks.append(block)
+
+    # ---- InferenceCache -------------------------------------------------------------------------------------
+    def conv_state(self, layer: int) -> Tensor:
+        return self._conv[layer]
+
+    def ssm_state(self, layer: int) -> Tensor:
+        return self._ssm[layer]
+
+    def write_kv(self, layer: int, slots: Tensor, positions: Tensor, k: Tensor, v: Tensor) -> None:
+        blocks = self.block_table[slots[:, None], positions // self.block_size]  # [b, T]
+        offsets = positions % self.block_size
+        self._k[layer][blocks, offsets] = k.to(self._k[layer].dtype)
+        self._v[layer][blocks, offsets] = v.to(self._v[layer].dtype)
+
+    def attend(self, layer: int, slots: Tensor, q: Tensor, positions: Tensor) -> Tensor:
+        """Reference path: gather each slot's live blocks into [b, L, kv_heads, head_dim] and attend."""
+        span_blocks = int(positions.max()) // self.block_size + 1
+        blocks = self.block_table[slots, :span_blocks]  # [b, nb]
+        b = slots.shape[0]
+        k = self._k[layer][blocks].reshape(b, span_blocks * self.block_size, *self._k[layer].shape[2:])
+        v = self._v[layer][blocks].reshape(b, span_blocks * self.block_size, *self._v[layer].shape[2:])
+        return attend_causal(q, k.to(q.dtype), v.to(q.dtype), positions)

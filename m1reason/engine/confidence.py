@@ -1,0 +1,77 @@
+"""Per-sample confidence kept on the device (DeepConf): token confidence = mean log-probability of the top-k
+candidates; a sample reports its mean and the lowest sliding-window mean (its weakest stretch).
+
+Rows are slots; only scalars ever leave the device, never per-token lists.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from m1reason.generator.data import Confidence
+
+__all__ = ["ConfidenceTracker", "token_confidence"]
+
+
+def token_confidence(logprobs: Tensor, k: int = 20) -> Tensor:
+    """Mean of the top-k log-probabilities per row: [b, V] -> [b] (higher = more confident).
+
+    >>> token_confidence(torch.log(torch.tensor([[0.5, 0.5, 0.0]])), k=2).tolist()
+    [-0.6931471824645996]
+    """
+    return logprobs.topk(min(k, logprobs.shape[-1]), dim=-1).values.mean(-1)
+
+
+class ConfidenceTracker:
+    """Running sums and a ring buffer of the last ``window`` token confidences per slot.
+
+    >>> t = ConfidenceTracker(slots=2, window=2)
+    >>> for c in (-1.0, -3.0, -1.0):
+    ...     t.update(torch.tensor([0]), torch.tensor([c]))
+    >>> t.read(0)
+    Confidence(mean=-1.6666666666666667, lowest_window=-2.0, window=2)
+    """
+
+    def __init__(self, slots: int, window: int = 2048, device: torch.device | str = "cpu"):
+        self.window = window
+        self.sum = torch.zeros(slots, device=device)
+        self.count = torch.zeros(slots, dtype=torch.long, device=device)
+        self.ring = torch.zeros(slots, window, device=device)
+        self.window_sum = torch.zeros(slots, device=device)
+        self.lowest = torch.full((slots,), float("inf"), device=device)
+
+    def reset(self, slots: Tensor) -> None:
+        self.sum[slots], self.count[slots], self.window_sum[slots] = 0.0, 0, 0.0
+        self.ring[slots] = 0.0
+        self.lowest[slots] = float("inf")
+
+    def update(self, slots: Tensor, confidence: Tensor) -> None:
+        pos = self.count[slots] % self.window
+        old = self.ring[slots, pos]
+        self.ring[slots, pos] = confidence
+        self.window_sum[slots] += confidence - old
+        self.sum[slots] += confidence
+        self.count[slots] += 1
+        full = self.count[slots] >= self.window
+        windowed = torch.minimum(self.lowest[slots], self.window_sum[slots] / self.window)
+        self.lowest[slots] = torch.where(full, windowed, self.lowest[slots])
+
+    def copy(self, parent: int, children: Tensor) -> None:
+        for t in (self.sum, self.count, self.ring, self.window_sum, self.lowest):
+            t[children] = t[parent].clone()
+
+    def snapshot(self, slot: int) -> tuple[Tensor, ...]:
+        return tuple(t[slot].clone() for t in (self.sum, self.count, self.ring, self.window_sum, self.lowest))
+
+    def restore(self, slot: int, saved: tuple[Tensor, ...]) -> None:
+        for t, value in zip((self.sum, self.count, self.ring, self.window_sum, self.lowest), saved):
+            t[slot] = value
+
+    def read(self, slot: int) -> Confidence | None:
+        count = int(self.count[slot])
+        if count == 0:
+            return None
+        mean = float(self.sum[slot]) / count
+        lowest = float(self.lowest[slot]) if count >= self.window else mean
+        return Confidence(mean=mean, lowest_window=lowest, window=self.window)

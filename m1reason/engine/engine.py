@@ -1,0 +1,287 @@
+"""Engine: one decode loop over a pool of slots. Each ``step()`` expires deadlines, admits waiting work
+(prefill once per prompt, fork into n slots), runs forced-token chunks, then one batched decode step,
+and samples every sequence's next token on the device.
+
+It works in token ids and Sequences; text, stop strings, requests and events belong to the generator.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from m1reason.engine.cache import PagedCache
+from m1reason.engine.confidence import ConfidenceTracker, token_confidence
+from m1reason.engine.sampling import SamplingBatch, sample
+from m1reason.engine.scheduler import Scheduler
+from m1reason.engine.sequence import Sequence, Status
+from m1reason.errors import CapacityError
+from m1reason.model.hybrid import HybridLM
+
+__all__ = ["Engine", "StepOutput"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StepOutput:
+    """What one step produced: tokens appended per sequence (in order), and sequences that ended."""
+
+    tokens: list[tuple[Sequence, int]] = field(default_factory=list)
+    finished: list[Sequence] = field(default_factory=list)
+
+
+@dataclass
+class StepTimings:
+    """Recent measured costs, for the throughput model: (batch, mean context, seconds) and (tokens, seconds)."""
+
+    decode: deque = field(default_factory=lambda: deque(maxlen=4096))
+    prefill: deque = field(default_factory=lambda: deque(maxlen=4096))
+
+
+class Engine:
+    """Continuous batching over ``max_slots`` sequences of up to ``max_len`` tokens.
+
+    ``kv_tokens`` sizes the attention KV pool (default: max_slots x min(max_len, 2048) tokens).
+
+    >>> from m1reason.model import HybridLM, ModelConfig
+    >>> from m1reason.generator.data import SamplingParams
+    >>> engine = Engine(HybridLM(ModelConfig.tiny()), max_slots=4, max_len=32)
+    >>> seq = Sequence("r/0", "r", 0, 0, SamplingParams(temperature=0, max_new_tokens=3, ignore_eos=True), [1, 2], 2)
+    >>> engine.add([seq])
+    >>> while engine.has_work():
+    ...     _ = engine.step()
+    >>> seq.num_generated, seq.finish_reason
+    (3, 'length')
+    """
+
+    def __init__(self, model: HybridLM, *, max_slots: int = 64, max_len: int = 4096, kv_tokens: int | None = None,
+                 block_size: int = 16, state_dtype: torch.dtype | None = None, confidence_window: int = 2048,
+                 confidence_top_k: int = 20):
+        self.model = model.eval()
+        self.device = model.device
+        self.max_len = max_len
+        self.cache = PagedCache(model.config, slots=max_slots, max_len=max_len,
+                                kv_tokens=kv_tokens or max_slots * min(max_len, 2048), block_size=block_size,
+                                dtype=state_dtype or model.dtype, device=self.device)
+        self.scheduler = Scheduler(self.cache, on_preempt=self._save_confidence)
+        self.confidence = ConfidenceTracker(max_slots, confidence_window, self.device)
+        self.confidence_top_k = confidence_top_k
+        self.eos_token_ids = frozenset(model.config.eos_token_ids)
+        self.timings = StepTimings()
+        self._parked: list[Sequence] = []
+        self._saved_confidence: dict[int, tuple] = {}
+        self._fork_ids = itertools.count(1)
+
+    # ---- submission and control -------------------------------------------------------------------------------
+    def check_fits(self, prompt_len: int, n: int) -> None:
+        """Raise CapacityError if a prompt of this length with n samples can never run here."""
+        if prompt_len >= self.max_len:
+            raise CapacityError(f"prompt of {prompt_len} tokens does not fit max_len {self.max_len}")
+        if n > self.cache.num_slots:
+            raise CapacityError(f"n={n} samples exceed the engine's {self.cache.num_slots} slots")
+        if self.cache.uses_blocks:
+            blocks = -(-(prompt_len + 1) // self.cache.block_size) + n - 1
+            if blocks > self.cache.num_blocks:
+                raise CapacityError(f"prompt of {prompt_len} tokens x {n} samples needs {blocks} KV blocks; "
+                                    f"the pool has {self.cache.num_blocks}")
+
+    def add(self, group: list[Sequence]) -> None:
+        """Queue the n samples of one prompt (they share one prefill), or one sample to recompute."""
+        self.check_fits(len(group[0].tokens), len(group))
+        self.scheduler.enqueue(group)
+
+    def has_work(self) -> bool:
+        return bool(self.scheduler.running or self.scheduler.waiting)
+
+    def finish(self, seq: Sequence, reason: str, out: StepOutput | None = None) -> None:
+        """End a sequence. It keeps its slot until the next step, so append() can still resume it."""
+        if not seq.is_live:
+            return
+        if seq.status is Status.WAITING:
+            self.scheduler.remove_waiting(seq)
+        elif seq in self.scheduler.running:
+            self.scheduler.running.remove(seq)
+            self._parked.append(seq)
+            seq.released = False
+        seq.status, seq.finish_reason = Status.FINISHED, reason
+        if out is not None:
+            out.finished.append(seq)
+
+    def cancel(self, seq: Sequence) -> None:
+        """Cancel and free the slot at once (a cancelled sample is never resumed)."""
+        self.finish(seq, "cancelled")
+        self.scheduler.release(seq)
+
+    def append(self, seq: Sequence, token_ids: list[int]) -> None:
+        """Force tokens into a sample; it continues from its state (re-prefilled only if its slot was freed)."""
+        if seq.num_cached == 0 and seq.status is Status.WAITING and len(seq.tokens) == seq.prompt_len:
+            raise ValueError(f"{seq.sample_id} has not started yet; put the tokens in its prompt instead")
+        if len(seq.tokens) + len(token_ids) >= self.max_len:
+            raise CapacityError(f"appending {len(token_ids)} tokens to {seq.sample_id} exceeds max_len {self.max_len}")
+        seq.tokens.extend(token_ids)
+        if seq.status is Status.FINISHED:
+            seq.finish_reason = None
+            if not seq.released:
+                self._parked.remove(seq)
+                seq.status = Status.RUNNING
+                self.scheduler.running.append(seq)
+            else:
+                seq.num_cached = 0
+                self.scheduler.enqueue([seq])
+
+    def fork(self, seq: Sequence, n: int, params=None) -> list[Sequence]:
+        """Branch a sample that holds a slot into n new ones sharing its state and tokens."""
+        if seq.slot is None:
+            raise ValueError(f"{seq.sample_id} holds no state to fork (waiting, or finished and freed)")
+        slots = self.cache.fork(seq.slot, n)
+        self.confidence.copy(seq.slot, torch.tensor(slots, device=self.device))
+        children = []
+        for slot in slots:
+            fork_id = next(self._fork_ids)
+            child = Sequence(f"{seq.sample_id}.{fork_id}", seq.request_id, seq.stream_index * 1_000_003 + fork_id,
+                             seq.seed, params or seq.params, list(seq.tokens), seq.prompt_len, seq.deadline_at,
+                             status=Status.RUNNING, slot=slot, num_cached=seq.num_cached, released=False)
+            child.admitted = next(self.scheduler._admissions)
+            children.append(child)
+        self.scheduler.running.extend(children)
+        return children
+
+    # ---- the step ---------------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def step(self) -> StepOutput:
+        out = StepOutput()
+        self._release_parked()
+        self._expire_deadlines(out)
+        done: set[Sequence] = set()
+        for group in self.scheduler.admit():
+            self._run_chunk(group, out)
+            done.update(group)
+        chunks = [s for s in self.scheduler.running if s not in done and len(s.pending) > 1]
+        for seq in self.scheduler.reserve_for_step(chunks):
+            self._run_chunk([seq], out)
+            done.add(seq)
+        batch = [s for s in self.scheduler.running if s not in done and len(s.pending) == 1]
+        batch = self.scheduler.reserve_for_step(batch)
+        if batch:
+            self._decode(batch, out)
+        return out
+
+    def _release_parked(self) -> None:
+        for seq in self._parked:
+            self.scheduler.release(seq)
+        self._parked = []
+
+    def _expire_deadlines(self, out: StepOutput) -> None:
+        now = time.monotonic()
+        live = [*self.scheduler.running, *(s for g in self.scheduler.waiting for s in g)]
+        for seq in live:
+            if seq.deadline_at is not None and now >= seq.deadline_at:
+                self.finish(seq, "deadline", out)
+
+    def _run_chunk(self, group: list[Sequence], out: StepOutput) -> None:
+        """Prefill the first sequence's pending tokens (continuing its state), fork the others from it, sample all."""
+        first = group[0]
+        slot = torch.tensor([first.slot], device=self.device)
+        started = time.perf_counter()
+        restarting = first.num_cached == 0
+        logits = self._guarded(group, lambda: self.model.prefill(
+            torch.tensor([first.pending], device=self.device), self.cache, slot))
+        if logits is None:
+            return
+        self.timings.prefill.append((len(first.pending), time.perf_counter() - started))
+        first.num_cached = len(first.tokens)
+        if restarting:
+            saved = self._saved_confidence.pop(id(first), None)
+            self.confidence.reset(slot) if saved is None else self.confidence.restore(first.slot, saved)
+        if len(group) > 1:
+            for seq, child_slot in zip(group[1:], self.cache.fork(first.slot, len(group) - 1)):
+                seq.slot, seq.num_cached, seq.released = child_slot, first.num_cached, False
+            self.confidence.copy(first.slot, torch.tensor([s.slot for s in group[1:]], device=self.device))
+        self._sample_and_append(group, logits.expand(len(group), -1), out)
+
+    def _decode(self, batch: list[Sequence], out: StepOutput) -> None:
+        tokens = torch.tensor([s.tokens[-1] for s in batch], device=self.device)
+        slots = torch.tensor([s.slot for s in batch], device=self.device)
+        started = time.perf_counter()
+        logits = self._guarded(batch, lambda: self.model.step(tokens, self.cache, slots))
+        if logits is None:
+            return
+        context = sum(len(s.tokens) for s in batch) / len(batch)
+        for seq in batch:
+            seq.num_cached += 1
+        self._sample_and_append(batch, logits, out)
+        self.timings.decode.append((len(batch), context, time.perf_counter() - started))
+
+    def _guarded(self, seqs: list[Sequence], run):
+        """Run a model call; on out-of-memory, requeue these sequences for recompute (their states may be half
+        updated) and halve the batch the scheduler admits from now on."""
+        try:
+            return run()
+        except torch.OutOfMemoryError:
+            self.scheduler.max_running = max(1, min(self.scheduler.max_running, len(self.scheduler.running)) // 2)
+            log.warning("out of memory with %d sequences running; limiting to %d and recomputing %d",
+                        len(self.scheduler.running), self.scheduler.max_running, len(seqs))
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+            for seq in seqs:
+                self.scheduler.preempt(seq)
+            return None
+
+    def _sample_and_append(self, seqs: list[Sequence], logits: Tensor, out: StepOutput) -> None:
+        batch = self._sampling_batch(seqs, logits.shape[-1])
+        tokens, logprobs = sample(logits, batch)
+        if any(s.params.confidence for s in seqs):
+            slots = torch.tensor([s.slot for s in seqs], device=self.device)
+            self.confidence.update(slots, token_confidence(logits.float().log_softmax(-1), self.confidence_top_k))
+        want_logprobs = any(s.params.logprobs for s in seqs)
+        logprobs = logprobs.tolist() if want_logprobs else None
+        for i, (seq, token) in enumerate(zip(seqs, tokens.tolist())):
+            seq.tokens.append(token)
+            if seq.params.logprobs:
+                seq.logprobs.append(logprobs[i])
+            out.tokens.append((seq, token))
+            reason = self._finish_reason(seq, token)
+            if reason:
+                self.finish(seq, reason, out)
+
+    def _finish_reason(self, seq: Sequence, token: int) -> str | None:
+        p = seq.params
+        if (token in self.eos_token_ids and not p.ignore_eos) or token in p.stop_token_ids:
+            return "stop"
+        if seq.num_generated >= p.max_new_tokens or len(seq.tokens) >= self.max_len:
+            return "length"
+        return None
+
+    def _sampling_batch(self, seqs: list[Sequence], vocab: int) -> SamplingBatch:
+        device = self.device
+        col = lambda f, dtype: torch.tensor([f(s) for s in seqs], dtype=dtype, device=device)  # noqa: E731
+        banned = None
+        early = [i for i, s in enumerate(seqs) if s.num_generated < s.params.min_new_tokens]
+        if early:
+            banned = torch.zeros(len(seqs), vocab, dtype=torch.bool, device=device)
+            for i in early:
+                ids = [t for t in (*self.eos_token_ids, *seqs[i].params.stop_token_ids) if t < vocab]
+                banned[i, ids] = True
+        return SamplingBatch(
+            temperature=col(lambda s: s.params.temperature, torch.float32),
+            top_k=col(lambda s: s.params.top_k, torch.long), top_p=col(lambda s: s.params.top_p, torch.float32),
+            min_p=col(lambda s: s.params.min_p, torch.float32), seeds=col(lambda s: s.seed, torch.long),
+            sample_index=col(lambda s: s.stream_index, torch.long), steps=col(lambda s: s.num_generated, torch.long),
+            banned=banned)
+
+    def _save_confidence(self, seq: Sequence) -> None:
+        if seq.params.confidence and seq.slot is not None:
+            self._saved_confidence[id(seq)] = self.confidence.snapshot(seq.slot)
+
+    def read_confidence(self, seq: Sequence):
+        """The sample's confidence scalars (None unless it asked for them, or before its first token)."""
+        if not seq.params.confidence or seq.slot is None:
+            return None
+        return self.confidence.read(seq.slot)

@@ -1,0 +1,96 @@
+"""Token sampling on the model's device, batch-composition independent.
+
+Randomness comes from a counter-based hash of (seed, sample index, step, vocabulary id) instead of a
+stateful generator: sample i of a request with seed s draws the same numbers whatever else is in the
+batch, survives preemption and recompute, and needs no host round trip (so it can live in a CUDA graph).
+Sampling is the Gumbel-max trick over the filtered, temperature-scaled logits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+__all__ = ["SamplingBatch", "sample", "uniform_noise"]
+
+_M32 = 0xFFFFFFFF
+
+
+def _mix32(x: Tensor) -> Tensor:
+    """A 32-bit integer finaliser (lowbias32) in int64 arithmetic; products wrap mod 2^64, the low 32 bits are
+    exact, and masking keeps every value non-negative before shifting."""
+    x = x & _M32
+    x = (x ^ (x >> 16)) * 0x7FEB352D & _M32
+    x = (x ^ (x >> 15)) * 0x846CA68B & _M32
+    return x ^ (x >> 16)
+
+
+def uniform_noise(seeds: Tensor, sample_index: Tensor, steps: Tensor, vocab: int) -> Tensor:
+    """Uniform numbers in (0, 1), [b, vocab], a pure function of (seed, sample index, step, token id).
+
+    >>> a = uniform_noise(torch.tensor([7]), torch.tensor([0]), torch.tensor([3]), 5)
+    >>> torch.equal(a, uniform_noise(torch.tensor([9, 7]), torch.tensor([1, 0]), torch.tensor([0, 3]), 5)[1:])
+    True
+    """
+    h = _mix32(seeds ^ (seeds >> 32))
+    h = _mix32(h ^ _mix32(sample_index + 0x9E3779B9))
+    h = _mix32(h ^ _mix32(steps + 0x85EBCA6B))  # [b]
+    token = torch.arange(vocab, device=seeds.device, dtype=torch.long)
+    bits = _mix32(h[:, None] ^ _mix32(token[None, :] * 0x27D4EB2F + 0x165667B1))
+    return ((bits >> 8).double() + 0.5) / 2**24
+
+
+@dataclass
+class SamplingBatch:
+    """Per-row sampling settings as device tensors ([b] each); temperature 0 means greedy."""
+
+    temperature: Tensor
+    top_k: Tensor  # -1 = off
+    top_p: Tensor
+    min_p: Tensor
+    seeds: Tensor
+    sample_index: Tensor
+    steps: Tensor  # tokens this sample has generated so far
+    banned: Tensor | None = None  # [b, vocab] bool: tokens not allowed now (EOS before min_new_tokens)
+
+
+def _filter(scaled: Tensor, batch: SamplingBatch) -> Tensor:
+    """Mask (-inf) what top-k, top-p and min-p exclude. scaled: [b, V] fp32 logits / temperature."""
+    sorted_logits, order = scaled.sort(dim=-1, descending=True)
+    rank = torch.arange(scaled.shape[-1], device=scaled.device)[None]
+    k = torch.where(batch.top_k > 0, batch.top_k, scaled.shape[-1])[:, None]
+    probs = sorted_logits.softmax(-1)
+    # top-p keeps the smallest prefix whose mass reaches p: a token stays if the mass before it is < p
+    mass_before = probs.cumsum(-1) - probs
+    keep = (rank < k) & (mass_before < batch.top_p[:, None])
+    keep |= rank == 0
+    keep &= probs >= batch.min_p[:, None] * probs[:, :1]
+    masked = sorted_logits.masked_fill(~keep, float("-inf"))
+    return torch.empty_like(scaled).scatter_(-1, order, masked)
+
+
+def sample(logits: Tensor, batch: SamplingBatch) -> tuple[Tensor, Tensor]:
+    """Next tokens [b] and their log-probabilities [b] under the model's own distribution (before temperature
+    and filters, as vLLM reports them).
+
+    >>> logits = torch.tensor([[0.0, 5.0, 1.0], [2.0, 0.0, 0.0]])
+    >>> b = SamplingBatch(temperature=torch.zeros(2), top_k=torch.full((2,), -1), top_p=torch.ones(2),
+    ...                   min_p=torch.zeros(2), seeds=torch.zeros(2, dtype=torch.long),
+    ...                   sample_index=torch.arange(2), steps=torch.zeros(2, dtype=torch.long))
+    >>> sample(logits, b)[0].tolist()
+    [1, 0]
+    """
+    logits = logits.float()
+    if batch.banned is not None:
+        logits = logits.masked_fill(batch.banned, float("-inf"))
+    logprobs = logits.log_softmax(-1)
+    greedy = batch.temperature == 0
+    scaled = logits / torch.where(greedy, 1.0, batch.temperature)[:, None]
+    filtered = _filter(scaled, batch)
+    noise = uniform_noise(batch.seeds, batch.sample_index, batch.steps, logits.shape[-1])
+    gumbel = -torch.log(-torch.log(noise)).float()
+    drawn = (filtered + gumbel).argmax(-1)
+    tokens = torch.where(greedy, logits.argmax(-1), drawn)
+    return tokens, logprobs.gather(-1, tokens[:, None])[:, 0]

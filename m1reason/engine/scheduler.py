@@ -1,0 +1,100 @@
+"""Scheduler: who runs this step. Owns the waiting queue and the running set, admits work when slots and
+KV blocks allow, and preempts the youngest samples (never the whole batch) when blocks run out.
+
+A waiting *group* is either the n samples of a new request (one prefill, then a fork into n slots) or a
+single preempted or re-queued sample (recomputed from its tokens). Nothing here touches the model.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+
+from m1reason.engine.cache import OutOfBlocks, PagedCache
+from m1reason.engine.sequence import Sequence, Status
+
+__all__ = ["Scheduler"]
+
+
+class Scheduler:
+    def __init__(self, cache: PagedCache, *, on_preempt=None):
+        self.cache = cache
+        self.on_preempt = on_preempt  # called before a preempted sample's slot is freed
+        self.max_running = cache.num_slots  # lowered after an out-of-memory step
+        self.waiting: deque[list[Sequence]] = deque()
+        self.running: list[Sequence] = []
+        self._admissions = itertools.count()
+
+    def enqueue(self, group: list[Sequence], *, front: bool = False) -> None:
+        for seq in group:
+            seq.status = Status.WAITING
+        (self.waiting.appendleft if front else self.waiting.append)(group)
+
+    def admit(self) -> list[list[Sequence]]:
+        """Take waiting groups, oldest first, while their slots and prompt blocks fit. Each admitted group's
+        first sequence owns a slot reserved for its pending tokens; the rest get slots when it is forked."""
+        admitted = []
+        promised = 0  # blocks the groups admitted so far will take when they fork after their prefill
+        while self.waiting:
+            group = self.waiting[0]
+            first = group[0]
+            if self.cache.free_slots < len(group) or len(self.running) + len(group) > self.max_running:
+                break
+            slot = self.cache.allocate_slot()
+            blocks_for_fork = len(group) - 1  # each child copies the partially filled last block
+            try:
+                needed = self.cache.blocks_needed(slot, len(first.tokens)) + blocks_for_fork + promised
+                if needed > self.cache.free_blocks:
+                    raise OutOfBlocks("not enough KV blocks to admit")
+                self.cache.reserve(slot, len(first.tokens))
+            except OutOfBlocks:
+                self.cache.free_slot(slot)
+                break
+            promised += blocks_for_fork
+            self.waiting.popleft()
+            first.slot, first.num_cached = slot, 0
+            for seq in group:
+                seq.status, seq.admitted = Status.RUNNING, next(self._admissions)
+            self.running.extend(group)
+            admitted.append(group)
+        return admitted
+
+    def reserve_for_step(self, seqs: list[Sequence]) -> list[Sequence]:
+        """Make room for each sequence's pending tokens, preempting the youngest running samples as needed.
+        Returns the sequences that still run this step (preempted ones are re-queued at the front)."""
+        for seq in sorted(seqs, key=lambda s: s.admitted):
+            while seq.status is Status.RUNNING:
+                try:
+                    self.cache.reserve(seq.slot, len(seq.tokens))
+                    break
+                except OutOfBlocks:
+                    self.preempt(self.youngest())
+        return [s for s in seqs if s.status is Status.RUNNING]
+
+    def youngest(self) -> Sequence:
+        return max((s for s in self.running if s.slot is not None), key=lambda s: s.admitted)
+
+    def preempt(self, seq: Sequence) -> None:
+        """Free the sample's memory and queue it for recompute from its tokens (its samples stay the same:
+        randomness is keyed by position, not by history)."""
+        if self.on_preempt is not None:
+            self.on_preempt(seq)
+        self.release(seq)
+        seq.num_cached = 0
+        self.enqueue([seq], front=True)
+
+    def release(self, seq: Sequence) -> None:
+        if seq.slot is not None:
+            self.cache.free_slot(seq.slot)
+            seq.slot = None
+        if seq in self.running:
+            self.running.remove(seq)
+        seq.released = True
+
+    def remove_waiting(self, seq: Sequence) -> None:
+        for group in list(self.waiting):
+            if seq in group:
+                group.remove(seq)
+                if not group:
+                    self.waiting.remove(group)
+                return

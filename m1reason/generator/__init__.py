@@ -1,0 +1,30 @@
+"""The Generator interface and its implementations (M1Generator, HFGenerator, FakeGenerator)."""
+
+from m1reason.generator.data import (
+    Confidence,
+    FinishReason,
+    GenerationRequest,
+    GenerationResult,
+    RequestFinished,
+    Sample,
+    SampleFinished,
+    SamplingParams,
+    TokensAppended,
+)
+from m1reason.generator.protocol import CAPABILITIES, GenerationEvent, Generator, ThroughputModel
+
+__all__ = [
+    "CAPABILITIES",
+    "Confidence",
+    "FinishReason",
+    "GenerationRequest",
+    "GenerationEvent",
+    "GenerationResult",
+    "Generator",
+    "RequestFinished",
+    "Sample",
+    "SampleFinished",
+    "SamplingParams",
+    "ThroughputModel",
+    "TokensAppended",
+]

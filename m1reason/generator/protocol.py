@@ -1,0 +1,71 @@
+"""The Generator protocol: the one plug-in point strategies, serving and eval build on.
+
+A generator turns GenerationRequests into samples, blocking (``generate``) or as a stream of events
+(``stream``), and may support steering live samples (cancel, append, fork). ``capabilities`` says which,
+so a strategy can degrade instead of failing. ``throughput_model`` tells a budget-aware strategy how long
+work will take on this model and device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Protocol, runtime_checkable
+
+from m1reason.generator.data import (
+    GenerationRequest,
+    GenerationResult,
+    RequestFinished,
+    SampleFinished,
+    SamplingParams,
+    TokensAppended,
+)
+
+__all__ = ["CAPABILITIES", "GenerationEvent", "Generator", "ThroughputModel"]
+
+GenerationEvent = TokensAppended | SampleFinished | RequestFinished
+
+CAPABILITIES = frozenset({"stream", "cancel", "append", "fork", "confidence", "logprobs"})
+
+
+@runtime_checkable
+class ThroughputModel(Protocol):
+    """Measured speed of one generator on one device.
+
+    ``decode_step_s(batch, context)``: seconds for one decode step of ``batch`` sequences whose mean context is
+    ``context`` tokens. ``prefill_s(tokens)``: seconds to prefill that many prompt tokens. ``occupancy()``:
+    sequences in flight right now (other users' work shares the batch).
+    """
+
+    def decode_step_s(self, batch: int, context: int) -> float: ...
+
+    def prefill_s(self, tokens: int) -> float: ...
+
+    def occupancy(self) -> int: ...
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """What every generator offers. Sample ids are ``f"{request_id}/{i}"`` for sample i of a request.
+
+    - ``generate(requests)``: blocks until every sample of every request has ended; results in request order.
+    - ``stream(requests)``: events in the order they happen: TokensAppended, SampleFinished (as each sample
+      ends), RequestFinished (once all of a request's samples ended).
+    - ``cancel(id)``: a sample id or request id; its samples end with finish_reason "cancelled" and free their
+      memory at the next step. Returns False if nothing live had that id.
+    - ``append(sample_id, text_or_token_ids)``: force tokens into a live sample and continue from its state.
+    - ``fork(sample_id, n=1, sampling=None)``: branch a live sample into n new ones; returns their ids.
+    """
+
+    capabilities: frozenset[str]
+
+    def generate(self, requests: Iterable[GenerationRequest]) -> list[GenerationResult]: ...
+
+    def stream(self, requests: Iterable[GenerationRequest]) -> Iterator[GenerationEvent]: ...
+
+    def cancel(self, id: str) -> bool: ...
+
+    def append(self, sample_id: str, text_or_token_ids: str | list[int]) -> None: ...
+
+    def fork(self, sample_id: str, n: int = 1, sampling: SamplingParams | None = None) -> list[str]: ...
+
+    def throughput_model(self) -> ThroughputModel: ...

@@ -1,0 +1,149 @@
+"""The engine against the model's own forward: batching, forking, preemption and appends change nothing."""
+
+import pytest
+import torch
+
+from m1reason.engine import Engine, Sequence
+from m1reason.generator.data import SamplingParams
+from m1reason.model import HybridLM, ModelConfig
+
+GREEDY = SamplingParams(temperature=0, max_new_tokens=12, ignore_eos=True)
+SAMPLED = SamplingParams(temperature=1.0, top_p=0.9, max_new_tokens=12, ignore_eos=True, seed=5)
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    model = HybridLM(ModelConfig.tiny(num_layers=4, attn_layers=(1, 3), vocab_size=64)).eval()
+    with torch.no_grad():  # small embeddings: a flat next-token distribution, so sampling really varies
+        model.model.embed_tokens.weight.normal_(0, 0.1)
+    return model
+
+
+def seqs_for(prompt, params, n=1, request="r", seed=None):
+    seed = params.seed if seed is None else seed
+    return [Sequence(f"{request}/{i}", request, i, seed or 0, params, list(prompt), len(prompt)) for i in range(n)]
+
+
+def run(engine, groups, max_steps=1000):
+    for group in groups:
+        engine.add(group)
+    for _ in range(max_steps):
+        if not engine.has_work():
+            break
+        engine.step()
+    return [[s.generated for s in g] for g in groups]
+
+
+def argmax_loop(model, prompt, steps):
+    ids = list(prompt)
+    with torch.no_grad():
+        for _ in range(steps):
+            ids.append(int(model(torch.tensor([ids]))[0, -1].argmax()))
+    return ids[len(prompt):]
+
+
+def test_greedy_equals_argmax_over_full_forward(model):
+    prompt = [3, 9, 4, 1, 7]
+    (tokens,), = run(Engine(model, max_slots=4, max_len=64), [seqs_for(prompt, GREEDY)])
+    assert tokens == argmax_loop(model, prompt, 12)
+
+
+def test_forked_samples_equal_independent_runs(model):
+    prompt = [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]  # 17 tokens: a partial KV block
+    forked, = run(Engine(model, max_slots=8, max_len=64), [seqs_for(prompt, SAMPLED, n=4)])
+    alone = []
+    for i in range(4):
+        seq = Sequence(f"x/{i}", "x", i, 5, SAMPLED, list(prompt), len(prompt))
+        alone.append(run(Engine(model, max_slots=2, max_len=64), [[seq]])[0][0])
+    assert forked == alone
+    assert len({tuple(t) for t in forked}) == 4  # different streams, different samples
+
+
+def test_mid_flight_admission_gives_each_request_its_solo_tokens(model):
+    prompts = [[1, 2, 3], list(range(10, 30)), [40, 41, 42, 43, 44, 45, 46]]
+    solo = [run(Engine(model, max_slots=4, max_len=64), [seqs_for(p, SAMPLED, n=2, request=f"s{i}")])[0]
+            for i, p in enumerate(prompts)]
+    engine = Engine(model, max_slots=8, max_len=64)
+    groups = [seqs_for(p, SAMPLED, n=2, request=f"s{i}") for i, p in enumerate(prompts)]
+    engine.add(groups[0])
+    for group in groups[1:]:  # arrive while the first is decoding
+        engine.step()
+        engine.step()
+        engine.add(group)
+    while engine.has_work():
+        engine.step()
+    assert [[s.generated for s in g] for g in groups] == solo
+
+
+def test_tiny_block_pool_preempts_youngest_and_results_do_not_change(model):
+    groups = lambda: [seqs_for(list(range(i, i + 9)), SAMPLED, n=2, request=f"q{i}") for i in range(4)]  # noqa: E731
+    roomy = run(Engine(model, max_slots=8, max_len=64), groups())
+    tight = Engine(model, max_slots=8, max_len=64, kv_tokens=6 * 16, block_size=16)
+    preempted = []
+    original = tight.scheduler.preempt
+    tight.scheduler.preempt = lambda seq: (preempted.append(seq.sample_id), original(seq))[1]
+    assert run(tight, groups()) == roomy
+    assert preempted, "the pool was meant to be too small for all samples at once"
+
+
+def test_out_of_memory_shrinks_the_batch_and_recomputes(model):
+    expected = run(Engine(model, max_slots=8, max_len=64), [seqs_for([1, 2, 3, 4], SAMPLED, n=6)])
+    engine = Engine(model, max_slots=8, max_len=64)
+    real_step, failures = model.step, []
+
+    def flaky_step(tokens, cache, slots):
+        if tokens.shape[0] > 3:
+            failures.append(tokens.shape[0])
+            raise torch.OutOfMemoryError("simulated")
+        return real_step(tokens, cache, slots)
+
+    engine.model = type("Flaky", (), {"step": staticmethod(flaky_step), "prefill": model.prefill})()
+    assert run(engine, [seqs_for([1, 2, 3, 4], SAMPLED, n=6)]) == expected
+    assert failures and engine.scheduler.max_running <= 3
+
+
+def test_append_continues_like_the_concatenated_prompt(model):
+    engine = Engine(model, max_slots=4, max_len=64)
+    params = SamplingParams(temperature=0, max_new_tokens=20, ignore_eos=True)
+    seq, = seqs_for([4, 5, 6], params)
+    engine.add([seq])
+    for _ in range(4):
+        engine.step()
+    forced = [30, 31, 32]
+    engine.append(seq, forced)
+    while engine.has_work():
+        engine.step()
+    head = seq.tokens[: 3 + 4 + 3]
+    assert head[-3:] == forced
+    assert seq.tokens[len(head):] == argmax_loop(model, head, len(seq.tokens) - len(head))
+
+
+def test_forked_probe_leaves_the_parent_unchanged(model):
+    reference, = run(Engine(model, max_slots=4, max_len=64), [seqs_for([9, 8, 7], SAMPLED)])
+    engine = Engine(model, max_slots=4, max_len=64)
+    parent, = seqs_for([9, 8, 7], SAMPLED)
+    engine.add([parent])
+    for _ in range(5):
+        engine.step()
+    probe, = engine.fork(parent, 1, SamplingParams(temperature=0, max_new_tokens=30, ignore_eos=True))
+    engine.append(probe, [1, 2, 3])
+    while engine.has_work():
+        engine.step()
+    assert parent.generated == reference[0]
+    assert probe.tokens[: len(parent.tokens) - 7] == parent.tokens[: len(parent.tokens) - 7]
+
+
+def test_slots_and_blocks_return_after_a_thousand_requests(model):
+    engine = Engine(model, max_slots=16, max_len=32, kv_tokens=16 * 32)
+    free_slots, free_blocks = engine.cache.free_slots, engine.cache.free_blocks
+    params = SamplingParams(temperature=0.8, max_new_tokens=2, seed=1)
+    for i in range(1000):
+        engine.add(seqs_for([i % 50 + 1, 3, 5], params, request=f"m{i}"))
+        if i % 8 == 7:
+            while engine.has_work():
+                engine.step()
+    while engine.has_work():
+        engine.step()
+    engine.step()  # release the last parked slots
+    assert (engine.cache.free_slots, engine.cache.free_blocks) == (free_slots, free_blocks)
