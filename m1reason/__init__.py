@@ -6,6 +6,14 @@
 """
 
 from m1reason.errors import BudgetError, CapacityError, CheckpointError, ConfigError, M1Error
+from m1reason.generator import (
+    GenerationRequest,
+    GenerationResult,
+    Generator,
+    M1Generator,
+    Sample,
+    SamplingParams,
+)
 from m1reason.model import HybridLM, ModelConfig, load_model
 from m1reason.tokenizer import build_prompt, load_tokenizer
 
@@ -16,9 +24,15 @@ __all__ = [
     "CapacityError",
     "CheckpointError",
     "ConfigError",
+    "GenerationRequest",
+    "GenerationResult",
+    "Generator",
     "HybridLM",
     "M1Error",
+    "M1Generator",
     "ModelConfig",
+    "Sample",
+    "SamplingParams",
     "build_prompt",
     "load_model",
     "load_tokenizer",

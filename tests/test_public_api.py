@@ -4,13 +4,15 @@ import importlib
 
 import pytest
 
-PUBLIC_MODULES = ["m1reason", "m1reason.model", "m1reason.kernels", "m1reason.errors"]
+PUBLIC_MODULES = ["m1reason", "m1reason.model", "m1reason.kernels", "m1reason.errors", "m1reason.generator",
+                  "m1reason.engine"]
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)
 def test_all_is_sorted_and_resolves(module_name):
     module = importlib.import_module(module_name)
-    assert list(module.__all__) == sorted(module.__all__, key=str.lower) or list(module.__all__) == sorted(module.__all__)
+    names = list(module.__all__)
+    assert names == sorted(names, key=str.lower) or names == sorted(names)
     for name in module.__all__:
         assert hasattr(module, name), f"{module_name}.{name}"
 

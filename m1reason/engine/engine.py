@@ -119,6 +119,12 @@ class Engine:
         self.finish(seq, "cancelled")
         self.scheduler.release(seq)
 
+    def release(self, seq: Sequence) -> None:
+        """Free a finished sequence's slot now (it will not be resumed), rather than at the next step."""
+        if seq.status is Status.FINISHED and seq in self._parked:
+            self._parked.remove(seq)
+            self.scheduler.release(seq)
+
     def append(self, seq: Sequence, token_ids: list[int]) -> None:
         """Force tokens into a sample; it continues from its state (re-prefilled only if its slot was freed)."""
         if seq.num_cached == 0 and seq.status is Status.WAITING and len(seq.tokens) == seq.prompt_len:

@@ -11,16 +11,18 @@ from m1reason.generator.data import (
     SamplingParams,
     TokensAppended,
 )
+from m1reason.generator.m1 import M1Generator
 from m1reason.generator.protocol import CAPABILITIES, GenerationEvent, Generator, ThroughputModel
 
 __all__ = [
     "CAPABILITIES",
     "Confidence",
     "FinishReason",
-    "GenerationRequest",
     "GenerationEvent",
+    "GenerationRequest",
     "GenerationResult",
     "Generator",
+    "M1Generator",
     "RequestFinished",
     "Sample",
     "SampleFinished",

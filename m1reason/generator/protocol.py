@@ -34,6 +34,12 @@ class ThroughputModel(Protocol):
     ``decode_step_s(batch, context)``: seconds for one decode step of ``batch`` sequences whose mean context is
     ``context`` tokens. ``prefill_s(tokens)``: seconds to prefill that many prompt tokens. ``occupancy()``:
     sequences in flight right now (other users' work shares the batch).
+
+    >>> from m1reason.generator.throughput import Calibration, FittedThroughput
+    >>> fit = FittedThroughput(Calibration(decode=[(1, 8, 0.01), (2, 8, 0.012), (2, 64, 0.02)],
+    ...                                    prefill=[(8, 0.01), (64, 0.03)]))
+    >>> isinstance(fit, ThroughputModel)
+    True
     """
 
     def decode_step_s(self, batch: int, context: int) -> float: ...
@@ -54,6 +60,14 @@ class Generator(Protocol):
       memory at the next step. Returns False if nothing live had that id.
     - ``append(sample_id, text_or_token_ids)``: force tokens into a live sample and continue from its state.
     - ``fork(sample_id, n=1, sampling=None)``: branch a live sample into n new ones; returns their ids.
+
+    Strategies check ``capabilities`` before steering, and fall back when a generator lacks one:
+
+    >>> from m1reason.generator.m1 import M1Generator
+    >>> from m1reason.model import HybridLM, ModelConfig
+    >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=2, max_len=32)
+    >>> isinstance(gen, Generator), "fork" in gen.capabilities
+    (True, True)
     """
 
     capabilities: frozenset[str]

@@ -1,0 +1,404 @@
+"""M1Generator: the Generator protocol over the in-process engine, for M1 and any Mamba/attention mix.
+
+The engine works in token ids and Sequences; this layer adds what users see: requests and sample ids, text
+(incremental detokenizing), stop strings, deadlines in seconds, events in the order they happen, and the
+record that reproduces a result. It is thread-safe: one thread may drive ``stream``/``generate`` while others
+``cancel``, ``append`` or ``fork``; several threads may stream at once (each drives the shared engine and
+receives only its own requests' events).
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import torch
+
+from m1reason.engine import Engine, Sequence
+from m1reason.engine.calibrate import measure
+from m1reason.errors import CapacityError
+from m1reason.generator.data import (
+    Confidence,
+    GenerationRequest,
+    GenerationResult,
+    RequestFinished,
+    Sample,
+    SampleFinished,
+    SamplingParams,
+    TokensAppended,
+)
+from m1reason.generator.protocol import CAPABILITIES, GenerationEvent
+from m1reason.generator.text import IncrementalText, StopMatcher
+from m1reason.generator.throughput import FittedThroughput, load_or_calibrate
+from m1reason.generator.versions import package_versions
+from m1reason.model.hybrid import HybridLM
+
+__all__ = ["M1Generator"]
+
+
+@dataclass(eq=False)
+class _LiveSample:
+    seq: Sequence
+    text: IncrementalText | None
+    stops: StopMatcher
+    shown: int = 0  # characters of stops.visible already sent in TokensAppended events
+    finish_reason: str | None = None
+    result: Sample | None = None
+    first_token_at: float | None = None
+
+
+@dataclass(eq=False)
+class _LiveRequest:
+    request: GenerationRequest
+    seed: int
+    prompt_len: int
+    submitted_at: float
+    samples: list[_LiveSample] = field(default_factory=list)
+    reported: bool = False  # RequestFinished sent (cleared if append/fork revives it)
+
+    @property
+    def done(self) -> bool:
+        return all(s.result is not None for s in self.samples)
+
+
+class M1Generator:
+    """Batched in-process generation with continuous batching, forking, append and cancel.
+
+    Engine options: ``max_slots`` (sequences in flight), ``max_len`` (tokens per sequence, prompt included),
+    ``kv_tokens`` (attention KV pool), ``block_size``, ``state_dtype``, ``confidence_window``.
+
+    >>> from m1reason.model import ModelConfig
+    >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=4, max_len=64)
+    >>> params = SamplingParams(n=2, temperature=0.8, seed=7, max_new_tokens=5, ignore_eos=True)
+    >>> [result] = gen.generate([GenerationRequest(prompt_token_ids=[1, 5, 9], sampling=params, request_id="q")])
+    >>> [(s.sample_id, s.num_tokens, s.finish_reason) for s in result.samples]
+    [('q/0', 5, 'length'), ('q/1', 5, 'length')]
+    >>> result.reproducibility["seed"]
+    7
+    """
+
+    capabilities = CAPABILITIES
+
+    def __init__(self, model: HybridLM, tokenizer=None, *, max_slots: int = 64, max_len: int = 32768,
+                 kv_tokens: int | None = None, block_size: int = 16, state_dtype: torch.dtype | None = None,
+                 confidence_window: int = 2048):
+        self.model, self.tokenizer = model, tokenizer
+        self.engine = Engine(model, max_slots=max_slots, max_len=max_len, kv_tokens=kv_tokens, block_size=block_size,
+                             state_dtype=state_dtype, confidence_window=confidence_window)
+        eos = set(model.config.eos_token_ids)
+        if tokenizer is not None and tokenizer.eos_token_id is not None:
+            eos.add(tokenizer.eos_token_id)  # chat models end turns with a token the config may not list
+        self.engine.eos_token_ids = frozenset(eos)
+        self.source = dict(getattr(model, "source", None) or {"model_id": "in-memory", "revision": None})
+        self._lock = threading.RLock()
+        self._requests: dict[str, _LiveRequest] = {}
+        self._samples: dict[str, _LiveSample] = {}
+        self._mailboxes: dict[str, deque] = {}  # request id -> (event number, event), for whoever streams it
+        self._event_numbers = itertools.count()
+        self._throughput: FittedThroughput | None = None
+
+    @classmethod
+    def from_pretrained(cls, path_or_hub_id: str, *, device: torch.device | str | None = None,
+                        dtype: torch.dtype | None = None, revision: str | None = None, tokenizer: bool = True,
+                        **engine_options) -> M1Generator:
+        """Load model (and tokenizer, unless ``tokenizer=False``) from a folder or hub id; engine options as above.
+
+        >>> M1Generator.from_pretrained("/no/such/folder")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        m1reason.errors.CheckpointError: /no/such/folder is neither a checkpoint folder nor a hub id ...
+        """
+        from m1reason.model import load_model
+        from m1reason.tokenizer import load_tokenizer
+
+        model = load_model(path_or_hub_id, device=device, dtype=dtype, revision=revision)
+        tok = load_tokenizer(path_or_hub_id, revision=revision) if tokenizer else None
+        return cls(model, tok, **engine_options)
+
+    # ---- the protocol -----------------------------------------------------------------------------------------
+    def generate(self, requests: Iterable[GenerationRequest]) -> list[GenerationResult]:
+        """Run requests to completion; one result per request, in request order."""
+        requests = list(requests)
+        results = {e.request_id: e.result for e in self.stream(requests) if isinstance(e, RequestFinished)}
+        return [results[r.request_id] for r in requests]
+
+    def stream(self, requests: Iterable[GenerationRequest]) -> Iterator[GenerationEvent]:
+        """Submit requests and yield their events as they happen. Closing the iterator early cancels what is
+        still running of these requests.
+
+        >>> from m1reason.model import ModelConfig
+        >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=2, max_len=32)
+        >>> req = GenerationRequest(prompt_token_ids=[1, 2], request_id="r",
+        ...                         sampling=SamplingParams(temperature=0, max_new_tokens=2, ignore_eos=True))
+        >>> [e.kind for e in gen.stream([req])]
+        ['tokens', 'tokens', 'sample', 'request']
+        """
+        ids = self.submit(requests)
+        try:
+            while True:
+                events = self._collect(ids)
+                if events:
+                    yield from self._with_request_ends(events)
+                    continue
+                with self._lock:
+                    if all(self._requests.get(i) is None or self._requests[i].reported for i in ids):
+                        break
+                    if not self.engine.has_work():
+                        raise RuntimeError(f"requests {ids} are unfinished but the engine has nothing to run")
+                    self.step()
+        finally:
+            with self._lock:
+                for request_id in ids:
+                    live = self._requests.get(request_id)
+                    if live is not None and not live.done:
+                        self.cancel(request_id)
+                    self._forget(request_id)
+
+    def submit(self, requests: Iterable[GenerationRequest]) -> list[str]:
+        """Queue requests without waiting; ``step()`` or another stream drives them. Every request is checked
+        before any is queued, so one bad request leaves the others untouched.
+
+        >>> from m1reason.model import ModelConfig
+        >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=2, max_len=32)
+        >>> gen.submit([GenerationRequest(prompt_token_ids=[1] * 40)])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        m1reason.errors.CapacityError: request ...: prompt of 40 tokens does not fit max_len 32
+        """
+        requests = list(requests)
+        with self._lock:
+            prepared = [self._prepare(r) for r in requests]
+            seen = set()
+            for r in requests:
+                if r.request_id in self._requests or r.request_id in seen:
+                    raise ValueError(f"request id {r.request_id!r} is already in flight")
+                seen.add(r.request_id)
+            for live in prepared:
+                rid = live.request.request_id
+                self._requests[rid], self._mailboxes[rid] = live, deque()
+                for sample in live.samples:
+                    self._samples[sample.seq.sample_id] = sample
+                self.engine.add([s.seq for s in live.samples])
+        return [r.request_id for r in requests]
+
+    def cancel(self, id: str) -> bool:
+        """End a sample (by sample id) or every live sample of a request (by request id) with "cancelled"."""
+        with self._lock:
+            if id in self._requests:
+                targets = [s for s in self._requests[id].samples if s.result is None]
+            else:
+                sample = self._samples.get(id)
+                targets = [sample] if sample is not None and sample.result is None else []
+            for sample in targets:
+                confidence = self.engine.read_confidence(sample.seq)
+                self.engine.cancel(sample.seq)
+                self._finish(sample, "cancelled", confidence)
+            return bool(targets)
+
+    def append(self, sample_id: str, text_or_token_ids: str | list[int], *,
+               sampling: SamplingParams | None = None) -> None:
+        """Force tokens into a live or just-finished sample and continue from its state (no re-prefill).
+        ``sampling`` replaces its parameters from here on, e.g. a larger max_new_tokens (which counts every
+        generated and appended token) after a "length" finish."""
+        with self._lock:
+            sample = self._live_sample(sample_id, allow_finished=True)
+            ids = self._encode(text_or_token_ids)
+            if sampling is not None:
+                sample.seq.params = sampling
+            self.engine.append(sample.seq, ids)
+            sample.finish_reason, sample.result = None, None
+            sample.stops.reopen()
+            self._requests[sample.seq.request_id].reported = False
+            self._emit_tokens(sample, ids)
+
+    def fork(self, sample_id: str, n: int = 1, sampling: SamplingParams | None = None) -> list[str]:
+        """Branch a live sample into n new samples of the same request, sharing its state; the parent is not
+        disturbed. Returns the new sample ids."""
+        if n < 1:
+            raise ValueError(f"fork needs n >= 1, got {n}")
+        with self._lock:
+            parent = self._live_sample(sample_id, allow_finished=True)
+            children = self.engine.fork(parent.seq, n, sampling)
+            live = self._requests[parent.seq.request_id]
+            for seq in children:
+                child = _LiveSample(seq, parent.text.clone() if parent.text else None, parent.stops.clone(),
+                                    shown=parent.shown, first_token_at=parent.first_token_at)
+                child.stops.reopen()
+                live.samples.append(child)
+                self._samples[seq.sample_id] = child
+            live.reported = False
+            return [seq.sample_id for seq in children]
+
+    def throughput_model(self) -> FittedThroughput:
+        """Step and prefill times for this model, device and engine shape: measured once, cached on disk."""
+        if self._throughput is None:
+            config, engine = self.model.config, self.engine
+            max_batch = engine.cache.num_slots
+            max_context = min(engine.max_len - 1, 4096)
+            key = {"model": self.source, "config": config.model_dump(mode="json"), "dtype": str(self.model.dtype),
+                   "device": _device_name(self.model.device), "max_batch": max_batch, "max_context": max_context,
+                   "versions": package_versions()}
+            with self._lock:
+                self._throughput = load_or_calibrate(
+                    key, lambda: measure(self.model, max_batch=max_batch, max_context=max_context),
+                    occupancy=self.occupancy)
+        return self._throughput
+
+    def occupancy(self) -> int:
+        """Sequences running or waiting right now."""
+        scheduler = self.engine.scheduler
+        return len(scheduler.running) + sum(len(g) for g in scheduler.waiting)
+
+    # ---- driving ----------------------------------------------------------------------------------------------
+    def step(self) -> None:
+        """One engine step; its events go to the mailboxes of their requests."""
+        with self._lock:
+            if not self.engine.has_work():
+                return
+            out = self.engine.step()
+            now = time.monotonic()
+            for seq, token in out.tokens:
+                sample = self._samples[seq.sample_id]
+                sample.first_token_at = sample.first_token_at or now
+                if self._emit_tokens(sample, [token]) and seq.is_live:
+                    self.engine.finish(seq, "stop")  # a stop string appeared
+                    out.finished.append(seq)
+            for seq in out.finished:
+                sample = self._samples[seq.sample_id]
+                if sample.result is None:
+                    reason = "stop" if sample.stops.matched is not None else seq.finish_reason
+                    self._finish(sample, reason, self.engine.read_confidence(seq))
+
+    def _emit_tokens(self, sample: _LiveSample, token_ids: list[int]) -> bool:
+        """Send new tokens and the text they make visible; True if a stop string just appeared."""
+        stopped = False
+        if sample.text is not None:
+            stopped = sample.stops.feed(sample.text.extend(token_ids))
+        visible = sample.stops.visible
+        self._post(sample.seq.request_id, TokensAppended(sample_id=sample.seq.sample_id, token_ids=token_ids,
+                                                         text_delta=visible[sample.shown:]))
+        sample.shown = len(visible)
+        return stopped
+
+    def _finish(self, sample: _LiveSample, reason: str, confidence: Confidence | None) -> None:
+        seq, live = sample.seq, self._requests[sample.seq.request_id]
+        sample.finish_reason = reason
+        if sample.text is not None and sample.stops.matched is None:
+            sample.stops.feed(sample.text.flush())
+        final_text = sample.stops.visible if sample.stops.matched is not None else sample.stops.text
+        if len(final_text) > sample.shown:  # text held back in case it began a stop string
+            self._post(seq.request_id, TokensAppended(sample_id=seq.sample_id, token_ids=[],
+                                                      text_delta=final_text[sample.shown:]))
+            sample.shown = len(final_text)
+        now = time.monotonic()
+        timings = {"total_s": now - live.submitted_at}
+        if sample.first_token_at is not None:
+            timings["first_token_s"] = sample.first_token_at - live.submitted_at
+        sample.result = Sample(sample_id=seq.sample_id, token_ids=list(seq.generated), text=final_text,
+                               finish_reason=reason,
+                               logprobs=list(seq.logprobs) if seq.params.logprobs else None,
+                               confidence=confidence, timings=timings)
+        self._post(seq.request_id, SampleFinished(sample_id=seq.sample_id, sample=sample.result))
+
+    def _post(self, request_id: str, event) -> None:
+        self._mailboxes[request_id].append((next(self._event_numbers), event))
+
+    def _collect(self, ids: list[str]) -> list:
+        with self._lock:
+            numbered = [item for i in ids if i in self._mailboxes for item in self._mailboxes[i]]
+            for i in ids:
+                if i in self._mailboxes:
+                    self._mailboxes[i].clear()
+        return [event for _, event in sorted(numbered, key=lambda item: item[0])]
+
+    def _with_request_ends(self, events: list) -> Iterator[GenerationEvent]:
+        """Yield events; after a sample's end, a RequestFinished if that made (and still leaves) its request done.
+        Checked lazily, so an append made while handling SampleFinished keeps the request open."""
+        for event in events:
+            yield event
+            if isinstance(event, SampleFinished):
+                with self._lock:
+                    live = self._requests.get(self._samples[event.sample_id].seq.request_id)
+                    if live is None or live.reported or not live.done:
+                        continue
+                    live.reported = True
+                    result = self._result(live)
+                yield RequestFinished(request_id=result.request_id, result=result)
+
+    def _result(self, live: _LiveRequest) -> GenerationResult:
+        request = live.request
+        repro = {"seed": live.seed, "sampling": request.sampling.model_dump(mode="json"), **self.source,
+                 "dtype": str(self.model.dtype), "device": _device_name(self.model.device),
+                 "versions": package_versions()}
+        return GenerationResult(request_id=request.request_id, samples=[s.result for s in live.samples],
+                                prompt_tokens=live.prompt_len, reproducibility=repro)
+
+    def _forget(self, request_id: str) -> None:
+        live = self._requests.pop(request_id, None)
+        self._mailboxes.pop(request_id, None)
+        for sample in live.samples if live else ():
+            self.engine.release(sample.seq)
+            self._samples.pop(sample.seq.sample_id, None)
+
+    # ---- checks and conversions -------------------------------------------------------------------------------
+    def _prepare(self, request: GenerationRequest) -> _LiveRequest:
+        if not isinstance(request, GenerationRequest):
+            raise TypeError(f"expected a GenerationRequest, got {type(request).__name__}")
+        params = request.sampling
+        if self.tokenizer is None and (request.prompt is not None or params.stop):
+            raise ValueError(f"request {request.request_id}: a text prompt or stop strings need a tokenizer; "
+                             "this generator has none (pass prompt_token_ids, or load one)")
+        prompt = list(request.prompt_token_ids or self._encode(request.prompt, prompt=True))
+        vocab = self.model.config.vocab_size
+        if max(prompt) >= vocab:
+            raise ValueError(f"request {request.request_id}: token id {max(prompt)} is outside the vocabulary "
+                             f"of {vocab}")
+        try:
+            self.engine.check_fits(len(prompt), params.n)
+        except CapacityError as err:
+            raise CapacityError(f"request {request.request_id}: {err}") from None
+        seed = params.seed if params.seed is not None else secrets.randbits(63)
+        now = time.monotonic()
+        deadline_at = now + request.deadline if request.deadline is not None else None
+        live = _LiveRequest(request, seed, len(prompt), now)
+        for i in range(params.n):
+            seq = Sequence(f"{request.request_id}/{i}", request.request_id, i, seed, params, list(prompt),
+                           len(prompt), deadline_at)
+            text = IncrementalText(self.tokenizer) if self.tokenizer is not None else None
+            live.samples.append(_LiveSample(seq, text, StopMatcher(params.stop)))
+        return live
+
+    def _encode(self, text_or_ids: str | list[int], *, prompt: bool = False) -> list[int]:
+        if not isinstance(text_or_ids, str):
+            ids = [int(t) for t in text_or_ids]
+            if not ids:
+                raise ValueError("nothing to append: empty token list")
+            return ids
+        if self.tokenizer is None:
+            raise ValueError("text needs a tokenizer; this generator has none (pass token ids)")
+        bos = getattr(self.tokenizer, "bos_token", None)
+        # a prompt rendered by build_prompt already starts with BOS; a bare prompt gets the tokenizer's own
+        special = prompt and not (bos and text_or_ids.startswith(bos))
+        ids = self.tokenizer(text_or_ids, add_special_tokens=special)["input_ids"]
+        if not ids:
+            raise ValueError(f"{text_or_ids!r} encodes to no tokens")
+        return ids
+
+    def _live_sample(self, sample_id: str, *, allow_finished: bool) -> _LiveSample:
+        sample = self._samples.get(sample_id)
+        if sample is None or (sample.result is not None and not allow_finished):
+            raise KeyError(f"no live sample {sample_id!r} (unknown, or its request has been delivered)")
+        if sample.finish_reason == "cancelled":
+            raise ValueError(f"sample {sample_id!r} was cancelled; it cannot continue")
+        return sample
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return str(device)

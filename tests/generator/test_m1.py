@@ -1,0 +1,223 @@
+"""M1Generator end to end on a tiny model: what a strategy or a server relies on, checked against the model."""
+
+import threading
+import time
+
+import pytest
+import torch
+from pydantic import ValidationError
+
+from m1reason.errors import CapacityError
+from m1reason.generator import m1 as m1_module
+from m1reason.generator.data import GenerationRequest, RequestFinished, SampleFinished, SamplingParams, TokensAppended
+from m1reason.generator.m1 import M1Generator
+from m1reason.model import HybridLM, ModelConfig
+
+
+class ByteTokenizer:
+    """Token i is character i (Latin-1, vocab 256): one token, one character, so tests can aim stop strings."""
+
+    bos_token, bos_token_id, eos_token_id = None, None, 2
+
+    def __call__(self, text, add_special_tokens=True):
+        return {"input_ids": list(text.encode("latin-1"))}
+
+    def decode(self, ids, skip_special_tokens=False):
+        return bytes(ids).decode("latin-1")
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    model = HybridLM(ModelConfig.tiny(num_layers=4, attn_layers=(1, 3), vocab_size=256)).eval()
+    with torch.no_grad():  # a flat next-token distribution, so seeded sampling really varies
+        model.model.embed_tokens.weight.normal_(0, 0.1)
+    return model
+
+
+@pytest.fixture
+def gen(model):
+    return M1Generator(model, ByteTokenizer(), max_slots=8, max_len=128)
+
+
+SEEDED = {"temperature": 1.0, "seed": 3}
+
+
+def request(ids, rid, **params):
+    defaults = {"temperature": 0, "max_new_tokens": 8, "ignore_eos": True}
+    return GenerationRequest(prompt_token_ids=ids, request_id=rid, sampling=SamplingParams(**{**defaults, **params}))
+
+
+def argmax_loop(model, prompt, steps):
+    ids = list(prompt)
+    with torch.no_grad():
+        for _ in range(steps):
+            ids.append(int(model(torch.tensor([ids]))[0, -1].argmax()))
+    return ids[len(prompt):]
+
+
+def test_greedy_tokens_equal_an_argmax_loop_over_the_full_forward(gen, model):
+    [result] = gen.generate([request([72, 105, 33], "g", max_new_tokens=10)])
+    assert result.samples[0].token_ids == argmax_loop(model, [72, 105, 33], 10)
+    assert result.samples[0].text == ByteTokenizer().decode(result.samples[0].token_ids, True)
+
+
+def test_seeded_samples_do_not_depend_on_the_rest_of_the_batch(model):
+    alone = M1Generator(model, max_slots=8, max_len=128).generate(
+        [request([5, 6, 7], "a", temperature=1.0, seed=11, n=3)])[0]
+    crowd = M1Generator(model, max_slots=8, max_len=128).generate(
+        [request([9] * 20, "x", temperature=1.0, seed=3, n=2), request([5, 6, 7], "a", temperature=1.0, seed=11, n=3),
+         request([1, 2], "y", temperature=0.5, seed=4)])[1]
+    assert [s.token_ids for s in alone.samples] == [s.token_ids for s in crowd.samples]
+    assert len({tuple(s.token_ids) for s in alone.samples}) == 3  # three different streams of one seed
+
+
+def test_stop_string_spanning_tokens_cuts_text_and_stops(gen):
+    free = gen.generate([request([40, 41, 42], "free", max_new_tokens=12, **SEEDED)])[0].samples[0]
+    at = next(i for i in range(1, 10) if free.text.find(free.text[i:i + 2]) == i)
+    stop = free.text[at:at + 2]  # two characters = two tokens
+    [result] = gen.generate([request([40, 41, 42], "cut", max_new_tokens=12, stop=(stop,), **SEEDED)])
+    sample = result.samples[0]
+    assert (sample.finish_reason, sample.text) == ("stop", free.text[:at])
+    assert sample.token_ids == free.token_ids[:at + 2]
+
+
+def test_streamed_text_never_shows_a_stop_string(gen):
+    free = gen.generate([request([40, 41, 42], "free", max_new_tokens=12, **SEEDED)])[0].samples[0]
+    stop = free.text[6:9]
+    deltas = [e.text_delta for e in gen.stream([request([40, 41, 42], "s", max_new_tokens=12, stop=(stop,), **SEEDED)])
+              if isinstance(e, TokensAppended)]
+    assert "".join(deltas) == free.text[:free.text.find(stop)]
+
+
+def test_stop_token_ends_with_stop_and_keeps_the_token(gen, model):
+    expected = argmax_loop(model, [10, 11], 6)
+    [result] = gen.generate([request([10, 11], "t", max_new_tokens=20, stop_token_ids=(expected[3],))])
+    sample = result.samples[0]
+    assert sample.finish_reason == "stop"
+    assert sample.token_ids == expected[:expected.index(expected[3]) + 1]
+
+
+def test_deadline_ends_samples_within_a_step_keeping_partial_text(model):
+    gen = M1Generator(model, max_slots=4, max_len=100_000, kv_tokens=8192)
+    started = time.monotonic()
+    [result] = gen.generate([GenerationRequest(prompt_token_ids=[3, 4], deadline=0.3, request_id="d",
+                                               sampling=SamplingParams(n=2, max_new_tokens=100_000, ignore_eos=True))])
+    elapsed = time.monotonic() - started
+    assert {s.finish_reason for s in result.samples} == {"deadline"}
+    assert all(s.num_tokens > 0 for s in result.samples)
+    assert 0.3 <= elapsed < 2.0
+
+
+def test_cancel_one_sample_mid_batch_frees_its_slot_and_spares_the_rest(gen):
+    free_slots = gen.engine.cache.free_slots
+    finished = {}
+    for event in gen.stream([request([1, 2, 3], "c", n=3, max_new_tokens=30, temperature=1.0, seed=1)]):
+        if event.kind == "tokens" and event.sample_id == "c/1" and len(gen._samples["c/1"].seq.generated) == 3:
+            assert gen.cancel("c/1")
+            assert not gen.cancel("c/1")  # nothing live any more
+        if isinstance(event, SampleFinished):
+            finished[event.sample_id] = event.sample
+    assert finished["c/1"].finish_reason == "cancelled" and finished["c/1"].num_tokens == 3
+    assert finished["c/0"].num_tokens == finished["c/2"].num_tokens == 30
+    assert gen.engine.cache.free_slots == free_slots
+
+
+def test_append_continues_like_generating_the_concatenated_prompt(gen, model):
+    forced = [87, 97, 105, 116]  # "Wait"
+    tokens = []
+    for event in gen.stream([request([20, 21, 22], "a", max_new_tokens=4)]):
+        if isinstance(event, SampleFinished) and not tokens:
+            tokens = event.sample.token_ids
+            gen.append("a/0", forced, sampling=SamplingParams(temperature=0, max_new_tokens=12, ignore_eos=True))
+        if isinstance(event, RequestFinished):
+            final = event.result.samples[0]
+    assert final.token_ids[:8] == tokens + forced
+    assert final.token_ids[8:] == argmax_loop(model, [20, 21, 22] + tokens + forced, 4)
+    assert final.text.startswith(ByteTokenizer().decode(tokens) + "Wait")
+
+
+def test_forked_probe_leaves_the_parent_unchanged(gen):
+    params = {"temperature": 1.0, "seed": 9, "max_new_tokens": 16}
+    plain = gen.generate([request([30, 31], "p", **params)])[0].samples[0].token_ids
+    probe_ids = []
+    for event in gen.stream([request([30, 31], "p", **params)]):
+        if event.kind == "tokens" and event.sample_id == "p/0" and len(gen._samples["p/0"].seq.generated) == 5:
+            probe_ids = gen.fork("p/0", 2, SamplingParams(temperature=1.0, max_new_tokens=8, ignore_eos=True))
+        if isinstance(event, RequestFinished):
+            result = event.result
+    by_id = {s.sample_id: s for s in result.samples}
+    assert by_id["p/0"].token_ids == plain
+    assert len(probe_ids) == 2 and all(by_id[i].token_ids[:5] == plain[:5] for i in probe_ids)
+    assert all(by_id[i].num_tokens == 8 for i in probe_ids)
+
+
+def test_events_come_in_the_order_samples_finish(gen):
+    events = list(gen.stream([request([1, 2], "long", max_new_tokens=9), request([3, 4], "short", max_new_tokens=3)]))
+    ends = [(e.kind, getattr(e, "sample_id", None) or e.request_id) for e in events if e.kind != "tokens"]
+    assert ends == [("sample", "short/0"), ("request", "short"), ("sample", "long/0"), ("request", "long")]
+
+
+def test_closing_a_stream_early_cancels_its_requests(gen):
+    stream = gen.stream([request([1, 2], "e", n=2, max_new_tokens=50)])
+    next(stream)
+    stream.close()
+    assert gen.engine.cache.free_slots == 8 and not gen._requests and not gen.engine.has_work()
+
+
+def test_many_short_requests_leave_no_state_behind(gen):
+    start = (gen.engine.cache.free_slots, gen.engine.cache.free_blocks)
+    requests = [request([1 + i % 50, 2, 3][: 1 + i % 3], f"m{i}", max_new_tokens=1 + i % 4, n=1 + i % 2)
+                for i in range(300)]
+    results = gen.generate(requests)
+    assert [r.request_id for r in results] == [r.request_id for r in requests]
+    assert (gen.engine.cache.free_slots, gen.engine.cache.free_blocks) == start
+    assert not gen._requests and not gen._samples and not gen._mailboxes
+
+
+def test_bad_requests_are_rejected_clearly_and_disturb_nothing(model):
+    gen = M1Generator(model, max_slots=4, max_len=32)
+    with pytest.raises(ValidationError, match="temperature"):
+        SamplingParams(temperature=-1)
+    with pytest.raises(ValidationError, match="min_new_tokens"):
+        SamplingParams(min_new_tokens=5, max_new_tokens=2)
+    with pytest.raises(ValueError, match="need a tokenizer"):
+        gen.submit([GenerationRequest(prompt="hello")])
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        gen.submit([request([1, 999], "v")])
+    with pytest.raises(CapacityError, match="n=5 samples exceed"):
+        gen.submit([request([1, 2], "ok"), request([1, 2], "wide", n=5)])
+    assert not gen._requests  # the good request of a rejected batch was not queued either
+    gen.submit([request([1, 2], "dup")])
+    with pytest.raises(ValueError, match="already in flight"):
+        gen.submit([request([1, 2], "dup")])
+    with pytest.raises(KeyError, match="no live sample"):
+        gen.append("nope/0", [1])
+
+
+def test_confidence_and_logprobs_are_reported(gen):
+    [result] = gen.generate([request([1, 2], "c", temperature=1.0, seed=2, logprobs=True, confidence=True)])
+    sample = result.samples[0]
+    assert len(sample.logprobs) == sample.num_tokens and all(lp <= 0 for lp in sample.logprobs)
+    assert sample.confidence is not None and sample.confidence.mean < 0
+    assert result.reproducibility["seed"] == 2 and "torch" in result.reproducibility["versions"]
+
+
+def test_cancel_from_another_thread(gen):
+    stream = gen.stream([request([1, 2], "th", max_new_tokens=100_000)])
+    next(stream)
+    threading.Thread(target=gen.cancel, args=("th",)).start()
+    finished = [e for e in stream if isinstance(e, SampleFinished)]
+    assert finished[0].sample.finish_reason == "cancelled"
+
+
+def test_throughput_model_is_measured_once_and_cached_on_disk(model, monkeypatch, tmp_path):
+    monkeypatch.setenv("M1REASON_CACHE", str(tmp_path))
+    calls = []
+    real = m1_module.measure
+    monkeypatch.setattr(m1_module, "measure", lambda *a, **k: calls.append(1) or real(*a, **k, repeats=1))
+    first = M1Generator(model, max_slots=4, max_len=64).throughput_model()
+    second = M1Generator(model, max_slots=4, max_len=64).throughput_model()
+    assert len(calls) == 1 and first.decode_coef == second.decode_coef
+    assert first.decode_step_s(4, 32) >= first.decode_step_s(1, 32) > 0
+    assert list(tmp_path.rglob("*.json"))
