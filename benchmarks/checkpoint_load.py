@@ -106,7 +106,7 @@ def main() -> int:
     print(json.dumps(record))
     env_info = environment(("torch", "transformers", "safetensors", "huggingface_hub"))
     write_section("checkpoint_load", "Loading M1-3B (random bf16 weights) by hub id from an offline cache",
-                  "Loaded in a fresh process with HF_HUB_OFFLINE=1; host RSS is that process's peak (ru_maxrss), "
+                  "Loaded in a fresh process with HF_HUB_OFFLINE=1; host RSS is that process's peak (VmHWM), "
                   "including torch/CUDA start-up (the 'before load' column).\n\n" + table
                   + "\n\n```json\n" + json.dumps(record) + "\n```", env_info)
     if args.out:
