@@ -7,9 +7,11 @@
 
 from m1reason.errors import BudgetError, CapacityError, CheckpointError, ConfigError, M1Error
 from m1reason.generator import (
+    FakeGenerator,
     GenerationRequest,
     GenerationResult,
     Generator,
+    HFGenerator,
     M1Generator,
     Sample,
     SamplingParams,
@@ -24,9 +26,11 @@ __all__ = [
     "CapacityError",
     "CheckpointError",
     "ConfigError",
+    "FakeGenerator",
     "GenerationRequest",
     "GenerationResult",
     "Generator",
+    "HFGenerator",
     "HybridLM",
     "M1Error",
     "M1Generator",

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from m1reason.errors import CapacityError
+from m1reason.kernels.paged_attention import paged_attention_decode
 from m1reason.model.cache import attend_causal
 from m1reason.model.config import ModelConfig
 
@@ -39,18 +40,23 @@ class PagedCache:
         self.config, self.block_size, self.max_len = config, block_size, max_len
         self.num_slots = slots
         self.device = torch.device(device)
-        self.lengths = torch.zeros(slots, dtype=torch.long, device=device)
-        self._conv = {i: torch.zeros(slots, config.d_inner, config.d_conv, dtype=dtype, device=device)
+        # One extra row, never handed out: batch padding (CUDA graphs run fixed batch sizes) points there, and
+        # its block-table row points at one scratch block outside the pool, so padding never touches real state.
+        self.pad_slot = slots
+        rows = slots + 1
+        self.lengths = torch.zeros(rows, dtype=torch.long, device=device)
+        self._conv = {i: torch.zeros(rows, config.d_inner, config.d_conv, dtype=dtype, device=device)
                       for i in config.mamba_layers}
-        self._ssm = {i: torch.zeros(slots, config.d_inner, config.d_state, dtype=dtype, device=device)
+        self._ssm = {i: torch.zeros(rows, config.d_inner, config.d_state, dtype=dtype, device=device)
                      for i in config.mamba_layers}
         self.uses_blocks = bool(config.attn_layers)
         num_blocks = -(-kv_tokens // block_size) if self.uses_blocks else 0
-        shape = (num_blocks, block_size, config.num_kv_heads, config.head_dim)
+        shape = (num_blocks + 1, block_size, config.num_kv_heads, config.head_dim)  # + the scratch block
         self._k = {i: torch.zeros(shape, dtype=dtype, device=device) for i in config.attn_layers}
         self._v = {i: torch.zeros(shape, dtype=dtype, device=device) for i in config.attn_layers}
         self.blocks_per_slot = -(-max_len // block_size)
-        self.block_table = torch.zeros(slots, self.blocks_per_slot, dtype=torch.long, device=device)
+        self.block_table = torch.zeros(rows, self.blocks_per_slot, dtype=torch.long, device=device)
+        self.block_table[self.pad_slot] = num_blocks
         self._owned: list[list[int]] = [[] for _ in range(slots)]  # host mirror of each slot's blocks
         self._refs = [0] * num_blocks
         self._free_blocks = list(range(num_blocks - 1, -1, -1))
@@ -149,6 +155,10 @@ class PagedCache:
         offsets = positions % self.block_size
         self._k[layer][blocks, offsets] = k.to(self._k[layer].dtype)
         self._v[layer][blocks, offsets] = v.to(self._v[layer].dtype)
+
+    def attend_decode(self, layer: int, slots: Tensor, q: Tensor, positions: Tensor) -> Tensor:
+        """One query per slot, q [b, H, hd], over keys 0..positions: the paged decode kernel (live blocks only)."""
+        return paged_attention_decode(q, self._k[layer], self._v[layer], self.block_table, slots, positions)
 
     def attend(self, layer: int, slots: Tensor, q: Tensor, positions: Tensor) -> Tensor:
         """Reference path: gather each slot's live blocks into [b, L, kv_heads, head_dim] and attend."""

@@ -1,5 +1,6 @@
-"""Per-sample confidence kept on the device (DeepConf): token confidence = mean log-probability of the top-k
-candidates; a sample reports its mean and the lowest sliding-window mean (its weakest stretch).
+"""Per-sample confidence kept on the device (DeepConf): token confidence = minus the mean log-probability of the
+top-k candidates (high when the distribution is peaked); a sample reports its mean and the lowest sliding-window
+mean (its weakest stretch).
 
 Rows are slots; only scalars ever leave the device, never per-token lists.
 """
@@ -15,12 +16,14 @@ __all__ = ["ConfidenceTracker", "token_confidence"]
 
 
 def token_confidence(logprobs: Tensor, k: int = 20) -> Tensor:
-    """Mean of the top-k log-probabilities per row: [b, V] -> [b] (higher = more confident).
+    """DeepConf's token confidence, -mean of the top-k log-probabilities per row: [b, V] -> [b]. Higher = more
+    confident: a peaked distribution leaves its other top-k candidates very unlikely.
 
-    >>> token_confidence(torch.log(torch.tensor([[0.5, 0.5, 0.0]])), k=2).tolist()
-    [-0.6931471824645996]
+    >>> peaked, flat = torch.tensor([[0.98, 0.01, 0.01]]).log(), torch.tensor([[0.34, 0.33, 0.33]]).log()
+    >>> bool(token_confidence(peaked, k=3) > token_confidence(flat, k=3))
+    True
     """
-    return logprobs.topk(min(k, logprobs.shape[-1]), dim=-1).values.mean(-1)
+    return -logprobs.topk(min(k, logprobs.shape[-1]), dim=-1).values.mean(-1)
 
 
 class ConfidenceTracker:

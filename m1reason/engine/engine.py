@@ -18,6 +18,7 @@ from torch import Tensor
 
 from m1reason.engine.cache import PagedCache
 from m1reason.engine.confidence import ConfidenceTracker, token_confidence
+from m1reason.engine.graphs import DecodeGraphs
 from m1reason.engine.sampling import SamplingBatch, sample
 from m1reason.engine.scheduler import Scheduler
 from m1reason.engine.sequence import Sequence, Status
@@ -48,7 +49,9 @@ class StepTimings:
 class Engine:
     """Continuous batching over ``max_slots`` sequences of up to ``max_len`` tokens.
 
-    ``kv_tokens`` sizes the attention KV pool (default: max_slots x min(max_len, 2048) tokens).
+    ``kv_tokens`` sizes the attention KV pool (default: max_slots x min(max_len, 2048) tokens). On CUDA the
+    decode step replays CUDA graphs (``cuda_graphs=False`` runs it eagerly: same tokens, slower). Newly
+    admitted prompts of equal length are prefilled together, up to ``prefill_tokens`` tokens per call.
 
     >>> from m1reason.model import HybridLM, ModelConfig
     >>> from m1reason.generator.data import SamplingParams
@@ -63,7 +66,7 @@ class Engine:
 
     def __init__(self, model: HybridLM, *, max_slots: int = 64, max_len: int = 4096, kv_tokens: int | None = None,
                  block_size: int = 16, state_dtype: torch.dtype | None = None, confidence_window: int = 2048,
-                 confidence_top_k: int = 20):
+                 confidence_top_k: int = 20, cuda_graphs: bool = True, prefill_tokens: int = 65536):
         self.model = model.eval()
         self.device = model.device
         self.max_len = max_len
@@ -75,6 +78,9 @@ class Engine:
         self.confidence_top_k = confidence_top_k
         self.eos_token_ids = frozenset(model.config.eos_token_ids)
         self.timings = StepTimings()
+        self.prefill_tokens = prefill_tokens  # most prompt tokens prefilled in one batched call
+        use_graphs = cuda_graphs and self.device.type == "cuda"
+        self.graphs = DecodeGraphs(self.model, self.cache, max_slots) if use_graphs else None
         self._parked: list[Sequence] = []
         self._saved_confidence: dict[int, tuple] = {}
         self._fork_ids = itertools.count(1)
@@ -166,9 +172,9 @@ class Engine:
         self._release_parked()
         self._expire_deadlines(out)
         done: set[Sequence] = set()
-        for group in self.scheduler.admit():
-            self._run_chunk(group, out)
-            done.update(group)
+        admitted = self.scheduler.admit()
+        self._prefill_groups(admitted, out)
+        done.update(seq for group in admitted for seq in group)
         chunks = [s for s in self.scheduler.running if s not in done and len(s.pending) > 1]
         for seq in self.scheduler.reserve_for_step(chunks):
             self._run_chunk([seq], out)
@@ -191,6 +197,49 @@ class Engine:
             if seq.deadline_at is not None and now >= seq.deadline_at:
                 self.finish(seq, "deadline", out)
 
+    def _prefill_groups(self, groups: list[list[Sequence]], out: StepOutput) -> None:
+        """Prefill admitted groups, batching those whose pending tokens have the same length (a Mamba state
+        cannot skip padding, so only equal lengths share a call). Groups restarting from their tokens after
+        preemption, or continuing after an append, go one by one through _run_chunk."""
+        by_length: dict[int, list[list[Sequence]]] = {}
+        for group in groups:
+            if group[0].num_cached == 0 and not self._saved_confidence.get(id(group[0])):
+                by_length.setdefault(len(group[0].pending), []).append(group)
+            else:
+                self._run_chunk(group, out)
+        for length, same in by_length.items():
+            per_call = max(1, self.prefill_tokens // length)
+            for start in range(0, len(same), per_call):
+                self._run_batched_prefill(same[start:start + per_call], out)
+
+    def _run_batched_prefill(self, groups: list[list[Sequence]], out: StepOutput) -> None:
+        if len(groups) == 1:
+            return self._run_chunk(groups[0], out)
+        firsts = [g[0] for g in groups]
+        slots = torch.tensor([s.slot for s in firsts], device=self.device)
+        ids = torch.tensor([s.pending for s in firsts], device=self.device)
+        started = time.perf_counter()
+        logits = self._guarded([s for g in groups for s in g], lambda: self.model.prefill(ids, self.cache, slots))
+        if logits is None:
+            return
+        self.timings.prefill.append((ids.numel(), time.perf_counter() - started))
+        self.confidence.reset(slots)
+        rows, seqs = [], []
+        for i, group in enumerate(groups):
+            group[0].num_cached = len(group[0].tokens)
+            self._fork_group(group)
+            rows += [i] * len(group)
+            seqs += group
+        self._sample_and_append(seqs, logits[torch.tensor(rows, device=self.device)], out)
+
+    def _fork_group(self, group: list[Sequence]) -> None:
+        """Give the rest of a group the first sequence's freshly prefilled state."""
+        first = group[0]
+        if len(group) > 1:
+            for seq, child_slot in zip(group[1:], self.cache.fork(first.slot, len(group) - 1)):
+                seq.slot, seq.num_cached, seq.released = child_slot, first.num_cached, False
+            self.confidence.copy(first.slot, torch.tensor([s.slot for s in group[1:]], device=self.device))
+
     def _run_chunk(self, group: list[Sequence], out: StepOutput) -> None:
         """Prefill the first sequence's pending tokens (continuing its state), fork the others from it, sample all."""
         first = group[0]
@@ -206,17 +255,15 @@ class Engine:
         if restarting:
             saved = self._saved_confidence.pop(id(first), None)
             self.confidence.reset(slot) if saved is None else self.confidence.restore(first.slot, saved)
-        if len(group) > 1:
-            for seq, child_slot in zip(group[1:], self.cache.fork(first.slot, len(group) - 1)):
-                seq.slot, seq.num_cached, seq.released = child_slot, first.num_cached, False
-            self.confidence.copy(first.slot, torch.tensor([s.slot for s in group[1:]], device=self.device))
+        self._fork_group(group)
         self._sample_and_append(group, logits.expand(len(group), -1), out)
 
     def _decode(self, batch: list[Sequence], out: StepOutput) -> None:
         tokens = torch.tensor([s.tokens[-1] for s in batch], device=self.device)
         slots = torch.tensor([s.slot for s in batch], device=self.device)
         started = time.perf_counter()
-        logits = self._guarded(batch, lambda: self.model.step(tokens, self.cache, slots))
+        step = self.graphs.run if self.graphs is not None else lambda t, s: self.model.step(t, self.cache, s)
+        logits = self._guarded(batch, lambda: step(tokens, slots))
         if logits is None:
             return
         context = sum(len(s.tokens) for s in batch) / len(batch)
@@ -242,11 +289,11 @@ class Engine:
 
     def _sample_and_append(self, seqs: list[Sequence], logits: Tensor, out: StepOutput) -> None:
         batch = self._sampling_batch(seqs, logits.shape[-1])
-        tokens, logprobs = sample(logits, batch)
+        want_logprobs = any(s.params.logprobs for s in seqs)
+        tokens, logprobs = sample(logits, batch, with_logprobs=want_logprobs)
         if any(s.params.confidence for s in seqs):
             slots = torch.tensor([s.slot for s in seqs], device=self.device)
             self.confidence.update(slots, token_confidence(logits.float().log_softmax(-1), self.confidence_top_k))
-        want_logprobs = any(s.params.logprobs for s in seqs)
         logprobs = logprobs.tolist() if want_logprobs else None
         for i, (seq, token) in enumerate(zip(seqs, tokens.tolist())):
             seq.tokens.append(token)
@@ -280,7 +327,8 @@ class Engine:
             top_k=col(lambda s: s.params.top_k, torch.long), top_p=col(lambda s: s.params.top_p, torch.float32),
             min_p=col(lambda s: s.params.min_p, torch.float32), seeds=col(lambda s: s.seed, torch.long),
             sample_index=col(lambda s: s.stream_index, torch.long), steps=col(lambda s: s.num_generated, torch.long),
-            banned=banned)
+            banned=banned, any_random=any(s.params.temperature > 0 for s in seqs),
+            any_filter=any(s.params.top_k > 0 or s.params.top_p < 1 or s.params.min_p > 0 for s in seqs))
 
     def _save_confidence(self, seq: Sequence) -> None:
         if seq.params.confidence and seq.slot is not None:

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-__all__ = ["SamplingBatch", "sample", "uniform_noise"]
+from m1reason.kernels import use_triton
+
+__all__ = ["SamplingBatch", "row_hash", "sample", "uniform_noise"]
 
 _M32 = 0xFFFFFFFF
 
@@ -27,6 +29,18 @@ def _mix32(x: Tensor) -> Tensor:
     return x ^ (x >> 16)
 
 
+def row_hash(seeds: Tensor, sample_index: Tensor, steps: Tensor) -> Tensor:
+    """[b] 32-bit hashes of (seed, sample index, step): the per-row key of the noise (as int64).
+
+    >>> alone = row_hash(torch.tensor([7]), torch.tensor([0]), torch.tensor([3]))
+    >>> torch.equal(alone, row_hash(torch.tensor([9, 7]), torch.tensor([1, 0]), torch.tensor([0, 3]))[1:])
+    True
+    """
+    h = _mix32(seeds ^ (seeds >> 32))
+    h = _mix32(h ^ _mix32(sample_index + 0x9E3779B9))
+    return _mix32(h ^ _mix32(steps + 0x85EBCA6B))
+
+
 def uniform_noise(seeds: Tensor, sample_index: Tensor, steps: Tensor, vocab: int) -> Tensor:
     """Uniform numbers in (0, 1), [b, vocab], a pure function of (seed, sample index, step, token id).
 
@@ -34,12 +48,10 @@ def uniform_noise(seeds: Tensor, sample_index: Tensor, steps: Tensor, vocab: int
     >>> torch.equal(a, uniform_noise(torch.tensor([9, 7]), torch.tensor([1, 0]), torch.tensor([0, 3]), 5)[1:])
     True
     """
-    h = _mix32(seeds ^ (seeds >> 32))
-    h = _mix32(h ^ _mix32(sample_index + 0x9E3779B9))
-    h = _mix32(h ^ _mix32(steps + 0x85EBCA6B))  # [b]
+    h = row_hash(seeds, sample_index, steps)
     token = torch.arange(vocab, device=seeds.device, dtype=torch.long)
     bits = _mix32(h[:, None] ^ _mix32(token[None, :] * 0x27D4EB2F + 0x165667B1))
-    return ((bits >> 8).double() + 0.5) / 2**24
+    return ((bits >> 9).float() + 0.5) / 2**23  # 23 bits + 0.5: exact in fp32, never 0 or 1
 
 
 @dataclass
@@ -54,6 +66,8 @@ class SamplingBatch:
     sample_index: Tensor
     steps: Tensor  # tokens this sample has generated so far
     banned: Tensor | None = None  # [b, vocab] bool: tokens not allowed now (EOS before min_new_tokens)
+    any_random: bool = True  # False when every row is greedy: no noise to draw
+    any_filter: bool = True  # False when no row uses top-k/top-p/min-p: no sort over the vocabulary
 
 
 def _filter(scaled: Tensor, batch: SamplingBatch) -> Tensor:
@@ -71,9 +85,9 @@ def _filter(scaled: Tensor, batch: SamplingBatch) -> Tensor:
     return torch.empty_like(scaled).scatter_(-1, order, masked)
 
 
-def sample(logits: Tensor, batch: SamplingBatch) -> tuple[Tensor, Tensor]:
+def sample(logits: Tensor, batch: SamplingBatch, *, with_logprobs: bool = True) -> tuple[Tensor, Tensor | None]:
     """Next tokens [b] and their log-probabilities [b] under the model's own distribution (before temperature
-    and filters, as vLLM reports them).
+    and filters, as vLLM reports them; None unless ``with_logprobs``).
 
     >>> logits = torch.tensor([[0.0, 5.0, 1.0], [2.0, 0.0, 0.0]])
     >>> b = SamplingBatch(temperature=torch.zeros(2), top_k=torch.full((2,), -1), top_p=torch.ones(2),
@@ -82,15 +96,25 @@ def sample(logits: Tensor, batch: SamplingBatch) -> tuple[Tensor, Tensor]:
     >>> sample(logits, b)[0].tolist()
     [1, 0]
     """
-    logits = logits.float()
     if batch.banned is not None:
         logits = logits.masked_fill(batch.banned, float("-inf"))
-    logprobs = logits.log_softmax(-1)
-    greedy = batch.temperature == 0
-    scaled = logits / torch.where(greedy, 1.0, batch.temperature)[:, None]
-    filtered = _filter(scaled, batch)
-    noise = uniform_noise(batch.seeds, batch.sample_index, batch.steps, logits.shape[-1])
-    gumbel = -torch.log(-torch.log(noise)).float()
-    drawn = (filtered + gumbel).argmax(-1)
-    tokens = torch.where(greedy, logits.argmax(-1), drawn)
-    return tokens, logprobs.gather(-1, tokens[:, None])[:, 0]
+    if batch.any_random and not batch.any_filter and use_triton(logits):
+        from m1reason.kernels.triton_sampling import gumbel_argmax_triton
+
+        hashes = row_hash(batch.seeds, batch.sample_index, batch.steps)
+        tokens = gumbel_argmax_triton(logits, batch.temperature, hashes)  # one pass, in the logits' dtype
+    else:
+        logits = logits.float()
+        tokens = logits.argmax(-1)
+        if batch.any_random:
+            greedy = batch.temperature == 0
+            scaled = logits / torch.where(greedy, 1.0, batch.temperature)[:, None]
+            filtered = _filter(scaled, batch) if batch.any_filter else scaled
+            noise = uniform_noise(batch.seeds, batch.sample_index, batch.steps, logits.shape[-1])
+            drawn = (filtered - torch.log(-torch.log(noise))).argmax(-1)
+            tokens = torch.where(greedy, tokens, drawn)
+    if not with_logprobs:
+        return tokens, None
+    logits = logits.float()
+    chosen = logits.gather(-1, tokens[:, None])[:, 0]
+    return tokens, chosen - logits.logsumexp(-1)

@@ -11,17 +11,22 @@ from m1reason.generator.data import (
     SamplingParams,
     TokensAppended,
 )
+from m1reason.generator.fake import FakeCompletion, FakeGenerator
+from m1reason.generator.hf import HFGenerator
 from m1reason.generator.m1 import M1Generator
 from m1reason.generator.protocol import CAPABILITIES, GenerationEvent, Generator, ThroughputModel
 
 __all__ = [
     "CAPABILITIES",
     "Confidence",
+    "FakeCompletion",
+    "FakeGenerator",
     "FinishReason",
     "GenerationEvent",
     "GenerationRequest",
     "GenerationResult",
     "Generator",
+    "HFGenerator",
     "M1Generator",
     "RequestFinished",
     "Sample",

@@ -118,11 +118,12 @@ class GenerationRequest(BaseModel):
 
 
 class Confidence(BaseModel):
-    """DeepConf-style scalars computed on the device: mean top-k log-probability over the sample, and the minimum
-    of its sliding-window mean (the weakest stretch of the reasoning).
+    """DeepConf scalars computed on the device. Token confidence is -mean of the top-k log-probabilities (higher =
+    more confident); ``mean`` averages it over the sample, ``lowest_window`` is the minimum of its sliding-window
+    mean (the weakest stretch of the reasoning; equal to ``mean`` while the sample is shorter than ``window``).
 
-    >>> Confidence(mean=-0.4, lowest_window=-1.2, window=2048).lowest_window
-    -1.2
+    >>> Confidence(mean=4.1, lowest_window=2.3, window=2048).lowest_window
+    2.3
     """
 
     model_config = ConfigDict(frozen=True)

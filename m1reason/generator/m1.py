@@ -70,7 +70,9 @@ class M1Generator:
     """Batched in-process generation with continuous batching, forking, append and cancel.
 
     Engine options: ``max_slots`` (sequences in flight), ``max_len`` (tokens per sequence, prompt included),
-    ``kv_tokens`` (attention KV pool), ``block_size``, ``state_dtype``, ``confidence_window``.
+    ``kv_tokens`` (attention KV pool), ``block_size``, ``state_dtype``, ``confidence_window``, ``cuda_graphs``
+    (replay the decode step as CUDA graphs on a GPU; False runs it eagerly), ``prefill_tokens`` (most prompt
+    tokens prefilled in one batched call).
 
     >>> from m1reason.model import ModelConfig
     >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=4, max_len=64)
@@ -86,10 +88,11 @@ class M1Generator:
 
     def __init__(self, model: HybridLM, tokenizer=None, *, max_slots: int = 64, max_len: int = 32768,
                  kv_tokens: int | None = None, block_size: int = 16, state_dtype: torch.dtype | None = None,
-                 confidence_window: int = 2048):
+                 confidence_window: int = 2048, cuda_graphs: bool = True, prefill_tokens: int = 65536):
         self.model, self.tokenizer = model, tokenizer
         self.engine = Engine(model, max_slots=max_slots, max_len=max_len, kv_tokens=kv_tokens, block_size=block_size,
-                             state_dtype=state_dtype, confidence_window=confidence_window)
+                             state_dtype=state_dtype, confidence_window=confidence_window, cuda_graphs=cuda_graphs,
+                             prefill_tokens=prefill_tokens)
         eos = set(model.config.eos_token_ids)
         if tokenizer is not None and tokenizer.eos_token_id is not None:
             eos.add(tokenizer.eos_token_id)  # chat models end turns with a token the config may not list
@@ -319,9 +322,9 @@ class M1Generator:
     def _with_request_ends(self, events: list) -> Iterator[GenerationEvent]:
         """Yield events; after a sample's end, a RequestFinished if that made (and still leaves) its request done.
         Checked lazily, so an append made while handling SampleFinished keeps the request open."""
-        for event in events:
+        for i, event in enumerate(events):
             yield event
-            if isinstance(event, SampleFinished):
+            if isinstance(event, SampleFinished) and not self._more_ends_of_its_request(event, events[i + 1:]):
                 with self._lock:
                     live = self._requests.get(self._samples[event.sample_id].seq.request_id)
                     if live is None or live.reported or not live.done:
@@ -329,6 +332,13 @@ class M1Generator:
                     live.reported = True
                     result = self._result(live)
                 yield RequestFinished(request_id=result.request_id, result=result)
+
+    def _more_ends_of_its_request(self, event: SampleFinished, later: list) -> bool:
+        """Whether another sample of the same request ends later in this batch of events (the request's
+        RequestFinished then waits for it, so it comes after every SampleFinished)."""
+        request_id = self._samples[event.sample_id].seq.request_id
+        return any(isinstance(e, SampleFinished) and self._samples[e.sample_id].seq.request_id == request_id
+                   for e in later)
 
     def _result(self, live: _LiveRequest) -> GenerationResult:
         request = live.request

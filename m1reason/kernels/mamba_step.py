@@ -62,4 +62,10 @@ def mamba_step(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_stat
                conv_weight: Tensor, conv_bias: Tensor | None, A: Tensor, D: Tensor, dt_bias: Tensor,
                slots: Tensor | None = None) -> Tensor:
     """The Mamba decode step on the best backend available; same contract as ``mamba_step_ref``."""
+    from m1reason.kernels import use_triton
+
+    if use_triton(x):
+        from m1reason.kernels.triton_mamba_step import mamba_step_triton
+
+        return mamba_step_triton(x, z, B, C, dt, conv_state, ssm_state, conv_weight, conv_bias, A, D, dt_bias, slots)
     return mamba_step_ref(x, z, B, C, dt, conv_state, ssm_state, conv_weight, conv_bias, A, D, dt_bias, slots)

@@ -54,4 +54,10 @@ def selective_scan_ref(x: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, D
 def selective_scan(x: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor, z: Tensor,
                    dt_bias: Tensor, ssm_state: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """The selective scan on the best backend available; same contract as ``selective_scan_ref``."""
+    from m1reason.kernels import use_triton
+
+    if use_triton(x):
+        from m1reason.kernels.triton_selective_scan import selective_scan_triton
+
+        return selective_scan_triton(x, dt, A, B, C, D, z, dt_bias, ssm_state)
     return selective_scan_ref(x, dt, A, B, C, D, z, dt_bias, ssm_state)

@@ -55,6 +55,21 @@ class Attention(nn.Module):
             out = cache.attend(self.layer_idx, slots, q, positions)
         return self.out_proj(out.reshape(b, T, -1))
 
+    def step(self, x: Tensor, positions: Tensor, cache: InferenceCache, slots: Tensor) -> Tensor:
+        """One token per sequence: x [b, hidden] at ``positions`` [b]. Stores its k/v, attends over the slot's
+        keys 0..position. No host synchronisation, so a CUDA graph can capture it."""
+        b = x.shape[0]
+        q, k, v = self.in_proj(x).split([self.heads * self.head_dim, self.kv_heads * self.head_dim,
+                                         self.kv_heads * self.head_dim], dim=-1)
+        q = apply_rope(q.view(b, 1, self.heads, self.head_dim), positions[:, None], self.inv_freq)
+        k = apply_rope(k.view(b, 1, self.kv_heads, self.head_dim), positions[:, None], self.inv_freq)
+        cache.write_kv(self.layer_idx, slots, positions[:, None], k, v.view(b, 1, self.kv_heads, self.head_dim))
+        if hasattr(cache, "attend_decode"):
+            out = cache.attend_decode(self.layer_idx, slots, q[:, 0], positions)
+        else:
+            out = cache.attend(self.layer_idx, slots, q, positions[:, None])[:, 0]
+        return self.out_proj(out.reshape(b, -1))
+
     def _attend_local(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
         group = self.heads // self.kv_heads
         k, v = k.repeat_interleave(group, dim=2), v.repeat_interleave(group, dim=2)

@@ -52,7 +52,7 @@ class DecoderLayer(nn.Module):
         """One token per row: h [b, hidden] at ``positions`` [b]."""
         x = self.input_layernorm(h)
         if self.is_attention:
-            x = self.mha(x[:, None], positions[:, None], cache, slots)[:, 0]
+            x = self.mha.step(x, positions, cache, slots)
         else:
             x = self.mamba.step(x, cache.conv_state(self.layer_idx), cache.ssm_state(self.layer_idx), slots)
         h = h + x

@@ -199,7 +199,7 @@ def test_confidence_and_logprobs_are_reported(gen):
     [result] = gen.generate([request([1, 2], "c", temperature=1.0, seed=2, logprobs=True, confidence=True)])
     sample = result.samples[0]
     assert len(sample.logprobs) == sample.num_tokens and all(lp <= 0 for lp in sample.logprobs)
-    assert sample.confidence is not None and sample.confidence.mean < 0
+    assert sample.confidence is not None and sample.confidence.mean > 0
     assert result.reproducibility["seed"] == 2 and "torch" in result.reproducibility["versions"]
 
 
@@ -221,3 +221,9 @@ def test_throughput_model_is_measured_once_and_cached_on_disk(model, monkeypatch
     assert len(calls) == 1 and first.decode_coef == second.decode_coef
     assert first.decode_step_s(4, 32) >= first.decode_step_s(1, 32) > 0
     assert list(tmp_path.rglob("*.json"))
+
+
+def test_request_finished_comes_after_every_sample_that_ended_with_it(gen):
+    events = list(gen.stream([request([1, 2], "same", n=3, max_new_tokens=4)]))
+    kinds = [e.kind for e in events if e.kind != "tokens"]
+    assert kinds == ["sample", "sample", "sample", "request"]

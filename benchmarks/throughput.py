@@ -1,0 +1,235 @@
+"""End-to-end generation throughput on one GPU: M1-3B and Llama-3.2-3B in m1reason's engine, and HF generate.
+
+Random bf16 weights (speed does not depend on the values). Each point: ``batch`` requests with distinct random
+256-token prompts, exactly ``new`` generated tokens each (ignore_eos, temperature 1, no top-k/p), end-to-end
+wall time including prefill, as in the paper's Figure 1. An engine runs as many requests at once as its memory
+holds (a transformer's KV cache runs 512 x 4352 tokens in waves). Per point: tok/s, median ms per decode step,
+achieved GB/s (weights + Mamba state + live KV read per step) against the measured 3.0 TB/s copy bandwidth,
+peak GPU memory. Each point is appended to a JSONL file as it finishes; a rerun skips points already there.
+
+    python -m benchmarks.throughput --quick            # B = 1, 64, 512 at decode 1024 (< 5 min)
+    python -m benchmarks.throughput --batches 1 8 64 128 256 512 --new 4096 --engines m1 llama
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+COPY_BANDWIDTH = 3.0e12  # bytes/s, device-to-device copy (read + write) measured on the H100 (docs/gpu.md)
+PROMPT = 256
+
+
+def llama_3b_config():
+    from m1reason.model import ModelConfig, RopeConfig
+
+    return ModelConfig(model_type="llama", vocab_size=128256, hidden_size=3072, intermediate_size=8192,
+                       num_layers=28, num_heads=24, num_kv_heads=8, head_dim=128, rms_norm_eps=1e-5,
+                       rope=RopeConfig(theta=500000.0), attn_layers=tuple(range(28)),
+                       bos_token_id=128000, eos_token_ids=(128001,), pad_token_id=128004)
+
+
+def bytes_per_step(config, params: int, batch: int, context: float) -> float:
+    """Bytes one decode step must move: weights once, each sequence's Mamba state (read + write), its live KV."""
+    state = len(config.mamba_layers) * config.d_inner * (config.d_state + config.d_conv) * 2 * 2
+    kv = len(config.attn_layers) * config.num_kv_heads * config.head_dim * 2 * 2
+    return params * 2 + batch * (state + kv * context)
+
+
+def run_m1reason(model, batch: int, new: int) -> dict:
+    import torch
+
+    from m1reason import GenerationRequest, M1Generator, SamplingParams
+
+    config = model.config
+    per_token_kv = len(config.attn_layers) * config.num_kv_heads * config.head_dim * 2 * 2
+    free = torch.cuda.mem_get_info()[0] - 12 * 2**30  # room for activations, logits, graphs
+    length = PROMPT + new + 16
+    fits = batch if not per_token_kv else max(1, min(batch, int(free // (per_token_kv * length))))
+    gen = M1Generator(model, max_slots=fits, max_len=length, kv_tokens=fits * length)
+    params = SamplingParams(temperature=1.0, max_new_tokens=new, ignore_eos=True, seed=0)
+    prompts = torch.randint(0, config.vocab_size, (batch, PROMPT), generator=torch.Generator().manual_seed(1))
+
+    def requests(max_new):
+        return [GenerationRequest(prompt_token_ids=p.tolist(), sampling=params.model_copy(
+            update={"max_new_tokens": max_new})) for p in prompts[:fits]]
+
+    gen.generate(requests(4))  # warm up: compile kernels, capture the graph of this batch size
+    gen.engine.timings.decode.clear()
+    gen.engine.timings.prefill.clear()
+    torch.cuda.reset_peak_memory_stats()
+    torch.cuda.synchronize()
+    started = time.perf_counter()
+    results = gen.generate([GenerationRequest(prompt_token_ids=p.tolist(), sampling=params) for p in prompts])
+    torch.cuda.synchronize()
+    wall = time.perf_counter() - started
+    assert all(s.num_tokens == new for r in results for s in r.samples)
+    full = [(ctx, s) for b, ctx, s in gen.engine.timings.decode if b == fits]
+    step = statistics.median(s for _, s in full)
+    context = statistics.mean(ctx for ctx, _ in full)
+    moved = bytes_per_step(config, sum(p.numel() for p in model.parameters()), fits, context)
+    return {"tokens_per_s": batch * new / wall, "wall_s": wall, "concurrent": fits, "step_ms": step * 1e3,
+            "achieved_GBps": moved / step / 1e9, "roofline_pct": 100 * moved / step / COPY_BANDWIDTH,
+            "prefill_s": sum(s for _, s in gen.engine.timings.prefill),
+            "peak_GiB": torch.cuda.max_memory_allocated() / 2**30}
+
+
+def run_hf(model, batch: int, new: int, cap_s: float) -> dict:
+    import torch
+
+    prompts = torch.randint(0, model.config.vocab_size, (batch, PROMPT), device="cuda",
+                            generator=torch.Generator("cuda").manual_seed(1))
+    kwargs = {"do_sample": True, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "pad_token_id": 0}
+    try:
+        torch.cuda.synchronize()
+        t = time.perf_counter()
+        model.generate(prompts, max_new_tokens=9, min_new_tokens=9, **kwargs)
+        torch.cuda.synchronize()
+        t1 = time.perf_counter()
+        model.generate(prompts, max_new_tokens=1, min_new_tokens=1, **kwargs)
+        torch.cuda.synchronize()
+        per_step = ((t1 - t) - (time.perf_counter() - t1)) / 8
+        projected = new * per_step
+        if projected > cap_s:
+            return {"skipped": f"projected {projected:.0f} s ({per_step * 1e3:.0f} ms/step) exceeds the "
+                               f"{cap_s:.0f} s cap", "step_ms": per_step * 1e3}
+        torch.cuda.reset_peak_memory_stats()
+        started = time.perf_counter()
+        out = model.generate(prompts, max_new_tokens=new, min_new_tokens=new, **kwargs)
+        torch.cuda.synchronize()
+        wall = time.perf_counter() - started
+    except torch.OutOfMemoryError as err:
+        torch.cuda.empty_cache()
+        return {"skipped": f"out of memory: {str(err).splitlines()[0][:120]}"}
+    assert out.shape[1] == PROMPT + new
+    return {"tokens_per_s": batch * new / wall, "wall_s": wall, "concurrent": batch, "step_ms": wall / new * 1e3,
+            "peak_GiB": torch.cuda.max_memory_allocated() / 2**30}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="B = 1, 64, 512 at decode 1024")
+    parser.add_argument("--engines", nargs="+", default=["m1", "llama", "hf"], choices=["m1", "llama", "hf"])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8, 64, 128, 256, 512])
+    parser.add_argument("--new", type=int, nargs="+", default=[4096, 1024])
+    parser.add_argument("--hf-cap-s", type=float, default=90.0, help="skip HF points projected to take longer")
+    parser.add_argument("--results", type=Path, default=Path("benchmarks/results/throughput.jsonl"))
+    parser.add_argument("--out", type=Path, default=None, help="also copy JSONL, PNG and BENCHMARKS.md here")
+    args = parser.parse_args()
+    if args.quick:
+        args.batches, args.new = [1, 64, 512], [1024]
+    import torch
+
+    from benchmarks.checkpoint_load import m1_3b_config
+    from benchmarks.report import BENCHMARKS_MD, environment, markdown_table, write_section
+    from m1reason.kernels import backends
+    from m1reason.model import HybridLM
+
+    if not torch.cuda.is_available():
+        print("needs a CUDA GPU", file=sys.stderr)
+        return 2
+    env = environment(("torch", "triton", "transformers"))
+    device = env["device"]
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    done = [json.loads(line) for line in args.results.read_text().splitlines()] if args.results.exists() else []
+    have = {(r["engine"], r["batch"], r["new"], r["device"]) for r in done}
+    for engine in args.engines:
+        model = None
+        for new in args.new:
+            for batch in args.batches:
+                if (engine, batch, new, device) in have:
+                    continue
+                if model is None:
+                    torch.manual_seed(0)
+                    if engine == "hf":
+                        from transformers import LlamaConfig, LlamaForCausalLM
+                        c = llama_3b_config()
+                        hf_config = LlamaConfig(vocab_size=c.vocab_size, hidden_size=c.hidden_size,
+                                                intermediate_size=c.intermediate_size, num_hidden_layers=c.num_layers,
+                                                num_attention_heads=c.num_heads, num_key_value_heads=c.num_kv_heads,
+                                                head_dim=c.head_dim, rope_theta=c.rope.theta, tie_word_embeddings=True)
+                        with torch.device("cuda"):
+                            model = LlamaForCausalLM(hf_config).to(torch.bfloat16).eval()
+                    else:
+                        config = m1_3b_config() if engine == "m1" else llama_3b_config()
+                        with torch.device("cuda"):
+                            model = HybridLM(config).to(torch.bfloat16).eval()
+                started = time.perf_counter()
+                with torch.no_grad():
+                    point = (run_hf(model, batch, new, args.hf_cap_s) if engine == "hf"
+                             else run_m1reason(model, batch, new))
+                record = {"engine": engine, "batch": batch, "prompt": PROMPT, "new": new, "device": device,
+                          "date": env["date"], "versions": env["versions"], "kernels": backends(),
+                          "point_s": time.perf_counter() - started, **point}
+                print(json.dumps(record), flush=True)
+                with args.results.open("a") as f:
+                    f.write(json.dumps(record) + "\n")
+                done.append(record)
+        del model
+        torch.cuda.empty_cache()
+
+    rows = sorted((r for r in done if r["device"] == device), key=lambda r: (r["new"], r["batch"], r["engine"]))
+    names = {"m1": "m1reason M1-3B", "llama": "m1reason Llama-3.2-3B", "hf": "HF generate Llama-3.2-3B"}
+    table_rows = [{"engine": names[r["engine"]], "batch": r["batch"], "decode": r["new"],
+                   "tok/s": r.get("tokens_per_s", "skipped"), "ms/step": r.get("step_ms", ""),
+                   "concurrent": r.get("concurrent", ""), "GB/s": r.get("achieved_GBps", ""),
+                   "% roofline": r.get("roofline_pct", ""), "peak GiB": r.get("peak_GiB", ""),
+                   "note": r.get("skipped", "")} for r in rows]
+    columns = ["engine", "batch", "decode", "tok/s", "ms/step", "concurrent", "GB/s", "% roofline", "peak GiB", "note"]
+    table = markdown_table(table_rows, columns)
+    speedups = []
+    for r in rows:
+        peer = next((p for p in rows if p["engine"] == "llama" and (p["batch"], p["new"]) == (r["batch"], r["new"])),
+                    None)
+        if r["engine"] == "m1" and peer and "tokens_per_s" in peer:
+            speedups.append(f"- batch {r['batch']}, decode {r['new']}: M1 / Llama in the same engine = "
+                            f"{r['tokens_per_s'] / peer['tokens_per_s']:.2f}x")
+    body = ("Prompt 256 tokens, random bf16 weights, temperature 1 without top-k/p, ignore_eos; end-to-end wall "
+            "time including prefill. GB/s counts weights + Mamba state (read + write) + live KV per decode step; "
+            "% roofline is against the 3.0 TB/s measured copy bandwidth. Points come from the JSONL "
+            f"`{args.results}`; each was measured in the run that wrote it (dates in the JSONL).\n\n"
+            + table + "\n\n" + "\n".join(speedups))
+    write_section("throughput", "Generation throughput: M1-3B vs Llama-3.2-3B (same engine) vs HF generate",
+                  body, env)
+    print(table)
+    print("\n".join(speedups))
+    plot = _plot(rows, args.out or args.results.parent)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "throughput.jsonl").write_text(args.results.read_text())
+        (args.out / "BENCHMARKS.md").write_text(BENCHMARKS_MD.read_text())
+    print("plot:", plot)
+    return 0
+
+
+def _plot(rows: list[dict], folder: Path) -> Path | None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, new in zip(axes, (1024, 4096)):
+        for engine, label in (("m1", "M1-3B (m1reason)"), ("llama", "Llama-3.2-3B (m1reason)"),
+                              ("hf", "Llama-3.2-3B (HF generate)")):
+            pts = [(r["batch"], r["tokens_per_s"]) for r in rows if r["engine"] == engine and r["new"] == new
+                   and "tokens_per_s" in r]
+            if pts:
+                ax.plot(*zip(*sorted(pts)), marker="o", label=label)
+        ax.set(xscale="log", xlabel="batch (requests)", ylabel="tokens/s", title=f"prompt 256, decode {new}")
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    path = folder / "throughput.png"
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return path
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Attention decode over the engine's paged KV cache: one new query per sequence, keys 0..its position.
+
+``paged_attention_decode_ref`` gathers each sequence's blocks and runs masked SDPA (it reads the padded
+span of the longest sequence); the Triton kernel reads only each sequence's live blocks.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+__all__ = ["paged_attention_decode", "paged_attention_decode_ref"]
+
+
+def paged_attention_decode_ref(q: Tensor, k_pool: Tensor, v_pool: Tensor, block_table: Tensor, slots: Tensor,
+                               positions: Tensor) -> Tensor:
+    """q [b, H, hd] over keys 0..positions[i] of slot slots[i]; pools [blocks, block_size, Hkv, hd] -> [b, H, hd].
+
+    >>> import torch
+    >>> pool = torch.randn(4, 2, 1, 8)                        # 4 blocks of 2 tokens, 1 kv head
+    >>> table = torch.tensor([[2, 0], [1, 3]])                # slot 0 owns blocks 2, 0; slot 1 owns 1, 3
+    >>> out = paged_attention_decode_ref(torch.randn(2, 2, 8), pool, pool, table, torch.tensor([1, 0]),
+    ...                                  torch.tensor([0, 2]))
+    >>> out.shape
+    torch.Size([2, 2, 8])
+    """
+    from m1reason.model.cache import attend_causal  # (imported here: the model package imports the kernels)
+
+    span = int(positions.max()) // k_pool.shape[1] + 1
+    blocks = block_table[slots, :span]
+    b = q.shape[0]
+    k = k_pool[blocks].reshape(b, span * k_pool.shape[1], *k_pool.shape[2:])
+    v = v_pool[blocks].reshape(b, span * v_pool.shape[1], *v_pool.shape[2:])
+    return attend_causal(q[:, None], k.to(q.dtype), v.to(q.dtype), positions[:, None])[:, 0]
+
+
+def paged_attention_decode(q: Tensor, k_pool: Tensor, v_pool: Tensor, block_table: Tensor, slots: Tensor,
+                           positions: Tensor) -> Tensor:
+    """The best available implementation (Triton on CUDA, else the reference); same contract as the reference."""
+    from m1reason.kernels import use_triton
+
+    if use_triton(q) and k_pool.shape[1] >= 16:
+        from m1reason.kernels.triton_paged_attention import paged_attention_decode_triton
+
+        return paged_attention_decode_triton(q, k_pool, v_pool, block_table, slots, positions)
+    return paged_attention_decode_ref(q, k_pool, v_pool, block_table, slots, positions)

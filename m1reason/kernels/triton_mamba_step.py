@@ -1,0 +1,87 @@
+"""Triton: M1's whole Mamba decode step after in_proj in one kernel per layer.
+
+Conv-state shift + depthwise conv + silu, delta = softplus(dt + b_dt), state update, C readout, D skip and the
+silu(z) gate, reading x and B in their narrow d_xb form: channel c of the repeated tensor is narrow element
+(c // (r N)) N + c % N, where r = d / d_xb, so the GQA-style repeat is an index, never a copy.
+One program handles BLOCK_D channels of one sequence; the state rows it touches belong to it alone.
+Matches ``mamba_step_ref`` (including the cast of the conv output to the activation dtype).
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+from torch import Tensor
+
+__all__ = ["mamba_step_triton"]
+
+
+@triton.jit
+def _softplus(v):
+    return tl.where(v > 20.0, v, tl.log(1.0 + tl.exp(v)))  # torch's softplus threshold
+
+
+@triton.jit
+def _mamba_step_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_ptr, conv_bias_ptr, A_ptr, D_ptr,
+                       dt_bias_ptr, slots_ptr, y_ptr, d, stride_x, stride_z, stride_B, stride_C, stride_dt,
+                       stride_conv_slot, stride_ssm_slot, stride_y,
+                       HAS_CONV_BIAS: tl.constexpr, K: tl.constexpr, N: tl.constexpr, R: tl.constexpr,
+                       BLOCK_D: tl.constexpr):
+    row = tl.program_id(0)
+    slot = tl.load(slots_ptr + row).to(tl.int64)
+    c = tl.program_id(1) * BLOCK_D + tl.arange(0, BLOCK_D)
+    live = c < d
+    k = tl.arange(0, K)
+    n = tl.arange(0, N)
+    narrow = (c // (R * N)) * N  # start of the narrow N-group that channel c repeats
+
+    # conv state: shift left by one and append the new (narrow-indexed) x
+    x = tl.load(x_ptr + row * stride_x + narrow + c % N, mask=live, other=0.0)
+    conv_rows = conv_ptr + slot * stride_conv_slot + c[:, None] * K
+    shifted = tl.load(conv_rows + k[None, :] + 1, mask=live[:, None] & (k[None, :] < K - 1), other=0.0)
+    window = tl.where(k[None, :] == K - 1, x.to(shifted.dtype)[:, None], shifted)
+    tl.store(conv_rows + k[None, :], window, mask=live[:, None])
+    w = tl.load(w_ptr + c[:, None] * K + k[None, :], mask=live[:, None], other=0.0).to(tl.float32)
+    xc = tl.sum(window.to(tl.float32) * w, axis=1)
+    if HAS_CONV_BIAS:
+        xc += tl.load(conv_bias_ptr + c, mask=live, other=0.0).to(tl.float32)
+    xc = xc * tl.sigmoid(xc)
+    xc = xc.to(x_ptr.dtype.element_ty).to(tl.float32)  # the reference rounds the conv output to the model dtype
+
+    dt = tl.load(dt_ptr + row * stride_dt + c, mask=live, other=0.0).to(tl.float32)
+    delta = _softplus(dt + tl.load(dt_bias_ptr + c, mask=live, other=0.0).to(tl.float32))
+    A = tl.load(A_ptr + c[:, None] * N + n[None, :], mask=live[:, None], other=0.0).to(tl.float32)
+    Bv = tl.load(B_ptr + row * stride_B + narrow[:, None] + n[None, :], mask=live[:, None], other=0.0).to(tl.float32)
+    Cv = tl.load(C_ptr + row * stride_C + (c // N * N)[:, None] + n[None, :], mask=live[:, None],
+                 other=0.0).to(tl.float32)
+    state_rows = ssm_ptr + slot * stride_ssm_slot + c[:, None] * N + n[None, :]
+    h = tl.load(state_rows, mask=live[:, None], other=0.0).to(tl.float32)
+    h = h * tl.exp(delta[:, None] * A) + (delta * xc)[:, None] * Bv
+    tl.store(state_rows, h.to(ssm_ptr.dtype.element_ty), mask=live[:, None])
+
+    y = tl.sum(h * Cv, axis=1) + tl.load(D_ptr + c, mask=live, other=0.0).to(tl.float32) * xc
+    z = tl.load(z_ptr + row * stride_z + c, mask=live, other=0.0).to(tl.float32)
+    tl.store(y_ptr + row * stride_y + c, (y * z * tl.sigmoid(z)).to(y_ptr.dtype.element_ty), mask=live)
+
+
+def mamba_step_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_state: Tensor,
+                      ssm_state: Tensor, conv_weight: Tensor, conv_bias: Tensor | None, A: Tensor, D: Tensor,
+                      dt_bias: Tensor, slots: Tensor | None = None) -> Tensor:
+    """Same contract as ``m1reason.kernels.mamba_step_ref``; CUDA tensors, states contiguous per slot."""
+    b, d = z.shape
+    N, K = ssm_state.shape[-1], conv_state.shape[-1]
+    R = d // x.shape[-1]
+    if slots is None:
+        slots = torch.arange(b, device=x.device)
+    assert conv_state.stride(1) == K and conv_state.stride(2) == 1 and ssm_state.stride(1) == N
+    assert all(t.stride(-1) == 1 for t in (x, z, B, C, dt))
+    y = torch.empty_like(z)
+    BLOCK_D = 64
+    grid = (b, triton.cdiv(d, BLOCK_D))
+    _mamba_step_kernel[grid](
+        x, z, B, C, dt, conv_state, ssm_state, conv_weight.contiguous(), conv_bias if conv_bias is not None else x,
+        A.contiguous(), D, dt_bias, slots, y, d, x.stride(0), z.stride(0), B.stride(0), C.stride(0), dt.stride(0),
+        conv_state.stride(0), ssm_state.stride(0), y.stride(0),
+        HAS_CONV_BIAS=conv_bias is not None, K=K, N=N, R=R, BLOCK_D=BLOCK_D, num_warps=4)
+    return y

@@ -1,0 +1,94 @@
+"""Triton: attention decode over a paged KV cache (split-K flash-decoding), GQA-aware.
+
+One program per (sequence, kv head, split): the G query heads that share the kv head are one tile, and the
+program walks its share of the sequence's blocks up to the live length only (never the padded maximum),
+keeping a running max and sum; a short torch epilogue merges the splits. Splits give a small batch enough
+programs to fill the GPU; a large batch needs one.
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+from torch import Tensor
+
+__all__ = ["paged_attention_decode_triton"]
+
+
+@triton.jit
+def _paged_decode_kernel(q_ptr, k_ptr, v_ptr, table_ptr, slots_ptr, pos_ptr, acc_ptr, ml_ptr, scale,
+                         stride_q_b, stride_q_h, stride_k_blk, stride_k_pos, stride_k_h, stride_table,
+                         stride_acc_b, stride_acc_h, stride_acc_s, stride_ml_b, stride_ml_h, stride_ml_s,
+                         G: tl.constexpr, G_PAD: tl.constexpr, HD: tl.constexpr, BLOCK: tl.constexpr,
+                         BLOCKS_PER_SPLIT: tl.constexpr, IEEE: tl.constexpr):
+    b = tl.program_id(0)
+    kvh = tl.program_id(1)
+    split = tl.program_id(2)
+    slot = tl.load(slots_ptr + b).to(tl.int64)
+    length = tl.load(pos_ptr + b) + 1  # keys 0..position (the new token's key is already written)
+    g = tl.arange(0, G_PAD)
+    d = tl.arange(0, HD)
+    heads = kvh * G + g
+    q = tl.load(q_ptr + b * stride_q_b + heads[:, None] * stride_q_h + d[None, :], mask=g[:, None] < G, other=0.0)
+    t = tl.arange(0, BLOCK)
+    first = split * BLOCKS_PER_SPLIT
+    last = tl.minimum(first + BLOCKS_PER_SPLIT, tl.cdiv(length, BLOCK))
+    m = tl.full([G_PAD], float("-inf"), tl.float32)
+    denom = tl.zeros([G_PAD], tl.float32)
+    acc = tl.zeros([G_PAD, HD], tl.float32)
+    for blk in range(first, last):
+        phys = tl.load(table_ptr + slot * stride_table + blk).to(tl.int64)
+        offs = phys * stride_k_blk + t[:, None] * stride_k_pos + kvh * stride_k_h + d[None, :]
+        k = tl.load(k_ptr + offs)
+        v = tl.load(v_ptr + offs)
+        if IEEE:  # fp32 models: exact products (tensor-core tf32 would round them)
+            s = tl.dot(q, tl.trans(k), input_precision="ieee") * scale
+        else:
+            s = tl.dot(q, tl.trans(k)).to(tl.float32) * scale
+        s = tl.where((blk * BLOCK + t)[None, :] < length, s, float("-inf"))
+        m_new = tl.maximum(m, tl.max(s, axis=1))
+        p = tl.exp(s - m_new[:, None])
+        alpha = tl.exp(m - m_new)
+        denom = denom * alpha + tl.sum(p, axis=1)
+        if IEEE:
+            acc = acc * alpha[:, None] + tl.dot(p, v, input_precision="ieee")
+        else:
+            acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v).to(tl.float32)
+        m = m_new
+    out = acc_ptr + b * stride_acc_b + heads[:, None] * stride_acc_h + split * stride_acc_s + d[None, :]
+    tl.store(out, acc, mask=g[:, None] < G)
+    ml = ml_ptr + b * stride_ml_b + heads * stride_ml_h + split * stride_ml_s
+    tl.store(ml, m, mask=g < G)
+    tl.store(ml + 1, denom, mask=g < G)
+
+
+def num_splits(batch: int, kv_heads: int, max_blocks: int, programs: int = 264) -> int:
+    """Splits per sequence so that batch x kv_heads x splits reaches about ``programs`` (2 per SM on an H100)."""
+    return max(1, min(max_blocks, -(-programs // (batch * kv_heads))))
+
+
+def paged_attention_decode_triton(q: Tensor, k_pool: Tensor, v_pool: Tensor, block_table: Tensor, slots: Tensor,
+                                  positions: Tensor, splits: int | None = None) -> Tensor:
+    """q [b, H, hd] attends over keys 0..positions[i] of slot slots[i]; pools [blocks, block_size, Hkv, hd].
+    Returns [b, H, hd] in q's dtype. Capturable in a CUDA graph (no host synchronisation)."""
+    b, H, hd = q.shape
+    block = k_pool.shape[1]
+    kv_heads = k_pool.shape[2]
+    G = H // kv_heads
+    max_blocks = block_table.shape[1]
+    splits = splits or num_splits(b, kv_heads, max_blocks)
+    per_split = -(-max_blocks // splits)
+    acc = torch.empty(b, H, splits, hd, dtype=torch.float32, device=q.device)
+    ml = torch.empty(b, H, splits, 2, dtype=torch.float32, device=q.device)
+    q = q.contiguous()
+    _paged_decode_kernel[(b, kv_heads, splits)](
+        q, k_pool, v_pool, block_table, slots, positions, acc, ml, hd ** -0.5,
+        q.stride(0), q.stride(1), k_pool.stride(0), k_pool.stride(1), k_pool.stride(2), block_table.stride(0),
+        acc.stride(0), acc.stride(1), acc.stride(2), ml.stride(0), ml.stride(1), ml.stride(2),
+        G=G, G_PAD=max(16, triton.next_power_of_2(G)), HD=hd, BLOCK=block, BLOCKS_PER_SPLIT=per_split,
+        IEEE=q.dtype == torch.float32, num_warps=4)
+    m, denom = ml[..., 0], ml[..., 1]
+    weight = torch.exp(m - m.amax(-1, keepdim=True))  # empty splits have m = -inf: weight 0
+    out = (acc * weight[..., None]).sum(2) / (denom * weight).sum(-1)[..., None]
+    return out.to(q.dtype)
