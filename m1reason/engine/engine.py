@@ -313,21 +313,22 @@ class Engine:
         return None
 
     def _sampling_batch(self, seqs: list[Sequence], vocab: int) -> SamplingBatch:
-        device = self.device
-        col = lambda f, dtype: torch.tensor([f(s) for s in seqs], dtype=dtype, device=device)  # noqa: E731
+        # two host-to-device copies per step, not one per field
+        floats = torch.tensor([[s.params.temperature for s in seqs], [s.params.top_p for s in seqs],
+                               [s.params.min_p for s in seqs]], dtype=torch.float32).to(self.device)
+        ints = torch.tensor([[s.params.top_k for s in seqs], [s.seed for s in seqs], [s.stream_index for s in seqs],
+                             [s.num_generated for s in seqs]], dtype=torch.long).to(self.device)
         banned = None
         early = [i for i, s in enumerate(seqs) if s.num_generated < s.params.min_new_tokens]
         if early:
-            banned = torch.zeros(len(seqs), vocab, dtype=torch.bool, device=device)
+            banned = torch.zeros(len(seqs), vocab, dtype=torch.bool, device=self.device)
             for i in early:
                 ids = [t for t in (*self.eos_token_ids, *seqs[i].params.stop_token_ids) if t < vocab]
                 banned[i, ids] = True
         return SamplingBatch(
-            temperature=col(lambda s: s.params.temperature, torch.float32),
-            top_k=col(lambda s: s.params.top_k, torch.long), top_p=col(lambda s: s.params.top_p, torch.float32),
-            min_p=col(lambda s: s.params.min_p, torch.float32), seeds=col(lambda s: s.seed, torch.long),
-            sample_index=col(lambda s: s.stream_index, torch.long), steps=col(lambda s: s.num_generated, torch.long),
-            banned=banned, any_random=any(s.params.temperature > 0 for s in seqs),
+            temperature=floats[0], top_p=floats[1], min_p=floats[2], top_k=ints[0], seeds=ints[1],
+            sample_index=ints[2], steps=ints[3], banned=banned,
+            any_random=any(s.params.temperature > 0 for s in seqs),
             any_filter=any(s.params.top_k > 0 or s.params.top_p < 1 or s.params.min_p > 0 for s in seqs))
 
     def _save_confidence(self, seq: Sequence) -> None:

@@ -101,8 +101,8 @@ def sample(logits: Tensor, batch: SamplingBatch, *, with_logprobs: bool = True) 
     if batch.any_random and not batch.any_filter and use_triton(logits):
         from m1reason.kernels.triton_sampling import gumbel_argmax_triton
 
-        hashes = row_hash(batch.seeds, batch.sample_index, batch.steps)
-        tokens = gumbel_argmax_triton(logits, batch.temperature, hashes)  # one pass, in the logits' dtype
+        # one pass over the logits in their own dtype
+        tokens = gumbel_argmax_triton(logits, batch.temperature, batch.seeds, batch.sample_index, batch.steps)
     else:
         logits = logits.float()
         tokens = logits.argmax(-1)

@@ -25,13 +25,16 @@ def _mix32(x):
 
 
 @triton.jit
-def _gumbel_argmax_kernel(logits_ptr, temperature_ptr, row_hash_ptr, out_ptr, V, stride_row,
-                          BLOCK: tl.constexpr):
+def _gumbel_argmax_kernel(logits_ptr, temperature_ptr, seeds_ptr, sample_index_ptr, steps_ptr, out_ptr, V,
+                          stride_row, BLOCK: tl.constexpr):
     row = tl.program_id(0)
     temperature = tl.load(temperature_ptr + row)
     greedy = temperature == 0.0
     divisor = tl.where(greedy, 1.0, temperature)
-    h = tl.load(row_hash_ptr + row)
+    seed = tl.load(seeds_ptr + row)  # the row hash of engine.sampling.row_hash, computed here: no extra launches
+    h = _mix32(seed ^ (seed >> 32))
+    h = _mix32(h ^ _mix32(tl.load(sample_index_ptr + row) + 0x9E3779B9))
+    h = _mix32(h ^ _mix32(tl.load(steps_ptr + row) + 0x85EBCA6B))
     best = tl.full([], float("-inf"), tl.float32)
     best_index = tl.full([], 0, tl.int64)
     for start in range(0, V, BLOCK):
@@ -50,12 +53,14 @@ def _gumbel_argmax_kernel(logits_ptr, temperature_ptr, row_hash_ptr, out_ptr, V,
     tl.store(out_ptr + row, best_index)
 
 
-def gumbel_argmax_triton(logits: Tensor, temperature: Tensor, row_hash: Tensor) -> Tensor:
-    """Tokens [b]: argmax of logits / temperature + Gumbel(noise of ``row_hash``) (greedy where temperature is 0).
-    ``row_hash`` [b] int64 is the per-row hash of (seed, sample index, step) from engine.sampling."""
+def gumbel_argmax_triton(logits: Tensor, temperature: Tensor, seeds: Tensor, sample_index: Tensor,
+                         steps: Tensor) -> Tensor:
+    """Tokens [b]: argmax of logits / temperature + Gumbel noise keyed by (seed, sample index, step), greedy where
+    temperature is 0; the same numbers as ``engine.sampling.uniform_noise``."""
     b, V = logits.shape
     out = torch.empty(b, dtype=torch.long, device=logits.device)
     logits = logits if logits.stride(-1) == 1 else logits.contiguous()
-    _gumbel_argmax_kernel[(b,)](logits, temperature.float().contiguous(), row_hash.contiguous(), out, V,
-                                logits.stride(0), BLOCK=2048, num_warps=8)
+    _gumbel_argmax_kernel[(b,)](logits, temperature.float().contiguous(), seeds.contiguous(),
+                                sample_index.contiguous(), steps.contiguous(), out, V, logits.stride(0),
+                                BLOCK=2048, num_warps=8)
     return out
