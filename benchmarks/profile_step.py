@@ -93,7 +93,8 @@ def main() -> int:
     records = [profile(model, b, args.context) for b in args.batches]
     for r in records:
         print(f"batch {r['batch']}, context {r['context']}: {r['graph_wall_ms_per_step']:.2f} ms/step with CUDA "
-              f"graphs; eager {r['eager_wall_ms_per_step']:.2f} ms/step, GPU busy {r['eager_gpu_busy_ms_per_step']:.2f}")
+              f"graphs; eager {r['eager_wall_ms_per_step']:.2f} ms/step, "
+              f"GPU busy {r['eager_gpu_busy_ms_per_step']:.2f}")
         for name, ms in r["eager_gpu_ms_by_kernel"].items():
             print(f"    {name:28s} {ms:7.3f} ms")
     if args.out:
