@@ -7,10 +7,6 @@ import torch
 
 from m1reason.model import ModelConfig, write_random_checkpoint
 
-# Tiny models gain nothing from intra-op threads, and on a shared 2-core machine they oversubscribe it
-# (a 64-wide matmul then takes 10x longer).
-torch.set_num_threads(1)
-
 
 def pytest_collection_modifyitems(config, items):
     if torch.cuda.is_available():
