@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from m1reason.kernels.dispatch import use_triton
 from m1reason.model.config import RopeConfig
 
 __all__ = ["RMSNorm", "GatedMLP", "rope_inverse_frequencies", "apply_rope"]
@@ -31,6 +32,10 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: Tensor) -> Tensor:
+        if use_triton(x):
+            from m1reason.kernels.triton_elementwise import rms_norm_triton
+
+            return rms_norm_triton(x, self.weight, self.eps)
         x32 = x.float()
         x32 = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)
         return self.weight * x32.to(x.dtype)
@@ -51,7 +56,12 @@ class GatedMLP(nn.Module):
         self.down_proj = nn.Linear(intermediate, hidden, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+        gate, up = self.gate_proj(x), self.up_proj(x)
+        if use_triton(gate):
+            from m1reason.kernels.triton_elementwise import silu_mul_triton
+
+            return self.down_proj(silu_mul_triton(gate, up))
+        return self.down_proj(F.silu(gate) * up)
 
 
 def rope_inverse_frequencies(head_dim: int, rope: RopeConfig) -> Tensor:
