@@ -17,6 +17,7 @@ from m1reason.generator import (
     SamplingParams,
 )
 from m1reason.model import HybridLM, ModelConfig, load_model
+from m1reason.solving import solve
 from m1reason.tokenizer import build_prompt, load_tokenizer
 
 __version__ = "0.1.0"
@@ -40,4 +41,5 @@ __all__ = [
     "build_prompt",
     "load_model",
     "load_tokenizer",
+    "solve",
 ]

@@ -1,7 +1,8 @@
 """``python -m m1reason``: the command line.
 
-Subcommands so far: ``demo`` (an end-to-end run on a tiny random M1-layout checkpoint it writes itself)
-and ``info`` (versions, device, kernel backends). solve/eval/bench and the REPL arrive with their issues.
+No subcommand opens the REPL. ``solve "problem"`` answers one problem; ``eval DATA.jsonl`` grades a strategy on
+a dataset (resumable); ``bench`` measures decode speed; ``demo`` runs a tiny random M1-layout checkpoint it writes
+itself; ``info`` prints versions, device and kernel backends. Bad input gets one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import logging
 import sys
 import tempfile
 import time
+
+from pydantic import ValidationError
+
+from m1reason.errors import M1Error
 
 __all__ = ["main"]
 
@@ -59,11 +64,114 @@ def _demo(args) -> int:
         full = model(tokens)[:, 16 - 1:-1].argmax(-1)
     agree = bool((full == tokens[:, 16:]).all())
     print(f"tiny random M1-layout model: {config.num_layers} layers (attention at {list(config.attn_layers)}), "
-          f"{sum(p.numel() for p in model.parameters()):,} parameters, loaded in {load_s * 1e3:.0f} ms on {model.device}")
+          f"{sum(p.numel() for p in model.parameters()):,} parameters, "
+          f"loaded in {load_s * 1e3:.0f} ms on {model.device}")
     print(f"greedy decode of {args.tokens} tokens: {args.tokens / decode_s:.0f} tok/s; "
           f"step-by-step tokens equal the parallel forward's argmax: {agree}")
     print("(random weights: the tokens are meaningless; the trained embedded model comes with its issue)")
     return 0 if agree else 1
+
+
+def _solve(args) -> int:
+    from m1reason.solving import solve
+
+    solution = solve(args.problem, budget_s=args.budget_s, strategy=_strategy_arg(args), model=args.model)
+    if args.json:
+        print(solution.model_dump_json(indent=2))
+    else:
+        print(f"answer: {solution.answer}")
+        print(f"vote share {solution.confidence:.0%} over {sum(s.counted for s in solution.samples)} samples; "
+              f"plan: n={solution.plan.n}, up to {solution.plan.max_new_tokens} tokens ({solution.plan.reason}); "
+              f"{solution.timings['total_s']:.1f} s, stopped: {solution.stopped}")
+    return 0
+
+
+def _eval(args) -> int:
+    from pathlib import Path
+
+    from m1reason.defaults import default_generator
+    from m1reason.evaluation import load_dataset, plot_accuracy, run_eval, summarize
+    from m1reason.solving import solve
+
+    rows = load_dataset(args.data, limit=args.limit)
+    budgets = args.budget_s or [None]
+    out = Path(args.out or Path(args.data).with_suffix("").name + ".results.jsonl")
+    generator = default_generator(args.model)
+    records = run_eval(rows, lambda problem, budget: solve(problem, budget_s=budget, strategy=_strategy_arg(args),
+                                                           generator=generator), out, budgets=budgets)
+    table = summarize([r for r in records if r["id"] in {row["id"] for row in rows}], k=args.k)
+    print(f"{'budget_s':>9} {'problems':>8} {'accuracy':>8} {'pass@1':>7} {'maj@k':>10} {'mean_s':>7} "
+          f"{'acc/s':>7} {'tok/s':>8}")
+    for row in table:
+        k = row["k"]
+        print(f"{row['budget_s'] or '-':>9} {row['problems']:>8} {row['accuracy']:>8.3f} {row['pass@1']:>7.3f} "
+              f"{'maj@' + str(k) + ' ' + format(row[f'maj@{k}'], '.3f'):>10} {row['mean_s']:>7.2f} "
+              f"{row['accuracy_per_s']:>7.3f} {row['tokens_per_s']:>8.0f}")
+    print(f"records: {out}")
+    if args.plot:
+        print(f"plot: {plot_accuracy(table, Path(args.plot))}")
+    return 0
+
+
+def _bench(args) -> int:
+    import platform
+
+    import torch
+
+    from m1reason import GenerationRequest, SamplingParams, __version__
+    from m1reason.defaults import default_generator
+
+    generator = default_generator(args.model, device=args.device)
+    weight_bytes = sum(p.numel() * p.element_size() for p in generator.model.parameters())
+    records = []
+    for batch in args.batch:
+        params = SamplingParams(n=batch, temperature=0.7, seed=0, max_new_tokens=args.tokens, ignore_eos=True)
+        request = GenerationRequest(prompt_token_ids=[1] * args.prompt, sampling=params)
+        started = time.perf_counter()
+        generator.generate([request])
+        seconds = time.perf_counter() - started
+        step_s = seconds / args.tokens
+        records.append({"batch": batch, "prompt": args.prompt, "tokens": args.tokens, "tokens_per_s": batch *
+                        args.tokens / seconds, "ms_per_step": step_s * 1e3, "weights_gb_per_s": weight_bytes / step_s
+                        / 1e9, "device": str(generator.model.device), "dtype": str(generator.model.dtype),
+                        "model": generator.source.get("model_id"), "torch": torch.__version__,
+                        "m1reason": __version__, "python": platform.python_version()})
+        print(json.dumps(records[-1]))
+    print(f"{'batch':>6} {'tok/s':>9} {'ms/step':>8} {'weights GB/s':>13}  (prefill included; GB/s: weights only)")
+    for r in records:
+        print(f"{r['batch']:>6} {r['tokens_per_s']:>9.0f} {r['ms_per_step']:>8.2f} {r['weights_gb_per_s']:>13.2f}")
+    return 0
+
+
+def _repl(args) -> int:
+    from m1reason.repl import Repl
+
+    return Repl(budget_s=args.budget_s, strategy=args.strategy, model=args.model).run()
+
+
+def _strategy_arg(args):
+    """A name, or (with --n or --strict) a strategy object with those settings."""
+    from m1reason.solving import _strategy
+
+    strategy = _strategy(args.strategy, args.budget_s if not isinstance(args.budget_s, list) else args.budget_s[0])
+    changes = {"n": args.n} if getattr(args, "n", None) is not None else {}
+    if getattr(args, "strict", False):
+        changes["strict"] = True
+    return strategy.model_validate({**strategy.model_dump(), **changes}) if changes else args.strategy
+
+
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {value!r}") from None
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {value!r}")
+    return number
+
+
+def _budgets(value: str) -> list[float]:
+    return [_positive(v) for v in value.split(",")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,16 +184,60 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(prog="m1reason", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--model", default=None, help="hub id or folder (default: $M1REASON_MODEL, else embedded)")
+    parser.add_argument("--budget-s", type=_positive, default=30.0, help="seconds per problem (REPL)")
+    parser.add_argument("--strategy", default="auto", help="auto, budget, sc or long (REPL)")
+    parser.set_defaults(run=_repl)
+    sub = parser.add_subparsers(dest="command")
     sub.add_parser("info", help="versions, device and kernel backends").set_defaults(run=_info)
     demo = sub.add_parser("demo", help="load a tiny random M1-layout checkpoint and decode with it")
     demo.add_argument("--tokens", type=int, default=32)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     demo.set_defaults(run=_demo)
+    solve = sub.add_parser("solve", help="answer one problem")
+    solve.add_argument("problem")
+    solve.add_argument("--budget-s", type=_positive, default=30.0)
+    solve.add_argument("--strategy", default="auto", help="auto, budget, sc or long")
+    solve.add_argument("--n", type=int, default=None, help="samples (at most n for budget)")
+    solve.add_argument("--model", default=None)
+    solve.add_argument("--json", action="store_true", help="print the whole Solution as JSON")
+    solve.set_defaults(run=_solve)
+    evaluate = sub.add_parser("eval", help="grade a strategy on a JSONL dataset (fields id, problem, answer)")
+    evaluate.add_argument("data")
+    evaluate.add_argument("--budget-s", type=_budgets, default=None, help="seconds per problem; '5,10,30' sweeps")
+    evaluate.add_argument("--strategy", default="auto")
+    evaluate.add_argument("--n", type=int, default=None)
+    evaluate.add_argument("--k", type=int, default=None, help="k of maj@k (default: fewest samples voted)")
+    evaluate.add_argument("--limit", type=int, default=None)
+    evaluate.add_argument("--model", default=None)
+    evaluate.add_argument("--out", default=None, help="records JSONL (resumes: problems in it are skipped)")
+    evaluate.add_argument("--plot", default=None, help="write accuracy vs budget to this PNG")
+    evaluate.add_argument("--strict", action="store_true", help="grade as M1's grader: no </think>, no answer")
+    evaluate.set_defaults(run=_eval)
+    bench = sub.add_parser("bench", help="decode speed per batch size, as JSON records and a table")
+    bench.add_argument("--model", default=None)
+    bench.add_argument("--batch", type=lambda v: [int(b) for b in v.split(",")], default=[1, 4, 16])
+    bench.add_argument("--tokens", type=int, default=64)
+    bench.add_argument("--prompt", type=int, default=32)
+    bench.add_argument("--device", default=None)
+    bench.set_defaults(run=_bench)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
-    return args.run(args)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (M1Error, ValueError, ValidationError) as err:
+        print(f"error: {_one_line(err)}", file=sys.stderr)
+        return 2
+
+
+def _one_line(err: Exception) -> str:
+    if isinstance(err, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in err.errors())
+    return str(err)
 
 
 if __name__ == "__main__":

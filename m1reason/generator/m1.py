@@ -149,6 +149,8 @@ class M1Generator:
                     yield from self._with_request_ends(events)
                     continue
                 with self._lock:
+                    if any(self._mailboxes.get(i) for i in ids):
+                        continue  # another thread's step delivered our events while we waited for the lock
                     if all(self._requests.get(i) is None or self._requests[i].reported for i in ids):
                         break
                     if not self.engine.has_work():

@@ -1,0 +1,45 @@
+"""Answer checking for graders and voting: extract, compare, cluster.
+
+``extract_answer`` finds the final answer in model output, ``is_equivalent`` decides whether two
+answers are the same (exact for integers and fractions, decimals to their stated precision, structures,
+symbolic forms through a killable sympy/math-verify worker), ``group_equivalent`` clusters answers for
+majority voting. The policy and the disputed cases are documented in docs/answers.md.
+
+>>> from m1reason.answers import is_equivalent
+>>> is_equivalent(r"<think>...</think> So the answer is $\\boxed{870{,}000{,}000}$.", "8.7e8")
+True
+"""
+
+from __future__ import annotations
+
+from m1reason.answers._check import DEFAULT_TIMEOUT_S, MAX_ANSWER_CHARS, group_equivalent, is_equivalent
+from m1reason.answers._extract import extract_answer
+from m1reason.answers._normalize import answer_key
+from m1reason.answers._symbolic import pool as _pool
+
+__all__ = [
+    "DEFAULT_TIMEOUT_S",
+    "MAX_ANSWER_CHARS",
+    "answer_key",
+    "extract_answer",
+    "group_equivalent",
+    "is_equivalent",
+    "shutdown_workers",
+    "warm_up",
+]
+
+
+def warm_up() -> None:
+    """Start the symbolic worker processes now, so that the first checks do not pay their start-up.
+
+    >>> warm_up()
+    """
+    _pool().warm_up()
+
+
+def shutdown_workers() -> None:
+    """Stop the symbolic worker processes (they also stop at interpreter exit; a later check restarts them).
+
+    >>> shutdown_workers()
+    """
+    _pool().shutdown()

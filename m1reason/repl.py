@@ -1,0 +1,155 @@
+"""The interactive loop behind ``python -m m1reason``: type a problem, watch it being solved, get the answer.
+
+While a problem runs, one live line shows samples finished/running, tokens per second, the vote tally and the
+time left; Ctrl-C cancels that problem and keeps the REPL. Lines starting with ':' are commands (:help).
+The model loads on the first problem (a cold start, reported apart from the budget).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from m1reason.errors import M1Error
+
+__all__ = ["Repl"]
+
+HELP = """commands:
+  :budget SECONDS   time budget per problem (:budget none for no budget)
+  :strategy NAME    auto, budget, sc or long
+  :model NAME       hub id or folder of the model to use (loads on the next problem)
+  :show             the winning sample's reasoning
+  :json             the last Solution as JSON
+  :help, :quit"""
+
+
+class Repl:
+    """A REPL over ``solve``'s strategies; ``generator`` (optional) replaces the model loaded on first use.
+
+    >>> import io
+    >>> from m1reason.generator.fake import FakeGenerator
+    >>> out = io.StringIO()
+    >>> repl = Repl(generator=FakeGenerator(lambda r, i: "</think> $\\\\boxed{2}$"), stdout=out, live=False)
+    >>> repl.run(io.StringIO(":budget 5\\n:strategy sc\\n1 + 1?\\n:quit\\n"))
+    0
+    >>> print(out.getvalue().splitlines()[-1])  # doctest: +ELLIPSIS
+    answer: 2   (vote share 100%, 5/8 samples voted, ... stopped: settled)
+    """
+
+    def __init__(self, *, budget_s: float | None = 30.0, strategy: str = "auto", model: str | None = None,
+                 generator=None, stdout=None, live: bool = True):
+        self.budget_s, self.strategy, self.model, self.generator = budget_s, strategy, model, generator
+        self.out = stdout or sys.stdout
+        self.live = live
+        self.last = None
+
+    def run(self, stdin=None) -> int:
+        """Read lines until :quit or end of input; 0 on a normal exit."""
+        interactive = stdin is None and sys.stdin.isatty()
+        if interactive:
+            _history()
+        self.say("m1reason: type a math problem (:help for commands, Ctrl-D to leave)")
+        while True:
+            try:
+                line = input("m1> ") if interactive else (stdin or sys.stdin).readline()
+            except EOFError:
+                line = ""
+            except KeyboardInterrupt:
+                self.say("")
+                continue
+            if not line:
+                return 0
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith(":"):
+                if self.command(line) == "quit":
+                    return 0
+                continue
+            self.solve(line)
+
+    def command(self, line: str) -> str | None:
+        name, _, arg = line[1:].partition(" ")
+        arg = arg.strip()
+        if name in ("quit", "q", "exit"):
+            return "quit"
+        if name == "budget":
+            try:
+                value = None if arg.lower() in ("none", "off") else float(arg)
+                if value is not None and not value > 0:
+                    raise ValueError
+            except ValueError:
+                return self.say(f"error: :budget needs a number of seconds > 0 or 'none', got {arg!r}")
+            self.budget_s = value
+            return self.say(f"budget: {value} s" if value else "budget: none")
+        if name == "strategy":
+            from m1reason.solving import STRATEGY_NAMES
+
+            if arg.lower() not in STRATEGY_NAMES:
+                return self.say(f"error: unknown strategy {arg!r}; choose auto, budget, sc or long")
+            self.strategy = arg.lower()
+            return self.say(f"strategy: {arg}")
+        if name == "model":
+            self.model, self.generator = arg or None, None
+            return self.say(f"model: {arg or 'default'} (loads with the next problem)")
+        if name in ("show", "json"):
+            if self.last is None:
+                return self.say("nothing solved yet")
+            winner = self.last.winner
+            text = self.last.model_dump_json(indent=2) if name == "json" else (winner.text if winner else "no answer")
+            return self.say(text)
+        return self.say(HELP)
+
+    def solve(self, problem: str) -> None:
+        from m1reason.solving import _shared_generator, _strategy
+
+        try:
+            strategy = _strategy(self.strategy, self.budget_s)
+            if self.generator is None:
+                self.say("loading the model (a cold start, not counted in the budget)...")
+                self.generator, cold = _shared_generator(self.model)
+                self.say(f"loaded in {cold.get('load_s', 0.0):.1f} s")
+            started = time.monotonic()
+            self.last = strategy.run(problem, self.generator, budget_s=self.budget_s,
+                                     on_progress=self.show_progress if self.live else None)
+        except KeyboardInterrupt:
+            return self.say("\ncancelled")
+        except (M1Error, ValueError, ValidationError) as err:
+            return self.say(f"error: {err}")
+        sol = self.last
+        voted = sum(s.counted for s in sol.samples)
+        self.say(("\r" if self.live else "") + f"answer: {sol.answer}   (vote share {sol.confidence:.0%}, "
+                 f"{voted}/{len(sol.samples)} samples voted, {sol.num_tokens} tokens, "
+                 f"{time.monotonic() - started:.1f} s, stopped: {sol.stopped})")
+
+    def show_progress(self, p) -> None:
+        tally = " ".join(f"{answer[:12]}x{count}" for answer, count in p.tally[:4]) or "-"
+        left = f" | {max(0.0, p.budget_s - p.elapsed_s):.1f} s left" if p.budget_s else ""
+        line = (f"{p.finished} done, {p.running} running | {p.tokens_per_s:.0f} tok/s | votes {tally}{left}")
+        self.out.write("\r" + line[:110].ljust(110))
+        self.out.flush()
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+
+def _history() -> None:
+    try:
+        import atexit
+        import readline
+    except ImportError:  # Windows without pyreadline: the REPL works, only without history
+        return
+    path = Path(os.environ.get("M1REASON_HISTORY", Path.home() / ".m1reason_history"))
+    with contextlib.suppress(OSError):
+        readline.read_history_file(path)
+    atexit.register(lambda: _save_history(readline, path))
+
+
+def _save_history(readline, path: Path) -> None:
+    with contextlib.suppress(OSError):
+        readline.write_history_file(path)

@@ -1,0 +1,104 @@
+"""SharedGenerator: one generator used by many threads at once, driven by one thread at a time.
+
+Strategies are synchronous code that stream from a generator; serving runs each in a worker thread, and this
+adapter makes those threads safe together. Every call into the wrapped generator (each ``next()`` of a
+stream, which may run an engine step, and every cancel, append and fork) happens under one lock, so exactly
+one thread drives the engine at any moment, and a thread that finds no events for its requests runs the
+next step for everybody: with M1Generator every step advances every live sample of every thread's requests
+(continuous batching). It knows nothing of asyncio, tenants or strategies.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+
+from m1reason.generator import GenerationRequest, GenerationResult, RequestFinished, SamplingParams
+from m1reason.generator.protocol import GenerationEvent
+
+__all__ = ["SharedGenerator"]
+
+
+class SharedGenerator:
+    """Wrap ``generator`` so that many threads can stream, cancel, append and fork through it safely.
+
+    It also makes generators that are not thread-safe (FakeGenerator, HFGenerator) usable from several threads:
+    their streams interleave one event at a time. Taking the lock around each ``next()`` also closes a gap in
+    which a stream that waited for the lock while another thread ran the last step of everything would find
+    the engine idle and its own events not yet read.
+
+    >>> from m1reason.generator.fake import FakeGenerator
+    >>> shared = SharedGenerator(FakeGenerator(lambda request, i: "</think> \\\\boxed{4}"))
+    >>> [result] = shared.generate([GenerationRequest(prompt="2 + 2?", request_id="r")])
+    >>> result.samples[0].text
+    '</think> \\\\boxed{4}'
+    """
+
+    def __init__(self, generator):
+        if isinstance(generator, SharedGenerator):
+            generator = generator.generator
+        self.generator = generator
+        self.capabilities = frozenset(getattr(generator, "capabilities", ()))
+        self.tokenizer = getattr(generator, "tokenizer", None)
+        self.lock = threading.RLock()
+
+    def stream(self, requests: Iterable[GenerationRequest]) -> Iterator[GenerationEvent]:
+        """The wrapped generator's stream; each event is taken under the lock. Closing it cancels what still runs."""
+        with self.lock:
+            events = iter(self.generator.stream(list(requests)))
+        try:
+            while True:
+                with self.lock:
+                    event = next(events, None)
+                if event is None:
+                    return
+                yield event
+        finally:
+            with self.lock:
+                close = getattr(events, "close", None)
+                if close is not None:
+                    close()
+
+    def generate(self, requests: Iterable[GenerationRequest]) -> list[GenerationResult]:
+        """Blocking results in request order; through ``stream`` when possible, so other threads keep going."""
+        requests = list(requests)
+        if "stream" not in self.capabilities:
+            with self.lock:
+                return self.generator.generate(requests)
+        done = {e.request_id: e.result for e in self.stream(requests) if isinstance(e, RequestFinished)}
+        return [done[r.request_id] for r in requests]
+
+    def cancel(self, id: str) -> bool:
+        """Cancel a sample or request (waits at most for the step in progress)."""
+        with self.lock:
+            return self.generator.cancel(id)
+
+    def append(self, sample_id: str, text_or_token_ids: str | list[int], *,
+               sampling: SamplingParams | None = None) -> None:
+        """Force tokens into a live sample (see the Generator protocol)."""
+        with self.lock:
+            if sampling is None:
+                return self.generator.append(sample_id, text_or_token_ids)
+            return self.generator.append(sample_id, text_or_token_ids, sampling=sampling)
+
+    def fork(self, sample_id: str, n: int = 1, sampling: SamplingParams | None = None) -> list[str]:
+        """Branch a live sample into n (see the Generator protocol)."""
+        with self.lock:
+            return self.generator.fork(sample_id, n, sampling)
+
+    def throughput_model(self):
+        """The wrapped generator's throughput model (measured under the lock, as it runs the model)."""
+        with self.lock:
+            return self.generator.throughput_model()
+
+    def occupancy(self) -> int:
+        """Sequences in flight now, when the wrapped generator can tell (else 0).
+
+        >>> from m1reason.generator.fake import FakeGenerator
+        >>> SharedGenerator(FakeGenerator(lambda request, i: "x")).occupancy()
+        0
+        """
+        occupancy = getattr(self.generator, "occupancy", None)
+        if occupancy is None:
+            return self.throughput_model().occupancy()
+        return occupancy()

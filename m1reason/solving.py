@@ -1,0 +1,85 @@
+"""``solve(problem)``: one call from a math problem to a Solution, with a generator made once per process.
+
+It picks the strategy ("auto" = BudgetAware under a budget, else SelfConsistency), creates the module-level
+generator on first use (the argument, $M1REASON_MODEL, or the embedded default) and reports that loading as a
+cold-start cost in ``Solution.timings``, apart from the budget. The strategies themselves live in the top-level
+``strategies`` package, imported lazily here because it imports m1reason.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from m1reason.errors import BudgetError
+
+__all__ = ["STRATEGY_NAMES", "solve"]
+
+STRATEGY_NAMES = {"auto": "auto", "budget": "BudgetAware", "budgetaware": "BudgetAware", "budget-aware": "BudgetAware",
+                  "sc": "SelfConsistency", "selfconsistency": "SelfConsistency",
+                  "self-consistency": "SelfConsistency", "long": "LongCoT", "longcot": "LongCoT",
+                  "long-cot": "LongCoT"}
+
+_generators: dict[str | None, object] = {}
+_lock = threading.Lock()
+
+
+def solve(problem: str, *, budget_s: float | None = 30.0, strategy="auto", generator=None, model: str | None = None):
+    """Solve ``problem`` within ``budget_s`` seconds (None: no budget) and return a ``strategies.Solution``.
+
+    ``strategy``: "auto", "budget", "sc", "long" (or the class names), or a strategy object such as
+    ``strategies.SelfConsistency(n=16)``. ``generator``: any Generator; without one, a module-level M1Generator for
+    ``model`` is created once and reused (its load time shows as ``timings["load_s"]`` on the call that paid it).
+
+    >>> from m1reason.generator.fake import FakeGenerator
+    >>> fake = FakeGenerator(lambda request, i: "2^100 = 2 (mod 7) </think> $\\\\boxed{2}$")
+    >>> sol = solve("What is the remainder when 2^100 is divided by 7?", budget_s=5, generator=fake)
+    >>> sol.answer, sol.plan.strategy, sol.confidence
+    ('2', 'BudgetAware', 1.0)
+    >>> solve("  ", generator=fake)
+    Traceback (most recent call last):
+    ...
+    ValueError: problem must be a non-empty string
+    """
+    if not isinstance(problem, str) or not problem.strip():
+        raise ValueError("problem must be a non-empty string")
+    if budget_s is not None and (isinstance(budget_s, bool) or not isinstance(budget_s, int | float)
+                                 or not 0 < budget_s < float("inf")):
+        raise BudgetError(f"budget_s must be a number of seconds > 0 (or None), got {budget_s!r}")
+    chosen = _strategy(strategy, budget_s)
+    cold = {}
+    if generator is None:
+        generator, cold = _shared_generator(model)
+    solution = chosen.run(problem, generator, budget_s=budget_s)
+    if cold:
+        solution = solution.model_copy(update={"timings": {**solution.timings, **cold}})
+    return solution
+
+
+def _strategy(strategy, budget_s: float | None):
+    import strategies
+
+    if not isinstance(strategy, str):
+        if not callable(getattr(strategy, "run", None)):
+            raise ValueError(f"strategy must be a name or an object with run(); got {type(strategy).__name__}")
+        return strategy
+    name = STRATEGY_NAMES.get(strategy.strip().lower())
+    if name is None:
+        known = ", ".join(sorted({"auto", "budget", "sc", "long"}))
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {known}")
+    if name == "auto":
+        name = "BudgetAware" if budget_s is not None else "SelfConsistency"
+    return getattr(strategies, name)()
+
+
+def _shared_generator(model: str | None):
+    """The process-wide generator for ``model``; the first call pays (and reports) the load."""
+    from m1reason.defaults import default_generator
+
+    with _lock:
+        if model in _generators:
+            return _generators[model], {}
+        started = time.monotonic()
+        generator = default_generator(model)
+        _generators[model] = generator
+        return generator, {"load_s": time.monotonic() - started}

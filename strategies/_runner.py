@@ -1,0 +1,299 @@
+"""The sampling loop every strategy runs: stream one request, steer its live samples, vote, build the Solution.
+
+It owns the rules that act on live samples (budget forcing when length or time runs out inside the thinking,
+"Wait" when a sample stops too early, cancelling the rest once the vote is settled) and how each degrades when
+the generator lacks a capability. Choosing n and lengths is the strategies' business, not this loop's.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from m1reason import BudgetError, GenerationRequest, SamplingParams, build_prompt
+from m1reason.answers import extract_answer
+from m1reason.generator import RequestFinished, SampleFinished, TokensAppended
+from strategies._settings import StrategySettings
+from strategies.solution import Plan, SampleRecord, Solution
+from strategies.voting import Tally
+
+__all__ = ["Progress", "check_budget", "end_margin", "fallback_force_at", "prompt_for", "run_samples"]
+
+log = logging.getLogger("strategies")
+
+THINK_END = "</think>"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot for live displays: samples finished and running, tokens, speed, the tally, time used and left.
+
+    >>> Progress(finished=1, running=3, tokens=120, elapsed_s=2.0, budget_s=10.0, tally=[("4", 1)]).tokens_per_s
+    60.0
+    """
+
+    finished: int
+    running: int
+    tokens: int
+    elapsed_s: float
+    budget_s: float | None
+    tally: list[tuple[str, int]]
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass
+class _Live:
+    text: str = ""
+    tokens: int = 0
+    forced: list[str] = field(default_factory=list)
+    waits: int = 0
+
+
+def prompt_for(problem: str, generator) -> str:
+    """M1's prompt through the generator's tokenizer (its chat template), or the bare instruction without one."""
+    return build_prompt(problem, getattr(generator, "tokenizer", None))
+
+
+def forcing_text(text: str, prefix: str) -> str:
+    """What budget forcing appends: close the thinking if it is open, then the answer prefix.
+
+    >>> forcing_text("so x = 4", "\\\\boxed{"), forcing_text("</think> so", "\\\\boxed{")
+    ('\\n</think>\\\\boxed{', '\\\\boxed{')
+    """
+    return prefix if THINK_END in text else "\n" + THINK_END + prefix
+
+
+class _Run:
+    """State of one streamed request; see ``run_samples``."""
+
+    def __init__(self, generator, settings: StrategySettings, params: SamplingParams, *, started: float,
+                 budget_s: float | None, force_at: float | None, on_progress: Callable | None):
+        self.generator, self.settings, self.params = generator, settings, params
+        self.caps = frozenset(getattr(generator, "capabilities", ()))
+        self.started, self.budget_s, self.force_at, self.on_progress = started, budget_s, force_at, on_progress
+        self.live: dict[str, _Live] = {}
+        self.records: dict[str, SampleRecord] = {}
+        self.tally = Tally()
+        self.tokens = 0
+        self.stopped = "finished"
+        self.first_sample_s: float | None = None
+        self.reproducibility: dict = {}
+        self.reprompts: list[tuple[str, str]] = []  # (sample id, forced text) for generators without append
+        self.deadline_forced = False
+        self._shown_at = 0.0
+
+    def now(self) -> float:
+        return time.monotonic() - self.started
+
+    def on_tokens(self, event: TokensAppended, request_id: str) -> None:
+        live = self.live.setdefault(event.sample_id, _Live())
+        live.text += event.text_delta
+        live.tokens += len(event.token_ids)
+        self.tokens += len(event.token_ids)
+        if self.force_at is not None and not self.deadline_forced and self.now() >= self.force_at:
+            self.at_deadline(request_id)
+        self.progress()
+
+    def at_deadline(self, request_id: str) -> None:
+        """Time is nearly up: vote over what finished, or force answers out of the live samples if none has one."""
+        self.deadline_forced = True
+        if self.tally.votes() or not self.settings.force_answers or "append" not in self.caps:
+            if self.tally.votes() and "cancel" in self.caps:
+                self.stopped = "deadline"
+                self.generator.cancel(request_id)
+            return
+        self.stopped = "forced"
+        for sample_id, live in self.live.items():
+            if sample_id not in self.records and not live.forced:
+                self.force(sample_id, live)
+
+    def force(self, sample_id: str, live: _Live) -> None:
+        forced = forcing_text(live.text, self.settings.answer_prefix)
+        limit = live.tokens + len(forced.encode()) + self.settings.force_tokens
+        self.generator.append(sample_id, forced, sampling=self.params.model_copy(update={"max_new_tokens": limit}))
+        live.forced.append(forced)
+
+    def on_finished(self, event: SampleFinished, request_id: str) -> None:
+        sample, live = event.sample, self.live.setdefault(event.sample_id, _Live())
+        live.text, live.tokens = sample.text, sample.num_tokens
+        if self.continues(sample, live):
+            return
+        strict = self.settings.strict
+        answer = None if sample.finish_reason == "cancelled" else extract_answer(sample.text, strict=strict)
+        if (sample.finish_reason == "length" and answer is None and self.settings.force_answers
+                and "append" not in self.caps):
+            self.reprompts.append((sample.sample_id, forcing_text(sample.text, self.settings.answer_prefix)))
+        confidence = sample.confidence.lowest_window if sample.confidence is not None else None
+        counted = sample.finish_reason != "cancelled"
+        self.records[sample.sample_id] = SampleRecord(
+            sample_id=sample.sample_id, answer=answer, text=sample.text, num_tokens=sample.num_tokens,
+            finish_reason=sample.finish_reason, confidence=confidence, forced=list(live.forced), counted=counted)
+        if counted:
+            self.first_sample_s = self.first_sample_s or self.now()
+            self.tally.add(sample.sample_id, answer, self.weight(confidence), confidence or 0.0)
+        running = self.params.n - len(self.records)
+        if running and counted and self.stopped == "finished" and "cancel" in self.caps and self.settled(running):
+            self.stopped = "settled"  # without cancel the rest cannot be stopped, so they all vote
+            self.generator.cancel(request_id)
+        self.progress(force=True)
+
+    def continues(self, sample, live: _Live) -> bool:
+        """Budget forcing after a "length" end inside the thinking, or "Wait" after a too-early stop."""
+        if "append" not in self.caps or sample.finish_reason not in ("length", "stop"):
+            return False
+        s = self.settings
+        if sample.finish_reason == "length":
+            if not s.force_answers or live.forced or extract_answer(sample.text, strict=True) is not None:
+                return False
+            self.force(sample.sample_id, live)
+            return True
+        if sample.num_tokens >= s.min_tokens or live.waits >= s.max_waits or self.deadline_forced:
+            return False
+        live.waits += 1
+        live.forced.append(s.wait_text)
+        self.generator.append(sample.sample_id, s.wait_text)
+        return True
+
+    def settled(self, running: int) -> bool:
+        s = self.settings
+        return self.tally.settled(s.early_stop, remaining=running, m=s.m, threshold=s.beta_threshold)
+
+    def weight(self, confidence: float | None) -> float:
+        """exp(lowest-window mean log-probability): a probability in (0, 1], so one vote weighs at most 1."""
+        if self.settings.weighting != "confidence" or confidence is None:
+            return 1.0
+        return min(1.0, max(1e-6, math.exp(confidence)))
+
+    def progress(self, force: bool = False) -> None:
+        now = self.now()
+        if self.on_progress is None or (not force and now - self._shown_at < 0.1):
+            return
+        self._shown_at = now
+        votes = [(v.answer, v.count) for v in self.tally.votes()]
+        self.on_progress(Progress(finished=len(self.records), running=self.params.n - len(self.records),
+                                  tokens=self.tokens, elapsed_s=now, budget_s=self.budget_s, tally=votes))
+
+
+def run_samples(settings: StrategySettings, problem: str, generator, plan: Plan, *, started: float,
+                budget_s: float | None, force_at: float | None = None, timings: dict | None = None,
+                on_progress: Callable[[Progress], None] | None = None) -> Solution:
+    """Draw ``plan.n`` samples of ``problem`` (streaming when the generator can), steer and vote; ``budget_s``
+    counts from ``started`` (a ``time.monotonic()`` value); samples still running then end "deadline"."""
+    if not isinstance(problem, str) or not problem.strip():
+        raise ValueError("problem must be a non-empty string")
+    caps = frozenset(getattr(generator, "capabilities", ()))
+    want_confidence = settings.weighting == "confidence" or settings.keep_top < 1.0
+    if want_confidence and "confidence" not in caps:
+        log.warning("this generator reports no confidence; voting unweighted and unfiltered")
+    seed = settings.seed if settings.seed is not None else secrets.randbits(63)
+    params = SamplingParams(n=plan.n, temperature=settings.temperature, top_p=settings.top_p, seed=seed,
+                            max_new_tokens=plan.max_new_tokens, confidence=want_confidence and "confidence" in caps)
+    prompt = prompt_for(problem, generator)
+    run = _Run(generator, settings, params, started=started, budget_s=budget_s, force_at=force_at,
+               on_progress=on_progress)
+    deadline = None
+    if budget_s is not None:
+        deadline = budget_s - end_margin(budget_s) - run.now()
+        if deadline <= 0:
+            deadline = 1e-3
+    request = GenerationRequest(prompt=prompt, sampling=params, deadline=deadline)
+    if "stream" in caps:
+        _stream(run, request)
+    else:
+        [result] = generator.generate([request])
+        for sample in result.samples:
+            run.on_finished(SampleFinished(sample_id=sample.sample_id, sample=sample), request.request_id)
+        run.reproducibility = result.reproducibility
+    _reprompt(run, prompt)
+    return _solution(run, problem, plan, settings, timings or {})
+
+
+def _stream(run: _Run, request: GenerationRequest) -> None:
+    stream = run.generator.stream([request])
+    try:
+        for event in stream:
+            if isinstance(event, TokensAppended):
+                run.on_tokens(event, request.request_id)
+            elif isinstance(event, SampleFinished):
+                run.on_finished(event, request.request_id)
+            elif isinstance(event, RequestFinished):  # not the end: SampleFinished events of the same step may follow
+                run.reproducibility = event.result.reproducibility
+    finally:
+        stream.close()  # on Ctrl-C or an error, whatever still runs is cancelled
+
+
+def _reprompt(run: _Run, prompt: str) -> None:
+    """Budget forcing without ``append``: prompt again with the partial text and the answer prefix (a re-prefill)."""
+    if not run.reprompts or (run.budget_s is not None and run.now() >= run.budget_s):
+        return
+    ids = [sample_id for sample_id, _ in run.reprompts]
+    limit = run.settings.force_tokens
+    requests = [GenerationRequest(prompt=prompt + run.records[i].text + forced,
+                                  sampling=run.params.model_copy(update={"n": 1, "max_new_tokens": limit}))
+                for i, forced in run.reprompts]
+    for sample_id, (_, forced), result in zip(ids, run.reprompts, run.generator.generate(requests)):
+        old = run.records[sample_id]
+        text = old.text + forced + result.samples[0].text
+        answer = extract_answer(text, strict=run.settings.strict)
+        run.records[sample_id] = old.model_copy(update={"text": text, "answer": answer, "forced": [forced],
+                                                        "num_tokens": old.num_tokens + result.samples[0].num_tokens})
+        run.tally.order = [(s, answer if s == sample_id else a, w, c) for s, a, w, c in run.tally.order]
+
+
+def _solution(run: _Run, problem: str, plan: Plan, settings: StrategySettings, timings: dict) -> Solution:
+    records = list(run.records.values())
+    counted = [r for r in records if r.counted]
+    keep = None
+    if settings.keep_top < 1.0 and any(r.confidence is not None for r in counted):
+        ranked = sorted(counted, key=lambda r: r.confidence if r.confidence is not None else -math.inf, reverse=True)
+        keep = {r.sample_id for r in ranked[: max(1, math.ceil(settings.keep_top * len(ranked)))]}
+        records = [r if r.sample_id in keep or not r.counted else r.model_copy(update={"counted": False})
+                   for r in records]
+        counted = [r for r in records if r.counted]
+    votes = run.tally.votes(keep)
+    total_weight = sum(run.weight(r.confidence) for r in counted)
+    share = votes[0].weight / total_weight if votes and total_weight else 0.0
+    elapsed = run.now()
+    all_timings = {**timings, "total_s": elapsed}
+    if run.first_sample_s is not None:
+        all_timings["first_sample_s"] = run.first_sample_s
+    generated = sum(r.num_tokens for r in records)
+    repro = {**run.reproducibility, "strategy": plan.strategy, "settings": settings.model_dump(mode="json"),
+             "seed": run.params.seed}
+    return Solution(problem=problem, answer=votes[0].answer if votes else None, confidence=min(1.0, share),
+                    votes=votes, samples=records, plan=plan, stopped=run.stopped, timings=all_timings,
+                    num_tokens=generated, tokens_per_s=generated / elapsed if elapsed > 0 else 0.0,
+                    reproducibility=repro)
+
+
+def check_budget(budget_s: float | None) -> None:
+    """A budget must be a positive number of seconds (None: no budget).
+
+    >>> check_budget(-1)
+    Traceback (most recent call last):
+    ...
+    m1reason.errors.BudgetError: budget_s must be > 0 seconds, got -1
+    """
+    if budget_s is not None and (not isinstance(budget_s, int | float) or not budget_s > 0 or math.isinf(budget_s)):
+        raise BudgetError(f"budget_s must be > 0 seconds, got {budget_s}")
+
+
+def end_margin(budget_s: float) -> float:
+    """Time kept after the samples' deadline for the vote and the return: 5% of the budget, at most 0.5 s."""
+    return min(0.05 * budget_s, 0.5)
+
+
+def fallback_force_at(budget_s: float | None) -> float | None:
+    """Without a throughput model: force answers 10% of the budget (at most 5 s) before the samples' deadline.
+
+    >>> fallback_force_at(10.0), fallback_force_at(None)
+    (8.5, None)
+    """
+    return None if budget_s is None else budget_s - end_margin(budget_s) - min(0.1 * budget_s, 5.0)

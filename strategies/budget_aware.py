@@ -1,0 +1,114 @@
+"""BudgetAware: choose how many samples and how long, from the generator's measured speed, to fit budget_s.
+
+The rule: every sample must be allowed ``needed_tokens`` (the length a chain needs to reach its answer); among
+the sample counts that allow it, take the largest. A chain cut before its answer is wasted or a forced guess,
+while decoding is memory-bound, so more samples cost little more per step than one: once each chain is long
+enough, extra votes are the best use of the time. If not even one sample gets ``needed_tokens``, one sample runs
+as long as the budget allows (and is forced to answer). Other users' sequences (``occupancy()``) join the batch
+in the step-time prediction, so under shared load it plans fewer samples instead of missing the deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from pydantic import Field
+
+from m1reason import CapacityError
+from strategies._runner import Progress, check_budget, end_margin, prompt_for, run_samples
+from strategies.self_consistency import SelfConsistency
+from strategies.solution import Plan, Solution
+from strategies.voting import EarlyStop
+
+__all__ = ["BudgetAware"]
+
+
+class BudgetAware(SelfConsistency):
+    """SelfConsistency with n (at most ``n``) and max_new_tokens (at most ``max_new_tokens``) planned for the budget.
+
+    ``safety``: the fraction of the budget kept back for scheduling noise and the vote. It returns by budget_s
+    (plus the vote): samples past the deadline end, and if none had an answer, answers are forced out first.
+
+    >>> from m1reason.generator.throughput import Calibration, FittedThroughput
+    >>> speed = FittedThroughput(Calibration(decode=[(b, c, 0.01 + 0.001 * b) for b in (1, 64) for c in (1, 9)],
+    ...                                      prefill=[(10, 0.0), (1000, 0.1)]))
+    >>> plan = BudgetAware(needed_tokens=500).plan(speed, budget_s=30, prompt_tokens=100)
+    >>> plan.n, plan.max_new_tokens, plan.predicted_s <= 30
+    (32, 642, True)
+    """
+
+    n: int = Field(default=64, ge=1, le=4096)
+    needed_tokens: int = Field(default=2048, ge=1)
+    safety: float = Field(default=0.1, ge=0.0, lt=0.9)
+    early_stop: EarlyStop = "beta"
+
+    def plan(self, throughput, budget_s: float, prompt_tokens: int) -> Plan:
+        """The (n, max_new_tokens) this strategy runs under ``budget_s`` with ``throughput`` (a ThroughputModel)."""
+        check_budget(budget_s)
+        others = max(0, int(throughput.occupancy()))
+        usable = budget_s * (1 - self.safety)
+        counts = sorted({self.n, *(2**k for k in range(13) if 2**k < self.n)})
+        fits = {n: self._longest(throughput, n + others, prompt_tokens, usable) for n in counts}
+        enough = [n for n in counts if fits[n] >= min(self.needed_tokens, self.max_new_tokens)]
+        if enough:
+            n = enough[-1]
+            reason = (f"largest n whose samples all get {self.needed_tokens} tokens in {usable:.1f} s "
+                      f"(batch shared with {others} running sequences)")
+        else:
+            n = 1
+            reason = (f"not even one sample gets {self.needed_tokens} tokens in {usable:.1f} s: one sample as long "
+                      f"as the budget allows, its answer forced out at the end")
+        length = max(1, fits[n])
+        predicted = self._predict(throughput, n + others, prompt_tokens, length)
+        return Plan(strategy="BudgetAware", n=n, max_new_tokens=length, reason=reason, early_stop=self.early_stop,
+                    budget_s=budget_s, predicted_s=predicted)
+
+    def run(self, problem: str, generator, *, budget_s: float | None = 30.0,
+            on_progress: Callable[[Progress], None] | None = None) -> Solution:
+        """Plan from ``generator.throughput_model()`` (its measuring, if any, is a cold-start cost reported as
+        ``timings["calibration_s"]``, outside the budget), then sample, vote and stop by the deadline."""
+        budget_s = 30.0 if budget_s is None else budget_s
+        check_budget(budget_s)
+        before = time.monotonic()
+        throughput = generator.throughput_model()
+        started = time.monotonic()
+        prompt_tokens = _count_tokens(generator, prompt_for(problem, generator))
+        plan = self.plan(throughput, budget_s, prompt_tokens)
+        timings = {"calibration_s": started - before, "plan_s": time.monotonic() - started}
+        while True:
+            step = throughput.decode_step_s(plan.n + throughput.occupancy(), prompt_tokens + plan.max_new_tokens)
+            reserve = min(0.25 * budget_s, self.force_tokens * step + 0.05 * budget_s)
+            force_at = budget_s - end_margin(budget_s) - reserve
+            try:
+                return run_samples(self, problem, generator, plan, started=started, budget_s=budget_s,
+                                   force_at=force_at, timings=timings, on_progress=on_progress)
+            except CapacityError:
+                if plan.n == 1:
+                    raise
+                plan = plan.model_copy(update={"n": plan.n // 2, "reason": plan.reason + "; halved: no room"})
+
+    def _longest(self, throughput, batch: int, prompt_tokens: int, seconds: float) -> int:
+        """The most tokens per sample (<= max_new_tokens) that ``batch`` sequences decode within ``seconds``."""
+        low, high = 0, self.max_new_tokens
+        while low < high:
+            mid = (low + high + 1) // 2
+            if self._predict(throughput, batch, prompt_tokens, mid) <= seconds:
+                low = mid
+            else:
+                high = mid - 1
+        return low
+
+    @staticmethod
+    def _predict(throughput, batch: int, prompt_tokens: int, length: int) -> float:
+        """Prefill once (the engine forks it into n rows), then ``length`` steps; the step cost is linear in
+        context, so the mean context gives the exact sum."""
+        step_s = throughput.decode_step_s(batch, prompt_tokens + length / 2)
+        return throughput.prefill_s(prompt_tokens) + length * step_s
+
+
+def _count_tokens(generator, prompt: str) -> int:
+    tokenizer = getattr(generator, "tokenizer", None)
+    if tokenizer is None:
+        return len(prompt)  # characters: at least the token count for any subword tokenizer
+    return len(tokenizer(prompt, add_special_tokens=False)["input_ids"])

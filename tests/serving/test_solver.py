@@ -1,0 +1,187 @@
+"""AsyncSolver: shared batches, own answers, backpressure, tenant limits, cancellation, shutdown, error isolation."""
+
+import asyncio
+import time
+
+import pytest
+
+import strategies
+from m1reason.errors import BudgetError, CapacityError
+from m1reason.serving import AsyncSolver, ProgressUpdate, SampleEnded, Started, TextDelta
+from strategies import Solution
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+def sc(seed, n=2, tokens=64):
+    return strategies.SelfConsistency(n=n, max_new_tokens=tokens, seed=seed, early_stop="none", force_answers=False)
+
+
+def test_every_caller_gets_its_own_answer(fake):
+    async def main():
+        async with AsyncSolver(fake) as solver:
+            return await asyncio.gather(*(solver.solve(f"number {k}: double it", strategy=sc(k, n=3))
+                                          for k in range(40)))
+
+    solutions = run(main())
+    assert [s.answer for s in solutions] == [str(2 * k) for k in range(40)]
+    assert all(s.timings["queue_s"] >= 0 for s in solutions)
+
+
+def test_concurrent_requests_share_decode_steps_and_match_running_alone(tiny):
+    problems = [f"What is {k} + {k}?" for k in range(6)]
+
+    async def main():
+        async with AsyncSolver(tiny) as solver:
+            return await asyncio.gather(*(solver.solve(p, budget_s=None, strategy=sc(k, tokens=16)) for k, p in
+                                          enumerate(problems)))
+
+    tiny.engine.timings.decode.clear()
+    together = run(main())
+    batches = [b for b, _, _ in tiny.engine.timings.decode]
+    assert max(batches) > 2  # samples of different students were decoded in one step
+    alone = [sc(k, tokens=16).run(p, tiny) for k, p in enumerate(problems)]
+    assert [[s.text for s in a.samples] for a in together] == [[s.text for s in a.samples] for a in alone]
+
+
+def test_full_queue_says_busy_with_retry_after(slow_fake):
+    async def main():
+        async with AsyncSolver(slow_fake, max_active=1, max_queue=1) as solver:
+            first = asyncio.create_task(solver.solve("a?", strategy="long"))
+            second = asyncio.create_task(solver.solve("b?", strategy="long"))
+            await asyncio.sleep(0.05)
+            assert solver.stats()["active"] == 1 and solver.stats()["queued"] == 1
+            with pytest.raises(CapacityError, match="busy") as err:
+                await solver.solve("c?", strategy="long")
+            assert err.value.retry_after_s > 0
+            return await asyncio.gather(first, second)
+
+    assert [s.answer for s in run(main())] == ["1", "1"]
+
+
+def test_tenant_concurrency_cap_lets_other_tenants_through(slow_fake):
+    async def main():
+        async with AsyncSolver(slow_fake, tenant_concurrency=1, tenant_queue=1) as solver:
+            a1 = asyncio.create_task(solver.solve("a1?", strategy="long", tenant="a"))
+            a2 = asyncio.create_task(solver.solve("a2?", strategy="long", tenant="a"))
+            b1 = asyncio.create_task(solver.solve("b1?", strategy="long", tenant="b"))
+            await asyncio.sleep(0.05)
+            assert solver.admission.tenant_active == {"a": 1, "b": 1}
+            with pytest.raises(CapacityError, match="tenant 'a'"):
+                await solver.solve("a3?", strategy="long", tenant="a")
+            return await asyncio.gather(a1, a2, b1)
+
+    first, second, other = run(main())
+    assert second.timings["queue_s"] > 0.1 > other.timings["queue_s"]
+
+
+def test_tenant_rate_limit_spaces_starts(fake):
+    async def main():
+        async with AsyncSolver(fake, tenant_rate=2, tenant_period_s=0.4) as solver:
+            return await asyncio.gather(*(solver.solve(f"number {k}", strategy=sc(k), tenant="t") for k in range(3)))
+
+    waits = sorted(s.timings["queue_s"] for s in run(main()))
+    assert waits[1] < 0.2 and waits[2] >= 0.35
+
+
+def test_cancelling_the_caller_cancels_its_samples_and_frees_slots(tiny):
+    async def main():
+        async with AsyncSolver(tiny) as solver:
+            task = asyncio.create_task(solver.solve("long one", budget_s=None, strategy=sc(1, n=4, tokens=200)))
+            while tiny.occupancy() < 4:
+                await asyncio.sleep(0.01)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            for _ in range(200):
+                if tiny.occupancy() == 0 and solver.stats()["active"] == 0:
+                    break
+                await asyncio.sleep(0.01)
+            return tiny.occupancy(), solver.stats()["active"]
+
+    assert run(main()) == (0, 0)
+
+
+def test_shutdown_finishes_or_cancels_and_refuses(slow_fake):
+    async def main():
+        solver = AsyncSolver(slow_fake, max_active=1)
+        running = asyncio.create_task(solver.solve("a?", strategy="long"))
+        waiting = asyncio.create_task(solver.solve("b?", strategy="long"))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        await solver.aclose(grace_s=0.01)
+        closing_s = time.monotonic() - started
+        with pytest.raises(CapacityError, match="shut"):
+            await solver.solve("c?")
+        results = await asyncio.gather(running, waiting, return_exceptions=True)
+        return closing_s, results
+
+    closing_s, (running, waiting) = run(main())
+    assert closing_s < 1.0
+    assert isinstance(running, CapacityError) and isinstance(waiting, CapacityError)
+
+
+def test_one_requests_error_does_not_touch_the_others(fake):
+    async def main():
+        async with AsyncSolver(fake) as solver:
+            calls = [solver.solve(f"number {k}" if k != 3 else "boom", strategy=sc(k)) for k in range(6)]
+            return await asyncio.gather(*calls, return_exceptions=True)
+
+    results = run(main())
+    assert isinstance(results[3], RuntimeError)
+    assert [r.answer for i, r in enumerate(results) if i != 3] == ["0", "2", "4", "8", "10"]
+
+
+def test_bad_arguments_fail_before_queueing(fake):
+    async def main():
+        async with AsyncSolver(fake) as solver:
+            with pytest.raises(BudgetError):
+                await solver.solve("x", budget_s=0)
+            with pytest.raises(ValueError, match="unknown strategy"):
+                await solver.solve("x", strategy="magic")
+            with pytest.raises(ValueError, match="non-empty"):
+                await solver.solve(" ")
+            return solver.stats()
+
+    assert run(main())["active"] == 0
+
+
+def test_stream_gives_text_progress_and_the_solution_last(fake):
+    async def main():
+        async with AsyncSolver(fake) as solver:
+            return [e async for e in solver.stream("number 5", strategy=sc(5, n=2))]
+
+    events = run(main())
+    assert isinstance(events[0], Started) and isinstance(events[-1], Solution)
+    assert events[-1].answer == "10"
+    text = "".join(e.text for e in events if isinstance(e, TextDelta) and e.sample_id.endswith("/0"))
+    assert text == events[-1].samples[0].text
+    assert sum(isinstance(e, SampleEnded) for e in events) == 2
+    assert any(isinstance(e, ProgressUpdate) and e.tally == [("10", 2)] for e in events)
+
+
+def test_leaving_a_stream_early_cancels_it(tiny):
+    async def main():
+        async with AsyncSolver(tiny) as solver:
+            stream = solver.stream("long one", budget_s=None, strategy=sc(2, n=2, tokens=200))
+            async for event in stream:
+                if isinstance(event, TextDelta):
+                    break
+            await stream.aclose()
+            for _ in range(200):
+                if tiny.occupancy() == 0 and solver.stats()["active"] == 0:
+                    break
+                await asyncio.sleep(0.01)
+            return tiny.occupancy(), solver.stats()["active"]
+
+    assert run(main()) == (0, 0)
+
+
+def test_check_runs_answer_equivalence_off_the_loop(fake):
+    async def main():
+        async with AsyncSolver(fake) as solver:
+            return await solver.check("1/2", "0.5"), await solver.check("3", "4")
+
+    assert run(main()) == (True, False)

@@ -1,0 +1,83 @@
+"""BudgetAware: the plan fits the budget under a synthetic throughput model; the deadline holds with a slow
+generator; load from other users shrinks the plan; calibration is reported apart from the budget."""
+
+import time
+
+import pytest
+
+from m1reason.errors import CapacityError
+from m1reason.generator.fake import FakeCompletion
+from m1reason.generator.throughput import Calibration, FittedThroughput
+from strategies import BudgetAware
+from tests.strategies.conftest import boxed
+
+
+def speed(occupancy=0):
+    """A memory-bound decoder: 20 ms per step plus 0.5 ms per sequence plus KV reads; prefill 0.1 ms/token."""
+    rows = [(b, c, 0.02 + 5e-4 * b + 1e-7 * b * c) for b in (1, 16, 64) for c in (100, 4000)]
+    return FittedThroughput(Calibration(decode=rows, prefill=[(10, 0.001), (1000, 0.1)]), lambda: occupancy)
+
+
+@pytest.mark.parametrize("budget_s", [1.0, 5.0, 30.0, 120.0, 600.0])
+@pytest.mark.parametrize("occupancy", [0, 40])
+def test_plan_fits_the_budget(budget_s, occupancy):
+    strategy = BudgetAware(needed_tokens=1024, max_new_tokens=8192)
+    plan = strategy.plan(speed(occupancy), budget_s, prompt_tokens=200)
+    assert plan.predicted_s <= budget_s * (1 - strategy.safety) + 1e-9
+    step = speed().decode_step_s(plan.n + occupancy, 200 + plan.max_new_tokens)
+    # the plan uses the budget: one more token per sample would not fit (unless capped)
+    assert plan.max_new_tokens == 8192 or plan.predicted_s + step > budget_s * (1 - strategy.safety) - 1e-9
+    assert 1 <= plan.n <= strategy.n and plan.budget_s == budget_s
+
+
+def test_more_budget_buys_more_samples_and_load_buys_fewer():
+    strategy = BudgetAware(needed_tokens=1024)
+    ns = [strategy.plan(speed(), b, 200).n for b in (1.0, 30.0, 60.0, 600.0)]
+    assert ns == sorted(ns) and ns[0] == 1 and ns[-1] == 64
+    assert strategy.plan(speed(occupancy=200), 60.0, 200).n < strategy.plan(speed(), 60.0, 200).n
+    short = strategy.plan(speed(), 1.0, 200)
+    assert short.n == 1 and "not even one sample" in short.reason
+
+
+def test_runs_the_plan_and_stops_early_when_settled(spy):
+    gen = spy(lambda request, i: boxed("12", steps=2 + i))
+    sol = BudgetAware(needed_tokens=20, max_new_tokens=200, n=16).run("?", gen, budget_s=30.0)
+    request = gen.requests[0]
+    assert request.sampling.n == sol.plan.n == 16 and request.sampling.max_new_tokens == sol.plan.max_new_tokens
+    assert request.deadline is not None and request.deadline <= 30.0
+    assert sol.answer == "12" and sol.stopped == "settled" and sum(s.counted for s in sol.samples) == 4  # beta rule
+
+
+def test_deadline_holds_with_a_slow_generator(spy):
+    """Samples that would need 100 s: the answer is forced out of the live ones and it returns by the budget."""
+    slow = FakeCompletion("thinking hard " * 1000, after_append="3}$")
+    gen = spy(lambda request, i: slow, real_time=True, step_s=0.01)
+    started = time.monotonic()
+    sol = BudgetAware(needed_tokens=10_000).run("?", gen, budget_s=1.5)
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.5 + 1.0
+    assert sol.answer == "3" and sol.stopped == "forced" and all(s.forced for s in sol.samples)
+    assert sol.timings["total_s"] <= 1.5 + 0.2
+
+
+def test_capacity_error_halves_n(spy):
+    class Small(spy):
+        def stream(self, requests):
+            requests = list(requests)
+            if requests[0].sampling.n > 4:
+                raise CapacityError(f"{requests[0].sampling.n} samples do not fit")
+            return super().stream(requests)
+
+    sol = BudgetAware(needed_tokens=10, max_new_tokens=100, n=16).run("?", Small(lambda r, i: boxed(1)), budget_s=30)
+    assert sol.plan.n == 4 and "halved" in sol.plan.reason and len(sol.samples) == 4
+
+
+def test_calibration_is_a_cold_start_cost_outside_the_budget(spy):
+    class Calibrating(spy):
+        def throughput_model(self):
+            time.sleep(0.3)
+            return super().throughput_model()
+
+    sol = BudgetAware(needed_tokens=10, max_new_tokens=50, n=2).run("?", Calibrating(lambda r, i: boxed(1)),
+                                                                    budget_s=5)
+    assert sol.timings["calibration_s"] >= 0.3 and sol.timings["total_s"] < 0.3

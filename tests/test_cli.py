@@ -1,0 +1,178 @@
+"""python -m m1reason: solve, eval (resumable), bench, bad input as one line, and the REPL in a real terminal."""
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+
+import m1reason.defaults
+from m1reason.__main__ import main
+from m1reason.generator.fake import FakeCompletion, FakeGenerator
+from m1reason.solving import solve
+
+GOLD = {"What is 1+1?": "2", "What is 2+3?": "5", "What is 10/4?": "5/2"}
+SAID = {"What is 1+1?": "2", "What is 2+3?": "5.0", "What is 10/4?": "3"}  # the last one is wrong
+
+
+@pytest.fixture
+def scripted(monkeypatch):
+    """The model every command loads becomes a FakeGenerator that answers right except for 10/4."""
+    calls = []
+
+    def handler(request, i):
+        calls.append(request.prompt)
+        answer = next((a for p, a in SAID.items() if p in request.prompt), "?")
+        return FakeCompletion(f"thinking </think> $\\boxed{{{answer}}}$")
+
+    monkeypatch.setattr(m1reason.defaults, "default_generator", lambda *a, **k: FakeGenerator(handler))
+    import m1reason.solving as solve_module
+
+    monkeypatch.setattr(solve_module, "_generators", {})
+    return calls
+
+
+def test_solve_json(scripted, capsys):
+    assert main(["solve", "What is 1+1?", "--budget-s", "5", "--json"]) == 0
+    solution = json.loads(capsys.readouterr().out)
+    assert solution["answer"] == "2" and solution["plan"]["strategy"] == "BudgetAware"
+    assert "load_s" in solution["timings"]  # the first call loads: a cold start, reported apart
+
+
+def test_solve_api_reuses_the_module_generator(scripted):
+    first = solve("What is 1+1?", budget_s=None)
+    second = solve("What is 1+1?", budget_s=None, strategy="long")
+    assert first.plan.strategy == "SelfConsistency" and second.plan.strategy == "LongCoT"
+    assert "load_s" in first.timings and "load_s" not in second.timings
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["solve", "   "], "problem must be a non-empty string"),
+    (["solve", "x", "--strategy", "magic"], "unknown strategy 'magic'"),
+    (["solve", "x", "--n", "0", "--strategy", "sc"], "n: Input should be greater than or equal to 1"),
+    (["eval", "/no/such.jsonl"], "cannot read dataset /no/such.jsonl"),
+])
+def test_bad_input_is_one_line_not_a_traceback(argv, message, capsys, scripted):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_bad_budget_is_rejected_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["solve", "x", "--budget-s", "0"])
+    assert exit_info.value.code == 2 and "expected seconds > 0" in capsys.readouterr().err
+
+
+def test_eval_grades_summarizes_resumes_and_plots(scripted, tmp_path, capsys):
+    data = tmp_path / "tiny.jsonl"
+    data.write_text("".join(json.dumps({"id": f"p{i}", "problem": p, "answer": a}) + "\n"
+                            for i, (p, a) in enumerate(GOLD.items())))
+    out, plot = tmp_path / "out.jsonl", tmp_path / "acc.png"
+    argv = ["eval", str(data), "--strategy", "sc", "--n", "3", "--budget-s", "5,10", "--out", str(out),
+            "--plot", str(plot)]
+    assert main(argv) == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == 6 and {r["budget_s"] for r in records} == {5.0, 10.0}
+    assert [r["correct"] for r in records[:3]] == [True, True, False]
+    # 2 agreeing votes of 3 cannot be overtaken: the third sample is cancelled, so k = 2
+    assert records[0]["samples_correct"] == [True, True] and records[2]["correct_cluster"] is None
+    table = capsys.readouterr().out
+    assert "0.667" in table and "maj@2 0.667" in table and plot.stat().st_size > 1000
+    calls = len(scripted)
+    assert main(argv + ["--limit", "2"]) == 0  # resumed: everything is in --out already
+    assert len(scripted) == calls and len(out.read_text().splitlines()) == 6
+
+
+def test_bench_prints_records_and_a_table(capsys, monkeypatch, tmp_path):
+    assert main(["bench", "--batch", "1,2", "--tokens", "4", "--prompt", "4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    records = [json.loads(line) for line in lines[:2]]
+    assert [r["batch"] for r in records] == [1, 2] and all(r["tokens_per_s"] > 0 for r in records)
+    assert lines[2].split()[:3] == ["batch", "tok/s", "ms/step"]
+
+
+def read_until(fd, text, timeout=10.0):
+    seen, end = b"", time.monotonic() + timeout
+    while text.encode() not in seen:
+        if time.monotonic() > end:
+            raise AssertionError(f"never saw {text!r}; got {seen.decode(errors='replace')!r}")
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:
+                break
+    return seen.decode(errors="replace")
+
+
+REPL_SCRIPT = """
+from m1reason.generator.fake import FakeCompletion, FakeGenerator
+from m1reason.repl import Repl
+def handler(request, i):
+    if "slow" in request.prompt:
+        return FakeCompletion("hmm " * 10000, after_append="1}$")
+    return FakeCompletion("so </think> $\\\\boxed{4}$", steps=20 + i)
+Repl(generator=FakeGenerator(handler, real_time=True, step_s=0.01)).run()
+"""
+
+
+def test_repl_in_a_pseudo_terminal(tmp_path):
+    """Live line, answer, :show/:json, Ctrl-C cancels the problem but keeps the REPL, history is written."""
+    env = {**os.environ, "M1REASON_HISTORY": str(tmp_path / "history")}
+    pid, leader = pty.fork()  # the child gets the terminal as its controlling tty, so ^C becomes SIGINT
+    if pid == 0:
+        os.execve(sys.executable, [sys.executable, "-c", REPL_SCRIPT], env)
+    try:
+        read_until(leader, "m1> ")
+        os.write(leader, b":strategy sc\r")
+        read_until(leader, "m1> ")
+        os.write(leader, b"What is 2+2?\r")
+        out = read_until(leader, "m1> ")
+        assert "running | " in out and "votes 4x" in out and "answer: 4" in out
+        os.write(leader, b":json\r")
+        assert '"answer": "4"' in read_until(leader, "m1> ")
+        os.write(leader, b"a slow one\r")
+        read_until(leader, "running")
+        os.write(leader, b"\x03")  # Ctrl-C
+        assert "cancelled" in read_until(leader, "m1> ")
+        os.write(leader, b":quit\r")
+        read_until(leader, "\n", timeout=2)
+        assert _wait(pid, 10) == 0
+    finally:
+        if _wait(pid, 0) is None:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        os.close(leader)
+    assert "What is 2+2?" in (tmp_path / "history").read_text()
+
+
+def _wait(pid, timeout):
+    """The child's exit code, or None if it is still running after ``timeout`` seconds."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return 0
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() >= end:
+            return None
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_cli_solve_with_the_default_tiny_model(tmp_path):
+    env = {**os.environ, "M1REASON_CACHE": str(tmp_path)}
+    env.pop("M1REASON_MODEL", None)
+    done = subprocess.run([sys.executable, "-m", "m1reason", "solve", "What is 1+1?", "--budget-s", "3", "--json"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "tiny RANDOM model" in done.stderr
+    solution = json.loads(done.stdout)
+    assert solution["plan"]["strategy"] == "BudgetAware" and solution["timings"]["total_s"] < 3 + 1
+    assert solution["timings"]["load_s"] > 0 and "calibration_s" in solution["timings"]
