@@ -104,6 +104,10 @@ class M1Generator:
         self._mailboxes: dict[str, deque] = {}  # request id -> (event number, event), for whoever streams it
         self._event_numbers = itertools.count()
         self._throughput: FittedThroughput | None = None
+        self._wakers: dict[str, threading.Event] = {}  # request id -> the Event its stream waits on
+        self._work = threading.Condition(self._lock)  # the background driver waits here for work
+        self._driver: threading.Thread | None = None
+        self._stopping = False
 
     @classmethod
     def from_pretrained(cls, path_or_hub_id: str, *, device: torch.device | str | None = None,
@@ -141,12 +145,20 @@ class M1Generator:
         >>> [e.kind for e in gen.stream([req])]
         ['tokens', 'tokens', 'sample', 'request']
         """
-        ids = self.submit(requests)
+        wake = threading.Event()
+        ids = self.submit(requests, _wake=wake)
         try:
             while True:
+                wake.clear()  # before collecting: an event posted after this sets it again
                 events = self._collect(ids)
                 if events:
                     yield from self._with_request_ends(events)
+                    continue
+                if self._driver is not None:  # the background thread steps; wait for our events
+                    with self._lock:
+                        if all(self._requests.get(i) is None or self._requests[i].reported for i in ids):
+                            break
+                    wake.wait(timeout=0.5)
                     continue
                 with self._lock:
                     if any(self._mailboxes.get(i) for i in ids):
@@ -164,7 +176,7 @@ class M1Generator:
                         self.cancel(request_id)
                     self._forget(request_id)
 
-    def submit(self, requests: Iterable[GenerationRequest]) -> list[str]:
+    def submit(self, requests: Iterable[GenerationRequest], *, _wake: threading.Event | None = None) -> list[str]:
         """Queue requests without waiting; ``step()`` or another stream drives them. Every request is checked
         before any is queued, so one bad request leaves the others untouched.
 
@@ -189,7 +201,40 @@ class M1Generator:
                 for sample in live.samples:
                     self._samples[sample.seq.sample_id] = sample
                 self.engine.add([s.seq for s in live.samples])
+                if _wake is not None:
+                    self._wakers[rid] = _wake
+            self._work.notify_all()
         return [r.request_id for r in requests]
+
+    # ---- background driving -----------------------------------------------------------------------------------
+    def run_in_background(self) -> None:
+        """Step the engine from one background thread whenever there is work. Streams then only wait for their
+        own events, so hundreds of threads streaming at once (a server) share every step without contending
+        to drive it. Idempotent; ``close()`` stops the thread."""
+        with self._lock:
+            if self._driver is None:
+                self._stopping = False
+                self._driver = threading.Thread(target=self._drive, name="m1reason-engine", daemon=True)
+                self._driver.start()
+
+    def close(self) -> None:
+        """Stop the background thread (if any); what is still queued stays queued."""
+        with self._lock:
+            driver, self._stopping = self._driver, True
+            self._work.notify_all()
+        if driver is not None:
+            driver.join()
+        self._driver = None
+
+    def _drive(self) -> None:
+        while True:
+            with self._lock:
+                while not self._stopping and not self.engine.has_work():
+                    self._work.wait()
+                if self._stopping:
+                    return
+                self.step()
+            time.sleep(0)  # let waiting threads take the lock between steps
 
     def cancel(self, id: str) -> bool:
         """End a sample (by sample id) or every live sample of a request (by request id) with "cancelled"."""
@@ -220,6 +265,7 @@ class M1Generator:
             sample.stops.reopen()
             self._requests[sample.seq.request_id].reported = False
             self._emit_tokens(sample, ids)
+            self._work.notify_all()
 
     def fork(self, sample_id: str, n: int = 1, sampling: SamplingParams | None = None) -> list[str]:
         """Branch a live sample into n new samples of the same request, sharing its state; the parent is not
@@ -237,6 +283,7 @@ class M1Generator:
                 live.samples.append(child)
                 self._samples[seq.sample_id] = child
             live.reported = False
+            self._work.notify_all()
             return [seq.sample_id for seq in children]
 
     def throughput_model(self) -> FittedThroughput:
@@ -312,6 +359,9 @@ class M1Generator:
 
     def _post(self, request_id: str, event) -> None:
         self._mailboxes[request_id].append((next(self._event_numbers), event))
+        wake = self._wakers.get(request_id)
+        if wake is not None:
+            wake.set()
 
     def _collect(self, ids: list[str]) -> list:
         with self._lock:
@@ -353,6 +403,7 @@ class M1Generator:
     def _forget(self, request_id: str) -> None:
         live = self._requests.pop(request_id, None)
         self._mailboxes.pop(request_id, None)
+        self._wakers.pop(request_id, None)
         for sample in live.samples if live else ():
             self.engine.release(sample.seq)
             self._samples.pop(sample.seq.sample_id, None)

@@ -41,9 +41,17 @@ class SharedGenerator:
         self.capabilities = frozenset(getattr(generator, "capabilities", ()))
         self.tokenizer = getattr(generator, "tokenizer", None)
         self.lock = threading.RLock()
+        # A generator that can drive itself from a background thread (M1Generator) is thread-safe: streams then
+        # only wait for their own events and every step serves all of them. Others are serialised by the lock.
+        self.self_driven = hasattr(generator, "run_in_background")
+        if self.self_driven:
+            generator.run_in_background()
 
     def stream(self, requests: Iterable[GenerationRequest]) -> Iterator[GenerationEvent]:
         """The wrapped generator's stream; each event is taken under the lock. Closing it cancels what still runs."""
+        if self.self_driven:
+            yield from self.generator.stream(list(requests))
+            return
         with self.lock:
             events = iter(self.generator.stream(list(requests)))
         try:

@@ -227,3 +227,26 @@ def test_request_finished_comes_after_every_sample_that_ended_with_it(gen):
     events = list(gen.stream([request([1, 2], "same", n=3, max_new_tokens=4)]))
     kinds = [e.kind for e in events if e.kind != "tokens"]
     assert kinds == ["sample", "sample", "sample", "request"]
+
+
+def test_background_driver_serves_many_streaming_threads_in_shared_steps(model):
+    gen = M1Generator(model, max_slots=64, max_len=64)
+    gen.run_in_background()
+    alone = M1Generator(model, max_slots=64, max_len=64)
+    results, batches = {}, []
+
+    def student(i):
+        results[i] = gen.generate([request([1 + i, 2, 3], f"s{i}", temperature=1.0, seed=i, max_new_tokens=12)])[0]
+
+    threads = [threading.Thread(target=student, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    gen.close()
+    batches = [b for b, _, _ in gen.engine.timings.decode]
+    assert len(results) == 40 and max(batches) > 8  # the students' samples shared decode steps
+    for i in (0, 17, 39):
+        solo = alone.generate([request([1 + i, 2, 3], f"s{i}", temperature=1.0, seed=i, max_new_tokens=12)])[0]
+        assert results[i].samples[0].token_ids == solo.samples[0].token_ids
+    assert gen.engine.cache.free_slots == 64 and not gen._requests
