@@ -32,12 +32,20 @@ def environment(packages: tuple[str, ...] = ("torch", "transformers")) -> dict:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return {
-        "command": " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),
+        "command": _command(),
         "device": device,
         "cpu_threads": torch.get_num_threads(),
         "versions": versions,
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
+
+
+def _command() -> str:
+    """The command as typed: ``python -m benchmarks.x ...`` when run as a module (sys.argv[0] is then a path)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    head = ["-m", spec.name] if spec is not None and spec.name else sys.argv[:1]
+    return " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *head, *sys.argv[1:]])
 
 
 def markdown_table(rows: list[dict], columns: list[str]) -> str:
