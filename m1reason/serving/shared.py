@@ -1,11 +1,11 @@
-"""SharedGenerator: one generator used by many threads at once, driven by one thread at a time.
+"""SharedGenerator: one generator used by many threads at once.
 
 Strategies are synchronous code that stream from a generator; serving runs each in a worker thread, and this
-adapter makes those threads safe together. Every call into the wrapped generator (each ``next()`` of a
-stream, which may run an engine step, and every cancel, append and fork) happens under one lock, so exactly
-one thread drives the engine at any moment, and a thread that finds no events for its requests runs the
-next step for everybody: with M1Generator every step advances every live sample of every thread's requests
-(continuous batching). It knows nothing of asyncio, tenants or strategies.
+adapter makes those threads safe together. A generator that can drive itself (M1Generator) gets its background
+driver started: one thread steps the engine for everybody, and each stream only waits for its own events (every
+step advances every live sample: continuous batching). Any other generator is serialised: every call into it
+(each ``next()`` of a stream, every cancel, append and fork) happens under one lock. It knows nothing of
+asyncio, tenants or strategies.
 """
 
 from __future__ import annotations
