@@ -1,0 +1,72 @@
+"""Held-out scoring of a model through m1reason's own generator: the numbers each stage and the report quote.
+
+``sample_answers`` draws n samples per problem (greedy when temperature is 0) and grades each with
+m1reason.answers; ``score`` turns that into greedy / pass@1 / maj@k with 95% intervals over problems.
+"""
+
+from __future__ import annotations
+
+import math
+
+from m1reason.answers import extract_answer, group_equivalent, is_equivalent
+from m1reason.evaluation import maj_at_k
+from m1reason.generator import GenerationRequest, M1Generator, SamplingParams
+from m1reason.tokenizer import build_prompt
+from m1reason.train.data import Problem
+
+__all__ = ["mean_ci", "sample_answers", "score"]
+
+
+def sample_answers(generator: M1Generator, problems: list[Problem], *, n: int = 1, temperature: float = 0.0,
+                   max_new_tokens: int = 96, seed: int = 0, batch: int = 64) -> list[dict]:
+    """Per problem: its gold answer, each sample's extracted answer and correctness, and the answer clusters.
+
+    >>> gen = M1Generator.from_pretrained("m1reason/embedded", device="cpu")  # doctest: +SKIP
+    >>> sample_answers(gen, heldout_problems(2), n=4, temperature=0.7)[0]["correct"]  # doctest: +SKIP
+    [True, True, False, True]
+    """
+    records = []
+    per_call = max(1, batch // n)
+    for start in range(0, len(problems), per_call):
+        chunk = problems[start:start + per_call]
+        params = SamplingParams(n=n, temperature=temperature, seed=seed + start, max_new_tokens=max_new_tokens)
+        requests = [GenerationRequest(prompt=build_prompt(p.problem, generator.tokenizer), sampling=params,
+                                      request_id=f"p{start + i}") for i, p in enumerate(chunk)]
+        for p, result in zip(chunk, generator.generate(requests)):
+            answers = [extract_answer(s.text) for s in result.samples]
+            correct = [a is not None and is_equivalent(a, p.answer) for a in answers]
+            records.append({"problem": p.problem, "kind": p.kind, "gold": p.answer, "answers": answers,
+                            "correct": correct, "tokens": [s.num_tokens for s in result.samples]})
+    return records
+
+
+def mean_ci(values: list[float]) -> tuple[float, float]:
+    """Mean and the half-width of its normal-approximation 95% interval.
+
+    >>> mean_ci([1.0, 0.0, 1.0, 0.0])
+    (0.5, 0.5658)
+    """
+    n = len(values)
+    mean = sum(values) / n
+    var = sum((v - mean) ** 2 for v in values) / max(1, n - 1)
+    return mean, round(1.96 * math.sqrt(var / n), 4)
+
+
+def score(records: list[dict], ks: tuple[int, ...] = ()) -> dict:
+    """pass@1 (mean sample correctness) and maj@k for each k <= samples, each as (mean, 95% half-width).
+
+    >>> rec = {"answers": ["2", "2", "3"], "correct": [True, True, False]}
+    >>> s = score([rec], ks=(3,)); round(s["pass@1"][0], 3), s["maj@3"][0]
+    (0.667, 1.0)
+    """
+    out = {"problems": len(records), "pass@1": mean_ci([sum(r["correct"]) / len(r["correct"]) for r in records])}
+    for k in ks:
+        values = []
+        for r in records:
+            answered = [i for i, a in enumerate(r["answers"]) if a is not None]
+            clusters = group_equivalent([r["answers"][i] for i in answered]) if answered else []
+            counts = [len(c) for c in clusters]
+            right = next((j for j, c in enumerate(clusters) if r["correct"][answered[c[0]]]), None)
+            values.append(maj_at_k(counts, right, k, len(r["answers"]) - len(answered)) if counts else 0.0)
+        out[f"maj@{k}"] = mean_ci(values)
+    return out

@@ -1,0 +1,165 @@
+"""GRPO: k rollouts per prompt through m1reason's own M1Generator, 1/0 rewards from m1reason.answers,
+group-normalised advantages, the clipped ratio objective with NO KL term, an entropy bonus, and an optional
+length limit that grows over training (M1's "longer training lengths help").
+
+The generator runs a second copy of the policy whose weights are synced from the trained model before each
+rollout batch; each batch is reused for ``updates_per_rollout`` optimizer steps (so the ratio and its clip
+matter). Under torchrun each rank draws its own prompts (DDP; FSDP is not supported here).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import torch
+from pydantic import Field
+
+from m1reason.answers import extract_answer, is_equivalent
+from m1reason.errors import ConfigError
+from m1reason.generator import GenerationRequest, M1Generator, SamplingParams
+from m1reason.model import HybridLM, load_model
+from m1reason.tokenizer import build_prompt, load_tokenizer
+from m1reason.train.examples import Example, collate, step_problems
+from m1reason.train.loop import TrainSettings, copy_tokenizer, forward_logits, train_loop
+from m1reason.train.losses import group_advantages, policy_loss, token_logprobs
+
+__all__ = ["GRPOSettings", "grpo", "max_new_tokens_at", "reward", "sync_weights"]
+
+log = logging.getLogger(__name__)
+
+
+class GRPOSettings(TrainSettings):
+    """GRPO: ``prompts`` x ``k`` rollouts per batch at ``temperature``; the length limit grows linearly from
+    ``max_new_tokens_start`` (default: no growth) to ``max_new_tokens``.
+
+    >>> GRPOSettings(steps=4).entropy_coef
+    0.01
+    """
+
+    prompts: int = Field(default=8, gt=0)
+    k: int = Field(default=8, gt=1)
+    temperature: float = Field(default=0.9, gt=0)
+    clip: float = Field(default=0.2, gt=0)
+    entropy_coef: float = Field(default=0.01, ge=0)
+    max_new_tokens: int = Field(default=96, gt=0)
+    max_new_tokens_start: int | None = Field(default=None, gt=0)
+    updates_per_rollout: int = Field(default=2, gt=0)
+    lr: float = Field(default=1e-5, gt=0)
+
+
+def max_new_tokens_at(settings: GRPOSettings, step: int) -> int:
+    """The rollout length limit at ``step``: linear from max_new_tokens_start to max_new_tokens.
+
+    >>> s = GRPOSettings(steps=11, max_new_tokens_start=32, max_new_tokens=64)
+    >>> max_new_tokens_at(s, 0), max_new_tokens_at(s, 5), max_new_tokens_at(s, 10)
+    (32, 48, 64)
+    """
+    if settings.max_new_tokens_start is None or settings.steps == 1:
+        return settings.max_new_tokens
+    frac = step / (settings.steps - 1)
+    return round(settings.max_new_tokens_start + frac * (settings.max_new_tokens - settings.max_new_tokens_start))
+
+
+def reward(text: str, gold: str) -> float:
+    """1.0 when the completion's final answer is equivalent to ``gold``, else 0.0 (no answer: 0.0).
+
+    >>> reward("<think>2+2=4</think> \\\\boxed{4}", "4"), reward("no idea", "4")
+    (1.0, 0.0)
+    """
+    answer = extract_answer(text)
+    return float(answer is not None and is_equivalent(answer, gold))
+
+
+@torch.no_grad()
+def sync_weights(target: HybridLM, source: HybridLM) -> None:
+    """Copy every parameter of ``source`` into ``target`` in place (the generator's model keeps its buffers).
+
+    >>> from m1reason.model import ModelConfig
+    >>> a, b = HybridLM(ModelConfig.tiny()), HybridLM(ModelConfig.tiny())
+    >>> sync_weights(a, b); torch.equal(a.model.norm.weight, b.model.norm.weight)
+    True
+    """
+    for t, s in zip(target.state_dict().values(), source.state_dict().values()):
+        t.copy_(s)
+
+
+class _Rollouts:
+    """Generates and holds one rollout batch: token sequences, masks, advantages, rollout-policy log-probs."""
+
+    def __init__(self, settings: GRPOSettings, tokenizer, model: HybridLM):
+        self.settings, self.tokenizer = settings, tokenizer
+        self.policy = HybridLM(model.config).to(model.device).eval().requires_grad_(False)
+        prompt_room = settings.max_len
+        self.generator = M1Generator(self.policy, tokenizer, max_slots=settings.prompts * settings.k,
+                                     max_len=prompt_room + settings.max_new_tokens, cuda_graphs=False)
+        self.key = None
+
+    def get(self, model: HybridLM, step: int, micro: int, rank: int) -> dict:
+        s = self.settings
+        key = (step // s.updates_per_rollout, micro)
+        if key != self.key:
+            sync_weights(self.policy, model)
+            self.batch, self.key = self._generate(model, key, rank, max_new_tokens_at(s, step)), key
+        return self.batch
+
+    def _generate(self, model: HybridLM, key: tuple[int, int], rank: int, max_new: int) -> dict:
+        s, tok = self.settings, self.tokenizer
+        problems = step_problems(s.seed, key[0] * s.grad_accum + key[1], s.prompts, rank=rank)
+        params = SamplingParams(n=s.k, temperature=s.temperature, max_new_tokens=max_new,
+                                seed=(s.seed * 1_000_003 + key[0] * 1009 + key[1] * 7 + rank) % 2**62)
+        requests = [GenerationRequest(prompt=build_prompt(p.problem, tok), sampling=params, request_id=f"g{i}")
+                    for i, p in enumerate(problems)]
+        examples, rewards, lengths = [], [], []
+        for p, result in zip(problems, self.generator.generate(requests)):
+            prompt = tok(build_prompt(p.problem, tok), add_special_tokens=False)["input_ids"]
+            for sample in result.samples:
+                completion = list(sample.token_ids)
+                if sample.finish_reason == "stop" and (not completion or completion[-1] != tok.eos_token_id):
+                    completion.append(tok.eos_token_id)
+                examples.append(Example(prompt + completion, [0] * len(prompt) + [1] * len(completion)))
+                rewards.append(reward(sample.text, p.answer))
+                lengths.append(len(completion))
+        ids, mask = collate(examples, tok.pad_token_id)
+        ids, mask = ids.to(model.device), mask.to(model.device)
+        with torch.no_grad():
+            old_logp, _ = token_logprobs(forward_logits(model, ids, s), ids)
+        r = torch.tensor(rewards, device=model.device)
+        return {"ids": ids, "mask": mask[:, 1:], "old_logp": old_logp, "adv": group_advantages(r, s.k),
+                "reward": r.mean().item(), "length": sum(lengths) / len(lengths)}
+
+
+def grpo(out: str | Path, *, source: str | Path, settings: GRPOSettings) -> Path:
+    """GRPO fine-tuning of the ``source`` folder; per-step reward, loss, entropy and clip fraction are logged.
+
+    >>> grpo("runs/r/grpo", source="runs/r/sft", settings=GRPOSettings(steps=40, lr=1e-4))  # doctest: +SKIP
+    """
+    from m1reason.train.stages import _finish, _rank, _threads
+
+    if settings.fsdp:
+        raise ConfigError("grpo runs under DDP only (its rollouts need the whole policy on every rank); drop --fsdp")
+    out = Path(out)
+    _threads(settings)
+    tok = load_tokenizer(source)
+    model = load_model(source, device="cpu", dtype=torch.float32)
+    copy_tokenizer(source, out)
+    state: dict = {}
+
+    def loss_fn(wrapped, step, micro):
+        inner = getattr(wrapped, "module", wrapped)
+        if "rollouts" not in state:
+            state["rollouts"] = _Rollouts(settings, tok, inner)
+        batch = state["rollouts"].get(inner, step, micro, _rank())
+        logp, entropy = token_logprobs(forward_logits(wrapped, batch["ids"], settings), batch["ids"])
+        loss = policy_loss(logp, batch["old_logp"], batch["adv"], batch["mask"], clip=settings.clip,
+                           entropy=entropy, entropy_coef=settings.entropy_coef)
+        with torch.no_grad():
+            m = batch["mask"].float()
+            clipped = ((logp - batch["old_logp"]).exp() - 1).abs() > settings.clip
+            clip_frac = ((clipped.float() * m).sum() / m.sum()).item()
+            ent = ((entropy * m).sum() / m.sum()).item()
+        return loss, {"loss": loss.item(), "reward": batch["reward"], "entropy": ent, "clip_frac": clip_frac,
+                      "length": batch["length"]}
+
+    model = train_loop(out, model, settings, loss_fn, name="grpo")
+    return _finish(out, model, tok, settings)

@@ -1,0 +1,105 @@
+"""The whole recipe from one seed: tokenizer -> teacher -> init -> distill -> sft -> grpo, each stage in its own
+subfolder of ``out`` (finished stages are skipped, a killed stage resumes), then the result copied for shipping.
+
+The defaults are the embedded model's recipe, sized for a few CPU cores; on a GPU pass ``device="cuda"``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+from m1reason.train.stages import (
+    DistillSettings,
+    SFTSettings,
+    TeacherShape,
+    build_tokenizer,
+    distill,
+    init,
+    sft,
+    teacher,
+)
+
+__all__ = ["ATTN_LAYERS", "recipe_settings", "run_all", "ship"]
+
+log = logging.getLogger(__name__)
+ATTN_LAYERS = (2, 5)  # 2 attention + 4 Mamba layers, M1's one-in-three-ish ratio at 6 layers
+SHIP_FILES = ("config.json", "mamba_config.json", "model-00001-of-00001.safetensors", "model.safetensors.index.json",
+              "tokenizer.json", "tokenizer_config.json", "chat_template.jinja")
+
+
+def recipe_settings(*, device: str = "cpu", seed: int = 0, scale: float = 1.0, batch_scale: int | None = None) -> dict:
+    """Per-stage settings of the recipe; ``scale`` multiplies every stage's step count, ``batch_scale`` every
+    batch (default 4 on CUDA, where a tiny model is launch-bound and a 4x batch costs about the same time, else 1).
+
+    >>> s = recipe_settings(scale=0.01); s["teacher"].steps, s["grpo"].k
+    (12, 8)
+    """
+    from m1reason.train.grpo import GRPOSettings
+
+    steps = lambda n: max(2, int(n * scale))  # noqa: E731
+    b = batch_scale or (4 if device.startswith("cuda") else 1)
+    common = {"device": device, "bf16": device.startswith("cuda")}
+    return {
+        "teacher": SFTSettings(steps=steps(1200), batch_size=32 * b, lr=3e-3, warmup=50, seed=seed, **common),
+        "distill": DistillSettings(steps=steps(500), batch_size=32 * b, lr=1e-3, warmup=20, seed=seed + 1,
+                                   ce_weight=0.2, **common),
+        "sft": SFTSettings(steps=steps(300), batch_size=32 * b, lr=5e-4, warmup=10, seed=seed + 2, **common),
+        "grpo": GRPOSettings(steps=steps(40), prompts=8 * b, k=8, lr=1e-4, warmup=0, seed=seed + 3, save_every=10,
+                             max_new_tokens_start=48, max_new_tokens=96, **common),
+    }
+
+
+def run_all(out: str | Path, *, device: str = "cpu", seed: int = 0, scale: float = 1.0, batch_scale: int | None = None,
+            attn_layers: tuple[int, ...] = ATTN_LAYERS, shape: TeacherShape | None = None,
+            stages: tuple[str, ...] = ("teacher", "init", "distill", "sft", "grpo")) -> Path:
+    """Run (or resume) the recipe into ``out``; returns the folder of the last stage run.
+
+    >>> run_all("runs/gpu", device="cuda")  # doctest: +SKIP
+    PosixPath('runs/gpu/grpo')
+    """
+    from m1reason.train.grpo import grpo
+
+    out = Path(out)
+    settings = recipe_settings(device=device, seed=seed, scale=scale, batch_scale=batch_scale)
+    tok = build_tokenizer(out / "tokenizer", seed=seed)
+    last = None
+    if "teacher" in stages:
+        last = teacher(out / "teacher", tokenizer=tok, settings=settings["teacher"], shape=shape)
+    if "init" in stages:
+        last = out / "init"
+        if not (last / "config.json").exists():
+            init(last, teacher=out / "teacher", attn_layers=attn_layers, seed=seed)
+    if "distill" in stages:
+        last = distill(out / "distill", student=out / "init", teacher=out / "teacher", settings=settings["distill"])
+    if "sft" in stages:
+        last = sft(out / "sft", source=out / "distill", settings=settings["sft"])
+    if "grpo" in stages:
+        last = grpo(out / "grpo", source=out / "sft", settings=settings["grpo"])
+    return last
+
+
+def ship(source: str | Path, target: str | Path) -> Path:
+    """Copy a stage folder's model and tokenizer files (only those) into ``target``, e.g. m1reason/embedded,
+    with ``training.json``: each stage's settings and greedy held-out accuracy, read from the run folder.
+
+    >>> import tempfile, pathlib
+    >>> sorted(p.name for p in ship(tempfile.mkdtemp(), pathlib.Path(tempfile.mkdtemp()) / "e").iterdir())
+    ['training.json']
+    """
+    source, target = Path(source), Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    for name in SHIP_FILES:
+        if (source / name).exists():
+            shutil.copy(source / name, target / name)
+    record = {}
+    for stage in ("teacher", "init", "distill", "sft", "grpo"):
+        folder = source.parent / stage
+        if folder.exists():
+            record[stage] = {f.stem: json.loads(f.read_text()) for f in (folder / "settings.json",
+                                                                          folder / "eval.json") if f.exists()}
+    (target / "training.json").write_text(json.dumps({"source": source.name, "stages": record}, indent=1) + "\n")
+    log.info("shipped %s -> %s", source, target)
+    return target
