@@ -96,9 +96,22 @@ def _eval(args) -> int:
     rows = load_dataset(args.data, limit=args.limit)
     budgets = args.budget_s or [None]
     out = Path(args.out or Path(args.data).with_suffix("").name + ".results.jsonl")
-    generator = default_generator(args.model)
-    records = run_eval(rows, lambda problem, budget: solve(problem, budget_s=budget, strategy=_strategy_arg(args),
-                                                           generator=generator), out, budgets=budgets)
+    # --- begin scale-out change (issue 9): --ray hands the job to m1reason.distributed; --seed seeds per problem id
+    if args.ray is not None:
+        from m1reason.distributed import run_eval_ray
+
+        records = run_eval_ray(rows, out, budgets=budgets, strategy=_strategy_arg(args), model=args.model,
+                               seed=args.seed, workers=args.ray_workers, address=args.ray or None)
+    elif args.seed is not None:
+        from m1reason.evaluation import _solver
+
+        records = run_eval(rows, _solver(_strategy_arg(args), default_generator(args.model)), out, budgets=budgets,
+                           seed=args.seed)
+    else:  # the single-process path, as before
+        generator = default_generator(args.model)
+        records = run_eval(rows, lambda problem, budget: solve(problem, budget_s=budget, strategy=_strategy_arg(args),
+                                                               generator=generator), out, budgets=budgets)
+    # --- end scale-out change
     table = summarize([r for r in records if r["id"] in {row["id"] for row in rows}], k=args.k)
     print(f"{'budget_s':>9} {'problems':>8} {'accuracy':>8} {'pass@1':>7} {'maj@k':>10} {'mean_s':>7} "
           f"{'acc/s':>7} {'tok/s':>8}")
@@ -214,6 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--out", default=None, help="records JSONL (resumes: problems in it are skipped)")
     evaluate.add_argument("--plot", default=None, help="write accuracy vs budget to this PNG")
     evaluate.add_argument("--strict", action="store_true", help="grade as M1's grader: no </think>, no answer")
+    # --- begin scale-out change (issue 9)
+    evaluate.add_argument("--seed", type=int, default=None, help="seed each problem's samples from its id and this")
+    evaluate.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                          help="split the dataset over Ray actors (no ADDRESS: a local cluster or $RAY_ADDRESS)")
+    evaluate.add_argument("--ray-workers", type=int, default=None, help="Ray workers (default: one per GPU, else CPU)")
+    # --- end scale-out change
     evaluate.set_defaults(run=_eval)
     bench = sub.add_parser("bench", help="decode speed per batch size, as JSON records and a table")
     bench.add_argument("--model", default=None)

@@ -7,6 +7,7 @@ brute-force enumeration in the tests. Plotting is optional (matplotlib) and neve
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from m1reason.errors import ConfigError
 
-__all__ = ["grade", "load_dataset", "maj_at_k", "pass_at_k", "plot_accuracy", "run_eval", "summarize"]
+__all__ = ["grade", "load_dataset", "maj_at_k", "pass_at_k", "plot_accuracy", "problem_seed", "run_eval", "summarize"]
 
 
 def pass_at_k(n: int, correct: int, k: int) -> float:
@@ -106,17 +107,49 @@ def grade(solution, gold: str) -> dict:
             "time_s": solution.timings.get("total_s", 0.0)}
 
 
+# --- begin scale-out change (issue 9): per-problem seeds and one record builder shared with m1reason.distributed
+def problem_seed(seed: int, problem_id: str, budget_s: float | None) -> int:
+    """The sample seed of one (problem, budget) in a run seeded with ``seed``: it derives from the problem's id,
+    not its place in the queue, so any worker of a distributed eval draws the same samples for it.
+
+    >>> problem_seed(0, "p1", None) == problem_seed(0, "p1", None) != problem_seed(0, "p2", None)
+    True
+    >>> 0 <= problem_seed(7, "p1", 5.0) < 2**63
+    True
+    """
+    digest = hashlib.sha256(f"{seed}\0{problem_id}\0{budget_s}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def _record(row: dict, budget: float | None, solution) -> dict:
+    return {"id": row["id"], "budget_s": budget, "gold": row["answer"], **grade(solution, row["answer"])}
+
+
+def _solver(strategy, generator) -> Callable:
+    """``solve_one(problem, budget, seed=None)`` for run_eval: ``strategy`` (a name or object) with ``seed`` set."""
+    from m1reason.solving import _strategy, solve
+
+    def solve_one(problem: str, budget: float | None, seed: int | None = None):
+        chosen = strategy if seed is None else _strategy(strategy, budget).model_copy(update={"seed": seed})
+        return solve(problem, budget_s=budget, strategy=chosen, generator=generator)
+
+    return solve_one
+# --- end scale-out change
+
+
 def run_eval(rows: list[dict], solve_one: Callable, out: Path, *, budgets: list[float | None],
-             progress=sys.stderr) -> list[dict]:
-    """Solve every (problem, budget) not already in ``out``; append one record per problem; return all records."""
+             progress=sys.stderr, seed: int | None = None) -> list[dict]:
+    """Solve every (problem, budget) not already in ``out``; append one record per problem; return all records.
+
+    With ``seed``, ``solve_one`` is called as ``solve_one(problem, budget, seed=problem_seed(seed, id, budget))``."""
     done = _read_records(out)
     seen = {(r["id"], r.get("budget_s")) for r in done}
     todo = [(b, row) for b in budgets for row in rows if (row["id"], b) not in seen]
     started, right = time.monotonic(), 0
     with out.open("a", encoding="utf-8") as sink:
         for count, (budget, row) in enumerate(todo, 1):
-            record = {"id": row["id"], "budget_s": budget, "gold": row["answer"],
-                      **grade(solve_one(row["problem"], budget), row["answer"])}
+            seeded = {} if seed is None else {"seed": problem_seed(seed, row["id"], budget)}
+            record = _record(row, budget, solve_one(row["problem"], budget, **seeded))
             sink.write(json.dumps(record) + "\n")
             sink.flush()
             done.append(record)
