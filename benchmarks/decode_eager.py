@@ -1,4 +1,4 @@
-"""Decode speed of the eager engine (M1Generator, no fused kernels or CUDA graphs yet) on full-size M1-3B.
+"""Decode speed of the engine without its fast path (torch reference kernels, no CUDA graphs) on full-size M1-3B.
 
 Random bf16 weights in M1-3B's shapes (speed does not depend on the values); one request of n samples per
 batch size, a shared random prompt, exactly ``--new`` tokens per sample (ignore_eos). Reports generated
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -23,7 +24,8 @@ def run(batch: int, prompt: int, new: int, model) -> dict:
 
     from m1reason import GenerationRequest, M1Generator, SamplingParams
 
-    gen = M1Generator(model, max_slots=batch, max_len=prompt + new + 1, kv_tokens=batch * (prompt + new + 16))
+    gen = M1Generator(model, max_slots=batch, max_len=prompt + new + 1, kv_tokens=batch * (prompt + new + 16),
+                      cuda_graphs=False)
     ids = torch.randint(0, model.config.vocab_size, (prompt,), generator=torch.Generator().manual_seed(0)).tolist()
     params = SamplingParams(n=batch, temperature=1.0, seed=0, max_new_tokens=new, ignore_eos=True)
     torch.cuda.synchronize() if torch.cuda.is_available() else None
@@ -51,6 +53,7 @@ def main() -> int:
     from benchmarks.report import BENCHMARKS_MD, environment, markdown_table, write_section
     from m1reason.model import HybridLM
 
+    os.environ["M1REASON_KERNELS"] = "torch"  # the baseline: torch reference kernels, eager decode step
     if not torch.cuda.is_available():
         print("needs a CUDA GPU", file=sys.stderr)
         return 2

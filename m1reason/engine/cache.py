@@ -13,8 +13,7 @@ import torch
 from torch import Tensor
 
 from m1reason.errors import CapacityError
-from m1reason.kernels.paged_attention import paged_attention_decode
-from m1reason.model.cache import attend_causal
+from m1reason.kernels.paged_attention import paged_attention_decode, paged_attention_ref
 from m1reason.model.config import ModelConfig
 
 __all__ = ["OutOfBlocks", "PagedCache"]
@@ -161,10 +160,5 @@ class PagedCache:
         return paged_attention_decode(q, self._k[layer], self._v[layer], self.block_table, slots, positions)
 
     def attend(self, layer: int, slots: Tensor, q: Tensor, positions: Tensor) -> Tensor:
-        """Reference path: gather each slot's live blocks into [b, L, kv_heads, head_dim] and attend."""
-        span_blocks = int(positions.max()) // self.block_size + 1
-        blocks = self.block_table[slots, :span_blocks]  # [b, nb]
-        b = slots.shape[0]
-        k = self._k[layer][blocks].reshape(b, span_blocks * self.block_size, *self._k[layer].shape[2:])
-        v = self._v[layer][blocks].reshape(b, span_blocks * self.block_size, *self._v[layer].shape[2:])
-        return attend_causal(q, k.to(q.dtype), v.to(q.dtype), positions)
+        """Several queries per slot (a chunk continuing a sequence): gather its live blocks and attend."""
+        return paged_attention_ref(q, self._k[layer], self._v[layer], self.block_table, slots, positions)

@@ -175,11 +175,11 @@ class Engine:
         admitted = self.scheduler.admit()
         self._prefill_groups(admitted, out)
         done.update(seq for group in admitted for seq in group)
-        chunks = [s for s in self.scheduler.running if s not in done and len(s.pending) > 1]
+        chunks = [s for s in self.scheduler.running if s not in done and s.num_pending > 1]
         for seq in self.scheduler.reserve_for_step(chunks):
             self._run_chunk([seq], out)
             done.add(seq)
-        batch = [s for s in self.scheduler.running if s not in done and len(s.pending) == 1]
+        batch = [s for s in self.scheduler.running if s not in done and s.num_pending == 1]
         batch = self.scheduler.reserve_for_step(batch)
         if batch:
             self._decode(batch, out)
@@ -204,7 +204,7 @@ class Engine:
         by_length: dict[int, list[list[Sequence]]] = {}
         for group in groups:
             if group[0].num_cached == 0 and not self._saved_confidence.get(id(group[0])):
-                by_length.setdefault(len(group[0].pending), []).append(group)
+                by_length.setdefault(group[0].num_pending, []).append(group)
             else:
                 self._run_chunk(group, out)
         for length, same in by_length.items():
@@ -288,7 +288,8 @@ class Engine:
             return None
 
     def _sample_and_append(self, seqs: list[Sequence], logits: Tensor, out: StepOutput) -> None:
-        batch = self._sampling_batch(seqs, logits.shape[-1])
+        rows = [(s.params, s.seed, s.stream_index, s.num_generated) for s in seqs]
+        batch = SamplingBatch.build(rows, logits.shape[-1], self.eos_token_ids, self.device)
         want_logprobs = any(s.params.logprobs for s in seqs)
         tokens, logprobs = sample(logits, batch, with_logprobs=want_logprobs)
         if any(s.params.confidence for s in seqs):
@@ -311,25 +312,6 @@ class Engine:
         if seq.num_generated >= p.max_new_tokens or len(seq.tokens) >= self.max_len:
             return "length"
         return None
-
-    def _sampling_batch(self, seqs: list[Sequence], vocab: int) -> SamplingBatch:
-        # two host-to-device copies per step, not one per field
-        floats = torch.tensor([[s.params.temperature for s in seqs], [s.params.top_p for s in seqs],
-                               [s.params.min_p for s in seqs]], dtype=torch.float32).to(self.device)
-        ints = torch.tensor([[s.params.top_k for s in seqs], [s.seed for s in seqs], [s.stream_index for s in seqs],
-                             [s.num_generated for s in seqs]], dtype=torch.long).to(self.device)
-        banned = None
-        early = [i for i, s in enumerate(seqs) if s.num_generated < s.params.min_new_tokens]
-        if early:
-            banned = torch.zeros(len(seqs), vocab, dtype=torch.bool, device=self.device)
-            for i in early:
-                ids = [t for t in (*self.eos_token_ids, *seqs[i].params.stop_token_ids) if t < vocab]
-                banned[i, ids] = True
-        return SamplingBatch(
-            temperature=floats[0], top_p=floats[1], min_p=floats[2], top_k=ints[0], seeds=ints[1],
-            sample_index=ints[2], steps=ints[3], banned=banned,
-            any_random=any(s.params.temperature > 0 for s in seqs),
-            any_filter=any(s.params.top_k > 0 or s.params.top_p < 1 or s.params.min_p > 0 for s in seqs))
 
     def _save_confidence(self, seq: Sequence) -> None:
         if seq.params.confidence and seq.slot is not None:

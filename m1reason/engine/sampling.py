@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from m1reason.generator.data import SamplingParams
 from m1reason.kernels import use_triton
 
 __all__ = ["SamplingBatch", "row_hash", "sample", "uniform_noise"]
@@ -68,6 +69,34 @@ class SamplingBatch:
     banned: Tensor | None = None  # [b, vocab] bool: tokens not allowed now (EOS before min_new_tokens)
     any_random: bool = True  # False when every row is greedy: no noise to draw
     any_filter: bool = True  # False when no row uses top-k/top-p/min-p: no sort over the vocabulary
+
+
+    @classmethod
+    def build(cls, rows: list[tuple[SamplingParams, int, int, int]], vocab: int, eos_token_ids,
+              device: torch.device | str) -> SamplingBatch:
+        """One row per sample from (params, seed, sample index, tokens generated so far): two host-to-device
+        copies, and EOS/stop tokens banned for rows still short of their min_new_tokens.
+
+        >>> p = SamplingParams(temperature=0, min_new_tokens=2)
+        >>> b = SamplingBatch.build([(p, 7, 0, 1)], vocab=4, eos_token_ids=(3,), device="cpu")
+        >>> b.banned.tolist(), b.any_random
+        ([[False, False, False, True]], False)
+        """
+        params = [r[0] for r in rows]
+        floats = torch.tensor([[p.temperature for p in params], [p.top_p for p in params],
+                               [p.min_p for p in params]], dtype=torch.float32).to(device)
+        ints = torch.tensor([[p.top_k for p in params], [r[1] for r in rows], [r[2] for r in rows],
+                             [r[3] for r in rows]], dtype=torch.long).to(device)
+        banned = None
+        early = [i for i, (p, _, _, generated) in enumerate(rows) if generated < p.min_new_tokens]
+        if early:
+            banned = torch.zeros(len(rows), vocab, dtype=torch.bool, device=device)
+            for i in early:
+                banned[i, [t for t in (*eos_token_ids, *params[i].stop_token_ids) if t < vocab]] = True
+        return cls(temperature=floats[0], top_p=floats[1], min_p=floats[2], top_k=ints[0], seeds=ints[1],
+                   sample_index=ints[2], steps=ints[3], banned=banned,
+                   any_random=any(p.temperature > 0 for p in params),
+                   any_filter=any(p.top_k > 0 or p.top_p < 1 or p.min_p > 0 for p in params))
 
 
 def _filter(scaled: Tensor, batch: SamplingBatch) -> Tensor:

@@ -47,6 +47,11 @@ class Sequence:
         return self.tokens[self.num_cached:]
 
     @property
+    def num_pending(self) -> int:
+        """len(pending), without building the list (the decode step asks every sequence, every step)."""
+        return len(self.tokens) - self.num_cached
+
+    @property
     def num_generated(self) -> int:
         return len(self.tokens) - self.prompt_len
 

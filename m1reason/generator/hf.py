@@ -36,7 +36,7 @@ from m1reason.generator.data import (
 from m1reason.generator.protocol import GenerationEvent
 from m1reason.generator.text import IncrementalText, StopMatcher
 from m1reason.generator.throughput import Calibration, FittedThroughput, load_or_calibrate
-from m1reason.generator.versions import package_versions
+from m1reason.generator.versions import device_name, package_versions
 
 __all__ = ["HFGenerator"]
 
@@ -196,7 +196,7 @@ class HFGenerator:
         if self._throughput is not None and not refresh:
             return self._throughput
         config = self.model.config.to_json_string(use_diff=False)
-        key = {"generator": "HFGenerator", **self.source, "dtype": str(self.dtype), "device": _device_name(self.device),
+        key = {"generator": "HFGenerator", **self.source, "dtype": str(self.dtype), "device": device_name(self.device),
                "config": hashlib.sha256(config.encode()).hexdigest()[:12], "max_batch": self.max_batch,
                "versions": package_versions()}
         occupancy = lambda: sum(r.admitted for r in list(self._live.values()))  # noqa: E731
@@ -254,7 +254,9 @@ class HFGenerator:
         logits += self._admit(batch, waiting)
         if batch.rows:
             logits = torch.cat(logits)
-            tokens, logprobs = sample(logits, self._sampling_batch(batch.rows, logits.shape[-1]))
+            rows = [(r.job.request.sampling, r.job.seed, r.index, len(r.tokens)) for r in batch.rows]
+            tokens, logprobs = sample(logits, SamplingBatch.build(rows, logits.shape[-1], self.eos_token_ids,
+                                                                  self.device))
             for row, token, logprob in zip(batch.rows, tokens.tolist(), logprobs.tolist()):
                 self._push(row, token, logprob, events)
         return events
@@ -288,23 +290,6 @@ class HFGenerator:
         out = self.model(input_ids=torch.tensor([prompt], device=self.device), use_cache=True,
                          **{self._cache_arg: cache}, **self._keep_arg)
         return cache, out.logits[:, -1].float()
-
-    def _sampling_batch(self, rows: list[_Row], vocab: int) -> SamplingBatch:
-        col = lambda f, dtype: torch.tensor([f(r) for r in rows], dtype=dtype, device=self.device)  # noqa: E731
-        params = [r.job.request.sampling for r in rows]
-        banned = None
-        early = [i for i, (r, p) in enumerate(zip(rows, params)) if len(r.tokens) < p.min_new_tokens]
-        if early:  # EOS and stop tokens may not end a sample before min_new_tokens (as the engine does)
-            banned = torch.zeros(len(rows), vocab, dtype=torch.bool, device=self.device)
-            for i in early:
-                banned[i, [t for t in (*self.eos_token_ids, *params[i].stop_token_ids) if t < vocab]] = True
-        return SamplingBatch(
-            temperature=col(lambda r: r.job.request.sampling.temperature, torch.float32),
-            top_k=col(lambda r: r.job.request.sampling.top_k, torch.long),
-            top_p=col(lambda r: r.job.request.sampling.top_p, torch.float32),
-            min_p=col(lambda r: r.job.request.sampling.min_p, torch.float32),
-            seeds=col(lambda r: r.job.seed, torch.long), sample_index=col(lambda r: r.index, torch.long),
-            steps=col(lambda r: len(r.tokens), torch.long), banned=banned)
 
     def _push(self, row: _Row, token: int, logprob: float, events: list) -> None:
         """Append a sampled token; stream it; end the sample if it stops here."""
@@ -352,7 +337,7 @@ class HFGenerator:
 
     def _reproducibility(self, job: _Job) -> dict:
         return {"generator": "HFGenerator", "seed": job.seed, "sampling": job.request.sampling.model_dump(mode="json"),
-                **self.source, "dtype": str(self.dtype), "device": _device_name(self.device),
+                **self.source, "dtype": str(self.dtype), "device": device_name(self.device),
                 "versions": package_versions()}
 
     @torch.no_grad()
@@ -391,8 +376,3 @@ def _eos_token_ids(model, tokenizer) -> frozenset[int]:
     if getattr(tokenizer, "eos_token_id", None) is not None:
         ids.add(tokenizer.eos_token_id)
     return frozenset(ids)
-
-
-def _device_name(device: torch.device) -> str:
-    return torch.cuda.get_device_name(device) if device.type == "cuda" else str(device)
-

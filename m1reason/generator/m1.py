@@ -35,7 +35,7 @@ from m1reason.generator.data import (
 from m1reason.generator.protocol import CAPABILITIES, GenerationEvent
 from m1reason.generator.text import IncrementalText, StopMatcher
 from m1reason.generator.throughput import FittedThroughput, load_or_calibrate
-from m1reason.generator.versions import package_versions
+from m1reason.generator.versions import device_name, package_versions
 from m1reason.model.hybrid import HybridLM
 
 __all__ = ["M1Generator"]
@@ -293,7 +293,7 @@ class M1Generator:
             max_batch = engine.cache.num_slots
             max_context = min(engine.max_len - 1, 4096)
             key = {"model": self.source, "config": config.model_dump(mode="json"), "dtype": str(self.model.dtype),
-                   "device": _device_name(self.model.device), "max_batch": max_batch, "max_context": max_context,
+                   "device": device_name(self.model.device), "max_batch": max_batch, "max_context": max_context,
                    "versions": package_versions()}
             with self._lock:
                 self._throughput = load_or_calibrate(
@@ -374,28 +374,25 @@ class M1Generator:
     def _with_request_ends(self, events: list) -> Iterator[GenerationEvent]:
         """Yield events; after a sample's end, a RequestFinished if that made (and still leaves) its request done.
         Checked lazily, so an append made while handling SampleFinished keeps the request open."""
+        # the last SampleFinished of each request in this batch: its RequestFinished comes after that one
+        request_of = {e.sample_id: self._samples[e.sample_id].seq.request_id for e in events
+                      if isinstance(e, SampleFinished)}
+        last_end = {request_of[e.sample_id]: i for i, e in enumerate(events) if isinstance(e, SampleFinished)}
         for i, event in enumerate(events):
             yield event
-            if isinstance(event, SampleFinished) and not self._more_ends_of_its_request(event, events[i + 1:]):
+            if isinstance(event, SampleFinished) and last_end[request_of[event.sample_id]] == i:
                 with self._lock:
-                    live = self._requests.get(self._samples[event.sample_id].seq.request_id)
+                    live = self._requests.get(request_of[event.sample_id])
                     if live is None or live.reported or not live.done:
                         continue
                     live.reported = True
                     result = self._result(live)
                 yield RequestFinished(request_id=result.request_id, result=result)
 
-    def _more_ends_of_its_request(self, event: SampleFinished, later: list) -> bool:
-        """Whether another sample of the same request ends later in this batch of events (the request's
-        RequestFinished then waits for it, so it comes after every SampleFinished)."""
-        request_id = self._samples[event.sample_id].seq.request_id
-        return any(isinstance(e, SampleFinished) and self._samples[e.sample_id].seq.request_id == request_id
-                   for e in later)
-
     def _result(self, live: _LiveRequest) -> GenerationResult:
         request = live.request
         repro = {"seed": live.seed, "sampling": request.sampling.model_dump(mode="json"), **self.source,
-                 "dtype": str(self.model.dtype), "device": _device_name(self.model.device),
+                 "dtype": str(self.model.dtype), "device": device_name(self.model.device),
                  "versions": package_versions()}
         return GenerationResult(request_id=request.request_id, samples=[s.result for s in live.samples],
                                 prompt_tokens=live.prompt_len, reproducibility=repro)
@@ -459,9 +456,3 @@ class M1Generator:
         if sample.finish_reason == "cancelled":
             raise ValueError(f"sample {sample_id!r} was cancelled; it cannot continue")
         return sample
-
-
-def _device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return str(device)

@@ -1,4 +1,4 @@
-"""Package versions for reproducibility records and benchmark reports."""
+"""What a result depends on besides its inputs: package versions and the device, for reproducibility records."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import functools
 import platform
 from importlib import metadata
 
-__all__ = ["package_versions"]
+import torch
+
+__all__ = ["device_name", "package_versions"]
 
 _PACKAGES = ("m1reason", "torch", "transformers", "mamba-ssm", "triton")
 
@@ -24,3 +26,12 @@ def package_versions() -> dict[str, str]:
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[name] = metadata.version(name)
     return versions
+
+
+def device_name(device: torch.device) -> str:
+    """The GPU's model name for CUDA devices (results differ across GPU models), else the device string.
+
+    >>> device_name(torch.device("cpu"))
+    'cpu'
+    """
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else str(device)
