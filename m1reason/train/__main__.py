@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-scale", type=int, default=None, help="multiplies every batch (default: 4 on cuda, else 1)")
     p.add_argument("--attn-layers", type=_layers, default=ATTN_LAYERS)
     p.add_argument("--ship", default=None, help="copy the final model + tokenizer into this folder")
+    p.add_argument("--stages", type=lambda t: tuple(t.split(",")), default=STAGES,
+                   help="comma-separated subset to run now, in recipe order (default: all of " + ",".join(STAGES) + ")")
     p = sub.add_parser("ship", help="copy a stage folder's model + tokenizer (only) into a folder")
     p.add_argument("source")
     p.add_argument("target")
@@ -133,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         grpo(args.out, source=args.source, settings=_settings(GRPOSettings, args))
     elif c == "all":
         last = run_all(args.out, device=args.device, seed=args.seed, scale=args.scale, batch_scale=args.batch_scale,
-                       attn_layers=args.attn_layers)
+                       attn_layers=args.attn_layers, stages=args.stages)
         if args.ship:
             ship(last, args.ship)
     elif c == "ship":

@@ -222,18 +222,23 @@ def plot_curves(history: list[dict], path: str | Path, title: str = "") -> Path 
     return Path(path)
 
 
-def _save(out: Path, wrapped: nn.Module, model: HybridLM, opt, step: int, rank: int) -> None:
+def _save(out: Path, wrapped: nn.Module, model: HybridLM, opt, step: int, rank: int, *, final: bool) -> None:
+    """Write the weights, then the step marker. A finished stage keeps no optimizer state and is written in bf16
+    (the dtype it ships in and the next stage starts from): ~1/6 of the bytes, which is what lets a whole run
+    travel between machines."""
     from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
 
     fsdp = isinstance(wrapped, FSDP)
     state = _full_state(wrapped, model)
-    optim = FSDP.optim_state_dict(wrapped, opt) if fsdp else opt.state_dict()
+    optim = None if final else FSDP.optim_state_dict(wrapped, opt) if fsdp else opt.state_dict()
     if rank != 0:
         return
     target = model
-    if fsdp:  # the inner module holds shards; rebuild the whole model on CPU to write it
+    if fsdp or final:  # FSDP's inner module holds shards: rebuild the whole model on CPU to write it
         target = HybridLM(model.config)
         target.load_state_dict(state)
+        if final:
+            target = target.to(torch.bfloat16)
     save_model(target, out)
     tmp = out / (STATE_FILE + ".tmp")
     torch.save({"step": step, "optimizer": optim, "torch_rng": torch.get_rng_state()}, tmp)
@@ -273,22 +278,26 @@ def train_loop(out: str | Path, model: HybridLM, settings: TrainSettings,
     else:
         saved = None
         torch.manual_seed(settings.seed)
+    if start >= settings.steps:
+        return model.to(device).eval()
     model = model.to(device).train()
     wrapped = _wrap(model, settings, world, device)
     decay = [p for n, p in wrapped.named_parameters() if p.ndim >= 2]
     rest = [p for n, p in wrapped.named_parameters() if p.ndim < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": settings.weight_decay},
                              {"params": rest, "weight_decay": 0.0}], lr=settings.lr, betas=(0.9, 0.95))
-    if saved is not None:
+    if saved is not None and saved["optimizer"] is None:
+        log.warning("%s: extending a finished stage (%d -> %d steps) with a fresh optimizer", name, start,
+                    settings.steps)
+    elif saved is not None:
         optim = saved["optimizer"]
         if settings.fsdp and world > 1:
             from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
 
             optim = FSDP.optim_state_dict_to_load(wrapped, opt, optim)
         opt.load_state_dict(optim)
+    if saved is not None:
         torch.set_rng_state(saved["torch_rng"])
-    if start >= settings.steps:
-        return model.eval()
     (out / "settings.json").write_text(settings.model_dump_json(indent=2) + "\n")
     progress = _Progress(settings.steps, start, name, enabled=rank == 0)
     with (out / "history.jsonl").open("a") as history:
@@ -314,7 +323,7 @@ def train_loop(out: str | Path, model: HybridLM, settings: TrainSettings,
                 history.flush()
             progress.update(totals)
             if (step + 1) % settings.save_every == 0 or step + 1 == settings.steps:
-                _save(out, wrapped, model, opt, step + 1, rank)
+                _save(out, wrapped, model, opt, step + 1, rank, final=step + 1 == settings.steps)
     progress.close()
     if rank == 0:
         plot_curves(load_history(out), out / "curves.png", title=name)

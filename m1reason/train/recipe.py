@@ -22,9 +22,10 @@ from m1reason.train.stages import (
     teacher,
 )
 
-__all__ = ["ATTN_LAYERS", "recipe_settings", "run_all", "ship"]
+__all__ = ["ATTN_LAYERS", "STAGES", "recipe_settings", "run_all", "ship"]
 
 log = logging.getLogger(__name__)
+STAGES = ("teacher", "init", "distill", "sft", "grpo")
 ATTN_LAYERS = (2, 5)  # 2 attention + 4 Mamba layers, M1's one-in-three-ish ratio at 6 layers
 SHIP_FILES = ("config.json", "mamba_config.json", "model-00001-of-00001.safetensors", "model.safetensors.index.json",
               "tokenizer.json", "tokenizer_config.json", "chat_template.jinja")
@@ -35,7 +36,7 @@ def recipe_settings(*, device: str = "cpu", seed: int = 0, scale: float = 1.0, b
     batch (default 4 on CUDA, where a tiny model is launch-bound and a 4x batch costs about the same time, else 1).
 
     >>> s = recipe_settings(scale=0.01); s["teacher"].steps, s["grpo"].k
-    (12, 8)
+    (20, 8)
     """
     from m1reason.train.grpo import GRPOSettings
 
@@ -43,7 +44,7 @@ def recipe_settings(*, device: str = "cpu", seed: int = 0, scale: float = 1.0, b
     b = batch_scale or (4 if device.startswith("cuda") else 1)
     common = {"device": device, "bf16": device.startswith("cuda")}
     return {
-        "teacher": SFTSettings(steps=steps(1200), batch_size=32 * b, lr=3e-3, warmup=50, seed=seed, **common),
+        "teacher": SFTSettings(steps=steps(2000), batch_size=32 * b, lr=3e-3, warmup=50, seed=seed, **common),
         "distill": DistillSettings(steps=steps(500), batch_size=32 * b, lr=1e-3, warmup=20, seed=seed + 1,
                                    ce_weight=0.2, **common),
         "sft": SFTSettings(steps=steps(300), batch_size=32 * b, lr=5e-4, warmup=10, seed=seed + 2, **common),
@@ -54,7 +55,7 @@ def recipe_settings(*, device: str = "cpu", seed: int = 0, scale: float = 1.0, b
 
 def run_all(out: str | Path, *, device: str = "cpu", seed: int = 0, scale: float = 1.0, batch_scale: int | None = None,
             attn_layers: tuple[int, ...] = ATTN_LAYERS, shape: TeacherShape | None = None,
-            stages: tuple[str, ...] = ("teacher", "init", "distill", "sft", "grpo")) -> Path:
+            stages: tuple[str, ...] = STAGES) -> Path:
     """Run (or resume) the recipe into ``out``; returns the folder of the last stage run.
 
     >>> run_all("runs/gpu", device="cuda")  # doctest: +SKIP
@@ -62,6 +63,9 @@ def run_all(out: str | Path, *, device: str = "cpu", seed: int = 0, scale: float
     """
     from m1reason.train.grpo import grpo
 
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        raise ValueError(f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
     out = Path(out)
     settings = recipe_settings(device=device, seed=seed, scale=scale, batch_scale=batch_scale)
     tok = build_tokenizer(out / "tokenizer", seed=seed)
@@ -95,7 +99,7 @@ def ship(source: str | Path, target: str | Path) -> Path:
         if (source / name).exists():
             shutil.copy(source / name, target / name)
     record = {}
-    for stage in ("teacher", "init", "distill", "sft", "grpo"):
+    for stage in STAGES:
         folder = source.parent / stage
         if folder.exists():
             record[stage] = {f.stem: json.loads(f.read_text()) for f in (folder / "settings.json",

@@ -42,8 +42,12 @@ def test_resume_reproduces_an_uninterrupted_run(tmp_path, tokenizer_dir):
     for (name, a), b in zip(whole.state_dict().items(), resumed.state_dict().values()):
         torch.testing.assert_close(a, b, msg=name)
     assert [json.loads(x)["step"] for x in (tmp_path / "b" / "history.jsonl").read_text().splitlines()] == [1, 2, 3, 4]
-    loaded = load_model(tmp_path / "b", device="cpu")  # the folder is a loadable M1 checkpoint
-    torch.testing.assert_close(loaded.model.norm.weight, resumed.model.norm.weight)
+    # the folder is a loadable M1 checkpoint; a finished stage is stored in bf16 without optimizer state
+    loaded = load_model(tmp_path / "b", device="cpu", dtype=torch.float32)
+    torch.testing.assert_close(loaded.model.norm.weight, resumed.model.norm.weight.to(torch.bfloat16).float())
+    assert torch.load(tmp_path / "b" / STATE_FILE, weights_only=False)["optimizer"] is None
+    again = train_loop(tmp_path / "b", _tiny(tok), settings, _loss(tok, settings, crash_at=0), name="b")
+    torch.testing.assert_close(again.model.norm.weight, loaded.model.norm.weight)  # finished: nothing re-trained
 
 
 def test_schedule_warms_up_then_decays():
