@@ -12,7 +12,7 @@ import sys
 from pydantic import BaseModel
 
 from m1reason.train.grpo import GRPOSettings, grpo
-from m1reason.train.recipe import ATTN_LAYERS, run_all, ship
+from m1reason.train.recipe import ATTN_LAYERS, STAGES, run_all, ship
 from m1reason.train.stages import (
     DistillSettings,
     SFTSettings,
