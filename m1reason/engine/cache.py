@@ -9,6 +9,8 @@ Implements m1reason.model.InferenceCache, so HybridLM.prefill/step run on it unc
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 from torch import Tensor
 
@@ -60,6 +62,7 @@ class PagedCache:
         self._refs = [0] * num_blocks
         self._free_blocks = list(range(num_blocks - 1, -1, -1))
         self._free_slots = list(range(slots - 1, -1, -1))
+        self._pending_writes: list[tuple[int, int, int]] | None = None  # block-table writes held for one copy
 
     # ---- capacity -------------------------------------------------------------------------------------------
     @property
@@ -79,6 +82,17 @@ class PagedCache:
         if not self.uses_blocks:
             return 0
         return max(0, -(-length // self.block_size) - len(self._owned[slot]))
+
+    def room(self, slot: int) -> int:
+        """Tokens ``slot`` can hold without reserving: its blocks' capacity (max_len when there is no KV).
+
+        >>> cache = PagedCache(ModelConfig.tiny(), slots=1, max_len=64, kv_tokens=128, block_size=16)
+        >>> slot = cache.allocate_slot(); cache.reserve(slot, 20); cache.room(slot)
+        32
+        """
+        if not self.uses_blocks:
+            return self.max_len
+        return min(len(self._owned[slot]) * self.block_size, self.max_len)
 
     # ---- verbs ----------------------------------------------------------------------------------------------
     def allocate_slot(self) -> int:
@@ -107,8 +121,37 @@ class PagedCache:
         for _ in range(need):
             block = self._free_blocks.pop()
             self._refs[block] = 1
-            self.block_table[slot, len(self._owned[slot])] = block
+            if self._pending_writes is None:
+                self.block_table[slot, len(self._owned[slot])] = block
+            else:
+                self._pending_writes.append((slot, len(self._owned[slot]), block))
             self._owned[slot].append(block)
+
+    @contextmanager
+    def batched_block_writes(self):
+        """Hold the block-table writes of the ``reserve`` calls inside, and make them as one copy on leaving.
+
+        A decode step of n samples started together crosses a block boundary in all n at once; one indexed
+        write per block would be n kernel launches on a GPU, this is one host-to-device copy and one launch.
+
+        >>> cache = PagedCache(ModelConfig.tiny(), slots=2, max_len=64, kv_tokens=128, block_size=16)
+        >>> a, b = cache.allocate_slot(), cache.allocate_slot()
+        >>> with cache.batched_block_writes():
+        ...     cache.reserve(a, 20); cache.reserve(b, 5)
+        >>> cache.block_table[[a, b], :2].tolist()
+        [[0, 1], [2, 0]]
+        """
+        if self._pending_writes is not None:  # already inside one: the outer one writes
+            yield
+            return
+        self._pending_writes = []
+        try:
+            yield
+        finally:
+            writes, self._pending_writes = self._pending_writes, None
+            if writes:
+                where = torch.tensor(writes, dtype=torch.long).to(self.device).T
+                self.block_table[where[0], where[1]] = where[2]
 
     def fork(self, parent: int, n: int) -> list[int]:
         """n new slots holding ``parent``'s state. Full KV blocks are shared (never written again: writes go

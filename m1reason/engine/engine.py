@@ -3,6 +3,11 @@
 and samples every sequence's next token on the device.
 
 It works in token ids and Sequences; text, stop strings, requests and events belong to the generator.
+
+The host work of a steady decode step does not grow with Python objects rebuilt per sequence: while the batch
+stays the same, its device-side rows (slots, sampling settings, finish checks) are kept and advanced on the
+device, the tokens sampled at one step are fed to the next without leaving the device, and the only
+device-to-host copy is the sampled tokens with their finish codes, taken as late as possible.
 """
 
 from __future__ import annotations
@@ -46,6 +51,57 @@ class StepTimings:
     prefill: deque = field(default_factory=lambda: deque(maxlen=4096))
 
 
+@dataclass(eq=False)
+class _Rows:
+    """One batch's per-row device tensors: how to sample each sequence, which tokens end it, and how many it may
+    still add before it ends by length. Built from the sequences with a few host-to-device copies; a decode
+    batch that stays the same from one step to the next is moved on by ``advance`` on the device instead, and
+    the tokens it sampled are the next step's inputs, so a steady decode step builds nothing from Python."""
+
+    seqs: list[Sequence]
+    slots: Tensor  # [b]
+    inputs: Tensor  # [b] each row's last token: what a decode step feeds the model
+    sampling: SamplingBatch
+    ends: Tensor | None  # [b, k] token ids that end each row (-1 pads); None when no row ends on a token
+    budget: Tensor  # [b] tokens each row may still add; it ends by length on the one that brings this to 0
+    logprobs: bool  # some row reports log-probabilities
+    confidence: bool  # some row tracks confidence
+    total_len: int  # sum of the rows' token counts (mean context, for the throughput model)
+
+    @classmethod
+    def build(cls, seqs: list[Sequence], vocab: int, eos_token_ids: frozenset[int], max_len: int,
+              device: torch.device) -> _Rows:
+        sampling = SamplingBatch.build([(s.params, s.seed, s.stream_index, s.num_generated) for s in seqs], vocab,
+                                       eos_token_ids, device)
+        ints = torch.tensor([[s.slot for s in seqs], [s.tokens[-1] for s in seqs],
+                             [min(s.params.max_new_tokens - s.num_generated, max_len - len(s.tokens)) for s in seqs]],
+                            dtype=torch.long).to(device)
+        ends = [(*(() if s.params.ignore_eos else eos_token_ids), *s.params.stop_token_ids) for s in seqs]
+        width = max(map(len, ends))
+        ends = torch.tensor([[*e, *(-1,) * (width - len(e))] for e in ends]).to(device) if width else None
+        return cls(seqs, ints[0], ints[1], sampling, ends, ints[2], any(s.params.logprobs for s in seqs),
+                   any(s.params.confidence for s in seqs), sum(len(s.tokens) for s in seqs))
+
+    @property
+    def reusable(self) -> bool:
+        """Whether ``advance`` can carry it to the next step (banned tokens depend on the step: rebuild those)."""
+        return self.sampling.banned is None
+
+    def finish_codes(self, tokens: Tensor) -> Tensor:
+        """[b] per row after appending ``tokens``: 0 goes on, 1 ended on a stop token, 2 reached its length."""
+        length = (self.budget <= 1).long() * 2
+        if self.ends is None:
+            return length
+        return torch.where((tokens[:, None] == self.ends).any(-1), 1, length)
+
+    def advance(self, sampled: Tensor) -> None:
+        """The same rows one token later: ``sampled`` is their new last token."""
+        self.sampling.advance()
+        self.budget = self.budget - 1
+        self.inputs = sampled
+        self.total_len += len(self.seqs)
+
+
 class Engine:
     """Continuous batching over ``max_slots`` sequences of up to ``max_len`` tokens.
 
@@ -70,10 +126,11 @@ class Engine:
         self.model = model.eval()
         self.device = model.device
         self.max_len = max_len
+        self.vocab_size = model.config.vocab_size
         self.cache = PagedCache(model.config, slots=max_slots, max_len=max_len,
                                 kv_tokens=kv_tokens or max_slots * min(max_len, 2048), block_size=block_size,
                                 dtype=state_dtype or model.dtype, device=self.device)
-        self.scheduler = Scheduler(self.cache, on_preempt=self._save_confidence)
+        self.scheduler = Scheduler(self.cache, on_preempt=self._on_preempt)
         self.confidence = ConfidenceTracker(max_slots, confidence_window, self.device)
         self.confidence_top_k = confidence_top_k
         self.eos_token_ids = frozenset(model.config.eos_token_ids)
@@ -84,6 +141,7 @@ class Engine:
         self._parked: list[Sequence] = []
         self._saved_confidence: dict[int, tuple] = {}
         self._fork_ids = itertools.count(1)
+        self._decode_rows: _Rows | None = None  # the last decode batch, kept while it can run again as it is
 
     # ---- submission and control -------------------------------------------------------------------------------
     def check_fits(self, prompt_len: int, n: int) -> None:
@@ -138,6 +196,7 @@ class Engine:
         if len(seq.tokens) + len(token_ids) >= self.max_len:
             raise CapacityError(f"appending {len(token_ids)} tokens to {seq.sample_id} exceeds max_len {self.max_len}")
         seq.tokens.extend(token_ids)
+        self._decode_rows = None  # its last token and budget are no longer what the kept rows hold
         if seq.status is Status.FINISHED:
             seq.finish_reason = None
             if not seq.released:
@@ -175,14 +234,17 @@ class Engine:
         admitted = self.scheduler.admit()
         self._prefill_groups(admitted, out)
         done.update(seq for group in admitted for seq in group)
-        chunks = [s for s in self.scheduler.running if s not in done and s.num_pending > 1]
+        # len(tokens) - num_cached is num_pending inlined: these two passes touch every running sequence
+        chunks = [s for s in self.scheduler.running if len(s.tokens) - s.num_cached > 1 and s not in done]
         for seq in self.scheduler.reserve_for_step(chunks):
             self._run_chunk([seq], out)
             done.add(seq)
-        batch = [s for s in self.scheduler.running if s not in done and s.num_pending == 1]
+        batch = [s for s in self.scheduler.running if len(s.tokens) - s.num_cached == 1 and s not in done]
         batch = self.scheduler.reserve_for_step(batch)
         if batch:
             self._decode(batch, out)
+        else:
+            self._decode_rows = None  # kept rows are valid only from one decode step to the very next
         return out
 
     def _release_parked(self) -> None:
@@ -230,7 +292,7 @@ class Engine:
             self._fork_group(group)
             rows += [i] * len(group)
             seqs += group
-        self._sample_and_append(seqs, logits[torch.tensor(rows, device=self.device)], out)
+        self._sample_and_append(self._rows(seqs), logits[torch.tensor(rows, device=self.device)], out)
 
     def _fork_group(self, group: list[Sequence]) -> None:
         """Give the rest of a group the first sequence's freshly prefilled state."""
@@ -256,21 +318,26 @@ class Engine:
             saved = self._saved_confidence.pop(id(first), None)
             self.confidence.reset(slot) if saved is None else self.confidence.restore(first.slot, saved)
         self._fork_group(group)
-        self._sample_and_append(group, logits.expand(len(group), -1), out)
+        self._sample_and_append(self._rows(group), logits.expand(len(group), -1), out)
 
     def _decode(self, batch: list[Sequence], out: StepOutput) -> None:
-        tokens = torch.tensor([s.tokens[-1] for s in batch], device=self.device)
-        slots = torch.tensor([s.slot for s in batch], device=self.device)
+        rows = self._decode_rows
+        if rows is None or rows.seqs != batch:  # someone joined or left (list == compares by identity here)
+            rows = self._rows(batch)
+        self._decode_rows = None  # until this step has sampled
         started = time.perf_counter()
         step = self.graphs.run if self.graphs is not None else lambda t, s: self.model.step(t, self.cache, s)
-        logits = self._guarded(batch, lambda: step(tokens, slots))
+        logits = self._guarded(batch, lambda: step(rows.inputs, rows.slots))
         if logits is None:
             return
-        context = sum(len(s.tokens) for s in batch) / len(batch)
+        context = rows.total_len / len(batch)
         for seq in batch:
             seq.num_cached += 1
-        self._sample_and_append(batch, logits, out)
+        sampled = self._sample_and_append(rows, logits, out)
         self.timings.decode.append((len(batch), context, time.perf_counter() - started))
+        if rows.reusable:
+            rows.advance(sampled)
+            self._decode_rows = rows
 
     def _guarded(self, seqs: list[Sequence], run):
         """Run a model call; on out-of-memory, requeue these sequences for recompute (their states may be half
@@ -285,33 +352,34 @@ class Engine:
                 torch.cuda.empty_cache()
             for seq in seqs:
                 self.scheduler.preempt(seq)
+            self._decode_rows = None
             return None
 
-    def _sample_and_append(self, seqs: list[Sequence], logits: Tensor, out: StepOutput) -> None:
-        rows = [(s.params, s.seed, s.stream_index, s.num_generated) for s in seqs]
-        batch = SamplingBatch.build(rows, logits.shape[-1], self.eos_token_ids, self.device)
-        want_logprobs = any(s.params.logprobs for s in seqs)
-        tokens, logprobs = sample(logits, batch, with_logprobs=want_logprobs)
-        if any(s.params.confidence for s in seqs):
-            slots = torch.tensor([s.slot for s in seqs], device=self.device)
-            self.confidence.update(slots, token_confidence(logits.float().log_softmax(-1), self.confidence_top_k))
-        logprobs = logprobs.tolist() if want_logprobs else None
-        for i, (seq, token) in enumerate(zip(seqs, tokens.tolist())):
-            seq.tokens.append(token)
-            if seq.params.logprobs:
-                seq.logprobs.append(logprobs[i])
-            out.tokens.append((seq, token))
-            reason = self._finish_reason(seq, token)
-            if reason:
-                self.finish(seq, reason, out)
+    def _rows(self, seqs: list[Sequence]) -> _Rows:
+        return _Rows.build(seqs, self.vocab_size, self.eos_token_ids, self.max_len, self.device)
 
-    def _finish_reason(self, seq: Sequence, token: int) -> str | None:
-        p = seq.params
-        if (token in self.eos_token_ids and not p.ignore_eos) or token in p.stop_token_ids:
-            return "stop"
-        if seq.num_generated >= p.max_new_tokens or len(seq.tokens) >= self.max_len:
-            return "length"
-        return None
+    def _sample_and_append(self, rows: _Rows, logits: Tensor, out: StepOutput) -> Tensor:
+        """Sample every row, append the tokens and end the sequences that stop here; returns the sampled tokens
+        (still on the device). The one device-to-host copy of the step is the tokens with their finish codes."""
+        seqs = rows.seqs
+        tokens, logprobs = sample(logits, rows.sampling, with_logprobs=rows.logprobs)
+        if rows.confidence:
+            self.confidence.update(rows.slots, token_confidence(logits.float().log_softmax(-1), self.confidence_top_k))
+        host_tokens, codes = torch.stack([tokens, rows.finish_codes(tokens)]).tolist()
+        for seq, token in zip(seqs, host_tokens):
+            seq.tokens.append(token)
+        if rows.logprobs:
+            for seq, logprob in zip(seqs, logprobs.tolist()):
+                if seq.params.logprobs:
+                    seq.logprobs.append(logprob)
+        out.tokens.extend(zip(seqs, host_tokens))
+        for i in [i for i, code in enumerate(codes) if code]:
+            self.finish(seqs[i], "stop" if codes[i] == 1 else "length", out)
+        return tokens
+
+    def _on_preempt(self, seq: Sequence) -> None:
+        self._decode_rows = None  # the preempted sample leaves the batch and may come back on another slot
+        self._save_confidence(seq)
 
     def _save_confidence(self, seq: Sequence) -> None:
         if seq.params.confidence and seq.slot is not None:

@@ -98,6 +98,18 @@ class SamplingBatch:
                    any_random=any(p.temperature > 0 for p in params),
                    any_filter=any(p.top_k > 0 or p.top_p < 1 or p.min_p > 0 for p in params))
 
+    def advance(self) -> None:
+        """Count one more generated token in every row, on the device: the batch's next decode step.
+        Only valid with no banned tokens (which rows are banned depends on the count; rebuild instead).
+
+        >>> b = SamplingBatch.build([(SamplingParams(), 7, 0, 3)], vocab=4, eos_token_ids=(3,), device="cpu")
+        >>> b.advance(); b.steps.tolist()
+        [4]
+        """
+        if self.banned is not None:
+            raise ValueError("a batch with banned tokens changes with the step count: build it again")
+        self.steps = self.steps + 1
+
 
 def _filter(scaled: Tensor, batch: SamplingBatch) -> Tensor:
     """Mask (-inf) what top-k, top-p and min-p exclude. scaled: [b, V] fp32 logits / temperature."""

@@ -61,15 +61,28 @@ class Scheduler:
 
     def reserve_for_step(self, seqs: list[Sequence]) -> list[Sequence]:
         """Make room for each sequence's pending tokens, preempting the youngest running samples as needed.
-        Returns the sequences that still run this step (preempted ones are re-queued at the front)."""
-        for seq in sorted(seqs, key=lambda s: s.admitted):
-            while seq.status is Status.RUNNING:
-                try:
-                    self.cache.reserve(seq.slot, len(seq.tokens))
-                    break
-                except OutOfBlocks:
-                    self.preempt(self.youngest())
-        return [s for s in seqs if s.status is Status.RUNNING]
+        Returns the sequences that still run this step (preempted ones are re-queued at the front).
+
+        Only sequences that cross into a new KV block are touched (about 1 in block_size per decode step):
+        reserving for the others is a no-op, so skipping them changes nothing, including who is preempted."""
+        needy = self._needing_blocks(seqs)
+        if needy:
+            with self.cache.batched_block_writes():
+                for seq in sorted(needy, key=lambda s: s.admitted):
+                    while seq.status is Status.RUNNING:
+                        try:
+                            self.cache.reserve(seq.slot, len(seq.tokens))
+                            break
+                        except OutOfBlocks:
+                            self.preempt(self.youngest())
+            if any(s.status is not Status.RUNNING for s in seqs):
+                return [s for s in seqs if s.status is Status.RUNNING]
+        return seqs
+
+    def _needing_blocks(self, seqs: list[Sequence]) -> list[Sequence]:
+        """The sequences whose tokens do not fit what their slot holds (reserve raises for one that is too long)."""
+        room = self.cache.room
+        return [s for s in seqs if len(s.tokens) > room(s.slot)]
 
     def youngest(self) -> Sequence:
         return max((s for s in self.running if s.slot is not None), key=lambda s: s.admitted)

@@ -16,8 +16,10 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
+from pydantic import TypeAdapter
 
 from m1reason.engine import Engine, Sequence
 from m1reason.engine.calibrate import measure
@@ -39,6 +41,24 @@ from m1reason.generator.versions import device_name, package_versions
 from m1reason.model.hybrid import HybridLM
 
 __all__ = ["M1Generator"]
+
+
+class _Tokens(NamedTuple):
+    """A TokensAppended event not built yet. A step posts one per sample; a stream builds the pydantic event when
+    it collects it, and ``generate`` (which only returns results) never does."""
+
+    sample_id: str
+    token_ids: list[int]
+    text_delta: str
+
+    @staticmethod
+    def build_all(pending: list[_Tokens]) -> list[TokensAppended]:
+        """The events, validated in one call (a third cheaper than one model at a time)."""
+        return _TOKEN_EVENTS.validate_python(
+            [{"sample_id": p.sample_id, "token_ids": p.token_ids, "text_delta": p.text_delta} for p in pending])
+
+
+_TOKEN_EVENTS = TypeAdapter(list[TokensAppended])
 
 
 @dataclass(eq=False)
@@ -131,7 +151,8 @@ class M1Generator:
     def generate(self, requests: Iterable[GenerationRequest]) -> list[GenerationResult]:
         """Run requests to completion; one result per request, in request order."""
         requests = list(requests)
-        results = {e.request_id: e.result for e in self.stream(requests) if isinstance(e, RequestFinished)}
+        events = self._stream(requests, token_events=False)
+        results = {e.request_id: e.result for e in events if isinstance(e, RequestFinished)}
         return [results[r.request_id] for r in requests]
 
     def stream(self, requests: Iterable[GenerationRequest]) -> Iterator[GenerationEvent]:
@@ -145,12 +166,16 @@ class M1Generator:
         >>> [e.kind for e in gen.stream([req])]
         ['tokens', 'tokens', 'sample', 'request']
         """
+        return self._stream(requests, token_events=True)
+
+    def _stream(self, requests: Iterable[GenerationRequest], *, token_events: bool) -> Iterator[GenerationEvent]:
+        """``stream``; without ``token_events`` the TokensAppended events are dropped unbuilt."""
         wake = threading.Event()
         ids = self.submit(requests, _wake=wake)
         try:
             while True:
                 wake.clear()  # before collecting: an event posted after this sets it again
-                events = self._collect(ids)
+                events = self._collect(ids, token_events=token_events)
                 if events:
                     yield from self._with_request_ends(events)
                     continue
@@ -314,12 +339,20 @@ class M1Generator:
                 return
             out = self.engine.step()
             now = time.monotonic()
+            samples, mailboxes, numbers = self._samples, self._mailboxes, self._event_numbers
+            posted = set()  # requests given events, woken once each after the loop
             for seq, token in out.tokens:
-                sample = self._samples[seq.sample_id]
-                sample.first_token_at = sample.first_token_at or now
-                if self._emit_tokens(sample, [token]) and seq.is_live:
+                sample = samples[seq.sample_id]
+                if sample.first_token_at is None:
+                    sample.first_token_at = now
+                if sample.text is None:  # no tokenizer: no text and no stop strings, just the token
+                    mailboxes[seq.request_id].append((next(numbers), _Tokens(seq.sample_id, [token], "")))
+                    posted.add(seq.request_id)
+                elif self._emit_tokens(sample, [token]) and seq.is_live:
                     self.engine.finish(seq, "stop")  # a stop string appeared
                     out.finished.append(seq)
+            for request_id in posted:
+                self._wake(request_id)
             for seq in out.finished:
                 sample = self._samples[seq.sample_id]
                 if sample.result is None:
@@ -331,10 +364,10 @@ class M1Generator:
         stopped = False
         if sample.text is not None:
             stopped = sample.stops.feed(sample.text.extend(token_ids))
-        visible = sample.stops.visible
-        self._post(sample.seq.request_id, TokensAppended(sample_id=sample.seq.sample_id, token_ids=token_ids,
-                                                         text_delta=visible[sample.shown:]))
-        sample.shown = len(visible)
+        visible = sample.stops.visible_length  # only the new end of the text is copied: O(1) in its length
+        delta = sample.stops.text_between(sample.shown, visible)
+        self._post(sample.seq.request_id, _Tokens(sample.seq.sample_id, token_ids, delta))
+        sample.shown = visible
         return stopped
 
     def _finish(self, sample: _LiveSample, reason: str, confidence: Confidence | None) -> None:
@@ -344,8 +377,7 @@ class M1Generator:
             sample.stops.feed(sample.text.flush())
         final_text = sample.stops.visible if sample.stops.matched is not None else sample.stops.text
         if len(final_text) > sample.shown:  # text held back in case it began a stop string
-            self._post(seq.request_id, TokensAppended(sample_id=seq.sample_id, token_ids=[],
-                                                      text_delta=final_text[sample.shown:]))
+            self._post(seq.request_id, _Tokens(seq.sample_id, [], final_text[sample.shown:]))
             sample.shown = len(final_text)
         now = time.monotonic()
         timings = {"total_s": now - live.submitted_at}
@@ -359,17 +391,25 @@ class M1Generator:
 
     def _post(self, request_id: str, event) -> None:
         self._mailboxes[request_id].append((next(self._event_numbers), event))
+        self._wake(request_id)
+
+    def _wake(self, request_id: str) -> None:
         wake = self._wakers.get(request_id)
         if wake is not None:
             wake.set()
 
-    def _collect(self, ids: list[str]) -> list:
+    def _collect(self, ids: list[str], *, token_events: bool = True) -> list:
+        """The events posted for these requests, in order; token events built, or dropped unbuilt."""
         with self._lock:
             numbered = [item for i in ids if i in self._mailboxes for item in self._mailboxes[i]]
             for i in ids:
                 if i in self._mailboxes:
                     self._mailboxes[i].clear()
-        return [event for _, event in sorted(numbered, key=lambda item: item[0])]
+        numbered.sort(key=lambda item: item[0])
+        if not token_events:
+            return [event for _, event in numbered if not isinstance(event, _Tokens)]
+        built = iter(_Tokens.build_all([event for _, event in numbered if isinstance(event, _Tokens)]))
+        return [next(built) if isinstance(event, _Tokens) else event for _, event in numbered]
 
     def _with_request_ends(self, events: list) -> Iterator[GenerationEvent]:
         """Yield events; after a sample's end, a RequestFinished if that made (and still leaves) its request done.

@@ -16,6 +16,54 @@ _WINDOW = 6  # tokens of left context re-decoded with each new token, so spacing
 _MAX_CHAR_TOKENS = 4  # a UTF-8 character spans at most 4 byte tokens; longer '\ufffd' runs are real junk
 
 
+class _Growing:
+    """A string built by appending: O(1) per append (``s += delta`` copies all of ``s``, and a 32k-token sample
+    appends to its text 32k times); the whole string is joined only when someone reads ``value``.
+
+    >>> g = _Growing(); g.append("ab"); g.append("cd"); len(g), g.value, g.slice(1, 3)
+    (4, 'abcd', 'bc')
+    """
+
+    __slots__ = ("_parts", "_length")
+
+    def __init__(self):
+        self._parts: list[str] = []
+        self._length = 0
+
+    def __len__(self) -> int:
+        return self._length
+
+    def append(self, piece: str) -> None:
+        if piece:
+            self._parts.append(piece)
+            self._length += len(piece)
+
+    @property
+    def value(self) -> str:
+        if len(self._parts) > 1:
+            self._parts = ["".join(self._parts)]
+        return self._parts[0] if self._parts else ""
+
+    def slice(self, start: int, end: int) -> str:
+        """value[start:end] for 0 <= start, end <= len; near the end it joins only the parts it needs."""
+        if start >= end:
+            return ""
+        pieces, at = [], self._length  # walk back from the end while the slice reaches further back
+        for part in reversed(self._parts):
+            at -= len(part)
+            pieces.append(part)
+            if at <= start:
+                break
+            if len(pieces) > 64:  # reaching far back (a whole-text read): join everything once and keep it
+                return self.value[start:end]
+        return "".join(reversed(pieces))[start - at:end - at]
+
+    def clone(self) -> _Growing:
+        twin = _Growing()
+        twin._parts, twin._length = list(self._parts), self._length
+        return twin
+
+
 class IncrementalText:
     """The decoded text of a growing list of token ids, extended a token at a time.
 
@@ -35,7 +83,7 @@ class IncrementalText:
         self.tokenizer = tokenizer
         self.skip_special_tokens = skip_special_tokens
         self.token_ids: list[int] = []
-        self.text = ""
+        self._text = _Growing()
         self._prefix_offset = 0  # window start: decoded again for context, not emitted again
         self._read_offset = 0  # tokens up to here are already in self.text
 
@@ -43,7 +91,12 @@ class IncrementalText:
         """An independent copy (for a forked sample), sharing only the tokenizer."""
         twin = copy.copy(self)
         twin.token_ids = list(self.token_ids)
+        twin._text = self._text.clone()
         return twin
+
+    @property
+    def text(self) -> str:
+        return self._text.value
 
     def extend(self, token_ids: list[int]) -> str:
         """Add tokens; return the text they complete (possibly empty while a character is half done)."""
@@ -55,11 +108,10 @@ class IncrementalText:
         if incomplete and len(self.token_ids) - self._read_offset < _MAX_CHAR_TOKENS:  # wait for the rest
             return ""
         delta = full[len(seen):]
-        self.text += delta
+        self._text.append(delta)
         self._read_offset = len(self.token_ids)
         self._prefix_offset = max(self._prefix_offset, self._read_offset - _WINDOW)
         return delta
-
 
     def flush(self) -> str:
         """Text of tokens still held back (an unfinished character at the end of a sample)."""
@@ -68,7 +120,7 @@ class IncrementalText:
         decode = lambda ids: self.tokenizer.decode(ids, skip_special_tokens=self.skip_special_tokens)  # noqa: E731
         seen = decode(self.token_ids[self._prefix_offset:self._read_offset])
         delta = decode(self.token_ids[self._prefix_offset:])[len(seen):]
-        self.text += delta
+        self._text.append(delta)
         self._read_offset = len(self.token_ids)
         return delta
 
@@ -76,6 +128,9 @@ class IncrementalText:
 class StopMatcher:
     """Finds the first of ``stops`` in growing text; ``visible`` is what may be shown so far (it never shows a
     prefix of a stop string that the next token could complete).
+
+    Each ``feed`` costs the length of the new text plus the longest stop string, not the length of the text so
+    far: only the tail a stop string could span is searched, and the text is joined only when read.
 
     >>> stops = StopMatcher(["</answer>"])
     >>> stops.feed("x = 4</ans"), stops.visible, stops.matched
@@ -87,43 +142,62 @@ class StopMatcher:
     def __init__(self, stops: tuple[str, ...] | list[str]):
         self.stops = tuple(stops)
         self._longest = max((len(s) for s in self.stops), default=0)
-        self.text = ""
+        self._text = _Growing()
+        self._tail = ""  # the last _longest - 1 characters: where a stop string completed by new text starts
         self.matched: str | None = None
         self._cut: int | None = None  # where the first stop string starts
-        self._searched = 0  # every stop that starts before here has been looked for
 
     def clone(self) -> StopMatcher:
         """An independent copy (for a forked sample)."""
-        return copy.copy(self)  # every field is immutable
+        twin = copy.copy(self)
+        twin._text = self._text.clone()
+        return twin
+
+    @property
+    def text(self) -> str:
+        return self._text.value
 
     def feed(self, delta: str) -> bool:
         """Add text; True once a stop string has appeared (the text is then cut where it starts)."""
         if self.matched is not None:
             return True
-        self.text += delta
-        start = max(0, self._searched - self._longest + 1)
-        hits = [(i, s) for s in self.stops if (i := self.text.find(s, start)) >= 0]
+        region, offset = self._tail + delta, len(self._text) - len(self._tail)
+        self._text.append(delta)
+        self._tail = region[max(0, len(region) - self._longest + 1):] if self._longest > 1 else ""
+        hits = [(i, s) for s in self.stops if (i := region.find(s)) >= 0]
         if hits:
-            self._cut, self.matched = min(hits)
+            at, self.matched = min(hits)
+            self._cut = offset + at
             return True
-        self._searched = len(self.text)
         return False
 
     def reopen(self) -> None:
         """Keep going after a stop (tokens were appended to the sample): look for stops only in new text."""
         if self.matched is not None:
             self.matched, self._cut = None, None
-            self._searched = len(self.text)
+
+    @property
+    def visible_length(self) -> int:
+        """len(visible), without building it."""
+        if self._cut is not None:
+            return self._cut
+        if not self.stops:
+            return len(self._text)
+        # hold back the longest tail that is a prefix of some stop string
+        for keep in range(min(self._longest - 1, len(self._tail)), 0, -1):
+            tail = self._tail[-keep:]
+            if any(s.startswith(tail) for s in self.stops):
+                return len(self._text) - keep
+        return len(self._text)
+
+    def text_between(self, start: int, end: int) -> str:
+        """text[start:end]; cheap when start is near the end (what a stream sends after each token).
+
+        >>> stops = StopMatcher(["</a>"]); _ = stops.feed("ab</"); stops.text_between(1, stops.visible_length)
+        'b'
+        """
+        return self._text.slice(start, end)
 
     @property
     def visible(self) -> str:
-        if self._cut is not None:
-            return self.text[:self._cut]
-        if not self.stops:
-            return self.text
-        # hold back the longest tail that is a prefix of some stop string
-        for keep in range(min(self._longest - 1, len(self.text)), 0, -1):
-            tail = self.text[-keep:]
-            if any(s.startswith(tail) for s in self.stops):
-                return self.text[:-keep]
-        return self.text
+        return self.text_between(0, self.visible_length)

@@ -147,3 +147,75 @@ def test_slots_and_blocks_return_after_a_thousand_requests(model):
         engine.step()
     engine.step()  # release the last parked slots
     assert (engine.cache.free_slots, engine.cache.free_blocks) == (free_slots, free_blocks)
+
+
+def scripted_run(model):
+    """Requests joining and leaving mid-flight: stop tokens, EOS, different lengths, min_new_tokens, logprobs,
+    a cancel, an append and a fork. Returns each sample's (id, generated, finish reason, logprobs)."""
+    stopping = SamplingParams(temperature=1.0, seed=11, max_new_tokens=30, stop_token_ids=(7, 23))
+    short = SamplingParams(temperature=1.0, seed=12, max_new_tokens=7, ignore_eos=True, top_k=20)
+    careful = SamplingParams(temperature=0.7, seed=13, max_new_tokens=30, min_new_tokens=4, logprobs=True,
+                             stop_token_ids=(5,))
+    engine = Engine(model, max_slots=12, max_len=40, kv_tokens=12 * 40, block_size=4)
+    a, b = seqs_for([1, 2, 3], stopping, n=3, request="a"), seqs_for([4, 5, 6, 7], short, n=2, request="b")
+    c = seqs_for(list(range(8, 28)), careful, n=2, request="c")  # 20 tokens: runs into max_len 40 after forcing
+    engine.add(a)
+    engine.add(b)
+    steps = [engine.step() for _ in range(2)]
+    engine.add(c)
+    steps.append(engine.step())
+    engine.cancel(a[1])
+    steps += [engine.step() for _ in range(3)]
+    engine.append(b[0], [9, 10])
+    children = engine.fork(c[0], 2)
+    while engine.has_work():
+        steps.append(engine.step())
+    seqs = [*a, *b, *c, *children]
+    return [(s.sample_id, s.generated, s.finish_reason, s.logprobs) for s in seqs], steps
+
+
+def test_kept_decode_rows_give_the_tokens_of_rebuilding_every_step(model, monkeypatch):
+    from m1reason.engine import engine as engine_module
+
+    builds = []
+    real_build = engine_module._Rows.build.__func__
+    monkeypatch.setattr(engine_module._Rows, "build", classmethod(
+        lambda cls, seqs, *args: builds.append(len(seqs)) or real_build(cls, seqs, *args)))
+    kept, steps = scripted_run(model)
+    assert len(builds) < len(steps) - 5, "steady steps should reuse the last step's rows"
+    monkeypatch.setattr(engine_module._Rows, "reusable", property(lambda self: False))
+    rebuilt, _ = scripted_run(model)
+    assert kept == rebuilt
+    reasons = {reason for _, _, reason, _ in kept}
+    assert {"stop", "length", "cancelled"} <= reasons, reasons  # the script exercises every way to end
+
+
+def test_finish_reasons_follow_the_tokens(model):
+    """Every sample ends at its first stop token (EOS unless ignored), else at max_new_tokens or max_len."""
+    results, _ = scripted_run(model)
+    for sample_id, generated, reason, _ in results:
+        if sample_id.startswith("a/") and reason != "cancelled":
+            hits = [i for i, t in enumerate(generated) if t in {2, 7, 23}]  # the tiny config's EOS is 2
+            if hits:
+                assert (reason, hits[0]) == ("stop", len(generated) - 1)
+            else:
+                assert (reason, len(generated)) == ("length", 30)
+        if sample_id.startswith("b/1"):
+            assert (reason, len(generated)) == ("length", 7)
+        if sample_id.startswith("c/"):
+            assert 5 not in generated[:4]  # min_new_tokens bans the stop token early
+            if 5 in generated:
+                assert (reason, generated.index(5)) == ("stop", len(generated) - 1)
+            else:
+                assert (reason, 20 + len(generated)) == ("length", 40)  # max_len, before max_new_tokens
+
+
+def test_block_boundaries_crossed_together_are_written_in_one_batch(model):
+    """n samples forked from one prompt cross every KV block boundary in the same step (one batched block-table
+    write); each must still read only its own keys, so it samples what it samples alone."""
+    prompt = [1, 2, 3, 4, 5, 6]
+    together, = run(Engine(model, max_slots=8, max_len=64, block_size=4), [seqs_for(prompt, SAMPLED, n=5)])
+    alone = [run(Engine(model, max_slots=2, max_len=64, block_size=4),
+                 [[Sequence(f"x/{i}", "x", i, 5, SAMPLED, list(prompt), len(prompt))]])[0][0] for i in range(5)]
+    assert together == alone
+    assert len({tuple(t) for t in together}) == 5

@@ -250,3 +250,20 @@ def test_background_driver_serves_many_streaming_threads_in_shared_steps(model):
         solo = alone.generate([request([1 + i, 2, 3], f"s{i}", temperature=1.0, seed=i, max_new_tokens=12)])[0]
         assert results[i].samples[0].token_ids == solo.samples[0].token_ids
     assert gen.engine.cache.free_slots == 64 and not gen._requests
+
+
+def test_generate_builds_no_token_events_and_stream_builds_each_once(gen, monkeypatch):
+    built = []
+    real_build = m1_module._Tokens.build_all
+    monkeypatch.setattr(m1_module._Tokens, "build_all", staticmethod(lambda pending: built.extend(pending) or
+                                                                     real_build(pending)))
+    [result] = gen.generate([request([1, 2, 3], "g", n=2, **SEEDED)])
+    assert built == []  # generate returns results only: the per-token events are never built
+    events = list(gen.stream([request([1, 2, 3], "s", n=2, **SEEDED)]))
+    tokens = [e for e in events if isinstance(e, TokensAppended)]
+    assert len(built) == len(tokens) == 16
+    streamed = {e.sample_id: [] for e in tokens}
+    for e in tokens:
+        streamed[e.sample_id] += e.token_ids
+    assert list(streamed.values()) == [s.token_ids for s in result.samples]  # same seed, same samples
+

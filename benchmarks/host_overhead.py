@@ -1,0 +1,150 @@
+"""Host (Python) cost of a decode step, with the model's compute taken out: a tiny model on the CPU.
+
+On a GPU the decode step replays a CUDA graph in ~10 ms at batch 512; everything else the engine and the
+generator do per step runs on the host and, unless it is small, is what the GPU waits for. This measures it
+without a GPU: one request with n=B samples (prompt of 16 tokens, ignore_eos), a few warm-up steps, then
+``--steps`` steady-state steps of ``M1Generator.step``. The device work, the model's forward (``model.step``)
+and the sampling kernel (``sample``; one Triton kernel on a GPU, tensor ops on the CPU), is timed on its own
+and subtracted, so "host ms" is what the engine, scheduler, sampling bookkeeping and generator cost.
+The events each step posts are drained as a streaming consumer would (``collect ms``, host work too).
+
+    python -m benchmarks.host_overhead [--batches 1 64 512] [--steps 50] [--tokenizer byte] [--profile] [--out DIR]
+
+``--tokenizer byte`` adds a one-character-per-token tokenizer, so detokenizing is part of the cost (as with a
+real checkpoint); ``none`` (the default, as benchmarks/profile_step.py) has no text at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import json
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+PROMPT_LEN = 16
+WARMUP_STEPS = 5
+
+
+class ByteTokenizer:
+    """Token i is character i (Latin-1): detokenizing costs what a cheap real tokenizer's decode costs."""
+
+    bos_token, bos_token_id, eos_token_id = None, None, None
+
+    def __call__(self, text, add_special_tokens=True):
+        return {"input_ids": list(text.encode("latin-1"))}
+
+    def decode(self, ids, skip_special_tokens=False):
+        return bytes(ids).decode("latin-1")
+
+
+class Stopwatch:
+    """Wraps a callable and adds the seconds spent in it to ``total``."""
+
+    def __init__(self, fn):
+        self.fn, self.total = fn, 0.0
+
+    def __call__(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return self.fn(*args, **kwargs)
+        finally:
+            self.total += time.perf_counter() - started
+
+
+def measure(model, batch: int, steps: int, tokenizer=None, profiler: cProfile.Profile | None = None) -> dict:
+    """Per-step milliseconds of one request with n=batch samples, after warm-up."""
+    from m1reason import GenerationRequest, M1Generator, SamplingParams
+    from m1reason.engine import engine as engine_module
+
+    max_len = PROMPT_LEN + WARMUP_STEPS + steps + 8
+    gen = M1Generator(model, tokenizer, max_slots=batch, max_len=max_len, kv_tokens=batch * max_len,
+                      cuda_graphs=False)
+    params = SamplingParams(n=batch, temperature=1.0, seed=0, max_new_tokens=max_len - PROMPT_LEN - 1,
+                            ignore_eos=True)
+    prompt = [(7 * i) % model.config.vocab_size for i in range(PROMPT_LEN)]
+    [request_id] = gen.submit([GenerationRequest(prompt_token_ids=prompt, sampling=params)])
+    gc.collect()  # start each batch size from a clean heap: garbage of the last one would be collected in ours
+    for _ in range(WARMUP_STEPS):  # prefill, fork, first decode steps
+        gen.step()
+        gen._collect([request_id])
+    model_step, engine_step = Stopwatch(model.step), Stopwatch(gen.engine.step)
+    sample = Stopwatch(engine_module.sample)
+    model.step, gen.engine.step = model_step, engine_step  # instance attributes shadow the methods
+    engine_module.sample = sample
+    step_s = collect_s = 0.0
+    host_s = []  # per step: wall minus device work, whose median is robust to a slow step (GC, a busy core)
+    try:
+        if profiler is not None:
+            profiler.enable()
+        for _ in range(steps):
+            device_before = model_step.total + sample.total
+            started = time.perf_counter()
+            gen.step()
+            stepped = time.perf_counter()
+            gen._collect([request_id])  # what a stream() consumer pays to receive this step's events
+            collect_s += time.perf_counter() - stepped
+            step_s += stepped - started
+            host_s.append(stepped - started - (model_step.total + sample.total - device_before))
+        if profiler is not None:
+            profiler.disable()
+    finally:
+        del model.step  # back to the class's method
+        engine_module.sample = sample.fn
+    live = len(gen.engine.scheduler.running)
+    if live != batch:
+        raise RuntimeError(f"expected {batch} sequences running through the measurement, found {live}")
+    gen.cancel(request_id)
+    ms = lambda seconds: seconds / steps * 1e3  # noqa: E731
+    host = statistics.median(host_s) * 1e3
+    return {"batch": batch, "steps": steps, "step_ms": ms(step_s), "engine_ms": ms(engine_step.total),
+            "model_ms": ms(model_step.total), "sample_ms": ms(sample.total), "host_ms": host,
+            "collect_ms": ms(collect_s), "host_us_per_seq": host * 1e3 / batch, "tokenizer": tokenizer is not None}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 64, 512])
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--tokenizer", choices=("none", "byte"), default="none")
+    parser.add_argument("--profile", action="store_true", help="cProfile the largest batch: top 25 by cumulative")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    import torch
+
+    from benchmarks.report import environment
+    from m1reason.model import HybridLM, ModelConfig
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = HybridLM(ModelConfig.tiny()).eval()
+    tokenizer = ByteTokenizer() if args.tokenizer == "byte" else None
+    records = [measure(model, b, args.steps, tokenizer) for b in args.batches]
+    print(f"tokenizer: {args.tokenizer}; ms per step (host = median of step - model - sample; "
+          "collect = draining the events)")
+    print(f"{'batch':>6} {'step ms':>9} {'engine ms':>10} {'model ms':>9} {'sample ms':>10} {'host ms':>9} "
+          f"{'collect ms':>11} {'host us/seq':>12}")
+    for r in records:
+        print(f"{r['batch']:>6} {r['step_ms']:>9.2f} {r['engine_ms']:>10.2f} {r['model_ms']:>9.2f} "
+              f"{r['sample_ms']:>10.2f} {r['host_ms']:>9.2f} {r['collect_ms']:>11.2f} {r['host_us_per_seq']:>12.2f}")
+    if args.profile:
+        profiler = cProfile.Profile()
+        measure(model, max(args.batches), args.steps, tokenizer, profiler)
+        print(f"\ncProfile, batch {max(args.batches)}, {args.steps} steps: top 25 by cumulative time")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        print("and the host code alone (engine, generator, pydantic): top 25 by own time")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(r"m1reason/(engine|generator)|pydantic", 25)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "host_overhead.json").write_text(json.dumps({"env": environment(("torch",)),
+                                                                 "tokenizer": args.tokenizer,
+                                                                 "records": records}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

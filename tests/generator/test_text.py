@@ -1,0 +1,77 @@
+"""Incremental text and stop strings: the O(1)-per-token versions agree with whole-text references."""
+
+import random
+
+import pytest
+
+from m1reason.generator.text import StopMatcher, _Growing
+
+
+class ReferenceStopMatcher:
+    """StopMatcher as it was (copying the whole text on every feed): what the faster one must agree with."""
+
+    def __init__(self, stops):
+        self.stops, self._longest = tuple(stops), max((len(s) for s in stops), default=0)
+        self.text, self.matched, self._cut, self._searched = "", None, None, 0
+
+    def feed(self, delta):
+        if self.matched is not None:
+            return True
+        self.text += delta
+        start = max(0, self._searched - self._longest + 1)
+        hits = [(i, s) for s in self.stops if (i := self.text.find(s, start)) >= 0]
+        if hits:
+            self._cut, self.matched = min(hits)
+            return True
+        self._searched = len(self.text)
+        return False
+
+    def reopen(self):
+        if self.matched is not None:
+            self.matched, self._cut = None, None
+            self._searched = len(self.text)
+
+    @property
+    def visible(self):
+        if self._cut is not None:
+            return self.text[:self._cut]
+        for keep in range(min(self._longest - 1, len(self.text)), 0, -1):
+            if any(s.startswith(self.text[-keep:]) for s in self.stops):
+                return self.text[:-keep]
+        return self.text
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_stop_matcher_agrees_with_the_whole_text_reference(seed):
+    rng = random.Random(seed)
+    stops = [
+        "".join(rng.choice("ab<") for _ in range(rng.randint(1, 4))) for _ in range(rng.randint(0, 3))]
+    fast, slow, shown = StopMatcher(stops), ReferenceStopMatcher(stops), 0
+    for _ in range(60):
+        delta = "".join(rng.choice("ab<c") for _ in range(rng.randint(0, 3)))
+        assert fast.feed(delta) == slow.feed(delta)
+        assert (fast.text, fast.visible, fast.matched) == (slow.text, slow.visible, slow.matched)
+        assert fast.visible_length == len(slow.visible)
+        assert fast.text_between(shown, fast.visible_length) == slow.visible[shown:]
+        shown = fast.visible_length
+        if fast.matched is not None and rng.random() < 0.5:
+            fast.reopen(), slow.reopen()
+        if rng.random() < 0.1:
+            twin = fast.clone()
+            twin.feed("ab<ab")
+            assert fast.text == slow.text  # the clone's text is its own
+
+
+def test_growing_text_slices_like_the_joined_string():
+    rng = random.Random(0)
+    growing, joined = _Growing(), ""
+    for _ in range(2000):
+        piece = "".join(rng.choice("abc") for _ in range(rng.randint(0, 3)))
+        growing.append(piece)
+        joined += piece
+        start, end = sorted(rng.randint(0, len(joined)) for _ in range(2))
+        near_end = max(0, len(joined) - rng.randint(0, 8))
+        assert growing.slice(start, end) == joined[start:end]
+        assert growing.slice(near_end, len(joined)) == joined[near_end:]
+        assert len(growing) == len(joined)
+    assert growing.value == joined
