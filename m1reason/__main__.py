@@ -1,8 +1,9 @@
 """``python -m m1reason``: the command line.
 
 No subcommand opens the REPL. ``solve "problem"`` answers one problem; ``eval DATA.jsonl`` grades a strategy on
-a dataset (resumable); ``bench`` measures decode speed; ``demo`` runs a tiny random M1-layout checkpoint it writes
-itself; ``info`` prints versions, device and kernel backends. Bad input gets one line on stderr and exit code 2.
+a dataset (resumable); ``bench`` measures decode speed; ``demo`` loads the embedded tiny M1, checks its decoding
+and solves a few held-out problems; ``info`` prints versions, device and kernel backends. Bad input gets one line
+on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import argparse
 import json
 import logging
 import sys
-import tempfile
 import time
 
 from pydantic import ValidationError
@@ -39,20 +39,31 @@ def _info(_args) -> int:
 
 
 def _demo(args) -> int:
-    """Write a tiny random checkpoint in the M1-3B layout, load it, decode greedily, check against forward."""
+    """The embedded tiny M1: load it, check step-by-step decoding against the parallel forward, then solve a few
+    held-out problems with the default strategy. Exit code 1 if decoding disagrees with the forward."""
     import torch
 
-    from m1reason.model import DenseCache, ModelConfig, load_model, write_random_checkpoint
+    from m1reason.defaults import EMBEDDED_MODEL
+    from m1reason.model import DenseCache, load_model
+    from m1reason.solving import solve
+    from m1reason.tokenizer import build_prompt, load_tokenizer
+    from m1reason.train.data import heldout_problems
 
-    config = ModelConfig.tiny(num_layers=6, attn_layers=(2, 5), vocab_size=512)
-    with tempfile.TemporaryDirectory() as folder:
-        write_random_checkpoint(folder, config, dtype=torch.float32, shards=2, seed=args.seed)
-        started = time.perf_counter()
-        model = load_model(folder, device=args.device)
-        load_s = time.perf_counter() - started
-    prompt = torch.randint(0, config.vocab_size, (1, 16), generator=torch.Generator().manual_seed(args.seed))
-    cache = DenseCache(config, slots=1, max_len=16 + args.tokens, device=model.device)
-    tokens = prompt.to(model.device)
+    if not (EMBEDDED_MODEL / "config.json").exists():
+        print(f"{EMBEDDED_MODEL} is missing (a stripped install?): nothing to demo", file=sys.stderr)
+        return 1
+    started = time.perf_counter()
+    model = load_model(EMBEDDED_MODEL, device=args.device)
+    tokenizer = load_tokenizer(EMBEDDED_MODEL)
+    load_s = time.perf_counter() - started
+    config = model.config
+    print(f"embedded tiny M1: {config.num_layers} layers (attention at {list(config.attn_layers)}, Mamba at "
+          f"{list(config.mamba_layers)}), {sum(p.numel() for p in model.parameters()):,} parameters, "
+          f"loaded with its tokenizer in {load_s * 1e3:.0f} ms on {model.device}")
+
+    prompt = tokenizer(build_prompt("What is 48 + 27?", tokenizer), add_special_tokens=False)["input_ids"]
+    tokens = torch.tensor([prompt], device=model.device)
+    cache = DenseCache(config, slots=1, max_len=len(prompt) + args.tokens, device=model.device)
     started = time.perf_counter()
     with torch.no_grad():
         logits = model.prefill(tokens, cache)
@@ -61,14 +72,21 @@ def _demo(args) -> int:
             tokens = torch.cat([tokens, next_token[:, None]], dim=1)
             logits = model.step(next_token, cache)
         decode_s = time.perf_counter() - started
-        full = model(tokens)[:, 16 - 1:-1].argmax(-1)
-    agree = bool((full == tokens[:, 16:]).all())
-    print(f"tiny random M1-layout model: {config.num_layers} layers (attention at {list(config.attn_layers)}), "
-          f"{sum(p.numel() for p in model.parameters()):,} parameters, "
-          f"loaded in {load_s * 1e3:.0f} ms on {model.device}")
-    print(f"greedy decode of {args.tokens} tokens: {args.tokens / decode_s:.0f} tok/s; "
-          f"step-by-step tokens equal the parallel forward's argmax: {agree}")
-    print("(random weights: the tokens are meaningless; the trained embedded model comes with its issue)")
+        full = model(tokens)[:, len(prompt) - 1:-1].argmax(-1)
+    agree = bool((full == tokens[:, len(prompt):]).all())
+    print(f"greedy decode of {args.tokens} tokens at {args.tokens / decode_s:.0f} tok/s; step-by-step tokens equal "
+          f"the parallel forward's argmax: {agree}")
+    generated = tokens[0, len(prompt):].tolist()
+    shown = generated[:generated.index(tokenizer.eos_token_id)] if tokenizer.eos_token_id in generated else generated
+    print(f"  {tokenizer.decode(shown, skip_special_tokens=True)!r}")
+
+    print(f"solve(problem, budget_s={args.budget_s:g}) on {args.problems} held-out problems (the model never saw "
+          "them in training):")
+    for problem in heldout_problems(args.problems, kind="arithmetic"):
+        solution = solve(problem.problem, budget_s=args.budget_s)
+        mark = "right" if solution.answer == problem.answer else f"wrong (expected {problem.answer})"
+        print(f"  {problem.problem:28s} -> {solution.answer!s:6s} {mark}; {solution.plan.n} samples, vote share "
+              f"{solution.confidence:.0%}, {solution.timings['total_s']:.2f} s")
     return 0 if agree else 1
 
 
@@ -164,9 +182,9 @@ def _repl(args) -> int:
 
 def _strategy_arg(args):
     """A name, or (with --n or --strict) a strategy object with those settings."""
-    from m1reason.solving import _strategy
+    from m1reason.solving import make_strategy
 
-    strategy = _strategy(args.strategy, args.budget_s if not isinstance(args.budget_s, list) else args.budget_s[0])
+    strategy = make_strategy(args.strategy, args.budget_s if not isinstance(args.budget_s, list) else args.budget_s[0])
     changes = {"n": args.n} if getattr(args, "n", None) is not None else {}
     if getattr(args, "strict", False):
         changes["strict"] = True
@@ -203,9 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.set_defaults(run=_repl)
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("info", help="versions, device and kernel backends").set_defaults(run=_info)
-    demo = sub.add_parser("demo", help="load a tiny random M1-layout checkpoint and decode with it")
+    demo = sub.add_parser("demo", help="the embedded tiny M1: load, check decoding, solve held-out problems")
     demo.add_argument("--tokens", type=int, default=32)
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--problems", type=int, default=5)
+    demo.add_argument("--budget-s", type=_positive, default=2.0)
     demo.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     demo.set_defaults(run=_demo)
     solve = sub.add_parser("solve", help="answer one problem")

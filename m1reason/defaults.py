@@ -1,8 +1,10 @@
 """The model m1reason runs when none is named: the argument, else $M1REASON_MODEL, else the embedded default.
 
-The trained embedded model does not exist yet; until it does, ``default_generator`` builds a tiny *random*
-model in the M1 layout with a byte-level tokenizer, so every path (solve, the REPL, eval) runs end to end, and
-says loudly that its answers are meaningless. Dropping the embedded model in changes only ``_embedded``.
+The embedded default is a tiny M1 (a 6-layer Mamba/attention hybrid, ~5M parameters) trained by
+``python -m m1reason.train all`` on synthetic tutor problems and shipped as package data in ``m1reason/embedded``
+(docs/training.md): it runs offline on any CPU and answers plain arithmetic and simple word problems. Where that
+folder is missing (a stripped install), a tiny *random* model with a byte tokenizer stands in, so every path still
+runs end to end, and says loudly that its answers are meaningless.
 """
 
 from __future__ import annotations
@@ -10,14 +12,22 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from pathlib import Path
 
-__all__ = ["MODEL_ENV", "ByteTokenizer", "default_generator"]
+__all__ = ["EMBEDDED_MODEL", "EMBEDDED_STRATEGY_DEFAULTS", "MODEL_ENV", "ByteTokenizer", "default_generator"]
 
 log = logging.getLogger(__name__)
 
 MODEL_ENV = "M1REASON_MODEL"
-RANDOM_MODEL_NOTE = ("no model named: running a tiny RANDOM model, so its answers are meaningless. Name a real one "
-                     "with --model togethercomputer/M1-3B (hub id or folder) or the M1REASON_MODEL variable")
+EMBEDDED_MODEL = Path(__file__).resolve().parent / "embedded"
+EMBEDDED_NOTE = ("no model named: running the embedded tiny M1 (synthetic arithmetic and word problems only). "
+                 "Name a real one with --model togethercomputer/M1-3B (hub id or folder) or $M1REASON_MODEL")
+# The embedded model writes ~35-token solutions (it was trained with at most 96 new tokens): the strategies' M1-3B
+# defaults (thousands of tokens per sample) would make BudgetAware plan one over-long sample instead of a vote.
+EMBEDDED_STRATEGY_DEFAULTS = {"max_new_tokens": 160, "needed_tokens": 96, "force_tokens": 16}
+RANDOM_MODEL_NOTE = ("no model named and %s is missing: running a tiny RANDOM model, so its answers "
+                     "are meaningless. Name a real one with --model togethercomputer/M1-3B (hub id or folder) or "
+                     "the M1REASON_MODEL variable")
 
 
 class ByteTokenizer:
@@ -45,9 +55,9 @@ class ByteTokenizer:
 def default_generator(model: str | None = None, *, device: str | None = None, **engine_options):
     """An M1Generator for ``model`` (hub id or folder), $M1REASON_MODEL, or the embedded default.
 
-    >>> gen = default_generator(max_slots=2, max_len=64)  # no model named: the tiny random stand-in
+    >>> gen = default_generator(max_slots=2, max_len=64)  # no model named: the embedded tiny M1
     >>> gen.source["model_id"]
-    'tiny-random (meaningless answers)'
+    'm1reason/embedded'
     """
     from m1reason.generator import M1Generator
 
@@ -58,12 +68,25 @@ def default_generator(model: str | None = None, *, device: str | None = None, **
 
 
 def _embedded(*, device: str | None = None, **engine_options):
+    from m1reason.generator import M1Generator
+
+    options = {"max_slots": 32, "max_len": 512, **engine_options}
+    if not (EMBEDDED_MODEL / "config.json").exists():
+        return _random_stand_in(device=device, **options)
+    log.info(EMBEDDED_NOTE)
+    gen = M1Generator.from_pretrained(str(EMBEDDED_MODEL), device=device, **options)
+    gen.source = {**gen.source, "model_id": "m1reason/embedded"}  # the same name on every machine
+    gen.strategy_defaults = EMBEDDED_STRATEGY_DEFAULTS  # read by m1reason.solving.make_strategy
+    return gen
+
+
+def _random_stand_in(*, device: str | None = None, **options):
     import torch
 
     from m1reason.generator import M1Generator
     from m1reason.model import ModelConfig, load_model, write_random_checkpoint
 
-    log.warning(RANDOM_MODEL_NOTE)
+    log.warning(RANDOM_MODEL_NOTE, EMBEDDED_MODEL)
     tokenizer = ByteTokenizer()
     config = ModelConfig.tiny(num_layers=6, attn_layers=(2, 5), vocab_size=512)
     config = config.model_copy(update={"eos_token_ids": (tokenizer.eos_token_id,)})
@@ -71,5 +94,4 @@ def _embedded(*, device: str | None = None, **engine_options):
         write_random_checkpoint(folder, config, dtype=torch.float32, seed=0)
         lm = load_model(folder, device=device)
     lm.source = {"model_id": "tiny-random (meaningless answers)", "revision": None}
-    options = {"max_slots": 16, "max_len": 2048, **engine_options}
     return M1Generator(lm, tokenizer, **options)

@@ -127,10 +127,11 @@ def _record(row: dict, budget: float | None, solution) -> dict:
 
 def _solver(strategy, generator) -> Callable:
     """``solve_one(problem, budget, seed=None)`` for run_eval: ``strategy`` (a name or object) with ``seed`` set."""
-    from m1reason.solving import _strategy, solve
+    from m1reason.solving import make_strategy, solve
 
     def solve_one(problem: str, budget: float | None, seed: int | None = None):
-        chosen = strategy if seed is None else _strategy(strategy, budget).model_copy(update={"seed": seed})
+        chosen = make_strategy(strategy, budget, generator)
+        chosen = chosen if seed is None else chosen.model_copy(update={"seed": seed})
         return solve(problem, budget_s=budget, strategy=chosen, generator=generator)
 
     return solve_one

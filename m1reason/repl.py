@@ -106,14 +106,15 @@ class Repl:
         return self.say(HELP)
 
     def solve(self, problem: str) -> None:
-        from m1reason.solving import _shared_generator, _strategy
+        from m1reason.solving import make_strategy, shared_generator
 
         try:
-            strategy = _strategy(self.strategy, self.budget_s)
+            make_strategy(self.strategy, self.budget_s)  # a bad name fails before the model loads
             if self.generator is None:
                 self.say("loading the model (a cold start, not counted in the budget)...")
-                self.generator, cold = _shared_generator(self.model)
+                self.generator, cold = shared_generator(self.model)
                 self.say(f"loaded in {cold.get('load_s', 0.0):.1f} s")
+            strategy = make_strategy(self.strategy, self.budget_s, self.generator)
             started = time.monotonic()
             self.last = strategy.run(problem, self.generator, budget_s=self.budget_s,
                                      on_progress=self.show_progress if self.live else None)

@@ -13,7 +13,7 @@ import time
 
 from m1reason.errors import BudgetError
 
-__all__ = ["STRATEGY_NAMES", "solve"]
+__all__ = ["STRATEGY_NAMES", "make_strategy", "shared_generator", "solve"]
 
 STRATEGY_NAMES = {"auto": "auto", "budget": "BudgetAware", "budgetaware": "BudgetAware", "budget-aware": "BudgetAware",
                   "sc": "SelfConsistency", "selfconsistency": "SelfConsistency",
@@ -46,17 +46,35 @@ def solve(problem: str, *, budget_s: float | None = 30.0, strategy="auto", gener
     if budget_s is not None and (isinstance(budget_s, bool) or not isinstance(budget_s, int | float)
                                  or not 0 < budget_s < float("inf")):
         raise BudgetError(f"budget_s must be a number of seconds > 0 (or None), got {budget_s!r}")
-    chosen = _strategy(strategy, budget_s)
+    chosen = make_strategy(strategy, budget_s, generator)  # a bad name fails before any model loads
     cold = {}
     if generator is None:
-        generator, cold = _shared_generator(model)
+        generator, cold = shared_generator(model)
+        chosen = make_strategy(strategy, budget_s, generator)
     solution = chosen.run(problem, generator, budget_s=budget_s)
     if cold:
         solution = solution.model_copy(update={"timings": {**solution.timings, **cold}})
     return solution
 
 
-def _strategy(strategy, budget_s: float | None):
+def make_strategy(strategy, budget_s: float | None, generator=None):
+    """The strategy object for ``strategy`` (a name from STRATEGY_NAMES, or an object with ``run``).
+
+    "auto" is BudgetAware under a budget, else SelfConsistency. A strategy made from a name takes the
+    generator's ``strategy_defaults`` (a dict of field values, e.g. the embedded model's short answer lengths)
+    for the fields it has; an object is used as given.
+
+    >>> make_strategy("auto", 10).__class__.__name__, make_strategy("sc", None).n
+    ('BudgetAware', 8)
+    >>> class Short:
+    ...     strategy_defaults = {"max_new_tokens": 160, "needed_tokens": 64}
+    >>> make_strategy("sc", None, Short()).max_new_tokens
+    160
+    >>> make_strategy("majority", None)
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown strategy 'majority'; choose one of auto, budget, long, sc
+    """
     import strategies
 
     if not isinstance(strategy, str):
@@ -69,11 +87,19 @@ def _strategy(strategy, budget_s: float | None):
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {known}")
     if name == "auto":
         name = "BudgetAware" if budget_s is not None else "SelfConsistency"
-    return getattr(strategies, name)()
+    cls = getattr(strategies, name)
+    defaults = getattr(generator, "strategy_defaults", None) or {}
+    return cls(**{k: v for k, v in defaults.items() if k in cls.model_fields})
 
 
-def _shared_generator(model: str | None):
-    """The process-wide generator for ``model``; the first call pays (and reports) the load."""
+def shared_generator(model: str | None = None):
+    """The process-wide generator for ``model`` (None: $M1REASON_MODEL or the embedded default) and the cold-start
+    timings of this call: ``{"load_s": ...}`` on the call that created it, ``{}`` after.
+
+    >>> gen, cold = shared_generator(); again, warm = shared_generator()
+    >>> again is gen, "load_s" in cold, warm
+    (True, True, {})
+    """
     from m1reason.defaults import default_generator
 
     with _lock:

@@ -169,10 +169,22 @@ def _wait(pid, timeout):
 def test_cli_solve_with_the_default_tiny_model(tmp_path):
     env = {**os.environ, "M1REASON_CACHE": str(tmp_path)}
     env.pop("M1REASON_MODEL", None)
-    done = subprocess.run([sys.executable, "-m", "m1reason", "solve", "What is 1+1?", "--budget-s", "3", "--json"],
+    done = subprocess.run([sys.executable, "-m", "m1reason", "solve", "What is 33 + 37?", "--budget-s", "3", "--json"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "tiny RANDOM model" in done.stderr
     solution = json.loads(done.stdout)
+    assert solution["reproducibility"]["model_id"] == "m1reason/embedded"
+    assert solution["answer"] and solution["answer"].isdigit()  # the trained format: a boxed number
+    assert solution["plan"]["n"] > 1 and solution["plan"]["max_new_tokens"] <= 160  # a vote of short samples
     assert solution["plan"]["strategy"] == "BudgetAware" and solution["timings"]["total_s"] < 3 + 1
     assert solution["timings"]["load_s"] > 0 and "calibration_s" in solution["timings"]
+
+
+@pytest.mark.slow
+def test_cli_demo_checks_decoding_and_solves_heldout_problems(tmp_path):
+    env = {**os.environ, "M1REASON_CACHE": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "m1reason", "demo", "--problems", "2", "--budget-s", "1"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "equal the parallel forward's argmax: True" in done.stdout
+    assert done.stdout.count(" -> ") == 2 and "embedded tiny M1" in done.stdout

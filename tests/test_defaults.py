@@ -1,0 +1,30 @@
+"""The default model: the embedded tiny M1 when no model is named, a loud random stand-in where it is missing, and
+strategies sized for it."""
+
+from __future__ import annotations
+
+import logging
+
+import m1reason.defaults as defaults
+from m1reason.solving import make_strategy
+
+
+def test_no_model_named_gives_the_embedded_model_with_short_strategy_defaults(monkeypatch):
+    monkeypatch.delenv(defaults.MODEL_ENV, raising=False)
+    gen = defaults.default_generator(max_slots=2, max_len=64)
+    assert gen.source["model_id"] == "m1reason/embedded"
+    assert gen.model.config.mamba_layers and gen.model.config.attn_layers
+    budget = make_strategy("auto", 10, gen)
+    assert budget.needed_tokens == 96 and budget.max_new_tokens == 160
+    assert make_strategy("long", None, gen).max_new_tokens == 160
+    assert make_strategy("auto", 10).needed_tokens == 2048  # without the generator: M1-3B's defaults
+
+
+def test_a_missing_embedded_folder_falls_back_to_a_random_model_and_says_so(monkeypatch, tmp_path, caplog):
+    monkeypatch.delenv(defaults.MODEL_ENV, raising=False)
+    monkeypatch.setattr(defaults, "EMBEDDED_MODEL", tmp_path / "gone")
+    with caplog.at_level(logging.WARNING, logger="m1reason.defaults"):
+        gen = defaults.default_generator(max_slots=2, max_len=64)
+    assert gen.source["model_id"] == "tiny-random (meaningless answers)"
+    assert "RANDOM" in caplog.text and "gone" in caplog.text
+    assert not getattr(gen, "strategy_defaults", None)
