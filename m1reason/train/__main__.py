@@ -12,7 +12,7 @@ import sys
 from pydantic import BaseModel
 
 from m1reason.train.grpo import GRPOSettings, grpo
-from m1reason.train.recipe import ATTN_LAYERS, STAGES, run_all, ship
+from m1reason.train.recipe import ATTN_LAYERS, STAGES, best_stage, run_all, ship
 from m1reason.train.stages import (
     DistillSettings,
     SFTSettings,
@@ -26,6 +26,8 @@ from m1reason.train.stages import (
 )
 
 __all__ = ["main"]
+
+log = logging.getLogger(__name__)
 
 
 def _bool(text: str) -> bool:
@@ -97,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, default=1.0, help="multiplies every stage's step count")
     p.add_argument("--batch-scale", type=int, default=None, help="multiplies every batch (default: 4 on cuda, else 1)")
     p.add_argument("--attn-layers", type=_layers, default=ATTN_LAYERS)
-    p.add_argument("--ship", default=None, help="copy the final model + tokenizer into this folder")
+    p.add_argument("--ship", default=None,
+                   help="copy the best hybrid stage (greedy held-out accuracy) + tokenizer into this folder")
     p.add_argument("--stages", type=lambda t: tuple(t.split(",")), default=STAGES,
                    help="comma-separated subset to run now, in recipe order (default: all of " + ",".join(STAGES) + ")")
     p = sub.add_parser("ship", help="copy a stage folder's model + tokenizer (only) into a folder")
@@ -136,8 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     elif c == "all":
         last = run_all(args.out, device=args.device, seed=args.seed, scale=args.scale, batch_scale=args.batch_scale,
                        attn_layers=args.attn_layers, stages=args.stages)
-        if args.ship:
-            ship(last, args.ship)
+        if args.ship and "grpo" in args.stages:  # ship once the whole recipe has run
+            ship(best_stage(args.out), args.ship)
+        elif args.ship:
+            log.warning("--ship skipped: stage grpo was not part of this run (last ran: %s)", last)
     elif c == "ship":
         ship(args.source, args.target)
     elif c == "eval":

@@ -22,7 +22,7 @@ from m1reason.train.stages import (
     teacher,
 )
 
-__all__ = ["ATTN_LAYERS", "STAGES", "recipe_settings", "run_all", "ship"]
+__all__ = ["ATTN_LAYERS", "STAGES", "best_stage", "recipe_settings", "run_all", "ship"]
 
 log = logging.getLogger(__name__)
 STAGES = ("teacher", "init", "distill", "sft", "grpo")
@@ -83,6 +83,30 @@ def run_all(out: str | Path, *, device: str = "cpu", seed: int = 0, scale: float
     if "grpo" in stages:
         last = grpo(out / "grpo", source=out / "sft", settings=settings["grpo"])
     return last
+
+
+def best_stage(run: str | Path, candidates: tuple[str, ...] = ("distill", "sft", "grpo")) -> Path:
+    """The hybrid stage folder of ``run`` with the best greedy held-out accuracy (eval.json, mean over its sets);
+    a later stage wins ties. The recipe ships this rather than the last stage: the first GPU run's GRPO stage
+    scored ~7 points below its SFT stage, and shipping the last one shipped the worse model.
+
+    >>> import json, tempfile, pathlib
+    >>> run = pathlib.Path(tempfile.mkdtemp())
+    >>> for stage, acc in (("sft", 0.76), ("grpo", 0.69)):
+    ...     (run / stage).mkdir(); _ = (run / stage / "eval.json").write_text(json.dumps({"greedy": {"a": acc}}))
+    >>> best_stage(run).name
+    'sft'
+    """
+    run = Path(run)
+    scored = []
+    for order, stage in enumerate(candidates):
+        path = run / stage / "eval.json"
+        if path.exists():
+            greedy = json.loads(path.read_text())["greedy"]
+            scored.append((sum(greedy.values()) / len(greedy), order, run / stage))
+    if not scored:
+        raise FileNotFoundError(f"no evaluated stage ({', '.join(candidates)}) under {run}")
+    return max(scored)[2]
 
 
 def ship(source: str | Path, target: str | Path) -> Path:
