@@ -8,7 +8,12 @@ and the sampling kernel (``sample``; one Triton kernel on a GPU, tensor ops on t
 and subtracted, so "host ms" is what the engine, scheduler, sampling bookkeeping and generator cost.
 The events each step posts are drained as a streaming consumer would (``collect ms``, host work too).
 
-    python -m benchmarks.host_overhead [--batches 1 64 512] [--steps 50] [--tokenizer byte] [--profile] [--out DIR]
+    python -m benchmarks.host_overhead [--batches 1 64 512] [--steps 50] [--decode-steps 1 4] [--tokenizer byte]
+                                       [--profile] [--out DIR]
+
+``--decode-steps K`` runs the engine with ``decode_steps=K``: each engine step is then up to K decode steps with one
+device-to-host copy, so the host cost to compare is per generated token (``host us/tok``: host ms per step divided
+by the tokens each sequence gained per step), not per step.
 
 ``--tokenizer byte`` adds a one-character-per-token tokenizer, so detokenizing is part of the cost (as with a
 real checkpoint); ``none`` (the default, as benchmarks/profile_step.py) has no text at all.
@@ -56,14 +61,15 @@ class Stopwatch:
             self.total += time.perf_counter() - started
 
 
-def measure(model, batch: int, steps: int, tokenizer=None, profiler: cProfile.Profile | None = None) -> dict:
+def measure(model, batch: int, steps: int, tokenizer=None, profiler: cProfile.Profile | None = None,
+            decode_steps: int = 1) -> dict:
     """Per-step milliseconds of one request with n=batch samples, after warm-up."""
     from m1reason import GenerationRequest, M1Generator, SamplingParams
     from m1reason.engine import engine as engine_module
 
-    max_len = PROMPT_LEN + WARMUP_STEPS + steps + 8
+    max_len = PROMPT_LEN + (WARMUP_STEPS + steps) * decode_steps + 8
     gen = M1Generator(model, tokenizer, max_slots=batch, max_len=max_len, kv_tokens=batch * max_len,
-                      cuda_graphs=False)
+                      cuda_graphs=False, decode_steps=decode_steps)
     params = SamplingParams(n=batch, temperature=1.0, seed=0, max_new_tokens=max_len - PROMPT_LEN - 1,
                             ignore_eos=True)
     prompt = [(7 * i) % model.config.vocab_size for i in range(PROMPT_LEN)]
@@ -76,6 +82,8 @@ def measure(model, batch: int, steps: int, tokenizer=None, profiler: cProfile.Pr
     sample = Stopwatch(engine_module.sample)
     model.step, gen.engine.step = model_step, engine_step  # instance attributes shadow the methods
     engine_module.sample = sample
+    first = gen.engine.scheduler.running[0]
+    generated_before = first.num_generated
     step_s = collect_s = 0.0
     host_s = []  # per step: wall minus device work, whose median is robust to a slow step (GC, a busy core)
     try:
@@ -95,6 +103,7 @@ def measure(model, batch: int, steps: int, tokenizer=None, profiler: cProfile.Pr
     finally:
         del model.step  # back to the class's method
         engine_module.sample = sample.fn
+    tokens_per_step = (first.num_generated - generated_before) / steps  # per sequence
     live = len(gen.engine.scheduler.running)
     if live != batch:
         raise RuntimeError(f"expected {batch} sequences running through the measurement, found {live}")
@@ -103,13 +112,17 @@ def measure(model, batch: int, steps: int, tokenizer=None, profiler: cProfile.Pr
     host = statistics.median(host_s) * 1e3
     return {"batch": batch, "steps": steps, "step_ms": ms(step_s), "engine_ms": ms(engine_step.total),
             "model_ms": ms(model_step.total), "sample_ms": ms(sample.total), "host_ms": host,
-            "collect_ms": ms(collect_s), "host_us_per_seq": host * 1e3 / batch, "tokenizer": tokenizer is not None}
+            "collect_ms": ms(collect_s), "host_us_per_seq": host * 1e3 / batch, "tokenizer": tokenizer is not None,
+            "decode_steps": decode_steps, "tokens_per_step": tokens_per_step,
+            "host_us_per_token": host * 1e3 / tokens_per_step}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 64, 512])
     parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--decode-steps", type=int, nargs="+", default=[1],
+                        help="engine decode_steps to compare (e.g. 1 4): decode steps per engine step")
     parser.add_argument("--tokenizer", choices=("none", "byte"), default="none")
     parser.add_argument("--profile", action="store_true", help="cProfile the largest batch: top 25 by cumulative")
     parser.add_argument("--out", type=Path, default=None)
@@ -123,17 +136,19 @@ def main() -> int:
     torch.manual_seed(0)
     model = HybridLM(ModelConfig.tiny()).eval()
     tokenizer = ByteTokenizer() if args.tokenizer == "byte" else None
-    records = [measure(model, b, args.steps, tokenizer) for b in args.batches]
-    print(f"tokenizer: {args.tokenizer}; ms per step (host = median of step - model - sample; "
-          "collect = draining the events)")
-    print(f"{'batch':>6} {'step ms':>9} {'engine ms':>10} {'model ms':>9} {'sample ms':>10} {'host ms':>9} "
-          f"{'collect ms':>11} {'host us/seq':>12}")
+    records = [measure(model, b, args.steps, tokenizer, decode_steps=k) for b in args.batches
+               for k in args.decode_steps]
+    print(f"tokenizer: {args.tokenizer}; ms per engine step (host = median of step - model - sample; "
+          "collect = draining the events; host us/tok = host per token each sequence gained)")
+    print(f"{'batch':>6} {'K':>3} {'tok/step':>8} {'step ms':>9} {'engine ms':>10} {'model ms':>9} {'sample ms':>10} "
+          f"{'host ms':>9} {'collect ms':>11} {'host us/seq':>12} {'host us/tok':>12}")
     for r in records:
-        print(f"{r['batch']:>6} {r['step_ms']:>9.2f} {r['engine_ms']:>10.2f} {r['model_ms']:>9.2f} "
-              f"{r['sample_ms']:>10.2f} {r['host_ms']:>9.2f} {r['collect_ms']:>11.2f} {r['host_us_per_seq']:>12.2f}")
+        print(f"{r['batch']:>6} {r['decode_steps']:>3} {r['tokens_per_step']:>8.2f} {r['step_ms']:>9.2f} "
+              f"{r['engine_ms']:>10.2f} {r['model_ms']:>9.2f} {r['sample_ms']:>10.2f} {r['host_ms']:>9.2f} "
+              f"{r['collect_ms']:>11.2f} {r['host_us_per_seq']:>12.2f} {r['host_us_per_token']:>12.1f}")
     if args.profile:
         profiler = cProfile.Profile()
-        measure(model, max(args.batches), args.steps, tokenizer, profiler)
+        measure(model, max(args.batches), args.steps, tokenizer, profiler, decode_steps=max(args.decode_steps))
         print(f"\ncProfile, batch {max(args.batches)}, {args.steps} steps: top 25 by cumulative time")
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         print("and the host code alone (engine, generator, pydantic): top 25 by own time")

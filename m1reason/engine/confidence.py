@@ -49,14 +49,29 @@ class ConfidenceTracker:
         self.ring[slots] = 0.0
         self.lowest[slots] = float("inf")
 
-    def update(self, slots: Tensor, confidence: Tensor) -> None:
+    def update(self, slots: Tensor, confidence: Tensor, live: Tensor | None = None) -> None:
+        """Add one token's confidence to each slot; with ``live`` ([b] bool) only to the rows where it is True
+        (a multi-step decode counts no token a sample sampled after its end).
+
+        >>> t = ConfidenceTracker(slots=2, window=2)
+        >>> t.update(torch.tensor([0, 1]), torch.tensor([-1.0, -5.0]), live=torch.tensor([True, False]))
+        >>> t.read(0).mean, t.read(1)
+        (-1.0, None)
+        """
+        if live is None:
+            added, counted = confidence, 1
+        else:
+            added, counted = torch.where(live, confidence, 0.0), live.long()
         pos = self.count[slots] % self.window
         old = self.ring[slots, pos]
-        self.ring[slots, pos] = confidence
-        self.window_sum[slots] += confidence - old
-        self.sum[slots] += confidence
-        self.count[slots] += 1
+        kept = old if live is None else torch.where(live, old, 0.0)  # what leaves the window: nothing if not live
+        self.ring[slots, pos] = confidence if live is None else torch.where(live, confidence, old)
+        self.window_sum[slots] += added - kept
+        self.sum[slots] += added
+        self.count[slots] += counted
         full = self.count[slots] >= self.window
+        if live is not None:
+            full &= live
         windowed = torch.minimum(self.lowest[slots], self.window_sum[slots] / self.window)
         self.lowest[slots] = torch.where(full, windowed, self.lowest[slots])
 

@@ -8,6 +8,9 @@ The host work of a steady decode step does not grow with Python objects rebuilt 
 stays the same, its device-side rows (slots, sampling settings, finish checks) are kept and advanced on the
 device, the tokens sampled at one step are fed to the next without leaving the device, and the only
 device-to-host copy is the sampled tokens with their finish codes, taken as late as possible.
+
+With ``decode_steps=K`` a steady batch runs up to K decode steps back to back on the device and copies their tokens
+to the host once, so the device does not wait for the host's bookkeeping between steps (see ``Engine``).
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class StepOutput:
-    """What one step produced: tokens appended per sequence (in order), and sequences that ended."""
+    """What one step produced: the tokens appended, as (sequence, token), and the sequences that ended. With
+    ``decode_steps`` > 1 a sequence may get several tokens in one step: they come one after another, in order."""
 
     tokens: list[tuple[Sequence, int]] = field(default_factory=list)
     finished: list[Sequence] = field(default_factory=list)
@@ -64,6 +68,7 @@ class _Rows:
     sampling: SamplingBatch
     ends: Tensor | None  # [b, k] token ids that end each row (-1 pads); None when no row ends on a token
     budget: Tensor  # [b] tokens each row may still add; it ends by length on the one that brings this to 0
+    min_budget: int  # the smallest budget, on the host: how many steps every row can still take
     logprobs: bool  # some row reports log-probabilities
     confidence: bool  # some row tracks confidence
     total_len: int  # sum of the rows' token counts (mean context, for the throughput model)
@@ -73,13 +78,13 @@ class _Rows:
               device: torch.device) -> _Rows:
         sampling = SamplingBatch.build([(s.params, s.seed, s.stream_index, s.num_generated) for s in seqs], vocab,
                                        eos_token_ids, device)
-        ints = torch.tensor([[s.slot for s in seqs], [s.tokens[-1] for s in seqs],
-                             [min(s.params.max_new_tokens - s.num_generated, max_len - len(s.tokens)) for s in seqs]],
+        budgets = [min(s.params.max_new_tokens - s.num_generated, max_len - len(s.tokens)) for s in seqs]
+        ints = torch.tensor([[s.slot for s in seqs], [s.tokens[-1] for s in seqs], budgets],
                             dtype=torch.long).to(device)
         ends = [(*(() if s.params.ignore_eos else eos_token_ids), *s.params.stop_token_ids) for s in seqs]
         width = max(map(len, ends))
         ends = torch.tensor([[*e, *(-1,) * (width - len(e))] for e in ends]).to(device) if width else None
-        return cls(seqs, ints[0], ints[1], sampling, ends, ints[2], any(s.params.logprobs for s in seqs),
+        return cls(seqs, ints[0], ints[1], sampling, ends, ints[2], min(budgets), any(s.params.logprobs for s in seqs),
                    any(s.params.confidence for s in seqs), sum(len(s.tokens) for s in seqs))
 
     @property
@@ -98,8 +103,20 @@ class _Rows:
         """The same rows one token later: ``sampled`` is their new last token."""
         self.sampling.advance()
         self.budget = self.budget - 1
+        self.min_budget -= 1
         self.inputs = sampled
         self.total_len += len(self.seqs)
+
+
+@dataclass(eq=False)
+class _ChunkConfidence:
+    """The token confidences of a multi-step decode, held until it is known how many tokens each row keeps (up to
+    its end, or up to a stop string the generator finds: ``Engine.take_back``); then added to the tracker."""
+
+    seqs: list[Sequence]
+    slots: Tensor  # [b]
+    values: Tensor  # [steps, b]
+    kept: list[int]  # per row: how many of the steps' tokens it keeps
 
 
 class Engine:
@@ -108,6 +125,15 @@ class Engine:
     ``kv_tokens`` sizes the attention KV pool (default: max_slots x min(max_len, 2048) tokens). On CUDA the
     decode step replays CUDA graphs (``cuda_graphs=False`` runs it eagerly: same tokens, slower). Newly
     admitted prompts of equal length are prefilled together, up to ``prefill_tokens`` tokens per call.
+
+    ``decode_steps=K`` (default 1) lets a batch whose rows carry over from step to step run up to K decode steps
+    per ``step()``, back to back on the device, with one device-to-host copy for all of them: fewer when a row
+    would reach max_new_tokens or max_len sooner, or when the KV pool has no free blocks for the tokens ahead
+    (it never preempts for them). The tokens are those of K single steps: a sample that ends inside the K keeps
+    the tokens up to its end and no others. The trade-off is latency between steps: deadlines, cancels,
+    admissions and the caller's stop strings are seen every K tokens instead of every token. A sample that
+    ended inside the K has run its state past its end, so resuming it (``append``, ``fork``) recomputes its
+    state from its tokens rather than continuing it.
 
     >>> from m1reason.model import HybridLM, ModelConfig
     >>> from m1reason.generator.data import SamplingParams
@@ -122,7 +148,10 @@ class Engine:
 
     def __init__(self, model: HybridLM, *, max_slots: int = 64, max_len: int = 4096, kv_tokens: int | None = None,
                  block_size: int = 16, state_dtype: torch.dtype | None = None, confidence_window: int = 2048,
-                 confidence_top_k: int = 20, cuda_graphs: bool = True, prefill_tokens: int = 65536):
+                 confidence_top_k: int = 20, cuda_graphs: bool = True, prefill_tokens: int = 65536,
+                 decode_steps: int = 1):
+        if decode_steps < 1:
+            raise ValueError(f"decode_steps must be >= 1, got {decode_steps}")
         self.model = model.eval()
         self.device = model.device
         self.max_len = max_len
@@ -136,12 +165,14 @@ class Engine:
         self.eos_token_ids = frozenset(model.config.eos_token_ids)
         self.timings = StepTimings()
         self.prefill_tokens = prefill_tokens  # most prompt tokens prefilled in one batched call
+        self.decode_steps = decode_steps  # most decode steps run on the device between two looks from the host
         use_graphs = cuda_graphs and self.device.type == "cuda"
         self.graphs = DecodeGraphs(self.model, self.cache, max_slots) if use_graphs else None
         self._parked: list[Sequence] = []
         self._saved_confidence: dict[int, tuple] = {}
         self._fork_ids = itertools.count(1)
         self._decode_rows: _Rows | None = None  # the last decode batch, kept while it can run again as it is
+        self._chunk_confidence: _ChunkConfidence | None = None  # a multi-step decode's, not yet in the tracker
 
     # ---- submission and control -------------------------------------------------------------------------------
     def check_fits(self, prompt_len: int, n: int) -> None:
@@ -199,18 +230,25 @@ class Engine:
         self._decode_rows = None  # its last token and budget are no longer what the kept rows hold
         if seq.status is Status.FINISHED:
             seq.finish_reason = None
+            if seq.state_overrun and not seq.released:  # its state ran past its end: recompute it, as if preempted
+                self._save_confidence(seq)
+                self._parked.remove(seq)
+                self.scheduler.release(seq)
             if not seq.released:
                 self._parked.remove(seq)
                 seq.status = Status.RUNNING
                 self.scheduler.running.append(seq)
             else:
-                seq.num_cached = 0
+                seq.num_cached, seq.state_overrun = 0, False
                 self.scheduler.enqueue([seq])
 
     def fork(self, seq: Sequence, n: int, params=None) -> list[Sequence]:
         """Branch a sample that holds a slot into n new ones sharing its state and tokens."""
         if seq.slot is None:
             raise ValueError(f"{seq.sample_id} holds no state to fork (waiting, or finished and freed)")
+        self._settle_confidence()
+        if seq.state_overrun:
+            return self._fork_by_recompute(seq, n, params)
         slots = self.cache.fork(seq.slot, n)
         self.confidence.copy(seq.slot, torch.tensor(slots, device=self.device))
         children = []
@@ -224,10 +262,55 @@ class Engine:
         self.scheduler.running.extend(children)
         return children
 
+    def _fork_by_recompute(self, seq: Sequence, n: int, params) -> list[Sequence]:
+        """Fork a sample whose state ran past its end (it ended inside a multi-step decode): the new samples
+        recompute their state from its tokens, each queued as a preempted sample is, with its confidence."""
+        children = []
+        for _ in range(n):
+            fork_id = next(self._fork_ids)
+            child = Sequence(f"{seq.sample_id}.{fork_id}", seq.request_id, seq.stream_index * 1_000_003 + fork_id,
+                             seq.seed, params or seq.params, list(seq.tokens), seq.prompt_len, seq.deadline_at)
+            if child.params.confidence and seq.params.confidence:
+                self._saved_confidence[id(child)] = self.confidence.snapshot(seq.slot)
+            self.scheduler.enqueue([child])
+            children.append(child)
+        return children
+
+    def take_back(self, seq: Sequence, n: int) -> None:
+        """Drop the last ``n`` tokens the last step appended to a finished sample, with their log-probabilities
+        and confidence: the caller found a stop string in the middle of a multi-step decode, and the sample ends
+        where one step at a time would have ended it. Its state ran past its end, so resuming it recomputes it.
+
+        >>> from m1reason.model import HybridLM, ModelConfig
+        >>> from m1reason.generator.data import SamplingParams
+        >>> engine = Engine(HybridLM(ModelConfig.tiny()), max_slots=2, max_len=32, decode_steps=4)
+        >>> seq = Sequence("r/0", "r", 0, 0, SamplingParams(temperature=0, max_new_tokens=9, ignore_eos=True),
+        ...                [1, 2], 2)
+        >>> engine.add([seq]); _ = engine.step(); out = engine.step()   # the prompt's token, then 4 at once
+        >>> len(out.tokens), seq.num_generated
+        (4, 5)
+        >>> engine.finish(seq, "stop"); engine.take_back(seq, 2); seq.num_generated, seq.state_overrun
+        (3, True)
+        """
+        if seq.is_live:
+            raise ValueError(f"{seq.sample_id} is still running; finish it before taking tokens back")
+        if n <= 0:
+            return
+        if seq.params.logprobs and seq.logprobs:
+            del seq.logprobs[-n:]
+        del seq.tokens[-n:]
+        seq.num_cached = min(seq.num_cached, len(seq.tokens) - 1)
+        seq.state_overrun = True
+        chunk = self._chunk_confidence
+        if chunk is not None and seq in chunk.seqs:
+            row = chunk.seqs.index(seq)
+            chunk.kept[row] = max(0, chunk.kept[row] - n)
+
     # ---- the step ---------------------------------------------------------------------------------------------
     @torch.no_grad()
     def step(self) -> StepOutput:
         out = StepOutput()
+        self._settle_confidence()
         self._release_parked()
         self._expire_deadlines(out)
         done: set[Sequence] = set()
@@ -325,6 +408,9 @@ class Engine:
         if rows is None or rows.seqs != batch:  # someone joined or left (list == compares by identity here)
             rows = self._rows(batch)
         self._decode_rows = None  # until this step has sampled
+        steps = self._steps_ahead(rows)
+        if steps > 1:
+            return self._decode_several(rows, steps, out)
         started = time.perf_counter()
         step = self.graphs.run if self.graphs is not None else lambda t, s: self.model.step(t, self.cache, s)
         logits = self._guarded(batch, lambda: step(rows.inputs, rows.slots))
@@ -338,6 +424,81 @@ class Engine:
         if rows.reusable:
             rows.advance(sampled)
             self._decode_rows = rows
+
+    def _steps_ahead(self, rows: _Rows) -> int:
+        """How many decode steps this batch takes now: ``decode_steps``, fewer where a row reaches its length limit
+        sooner (none may run past max_new_tokens or max_len) or the KV pool lacks free blocks for the tokens
+        ahead, and 1 when the rows change from step to step (tokens banned until min_new_tokens)."""
+        steps = min(self.decode_steps, rows.min_budget)
+        if steps <= 1 or not rows.reusable:
+            return 1
+        return self.scheduler.reserve_ahead(rows.seqs, steps - 1)
+
+    def _decode_several(self, rows: _Rows, steps: int, out: StepOutput) -> None:
+        """``steps`` decode steps back to back on the device, each fed the tokens the last one sampled, and one
+        device-to-host copy for them all; then each row keeps its tokens up to the first that ends it (the rest
+        are never appended, reported or counted) and the rows that ended are finished."""
+        batch = rows.seqs
+        started = time.perf_counter()
+        contexts = [(rows.total_len + i * len(batch)) / len(batch) for i in range(steps)]
+        ran = self._guarded(batch, lambda: self._run_steps(rows, steps))
+        if ran is None:
+            return
+        tokens, codes, logprobs, confidences = ran
+        ended = codes != 0  # [steps, b]
+        last = torch.where(ended.any(0), ended.long().argmax(0), steps - 1)  # each row's last kept step
+        reason = codes.gather(0, last[None])[0]  # 0 where the row goes on
+        *by_step, kept, reasons = torch.cat([tokens, (last + 1)[None], reason[None]]).tolist()
+        by_row = list(zip(*by_step))  # each row's tokens, in order
+        finished = [i for i, code in enumerate(reasons) if code]
+        for i in finished:
+            by_row[i] = by_row[i][:kept[i]]
+            batch[i].state_overrun = kept[i] < steps  # its state took the tokens it does not keep
+        for seq, row in zip(batch, by_row):
+            seq.tokens.extend(row)
+            seq.num_cached += len(row)
+        if logprobs is not None:
+            for seq, row, values in zip(batch, by_row, logprobs.T.tolist()):
+                if seq.params.logprobs:
+                    seq.logprobs.extend(values[:len(row)])
+        out.tokens.extend([(seq, token) for seq, row in zip(batch, by_row) for token in row])
+        if confidences is not None:
+            self._chunk_confidence = _ChunkConfidence(batch, rows.slots, confidences, [len(r) for r in by_row])
+        for i in finished:
+            self.finish(batch[i], "stop" if reasons[i] == 1 else "length", out)
+        seconds = (time.perf_counter() - started) / steps
+        self.timings.decode.extend((len(batch), context, seconds) for context in contexts)
+        if rows.reusable:
+            self._decode_rows = rows  # advanced ``steps`` times: ready for the next step
+
+    def _run_steps(self, rows: _Rows, steps: int) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+        """The device work of ``steps`` decode steps, nothing copied to the host: each step's tokens [steps, b],
+        finish codes [steps, b], log-probabilities [steps, b] (if asked) and token confidences (if tracked)."""
+        step = self.graphs.run if self.graphs is not None else lambda t, s: self.model.step(t, self.cache, s)
+        tokens, codes, logprobs, confidences = [], [], [], []
+        for _ in range(steps):
+            logits = step(rows.inputs, rows.slots)  # a graph's output buffer: used up before the next replay
+            sampled, logprob = sample(logits, rows.sampling, with_logprobs=rows.logprobs)
+            if rows.confidence:
+                confidences.append(token_confidence(logits.float().log_softmax(-1), self.confidence_top_k))
+            tokens.append(sampled)
+            codes.append(rows.finish_codes(sampled))
+            if logprob is not None:
+                logprobs.append(logprob)
+            rows.advance(sampled)
+        stack = lambda ts: torch.stack(ts) if ts else None  # noqa: E731
+        return torch.stack(tokens), torch.stack(codes), stack(logprobs), stack(confidences)
+
+    def _settle_confidence(self) -> None:
+        """Add the last multi-step decode's token confidences to the tracker, each row's up to the tokens it kept
+        (a sample that ended, or was freed, counts none after that)."""
+        chunk, self._chunk_confidence = self._chunk_confidence, None
+        if chunk is None:
+            return
+        kept = torch.tensor([n if seq.slot is not None else 0 for seq, n in zip(chunk.seqs, chunk.kept)])
+        kept = kept.to(self.device)
+        for step, values in enumerate(chunk.values):
+            self.confidence.update(chunk.slots, values, live=kept > step)
 
     def _guarded(self, seqs: list[Sequence], run):
         """Run a model call; on out-of-memory, requeue these sequences for recompute (their states may be half
@@ -382,6 +543,7 @@ class Engine:
         self._save_confidence(seq)
 
     def _save_confidence(self, seq: Sequence) -> None:
+        self._settle_confidence()
         if seq.params.confidence and seq.slot is not None:
             self._saved_confidence[id(seq)] = self.confidence.snapshot(seq.slot)
 
@@ -389,4 +551,5 @@ class Engine:
         """The sample's confidence scalars (None unless it asked for them, or before its first token)."""
         if not seq.params.confidence or seq.slot is None:
             return None
+        self._settle_confidence()
         return self.confidence.read(seq.slot)

@@ -79,6 +79,33 @@ class Scheduler:
                 return [s for s in seqs if s.status is Status.RUNNING]
         return seqs
 
+    def reserve_ahead(self, seqs: list[Sequence], extra: int) -> int:
+        """Make room for ``extra`` more tokens after each sequence's pending one, for decode steps that run back
+        to back without the host. It never preempts: it takes free blocks only, and where the pool runs out it
+        gives fewer steps instead. Returns how many decode steps every sequence's room now covers: 1 + extra when
+        all fit, never less than 1 (``reserve_for_step`` has made room for the pending token).
+
+        >>> from m1reason.model import ModelConfig
+        >>> cache = PagedCache(ModelConfig.tiny(), slots=2, max_len=64, kv_tokens=32, block_size=4)
+        >>> scheduler, seq = Scheduler(cache), Sequence("r/0", "r", 0, 0, None, [1] * 6, 6)
+        >>> seq.slot = cache.allocate_slot(); cache.reserve(seq.slot, 6)
+        >>> scheduler.reserve_ahead([seq], 3), cache.room(seq.slot)
+        (4, 12)
+        >>> scheduler.reserve_ahead([seq], 40)   # 46 tokens need 12 blocks of the pool's 8: the 12 held give 7
+        7
+        """
+        room = self.cache.room
+        short = [s for s in seqs if len(s.tokens) + extra > room(s.slot)]
+        if short:
+            with self.cache.batched_block_writes():
+                for seq in short:
+                    try:
+                        self.cache.reserve(seq.slot, len(seq.tokens) + extra)
+                    except OutOfBlocks:
+                        break
+            extra = min(extra, *(room(s.slot) - len(s.tokens) for s in short))
+        return 1 + max(0, extra)
+
     def _needing_blocks(self, seqs: list[Sequence]) -> list[Sequence]:
         """The sequences whose tokens do not fit what their slot holds (reserve raises for one that is too long)."""
         room = self.cache.room

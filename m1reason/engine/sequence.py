@@ -40,6 +40,9 @@ class Sequence:
     logprobs: list[float] = field(default_factory=list)
     admitted: int = -1  # admission order: the youngest is preempted first
     released: bool = True  # a finished sequence keeps its slot for one step, so append() can resume it
+    # it ended inside a multi-step decode, so its slot's state holds tokens past its end: resuming it (append,
+    # fork) recomputes the state from its tokens instead of continuing it
+    state_overrun: bool = False
 
     @property
     def pending(self) -> list[int]:

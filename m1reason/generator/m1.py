@@ -92,7 +92,9 @@ class M1Generator:
     Engine options: ``max_slots`` (sequences in flight), ``max_len`` (tokens per sequence, prompt included),
     ``kv_tokens`` (attention KV pool), ``block_size``, ``state_dtype``, ``confidence_window``, ``cuda_graphs``
     (replay the decode step as CUDA graphs on a GPU; False runs it eagerly), ``prefill_tokens`` (most prompt
-    tokens prefilled in one batched call).
+    tokens prefilled in one batched call), ``decode_steps`` (decode steps run back to back on the device per
+    engine step, with one copy to the host: less host overhead, but cancels, deadlines, admissions and stop
+    strings are seen every ``decode_steps`` tokens; the samples are the same).
 
     >>> from m1reason.model import ModelConfig
     >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=4, max_len=64)
@@ -108,11 +110,12 @@ class M1Generator:
 
     def __init__(self, model: HybridLM, tokenizer=None, *, max_slots: int = 64, max_len: int = 32768,
                  kv_tokens: int | None = None, block_size: int = 16, state_dtype: torch.dtype | None = None,
-                 confidence_window: int = 2048, cuda_graphs: bool = True, prefill_tokens: int = 65536):
+                 confidence_window: int = 2048, cuda_graphs: bool = True, prefill_tokens: int = 65536,
+                 decode_steps: int = 1):
         self.model, self.tokenizer = model, tokenizer
         self.engine = Engine(model, max_slots=max_slots, max_len=max_len, kv_tokens=kv_tokens, block_size=block_size,
                              state_dtype=state_dtype, confidence_window=confidence_window, cuda_graphs=cuda_graphs,
-                             prefill_tokens=prefill_tokens)
+                             prefill_tokens=prefill_tokens, decode_steps=decode_steps)
         eos = set(model.config.eos_token_ids)
         if tokenizer is not None and tokenizer.eos_token_id is not None:
             eos.add(tokenizer.eos_token_id)  # chat models end turns with a token the config may not list
@@ -341,16 +344,26 @@ class M1Generator:
             now = time.monotonic()
             samples, mailboxes, numbers = self._samples, self._mailboxes, self._event_numbers
             posted = set()  # requests given events, woken once each after the loop
-            for seq, token in out.tokens:
+            # samples whose stop string appeared before the last of their tokens this step (several decode steps
+            # ran at once): how many tokens came after it. They are never shown, and are taken back below.
+            past_stop: dict[Sequence, int] = {}
+            for seq, token in out.tokens:  # each sample's tokens in the order it sampled them
+                if past_stop and seq in past_stop:
+                    past_stop[seq] += 1
+                    continue
                 sample = samples[seq.sample_id]
                 if sample.first_token_at is None:
                     sample.first_token_at = now
                 if sample.text is None:  # no tokenizer: no text and no stop strings, just the token
                     mailboxes[seq.request_id].append((next(numbers), _Tokens(seq.sample_id, [token], "")))
                     posted.add(seq.request_id)
-                elif self._emit_tokens(sample, [token]) and seq.is_live:
-                    self.engine.finish(seq, "stop")  # a stop string appeared
-                    out.finished.append(seq)
+                elif self._emit_tokens(sample, [token]):  # a stop string appeared: the sample ends here
+                    past_stop[seq] = 0
+                    if seq.is_live:
+                        self.engine.finish(seq, "stop")
+                        out.finished.append(seq)
+            for seq, extra in past_stop.items():
+                self.engine.take_back(seq, extra)
             for request_id in posted:
                 self._wake(request_id)
             for seq in out.finished:

@@ -26,6 +26,19 @@ def test_cuda_graphs_give_the_eager_tokens(tiny_checkpoint):
         assert graphed == eager
 
 
+def test_several_decode_steps_give_the_tokens_of_one_step_graphed_and_eager(tiny_checkpoint):
+    """decode_steps=4 replays the graph 4 times without a host sync in between: the same tokens as one step at a
+    time, graphed or eager, with stop tokens ending samples inside the 4 steps."""
+    model = load_model(tiny_checkpoint, device="cuda", dtype=torch.float32)
+    prompts = [[1, 2, 3], [4, 5, 6, 7, 8], [9] * 17, [10, 11, 12]]
+    params = {"temperature": 1.0, "seed": 3, "n": 3, "stop_token_ids": (7, 11, 13, 17, 19, 23)}
+    reference = run(M1Generator(model, max_slots=16, max_len=64, cuda_graphs=False), prompts, **params)
+    for cuda_graphs in (False, True):
+        for decode_steps in (4, 7):
+            gen = M1Generator(model, max_slots=16, max_len=64, cuda_graphs=cuda_graphs, decode_steps=decode_steps)
+            assert run(gen, prompts, **params) == reference, (cuda_graphs, decode_steps)
+
+
 def test_gpu_bf16_step_path_tracks_cpu_fp32(tiny_checkpoint):
     cpu = load_model(tiny_checkpoint, device="cpu")
     gpu = load_model(tiny_checkpoint, device="cuda")  # bf16, Triton kernels

@@ -1,0 +1,252 @@
+"""Several decode steps per engine step (``decode_steps``) give exactly the tokens of one step at a time."""
+
+import pytest
+import torch
+
+from m1reason.engine import Engine, Sequence, Status
+from m1reason.generator.data import SamplingParams
+from m1reason.model import HybridLM, ModelConfig
+from tests.engine.test_engine import SAMPLED, argmax_loop, run, seqs_for
+
+STOPPING = SamplingParams(temperature=1.0, seed=11, max_new_tokens=30, stop_token_ids=(7, 23))
+SHORT = SamplingParams(temperature=1.0, seed=12, max_new_tokens=11, ignore_eos=True, top_k=20)
+CAREFUL = SamplingParams(temperature=0.7, seed=13, max_new_tokens=30, min_new_tokens=4, logprobs=True,
+                         stop_token_ids=(5,))
+CONFIDENT = SamplingParams(temperature=0.9, seed=14, max_new_tokens=25, logprobs=True, confidence=True,
+                           stop_token_ids=(9, 17))
+FORCED_ON = SamplingParams(temperature=1.0, seed=11, max_new_tokens=40, logprobs=True, confidence=True,
+                           stop_token_ids=(23,))  # what a budget-forced sample continues with
+
+
+@pytest.fixture(scope="module")
+def model():
+    """test_engine's model: small embeddings give a flat next-token distribution, so sampling really varies."""
+    torch.manual_seed(0)
+    model = HybridLM(ModelConfig.tiny(num_layers=4, attn_layers=(1, 3), vocab_size=64)).eval()
+    with torch.no_grad():
+        model.model.embed_tokens.weight.normal_(0, 0.1)
+    return model
+
+
+class Workload:
+    """Requests joining and leaving mid-flight, with actions fired when a sample reaches a number of tokens (or
+    ends). The first run (any decode_steps) records how many tokens each action's sample had when it fired; a
+    replay with ``fire_at`` fires each action at exactly that count, so both runs do the same things to the same
+    samples, and must give the same tokens, finish reasons, log-probabilities and confidence."""
+
+    def __init__(self, model, decode_steps: int, fire_at: dict | None = None, kv_tokens: int = 16 * 40):
+        self.engine = engine = Engine(model, max_slots=16, max_len=40, kv_tokens=kv_tokens, block_size=4,
+                                      decode_steps=decode_steps)
+        self.a = seqs_for([1, 2, 3], STOPPING, n=3, request="a")
+        self.b = seqs_for([4, 5, 6, 7], SHORT, n=2, request="b")
+        self.c = seqs_for(list(range(8, 28)), CAREFUL, n=2, request="c")  # 20 tokens: reaches max_len 40
+        self.d = seqs_for([3, 1, 4, 1, 5], CONFIDENT, n=3, request="d")
+        self.children: list[Sequence] = []
+        self.overrun_resumed: list[str] = []  # samples resumed after their state ran past their end
+        a, b, c, d = self.a, self.b, self.c, self.d
+        # name: (sample, tokens it must have, or None: once it has ended, what to do)
+        self.actions = {
+            "admit c": (a[0], 2, lambda: engine.add(c)),
+            "cancel d/2": (d[2], 6, lambda: engine.cancel(d[2])),
+            "append to live b/0": (b[0], 4, lambda: self.force(b[0], [9, 10], SHORT.model_copy(
+                update={"max_new_tokens": 16}))),
+            "fork c/0": (c[0], 6, lambda: self.children.extend(engine.fork(c[0], 2))),
+            "force ended a/0": (a[0], None, lambda: self.force(a[0], [9, 10], FORCED_ON)),
+            "force ended d/0": (d[0], None, lambda: self.force(d[0], [11], FORCED_ON)),
+            "force ended d/1": (d[1], None, lambda: self.force(d[1], [12, 13, 14], FORCED_ON)),
+            "force ended a/2": (a[2], None, lambda: self.force(a[2], [15], FORCED_ON)),
+        }
+        self.fire_at, self.fired = fire_at, {}
+        self.confidence: dict[str, object] = {}
+        engine.add(a)
+        engine.add(b)
+        engine.add(d)
+
+    def force(self, seq: Sequence, tokens: list[int], params: SamplingParams) -> None:
+        """Budget forcing: append to a sample (live, or just ended) and let it go on under new parameters."""
+        if seq.state_overrun:
+            self.overrun_resumed.append(seq.sample_id)
+        seq.params = params
+        self.engine.append(seq, tokens)
+
+    def due(self, name: str, seq: Sequence, threshold: int | None) -> bool:
+        if name in self.fired or (self.fire_at is not None and name not in self.fire_at):
+            return False
+        if threshold is None:  # on its end (not cancelled), in the step it ends in: its slot is still held
+            return seq.status is Status.FINISHED and seq.finish_reason != "cancelled" and seq.slot is not None
+        threshold = threshold if self.fire_at is None else self.fire_at[name]
+        return seq.status is Status.RUNNING and seq.num_generated >= threshold
+
+    def run(self, max_steps: int = 500):
+        engine, steps = self.engine, 0
+        while engine.has_work() and steps < max_steps:
+            out = engine.step()
+            steps += 1
+            for seq in out.finished:
+                self.confidence[seq.sample_id] = engine.read_confidence(seq)
+            for name, (seq, threshold, act) in self.actions.items():
+                if self.due(name, seq, threshold):
+                    self.fired[name] = seq.num_generated
+                    act()
+        seqs = [*self.a, *self.b, *self.c, *self.d, *self.children]
+        return {s.sample_id: (s.generated, s.finish_reason, s.logprobs, self.confidence.get(s.sample_id))
+                for s in seqs}, steps
+
+
+def same_results(ours: dict, reference: dict) -> None:
+    assert ours.keys() == reference.keys()
+    for sample_id, (tokens, reason, logprobs, confidence) in ours.items():
+        ref_tokens, ref_reason, ref_logprobs, ref_confidence = reference[sample_id]
+        assert (sample_id, tokens, reason) == (sample_id, ref_tokens, ref_reason)
+        assert logprobs == pytest.approx(ref_logprobs, abs=1e-5), sample_id
+        if ref_confidence is None:
+            assert confidence is None, sample_id
+        else:  # a state recomputed from its tokens rounds a little differently from one built token by token
+            assert confidence.mean == pytest.approx(ref_confidence.mean, abs=1e-5), sample_id
+            assert confidence.lowest_window == pytest.approx(ref_confidence.lowest_window, abs=1e-5), sample_id
+
+
+@pytest.mark.parametrize("decode_steps", [4, 7])
+def test_several_steps_at_once_give_the_tokens_of_one_step_at_a_time(model, decode_steps):
+    several = Workload(model, decode_steps)
+    results, steps = several.run()
+    assert set(several.fired) == set(several.actions), "every action of the script should have happened"
+    single = Workload(model, 1, fire_at=several.fired)
+    reference, single_steps = single.run()
+    assert single.fired == several.fired
+    same_results(results, reference)
+    assert steps < single_steps * 0.6, (steps, single_steps)  # it really ran several steps per engine step
+    reasons = {reason for _, reason, _, _ in results.values()}
+    assert {"stop", "length", "cancelled"} <= reasons, reasons
+    assert several.overrun_resumed, "some forced sample should have ended inside a multi-step decode"
+
+
+def test_one_sync_per_engine_step_and_several_model_steps(model, monkeypatch):
+    """decode_steps=4 runs 4 model steps per engine step and copies tokens to the host once for them."""
+    engine = Engine(model, max_slots=4, max_len=64, decode_steps=4)
+    params = SamplingParams(temperature=1.0, seed=3, max_new_tokens=13, ignore_eos=True)
+    seqs = seqs_for([1, 2, 3], params, n=2)
+    engine.add(seqs)
+    engine.step()  # prefill: the first token
+    calls = {"model": 0, "tolist": 0}
+    real_step, real_tolist = model.step, torch.Tensor.tolist
+
+    def counting_step(*args):
+        calls["model"] += 1
+        return real_step(*args)
+
+    def counting_tolist(self):
+        calls["tolist"] += 1
+        return real_tolist(self)
+
+    monkeypatch.setattr(engine.model, "step", counting_step)
+    monkeypatch.setattr(torch.Tensor, "tolist", counting_tolist)
+    per_step = []
+    while engine.has_work():
+        before = dict(calls)
+        out = engine.step()
+        per_step.append((calls["model"] - before["model"], calls["tolist"] - before["tolist"], len(out.tokens)))
+    monkeypatch.undo()
+    assert per_step == [(4, 1, 8)] * 3, per_step
+    alone = run(Engine(model, max_slots=4, max_len=64), [seqs_for([1, 2, 3], params, n=2)])
+    assert [[s.generated for s in seqs]] == alone
+
+
+def test_steps_stop_short_of_max_new_tokens_and_max_len(model):
+    """No sample runs past its length: a batch takes as many steps as its shortest budget allows."""
+    engine = Engine(model, max_slots=4, max_len=16, decode_steps=7)
+    long = seqs_for([1, 2, 3, 4, 5, 6], SamplingParams(temperature=0, max_new_tokens=50, ignore_eos=True))
+    short = seqs_for([1, 2], SamplingParams(temperature=0, max_new_tokens=6, ignore_eos=True), request="s")
+    engine.add(long)
+    engine.add(short)
+    tokens_per_step = []
+    while engine.has_work():
+        tokens_per_step.append(len(engine.step().tokens))
+    assert (short[0].num_generated, short[0].finish_reason) == (6, "length")
+    assert (len(long[0].tokens), long[0].finish_reason) == (16, "length")  # max_len
+    assert tokens_per_step == [2, 2 * 5, 4], tokens_per_step  # 5 steps to short's end, then 4 to max_len
+
+
+@pytest.mark.parametrize("released", [False, True], ids=["slot held", "slot freed"])
+def test_append_after_ending_inside_a_chunk_continues_as_one_step_at_a_time(model, released):
+    prompt = [9, 8, 7]
+    free = argmax_loop(model, prompt, 8)
+    stop = free[1]  # the second token: the first of a 4-step chunk (the first token comes from the prefill)
+    assert stop not in free[:1]
+    results = []
+    for decode_steps in (1, 4):
+        engine = Engine(model, max_slots=4, max_len=64, decode_steps=decode_steps)
+        seq, = seqs_for(prompt, SamplingParams(temperature=0, max_new_tokens=30, stop_token_ids=(stop,)))
+        engine.add([seq])
+        while seq.is_live:
+            engine.step()
+        assert (seq.generated, seq.finish_reason) == (free[:2], "stop")
+        assert seq.state_overrun == (decode_steps == 4)
+        if released:
+            engine.step()
+        seq.params = SamplingParams(temperature=0, max_new_tokens=12, ignore_eos=True)
+        engine.append(seq, [30, 31])
+        while engine.has_work():
+            engine.step()
+        results.append(seq.generated)
+    head = prompt + free[:2] + [30, 31]
+    assert results[0] == results[1] == free[:2] + [30, 31] + argmax_loop(model, head, 8)
+
+
+def test_fork_after_ending_inside_a_chunk_starts_from_the_right_state(model):
+    prompt = [9, 8, 7]
+    free = argmax_loop(model, prompt, 8)
+    stop = free[1]
+    assert stop not in free[:1]
+    engine = Engine(model, max_slots=4, max_len=64, decode_steps=4)
+    seq, = seqs_for(prompt, SamplingParams(temperature=0, max_new_tokens=30, stop_token_ids=(stop,)))
+    engine.add([seq])
+    while seq.is_live:
+        engine.step()
+    assert seq.state_overrun
+    probe, = engine.fork(seq, 1, SamplingParams(temperature=0, max_new_tokens=8, ignore_eos=True))
+    while engine.has_work():
+        engine.step()
+    assert probe.generated == free[:2] + argmax_loop(model, prompt + free[:2], 6)
+
+
+def test_a_full_block_pool_takes_fewer_steps_and_preempts_as_before(model):
+    """Reserving KV for the steps ahead never preempts; with the pool full it runs fewer steps at once."""
+    groups = lambda: [seqs_for(list(range(i, i + 9)), SAMPLED, n=2, request=f"q{i}") for i in range(4)]  # noqa: E731
+    roomy = run(Engine(model, max_slots=8, max_len=64), groups())
+    tight = Engine(model, max_slots=8, max_len=64, kv_tokens=6 * 16, block_size=16, decode_steps=4)
+    preempted, ahead = [], []
+    original, reserve_ahead = tight.scheduler.preempt, tight.scheduler.reserve_ahead
+    tight.scheduler.preempt = lambda seq: (preempted.append(seq.sample_id), original(seq))[1]
+
+    def spying_reserve_ahead(seqs, extra):
+        steps = reserve_ahead(seqs, extra)
+        ahead.append((extra + 1, steps))
+        return steps
+
+    tight.scheduler.reserve_ahead = spying_reserve_ahead
+    assert run(tight, groups()) == roomy
+    assert preempted, "the pool was meant to be too small for all samples at once"
+    assert any(got < wanted for wanted, got in ahead), "some step should have found too few free blocks"
+    assert any(got == 4 for _, got in ahead)
+
+
+def test_out_of_memory_in_the_middle_of_the_steps_recomputes(model):
+    expected = run(Engine(model, max_slots=8, max_len=64), [seqs_for([1, 2, 3, 4], SAMPLED, n=6)])
+    engine = Engine(model, max_slots=8, max_len=64, decode_steps=4)
+    real_step, calls = model.step, []
+
+    def flaky_step(tokens, cache, slots):
+        calls.append(tokens.shape[0])
+        if tokens.shape[0] > 3 and len(calls) % 4 == 3:  # the third step of a chunk
+            raise torch.OutOfMemoryError("simulated")
+        return real_step(tokens, cache, slots)
+
+    engine.model = type("Flaky", (), {"step": staticmethod(flaky_step), "prefill": model.prefill})()
+    assert run(engine, [seqs_for([1, 2, 3, 4], SAMPLED, n=6)]) == expected
+    assert engine.scheduler.max_running <= 3
+
+
+def test_decode_steps_must_be_positive(model):
+    with pytest.raises(ValueError, match="decode_steps"):
+        Engine(model, max_slots=2, max_len=32, decode_steps=0)
