@@ -86,6 +86,16 @@ class _LiveRequest:
         return all(s.result is not None for s in self.samples)
 
 
+def _runs_by_sample(tokens: list[tuple[Sequence, int]]) -> Iterator[tuple[Sequence, list[int]]]:
+    """Consecutive (sequence, token) pairs of one sample grouped: the engine reports a sample's tokens together.
+
+    >>> list(_runs_by_sample([("a", 1), ("a", 2), ("b", 3)]))
+    [('a', [1, 2]), ('b', [3])]
+    """
+    for seq, pairs in itertools.groupby(tokens, key=lambda pair: pair[0]):
+        yield seq, [token for _, token in pairs]
+
+
 class M1Generator:
     """Batched in-process generation with continuous batching, forking, append and cancel.
 
@@ -344,26 +354,22 @@ class M1Generator:
             now = time.monotonic()
             samples, mailboxes, numbers = self._samples, self._mailboxes, self._event_numbers
             posted = set()  # requests given events, woken once each after the loop
-            # samples whose stop string appeared before the last of their tokens this step (several decode steps
-            # ran at once): how many tokens came after it. They are never shown, and are taken back below.
-            past_stop: dict[Sequence, int] = {}
-            for seq, token in out.tokens:  # each sample's tokens in the order it sampled them
-                if past_stop and seq in past_stop:
-                    past_stop[seq] += 1
-                    continue
+            # One event per sample per step, however many tokens it got (several with decode_steps > 1).
+            for seq, tokens in _runs_by_sample(out.tokens):
                 sample = samples[seq.sample_id]
                 if sample.first_token_at is None:
                     sample.first_token_at = now
-                if sample.text is None:  # no tokenizer: no text and no stop strings, just the token
-                    mailboxes[seq.request_id].append((next(numbers), _Tokens(seq.sample_id, [token], "")))
+                if sample.text is None:  # no tokenizer: no text and no stop strings, just the tokens
+                    mailboxes[seq.request_id].append((next(numbers), _Tokens(seq.sample_id, tokens, "")))
                     posted.add(seq.request_id)
-                elif self._emit_tokens(sample, [token]):  # a stop string appeared: the sample ends here
-                    past_stop[seq] = 0
+                    continue
+                kept = self._emit_sampled(sample, tokens)
+                if kept is not None:  # a stop string appeared: the sample ends at token ``kept``
                     if seq.is_live:
                         self.engine.finish(seq, "stop")
                         out.finished.append(seq)
-            for seq, extra in past_stop.items():
-                self.engine.take_back(seq, extra)
+                    # tokens sampled after it (several decode steps ran at once) are never shown: take them back
+                    self.engine.take_back(seq, len(tokens) - kept)
             for request_id in posted:
                 self._wake(request_id)
             for seq in out.finished:
@@ -373,15 +379,30 @@ class M1Generator:
                     self._finish(sample, reason, self.engine.read_confidence(seq))
 
     def _emit_tokens(self, sample: _LiveSample, token_ids: list[int]) -> bool:
-        """Send new tokens and the text they make visible; True if a stop string just appeared."""
+        """Send new (forced) tokens and the text they make visible; True if a stop string just appeared."""
         stopped = False
         if sample.text is not None:
             stopped = sample.stops.feed(sample.text.extend(token_ids))
+        self._post_visible(sample, token_ids)
+        return stopped
+
+    def _emit_sampled(self, sample: _LiveSample, token_ids: list[int]) -> int | None:
+        """Send a step's sampled tokens of one sample and the text they make visible, as one event. Tokens are fed
+        one at a time, so a stop string is found at the token that completes it: returns how many tokens were
+        kept (the rest are not sent), or None if no stop string appeared."""
+        kept = None
+        for i, token in enumerate(token_ids):
+            if sample.stops.feed(sample.text.extend([token])):
+                kept = i + 1
+                break
+        self._post_visible(sample, token_ids[:kept])
+        return kept
+
+    def _post_visible(self, sample: _LiveSample, token_ids: list[int]) -> None:
         visible = sample.stops.visible_length  # only the new end of the text is copied: O(1) in its length
         delta = sample.stops.text_between(sample.shown, visible)
         self._post(sample.seq.request_id, _Tokens(sample.seq.sample_id, token_ids, delta))
         sample.shown = visible
-        return stopped
 
     def _finish(self, sample: _LiveSample, reason: str, confidence: Confidence | None) -> None:
         seq, live = sample.seq, self._requests[sample.seq.request_id]

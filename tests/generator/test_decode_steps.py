@@ -116,3 +116,17 @@ def test_a_mixed_batch_with_budget_forcing_gives_the_same_samples(model):
 def test_decode_steps_reaches_the_engine(model, decode_steps):
     gen, = generators(model, decode_steps)
     assert gen.engine.decode_steps == decode_steps
+
+
+def test_a_sample_gets_one_event_per_step_however_many_tokens_it_got(model):
+    """Posting an event per token made the generator's bookkeeping grow with decode_steps; one per sample per step
+    carries the same tokens."""
+    one, four = generators(model, 1, 4)
+    events = {}
+    for name, gen in (("one", one), ("four", four)):
+        appended = [e for e in gen.stream([request([40, 41, 42], name, max_new_tokens=12, ignore_eos=True,
+                                                   **SEEDED)]) if isinstance(e, TokensAppended)]
+        events[name] = [list(e.token_ids) for e in appended]
+    assert all(len(ids) == 1 for ids in events["one"]) and len(events["one"]) == 12
+    assert [t for ids in events["four"] for t in ids] == [t for ids in events["one"] for t in ids]
+    assert len(events["four"]) < 6 and max(map(len, events["four"])) == 4
