@@ -3,7 +3,10 @@
 Prints, per batch size, the wall time per engine step, the GPU time per step by kernel family, and the host
 time the GPU spent waiting (wall minus GPU busy), so claims about what limits throughput are measured.
 
-    python -m benchmarks.profile_step [--batches 1 512] [--context 1024] [--out DIR]
+    python -m benchmarks.profile_step [--batches 1 512] [--context 1024] [--decode-steps K] [--out DIR]
+
+With ``--decode-steps K`` every engine step runs K decode steps per host sync; times are then also given per
+token (wall per engine step / K).
 """
 
 from __future__ import annotations
@@ -28,25 +31,30 @@ def family(name: str) -> str:
     return "other"
 
 
-def profile(model, batch: int, context: int, steps: int = 20) -> dict:
+def profile(model, batch: int, context: int, steps: int = 20, decode_steps: int = 1) -> dict:
     """Wall ms per step with CUDA graphs, and a kernel breakdown from an eager run (graph replays hide kernels)."""
-    graphed = _run(model, batch, context, steps, cuda_graphs=True, with_profiler=False)
-    eager = _run(model, batch, context, steps, cuda_graphs=False, with_profiler=True)
-    return {"batch": batch, "context": context, "graph_wall_ms_per_step": graphed["wall_ms_per_step"], **{
-        f"eager_{k}": v for k, v in eager.items()}}
+    graphed = _run(model, batch, context, steps, cuda_graphs=True, with_profiler=False, decode_steps=decode_steps)
+    eager = _run(model, batch, context, steps, cuda_graphs=False, with_profiler=True, decode_steps=decode_steps)
+    return {"batch": batch, "context": context, "decode_steps": decode_steps,
+            "graph_wall_ms_per_step": graphed["wall_ms_per_step"],
+            "graph_wall_ms_per_token": graphed["wall_ms_per_step"] / decode_steps,
+            **{f"eager_{k}": v for k, v in eager.items()}}
 
 
-def _run(model, batch: int, context: int, steps: int, *, cuda_graphs: bool, with_profiler: bool) -> dict:
+def _run(model, batch: int, context: int, steps: int, *, cuda_graphs: bool, with_profiler: bool,
+         decode_steps: int = 1) -> dict:
     import torch
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as torch_profile
 
     from m1reason import GenerationRequest, M1Generator, SamplingParams
 
-    gen = M1Generator(model, max_slots=batch, max_len=context + 2 * steps + 64,
-                      kv_tokens=batch * (context + 2 * steps + 64), cuda_graphs=cuda_graphs)
+    new_tokens = 3 * steps * decode_steps + 8  # warm-up + timed + profiled steps all run at the full batch
+    room = context + new_tokens + 64
+    gen = M1Generator(model, max_slots=batch, max_len=room, kv_tokens=batch * room, cuda_graphs=cuda_graphs,
+                      decode_steps=decode_steps)
     prompt = torch.randint(0, model.config.vocab_size, (context,), generator=torch.Generator().manual_seed(0)).tolist()
-    params = SamplingParams(n=batch, temperature=1.0, seed=0, max_new_tokens=2 * steps + 8, ignore_eos=True)
+    params = SamplingParams(n=batch, temperature=1.0, seed=0, max_new_tokens=new_tokens, ignore_eos=True)
     gen.submit([GenerationRequest(prompt_token_ids=prompt, sampling=params)])
     for _ in range(steps // 2):  # prefill, graph capture, steady state
         gen.step()
@@ -82,6 +90,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 512])
     parser.add_argument("--context", type=int, default=1024)
+    parser.add_argument("--decode-steps", type=int, default=1, help="decode steps per host sync (engine option)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     import torch
@@ -95,9 +104,10 @@ def main() -> int:
         return 2
     with torch.device("cuda"):
         model = HybridLM(m1_3b_config()).to(torch.bfloat16).eval()
-    records = [profile(model, b, args.context) for b in args.batches]
+    records = [profile(model, b, args.context, decode_steps=args.decode_steps) for b in args.batches]
     for r in records:
-        print(f"batch {r['batch']}, context {r['context']}: {r['graph_wall_ms_per_step']:.2f} ms/step with CUDA "
+        print(f"batch {r['batch']}, context {r['context']}, {r['decode_steps']} decode step(s) per sync: "
+              f"{r['graph_wall_ms_per_step']:.2f} ms/step ({r['graph_wall_ms_per_token']:.2f} per token) with CUDA "
               f"graphs; eager {r['eager_wall_ms_per_step']:.2f} ms/step, "
               f"GPU busy {r['eager_gpu_busy_ms_per_step']:.2f}")
         for name, ms in r["eager_gpu_ms_by_kernel"].items():

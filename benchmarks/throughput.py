@@ -9,6 +9,7 @@ peak GPU memory. Each point is appended to a JSONL file as it finishes; a rerun 
 
     python -m benchmarks.throughput --quick            # B = 1, 64, 512 at decode 1024 (< 5 min)
     python -m benchmarks.throughput --batches 1 8 64 128 256 512 --new 4096 --engines m1 llama
+    python -m benchmarks.throughput --quick --engines m1 --decode-steps 4   # K decode steps per host sync
 """
 
 from __future__ import annotations
@@ -40,7 +41,12 @@ def bytes_per_step(config, params: int, batch: int, context: float) -> float:
     return params * 2 + batch * (state + kv * context)
 
 
-def run_m1reason(model, batch: int, new: int) -> dict:
+def decode_steps_of(record: dict) -> int:
+    """A record's engine decode_steps (records older than the option ran one step per sync)."""
+    return record.get("decode_steps", 1)
+
+
+def run_m1reason(model, batch: int, new: int, decode_steps: int = 1) -> dict:
     import torch
 
     from m1reason import GenerationRequest, M1Generator, SamplingParams
@@ -50,7 +56,7 @@ def run_m1reason(model, batch: int, new: int) -> dict:
     free = torch.cuda.mem_get_info()[0] - 12 * 2**30  # room for activations, logits, graphs
     length = PROMPT + new + 16
     fits = batch if not per_token_kv else max(1, min(batch, int(free // (per_token_kv * length))))
-    gen = M1Generator(model, max_slots=fits, max_len=length, kv_tokens=fits * length)
+    gen = M1Generator(model, max_slots=fits, max_len=length, kv_tokens=fits * length, decode_steps=decode_steps)
     params = SamplingParams(temperature=1.0, max_new_tokens=new, ignore_eos=True, seed=0)
     prompts = torch.randint(0, config.vocab_size, (batch, PROMPT), generator=torch.Generator().manual_seed(1))
 
@@ -119,7 +125,11 @@ def main() -> int:
     parser.add_argument("--hf-cap-s", type=float, default=90.0, help="skip HF points projected to take longer")
     parser.add_argument("--results", type=Path, default=Path("benchmarks/results/throughput.jsonl"))
     parser.add_argument("--out", type=Path, default=None, help="also copy JSONL, PNG and BENCHMARKS.md here")
+    parser.add_argument("--decode-steps", type=int, default=1,
+                        help="m1reason engines: decode steps run on the device per host sync (Engine decode_steps)")
     args = parser.parse_args()
+    if args.decode_steps < 1:
+        parser.error("--decode-steps must be >= 1")
     if args.quick:
         args.batches, args.new = [1, 64, 512], [1024]
     import torch
@@ -136,12 +146,13 @@ def main() -> int:
     device = env["device"]
     args.results.parent.mkdir(parents=True, exist_ok=True)
     done = [json.loads(line) for line in args.results.read_text().splitlines()] if args.results.exists() else []
-    have = {(r["engine"], r["batch"], r["new"], r["device"]) for r in done}
+    have = {(r["engine"], r["batch"], r["new"], r["device"], decode_steps_of(r)) for r in done}
     for engine in args.engines:
         model = None
         for new in args.new:
             for batch in args.batches:
-                if (engine, batch, new, device) in have:
+                k = 1 if engine == "hf" else args.decode_steps
+                if (engine, batch, new, device, k) in have:
                     continue
                 if model is None:
                     torch.manual_seed(0)
@@ -161,8 +172,9 @@ def main() -> int:
                 started = time.perf_counter()
                 with torch.no_grad():
                     point = (run_hf(model, batch, new, args.hf_cap_s) if engine == "hf"
-                             else run_m1reason(model, batch, new))
+                             else run_m1reason(model, batch, new, k))
                 record = {"engine": engine, "batch": batch, "prompt": PROMPT, "new": new, "device": device,
+                          "decode_steps": k,
                           "date": env["date"], "versions": env["versions"], "kernels": backends(),
                           "point_s": time.perf_counter() - started, **point}
                 print(json.dumps(record), flush=True)
@@ -174,7 +186,8 @@ def main() -> int:
 
     rows = sorted((r for r in done if r["device"] == device), key=lambda r: (r["new"], r["batch"], r["engine"]))
     names = {"m1": "m1reason M1-3B", "llama": "m1reason Llama-3.2-3B", "hf": "HF generate Llama-3.2-3B"}
-    table_rows = [{"engine": names[r["engine"]], "batch": r["batch"], "decode": r["new"],
+    label = lambda r: names[r["engine"]] + (f", {decode_steps_of(r)} steps/sync" if decode_steps_of(r) > 1 else "")  # noqa: E731
+    table_rows = [{"engine": label(r), "batch": r["batch"], "decode": r["new"],
                    "tok/s": r.get("tokens_per_s", "skipped"), "ms/step": r.get("step_ms", ""),
                    "concurrent": r.get("concurrent", ""), "GB/s": r.get("achieved_GBps", ""),
                    "% roofline": r.get("roofline_pct", ""), "peak GiB": r.get("peak_GiB", ""),
@@ -183,11 +196,12 @@ def main() -> int:
     table = markdown_table(table_rows, columns)
     speedups = []
     for r in rows:
-        peer = next((p for p in rows if p["engine"] == "llama" and (p["batch"], p["new"]) == (r["batch"], r["new"])),
+        same = (r["batch"], r["new"], decode_steps_of(r))
+        peer = next((p for p in rows if p["engine"] == "llama" and (p["batch"], p["new"], decode_steps_of(p)) == same),
                     None)
         if r["engine"] == "m1" and peer and "tokens_per_s" in peer:
-            speedups.append(f"- batch {r['batch']}, decode {r['new']}: M1 / Llama in the same engine = "
-                            f"{r['tokens_per_s'] / peer['tokens_per_s']:.2f}x")
+            speedups.append(f"- batch {r['batch']}, decode {r['new']}, {decode_steps_of(r)} step(s)/sync: M1 / Llama "
+                            f"in the same engine = {r['tokens_per_s'] / peer['tokens_per_s']:.2f}x")
     body = ("Prompt 256 tokens, random bf16 weights, temperature 1 without top-k/p, ignore_eos; end-to-end wall "
             "time including prefill. GB/s counts weights + Mamba state (read + write) + live KV per decode step; "
             "% roofline is against the 3.0 TB/s measured copy bandwidth. Points come from the JSONL "
@@ -206,6 +220,10 @@ def main() -> int:
     return 0
 
 
+_ORDER = ("m1", "llama", "hf")
+_LABELS = {"m1": "M1-3B (m1reason)", "llama": "Llama-3.2-3B (m1reason)", "hf": "Llama-3.2-3B (HF generate)"}
+
+
 def _plot(rows: list[dict], folder: Path) -> Path | None:
     try:
         import matplotlib
@@ -216,11 +234,12 @@ def _plot(rows: list[dict], folder: Path) -> Path | None:
     folder.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, new in zip(axes, (1024, 4096)):
-        for engine, label in (("m1", "M1-3B (m1reason)"), ("llama", "Llama-3.2-3B (m1reason)"),
-                              ("hf", "Llama-3.2-3B (HF generate)")):
-            pts = [(r["batch"], r["tokens_per_s"]) for r in rows if r["engine"] == engine and r["new"] == new
-                   and "tokens_per_s" in r]
+        series = sorted({(r["engine"], decode_steps_of(r)) for r in rows}, key=lambda s: (_ORDER.index(s[0]), s[1]))
+        for engine, k in series:
+            pts = [(r["batch"], r["tokens_per_s"]) for r in rows if (r["engine"], decode_steps_of(r)) == (engine, k)
+                   and r["new"] == new and "tokens_per_s" in r]
             if pts:
+                label = _LABELS[engine] + (f", {k} steps/sync" if k > 1 else "")
                 ax.plot(*zip(*sorted(pts)), marker="o", label=label)
         ax.set(xscale="log", xlabel="batch (requests)", ylabel="tokens/s", title=f"prompt 256, decode {new}")
         ax.grid(True, alpha=0.3)
