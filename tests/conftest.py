@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 import torch
 
-from m1reason.model import ModelConfig, write_random_checkpoint
+from m1reason.model import HybridLM, ModelConfig, write_random_checkpoint
+
+
+def flat_tiny_model(vocab_size: int) -> HybridLM:
+    """A seeded 4-layer hybrid (attention at 1 and 3) with small embeddings: its next-token distribution is nearly
+    flat, so seeded sampling really varies from sample to sample (a peaked one would hide sampling bugs)."""
+    torch.manual_seed(0)
+    model = HybridLM(ModelConfig.tiny(num_layers=4, attn_layers=(1, 3), vocab_size=vocab_size)).eval()
+    with torch.no_grad():
+        model.model.embed_tokens.weight.normal_(0, 0.1)
+    return model
 
 
 def pytest_collection_modifyitems(config, items):

@@ -5,7 +5,7 @@ import torch
 
 from m1reason.engine import Engine, Sequence, Status
 from m1reason.generator.data import SamplingParams
-from m1reason.model import HybridLM, ModelConfig
+from tests.conftest import flat_tiny_model
 from tests.engine.test_engine import SAMPLED, argmax_loop, run, seqs_for
 
 STOPPING = SamplingParams(temperature=1.0, seed=11, max_new_tokens=30, stop_token_ids=(7, 23))
@@ -21,11 +21,7 @@ FORCED_ON = SamplingParams(temperature=1.0, seed=11, max_new_tokens=40, logprobs
 @pytest.fixture(scope="module")
 def model():
     """test_engine's model: small embeddings give a flat next-token distribution, so sampling really varies."""
-    torch.manual_seed(0)
-    model = HybridLM(ModelConfig.tiny(num_layers=4, attn_layers=(1, 3), vocab_size=64)).eval()
-    with torch.no_grad():
-        model.model.embed_tokens.weight.normal_(0, 0.1)
-    return model
+    return flat_tiny_model(64)
 
 
 class Workload:

@@ -5,7 +5,7 @@ import torch
 
 from m1reason.engine import Engine, Sequence
 from m1reason.generator.data import SamplingParams
-from m1reason.model import HybridLM, ModelConfig
+from tests.conftest import flat_tiny_model
 
 GREEDY = SamplingParams(temperature=0, max_new_tokens=12, ignore_eos=True)
 SAMPLED = SamplingParams(temperature=1.0, top_p=0.9, max_new_tokens=12, ignore_eos=True, seed=5)
@@ -13,11 +13,7 @@ SAMPLED = SamplingParams(temperature=1.0, top_p=0.9, max_new_tokens=12, ignore_e
 
 @pytest.fixture(scope="module")
 def model():
-    torch.manual_seed(0)
-    model = HybridLM(ModelConfig.tiny(num_layers=4, attn_layers=(1, 3), vocab_size=64)).eval()
-    with torch.no_grad():  # small embeddings: a flat next-token distribution, so sampling really varies
-        model.model.embed_tokens.weight.normal_(0, 0.1)
-    return model
+    return flat_tiny_model(64)
 
 
 def seqs_for(prompt, params, n=1, request="r", seed=None):

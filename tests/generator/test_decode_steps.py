@@ -2,22 +2,17 @@
 when a stop string ends a sample in the middle of the steps."""
 
 import pytest
-import torch
 
 from m1reason.generator.data import RequestFinished, SampleFinished, SamplingParams, TokensAppended
 from m1reason.generator.m1 import M1Generator
-from m1reason.model import HybridLM, ModelConfig
+from tests.conftest import flat_tiny_model
 from tests.generator.test_m1 import SEEDED, ByteTokenizer, request
 
 
 @pytest.fixture(scope="module")
 def model():
     """test_m1's model: a flat next-token distribution, so seeded sampling really varies."""
-    torch.manual_seed(0)
-    model = HybridLM(ModelConfig.tiny(num_layers=4, attn_layers=(1, 3), vocab_size=256)).eval()
-    with torch.no_grad():
-        model.model.embed_tokens.weight.normal_(0, 0.1)
-    return model
+    return flat_tiny_model(256)
 
 
 def comparable(sample):

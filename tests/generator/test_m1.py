@@ -11,7 +11,7 @@ from m1reason.errors import CapacityError
 from m1reason.generator import m1 as m1_module
 from m1reason.generator.data import GenerationRequest, RequestFinished, SampleFinished, SamplingParams, TokensAppended
 from m1reason.generator.m1 import M1Generator
-from m1reason.model import HybridLM, ModelConfig
+from tests.conftest import flat_tiny_model
 
 
 class ByteTokenizer:
@@ -28,11 +28,7 @@ class ByteTokenizer:
 
 @pytest.fixture(scope="module")
 def model():
-    torch.manual_seed(0)
-    model = HybridLM(ModelConfig.tiny(num_layers=4, attn_layers=(1, 3), vocab_size=256)).eval()
-    with torch.no_grad():  # a flat next-token distribution, so seeded sampling really varies
-        model.model.embed_tokens.weight.normal_(0, 0.1)
-    return model
+    return flat_tiny_model(256)
 
 
 @pytest.fixture
