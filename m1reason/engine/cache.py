@@ -56,8 +56,11 @@ class PagedCache:
         self._k = {i: torch.zeros(shape, dtype=dtype, device=device) for i in config.attn_layers}
         self._v = {i: torch.zeros(shape, dtype=dtype, device=device) for i in config.attn_layers}
         self.blocks_per_slot = -(-max_len // block_size)
-        self.block_table = torch.zeros(rows, self.blocks_per_slot, dtype=torch.long, device=device)
-        self.block_table[self.pad_slot] = num_blocks
+        # Every block-table entry a slot does not own points at the scratch block: a write past a slot's
+        # reservation (the padding of a batched prefill, a decode step run ahead) lands there, never in a block
+        # another slot owns.
+        self.scratch_block = num_blocks
+        self.block_table = torch.full((rows, self.blocks_per_slot), num_blocks, dtype=torch.long, device=device)
         self._owned: list[list[int]] = [[] for _ in range(slots)]  # host mirror of each slot's blocks
         self._refs = [0] * num_blocks
         self._free_blocks = list(range(num_blocks - 1, -1, -1))
@@ -107,6 +110,8 @@ class PagedCache:
     def free_slot(self, slot: int) -> None:
         for block in self._owned[slot]:
             self._release(block)
+        if self._owned[slot]:
+            self.block_table[slot, :len(self._owned[slot])] = self.scratch_block
         self._owned[slot] = []
         self.lengths[slot] = 0
         self._free_slots.append(slot)
@@ -138,8 +143,8 @@ class PagedCache:
         >>> a, b = cache.allocate_slot(), cache.allocate_slot()
         >>> with cache.batched_block_writes():
         ...     cache.reserve(a, 20); cache.reserve(b, 5)
-        >>> cache.block_table[[a, b], :2].tolist()
-        [[0, 1], [2, 0]]
+        >>> cache.block_table[[a, b], :2].tolist()  # b's second entry: the scratch block (8 blocks + 1)
+        [[0, 1], [2, 8]]
         """
         if self._pending_writes is not None:  # already inside one: the outer one writes
             yield

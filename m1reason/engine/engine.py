@@ -19,6 +19,7 @@ import itertools
 import logging
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -119,12 +120,40 @@ class _ChunkConfidence:
     kept: list[int]  # per row: how many of the steps' tokens it keeps
 
 
+PADDING_SLACK = 1.25  # a packed prefill call may hold up to this many times its real tokens
+
+
+def pack_prefills(groups: list[list[Sequence]], max_tokens: int) -> Iterator[list[list[Sequence]]]:
+    """Consecutive runs of ``groups`` (sorted by pending length) for one prefill call each: padded to the longest,
+    a run holds at most ``max_tokens`` tokens (at least one group) and at most PADDING_SLACK x its real ones.
+
+    >>> class Seq:
+    ...     def __init__(self, n): self.num_pending = n
+    >>> runs = pack_prefills([[Seq(n)] for n in (10, 11, 12, 30, 31, 200)], max_tokens=64)
+    >>> [[g[0].num_pending for g in run] for run in runs]
+    [[10, 11, 12], [30, 31], [200]]
+    """
+    run: list[list[Sequence]] = []
+    real = 0
+    for group in groups:
+        length = group[0].num_pending
+        width = max(length, run[-1][0].num_pending if run else 0)
+        if run and ((len(run) + 1) * width > max_tokens or (len(run) + 1) * width > PADDING_SLACK * (real + length)):
+            yield run
+            run, real = [], 0
+        run.append(group)
+        real += length
+    if run:
+        yield run
+
+
 class Engine:
     """Continuous batching over ``max_slots`` sequences of up to ``max_len`` tokens.
 
     ``kv_tokens`` sizes the attention KV pool (default: max_slots x min(max_len, 2048) tokens). On CUDA the
     decode step replays CUDA graphs (``cuda_graphs=False`` runs it eagerly: same tokens, slower). Newly
-    admitted prompts of equal length are prefilled together, up to ``prefill_tokens`` tokens per call.
+    admitted prompts are prefilled together, right-padded to the longest of a call (``pack_prefills``: similar
+    lengths, at most ``prefill_tokens`` tokens per call): each slot ends exactly as if prefilled alone.
 
     ``decode_steps=K`` (default 1) lets a batch whose rows carry over from step to step run up to K decode steps
     per ``step()``, back to back on the device, with one device-to-host copy for all of them: fewer when a row
@@ -343,31 +372,36 @@ class Engine:
                 self.finish(seq, "deadline", out)
 
     def _prefill_groups(self, groups: list[list[Sequence]], out: StepOutput) -> None:
-        """Prefill admitted groups, batching those whose pending tokens have the same length (a Mamba state
-        cannot skip padding, so only equal lengths share a call). Groups restarting from their tokens after
-        preemption, or continuing after an append, go one by one through _run_chunk."""
-        by_length: dict[int, list[list[Sequence]]] = {}
+        """Prefill admitted groups, several prompts per call: sorted by length and packed so that a call holds at
+        most ``prefill_tokens`` tokens with padding and wastes at most a quarter of them on padding (the model
+        keeps each Mamba state at its own prompt's end). Groups restarting from their tokens after preemption,
+        or continuing after an append, go one by one through _run_chunk."""
+        fresh = []
         for group in groups:
             if group[0].num_cached == 0 and not self._saved_confidence.get(id(group[0])):
-                by_length.setdefault(group[0].num_pending, []).append(group)
+                fresh.append(group)
             else:
                 self._run_chunk(group, out)
-        for length, same in by_length.items():
-            per_call = max(1, self.prefill_tokens // length)
-            for start in range(0, len(same), per_call):
-                self._run_batched_prefill(same[start:start + per_call], out)
+        for batch in pack_prefills(sorted(fresh, key=lambda g: g[0].num_pending), self.prefill_tokens):
+            self._run_batched_prefill(batch, out)
 
     def _run_batched_prefill(self, groups: list[list[Sequence]], out: StepOutput) -> None:
         if len(groups) == 1:
             return self._run_chunk(groups[0], out)
         firsts = [g[0] for g in groups]
         slots = torch.tensor([s.slot for s in firsts], device=self.device)
-        ids = torch.tensor([s.pending for s in firsts], device=self.device)
+        pending = [s.pending for s in firsts]
+        width = max(map(len, pending))
+        ids = torch.tensor([p + [0] * (width - len(p)) for p in pending], device=self.device)  # padding: any id
+        lengths = None
+        if any(len(p) != width for p in pending):
+            lengths = torch.tensor([len(p) for p in pending], device=self.device)
         started = time.perf_counter()
-        logits = self._guarded([s for g in groups for s in g], lambda: self.model.prefill(ids, self.cache, slots))
+        logits = self._guarded([s for g in groups for s in g],
+                               lambda: self.model.prefill(ids, self.cache, slots, lengths=lengths))
         if logits is None:
             return
-        self.timings.prefill.append((ids.numel(), time.perf_counter() - started))
+        self.timings.prefill.append((sum(map(len, pending)), time.perf_counter() - started))
         self.confidence.reset(slots)
         rows, seqs = [], []
         for i, group in enumerate(groups):

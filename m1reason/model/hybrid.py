@@ -36,15 +36,17 @@ class DecoderLayer(nn.Module):
         self.mlp = GatedMLP(config.hidden_size, config.intermediate_size)
 
     def forward(self, h: Tensor, positions: Tensor | None = None, cache: InferenceCache | None = None,
-                slots: Tensor | None = None) -> Tensor:
-        """h: [b, T, hidden]; with a cache, continues each slot's sequence at ``positions`` [b, T]."""
+                slots: Tensor | None = None, lengths: Tensor | None = None) -> Tensor:
+        """h: [b, T, hidden]; with a cache, continues each slot's sequence at ``positions`` [b, T]. ``lengths``
+        [b]: rows are right-padded and only their first ``lengths`` tokens count (the Mamba state skips the rest;
+        attention is causal, so real tokens never see the padding after them)."""
         x = self.input_layernorm(h)
         if self.is_attention:
             x = self.mha(x, positions, cache, slots)
         elif cache is None:
             x = self.mamba(x)
         else:
-            x = self.mamba(x, cache.conv_state(self.layer_idx), cache.ssm_state(self.layer_idx), slots)
+            x = self.mamba(x, cache.conv_state(self.layer_idx), cache.ssm_state(self.layer_idx), slots, lengths)
         h = h + x
         return h + self.mlp(self.post_attention_layernorm(h))
 
@@ -114,20 +116,23 @@ class HybridLM(nn.Module):
         return self.model.norm(h) @ self.output_weight.T
 
     def prefill(self, input_ids: Tensor, cache: InferenceCache, slots: Tensor | None = None, *,
-                all_logits: bool = False) -> Tensor:
+                lengths: Tensor | None = None, all_logits: bool = False) -> Tensor:
         """Run T new tokens per slot in parallel, continuing each slot's state, and advance its length.
 
-        input_ids: [b, T]; slots: [b] (0..b-1 when None). Returns the logits of the last position [b, vocab]
-        (or all positions [b, T, vocab] with ``all_logits``).
+        input_ids: [b, T]; slots: [b] (0..b-1 when None). ``lengths`` [b] (all T when None): prompts of different
+        lengths, right-padded to T; each slot takes only its first ``lengths`` tokens, as if prefilled alone.
+        Returns the logits of each row's last real position [b, vocab] (or all positions [b, T, vocab] with
+        ``all_logits``, padding included).
         """
         b, T = input_ids.shape
         slots = torch.arange(b, device=input_ids.device) if slots is None else slots
         positions = cache.lengths[slots, None] + torch.arange(T, device=input_ids.device)
         h = self.model.embed_tokens(input_ids)
         for layer in self.model.layers:
-            h = layer(h, positions, cache, slots)
-        cache.lengths[slots] += T
-        h = h if all_logits else h[:, -1]
+            h = layer(h, positions, cache, slots, lengths)
+        cache.lengths[slots] += T if lengths is None else lengths
+        if not all_logits:
+            h = h[:, -1] if lengths is None else h[torch.arange(b, device=h.device), lengths - 1]
         return self.model.norm(h) @ self.output_weight.T
 
     def step(self, token_ids: Tensor, cache: InferenceCache, slots: Tensor | None = None) -> Tensor:

@@ -57,22 +57,28 @@ class MambaMixer(nn.Module):
         return v.reshape(*shape, self.d_inner)
 
     def forward(self, u: Tensor, conv_state: Tensor | None = None, ssm_state: Tensor | None = None,
-                slots: Tensor | None = None) -> Tensor:
+                slots: Tensor | None = None, lengths: Tensor | None = None) -> Tensor:
         """u: [b, T, hidden] -> [b, T, hidden].
 
         With states ([S, d_inner, d_conv] and [S, d_inner, d_state], rows ``slots``), the sequence continues
         from them and they are updated in place to the state after the last token; without, it starts from
-        zeros and nothing is kept.
+        zeros and nothing is kept. ``lengths`` [b]: right-padded rows whose states stop at their last real token
+        (outputs at padded positions are garbage).
         """
         b, T, _ = u.shape
         z, x, B, C, dt = self._split(u)
+        if lengths is not None:
+            # delta = softplus(-inf) = 0 at padding: decay exp(0) = 1 and no input, so the scan carries each row's
+            # state through its padding unchanged, in the torch reference and the Triton kernel alike.
+            padding = torch.arange(T, device=u.device) >= lengths[:, None]
+            dt = dt.masked_fill(padding[..., None], float("-inf"))
         x = self._repeat_groups(x)  # [b, T, d]
         rows = torch.arange(b, device=u.device) if slots is None else slots
         past = (conv_state[rows, :, 1:] if conv_state is not None
                 else x.new_zeros(b, self.d_inner, self.d_conv - 1))
         x_padded = torch.cat([past.to(x.dtype), x.transpose(1, 2)], dim=-1)  # [b, d, K-1+T]
         if conv_state is not None:
-            conv_state[rows] = x_padded[..., -self.d_conv:].to(conv_state.dtype)
+            conv_state[rows] = self._conv_tail(x_padded, T if lengths is None else lengths).to(conv_state.dtype)
         weight = self.conv1d.weight  # [d, 1, K]
         xc = F.silu(F.conv1d(x_padded, weight, self.conv1d.bias, groups=self.d_inner)).transpose(1, 2)
         B = self._repeat_groups(B).view(b, T, -1, self.d_state)
@@ -82,6 +88,14 @@ class MambaMixer(nn.Module):
         if ssm_state is not None:
             ssm_state[rows] = h.to(ssm_state.dtype)
         return self.out_proj(y)
+
+    def _conv_tail(self, x_padded: Tensor, lengths: Tensor | int) -> Tensor:
+        """The conv state after each row's last real token: the d_conv inputs ending there. x_padded [b, d, K-1+T]
+        holds the K-1 past inputs, then the T new ones; a row of length L ends at index K-2+L."""
+        if isinstance(lengths, int):
+            return x_padded[..., -self.d_conv:]
+        index = (lengths - 1)[:, None] + torch.arange(self.d_conv, device=x_padded.device)  # [b, K]
+        return x_padded.gather(2, index[:, None, :].expand(-1, x_padded.shape[1], -1))
 
     def step(self, u: Tensor, conv_state: Tensor, ssm_state: Tensor, slots: Tensor | None = None) -> Tensor:
         """One token per row: u [b, hidden] -> [b, hidden], states updated in place at rows ``slots``."""

@@ -215,3 +215,22 @@ def test_block_boundaries_crossed_together_are_written_in_one_batch(model):
                  [[Sequence(f"x/{i}", "x", i, 5, SAMPLED, list(prompt), len(prompt))]])[0][0] for i in range(5)]
     assert together == alone
     assert len({tuple(t) for t in together}) == 5
+
+
+def test_prompts_of_different_lengths_share_one_prefill_and_keep_their_solo_tokens(model, monkeypatch):
+    prompts = [[1, 2, 3, 4, 5, 6, 7], [10, 11, 12, 13, 14, 15, 16, 17], [20, 21, 22, 23, 24, 25],
+               [30, 31, 32, 33, 34, 35, 36, 37, 38]]  # 6-9 tokens: within the padding slack, one call
+    alone = [run(Engine(model, max_slots=4, max_len=64), [seqs_for(p, SAMPLED, n=2, request=f"r{i}")])[0]
+             for i, p in enumerate(prompts)]
+    calls = []
+    real_prefill = model.prefill
+
+    def counted_prefill(ids, *args, **kwargs):
+        calls.append(tuple(ids.shape))
+        return real_prefill(ids, *args, **kwargs)
+
+    monkeypatch.setattr(model, "prefill", counted_prefill)
+    together = run(Engine(model, max_slots=8, max_len=64),
+                   [seqs_for(p, SAMPLED, n=2, request=f"r{i}") for i, p in enumerate(prompts)])
+    assert calls == [(4, 9)]  # four prompts padded to the longest, one call
+    assert together == alone
