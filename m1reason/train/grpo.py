@@ -20,6 +20,7 @@ from m1reason.errors import ConfigError
 from m1reason.generator import GenerationRequest, M1Generator, SamplingParams
 from m1reason.model import HybridLM, load_model
 from m1reason.tokenizer import build_prompt, load_tokenizer
+from m1reason.train.data import heldout_problems
 from m1reason.train.examples import Example, collate, step_problems
 from m1reason.train.loop import TrainSettings, copy_tokenizer, forward_logits, train_loop
 from m1reason.train.losses import group_advantages, policy_loss, token_logprobs
@@ -31,7 +32,10 @@ log = logging.getLogger(__name__)
 
 class GRPOSettings(TrainSettings):
     """GRPO: ``prompts`` x ``k`` rollouts per batch at ``temperature``; the length limit grows linearly from
-    ``max_new_tokens_start`` (default: no growth) to ``max_new_tokens``.
+    ``max_new_tokens_start`` (default: no growth) to ``max_new_tokens``. Every ``heldout_every`` steps (0: never)
+    the policy's greedy accuracy on ``heldout_count`` held-out problems is logged as ``heldout_greedy``: the
+    training reward is measured on problems the model has seen many times, and the first GPU run's reward rose
+    while held-out accuracy fell.
 
     >>> GRPOSettings(steps=4).entropy_coef
     0.01
@@ -46,6 +50,8 @@ class GRPOSettings(TrainSettings):
     max_new_tokens_start: int | None = Field(default=None, gt=0)
     updates_per_rollout: int = Field(default=2, gt=0)
     lr: float = Field(default=1e-5, gt=0)
+    heldout_every: int = Field(default=10, ge=0)
+    heldout_count: int = Field(default=64, gt=0)
 
 
 def max_new_tokens_at(settings: GRPOSettings, step: int) -> int:
@@ -103,6 +109,16 @@ class _Rollouts:
             self.batch, self.key = self._generate(model, key, rank, max_new_tokens_at(s, step)), key
         return self.batch
 
+    def heldout_greedy(self, model: HybridLM) -> float:
+        """The current policy's greedy accuracy on the first ``heldout_count`` mixed held-out problems."""
+        from m1reason.train.evaluate import sample_answers
+
+        sync_weights(self.policy, model)  # harmless for rollouts: each new rollout batch syncs again first
+        records = sample_answers(self.generator, heldout_problems(self.settings.heldout_count),
+                                 max_new_tokens=self.settings.max_new_tokens,
+                                 batch=self.settings.prompts * self.settings.k)
+        return sum(r["correct"][0] for r in records) / len(records)
+
     def _generate(self, model: HybridLM, key: tuple[int, int], rank: int, max_new: int) -> dict:
         s, tok = self.settings, self.tokenizer
         problems = step_problems(s.seed, key[0] * s.grad_accum + key[1], s.prompts, rank=rank)
@@ -158,8 +174,11 @@ def grpo(out: str | Path, *, source: str | Path, settings: GRPOSettings) -> Path
             clipped = ((logp - batch["old_logp"]).exp() - 1).abs() > settings.clip
             clip_frac = ((clipped.float() * m).sum() / m.sum()).item()
             ent = ((entropy * m).sum() / m.sum()).item()
-        return loss, {"loss": loss.item(), "reward": batch["reward"], "entropy": ent, "clip_frac": clip_frac,
-                      "length": batch["length"]}
+        metrics = {"loss": loss.item(), "reward": batch["reward"], "entropy": ent, "clip_frac": clip_frac,
+                   "length": batch["length"]}
+        if settings.heldout_every and micro == 0 and step % settings.heldout_every == 0 and _rank() == 0:
+            metrics["heldout_greedy"] = state["rollouts"].heldout_greedy(inner)  # the policy before this update
+        return loss, metrics
 
     model = train_loop(out, model, settings, loss_fn, name="grpo")
     return _finish(out, model, tok, settings)
