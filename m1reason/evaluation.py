@@ -139,10 +139,12 @@ def _solver(strategy, generator) -> Callable:
 
 
 def run_eval(rows: list[dict], solve_one: Callable, out: Path, *, budgets: list[float | None],
-             progress=sys.stderr, seed: int | None = None) -> list[dict]:
+             progress=None, seed: int | None = None) -> list[dict]:
     """Solve every (problem, budget) not already in ``out``; append one record per problem; return all records.
 
-    With ``seed``, ``solve_one`` is called as ``solve_one(problem, budget, seed=problem_seed(seed, id, budget))``."""
+    With ``seed``, ``solve_one`` is called as ``solve_one(problem, budget, seed=problem_seed(seed, id, budget))``.
+    ``progress``: where the progress line goes (default: sys.stderr as it is at call time)."""
+    progress = sys.stderr if progress is None else progress  # not bound at import: stderr can be replaced
     done = _read_records(out)
     seen = {(r["id"], r.get("budget_s")) for r in done}
     todo = [(b, row) for b in budgets for row in rows if (row["id"], b) not in seen]

@@ -13,7 +13,7 @@ import time
 
 from m1reason.errors import BudgetError
 
-__all__ = ["STRATEGY_NAMES", "make_strategy", "shared_generator", "solve"]
+__all__ = ["STRATEGY_NAMES", "check_request", "make_strategy", "shared_generator", "solve"]
 
 STRATEGY_NAMES = {"auto": "auto", "budget": "BudgetAware", "budgetaware": "BudgetAware", "budget-aware": "BudgetAware",
                   "sc": "SelfConsistency", "selfconsistency": "SelfConsistency",
@@ -41,11 +41,7 @@ def solve(problem: str, *, budget_s: float | None = 30.0, strategy="auto", gener
     ...
     ValueError: problem must be a non-empty string
     """
-    if not isinstance(problem, str) or not problem.strip():
-        raise ValueError("problem must be a non-empty string")
-    if budget_s is not None and (isinstance(budget_s, bool) or not isinstance(budget_s, int | float)
-                                 or not 0 < budget_s < float("inf")):
-        raise BudgetError(f"budget_s must be a number of seconds > 0 (or None), got {budget_s!r}")
+    check_request(problem, budget_s)
     chosen = make_strategy(strategy, budget_s, generator)  # a bad name fails before any model loads
     cold = {}
     if generator is None:
@@ -55,6 +51,22 @@ def solve(problem: str, *, budget_s: float | None = 30.0, strategy="auto", gener
     if cold:
         solution = solution.model_copy(update={"timings": {**solution.timings, **cold}})
     return solution
+
+
+def check_request(problem, budget_s) -> None:
+    """Raise a clear error for an empty problem or a budget that is not a positive number of seconds (or None).
+
+    >>> check_request("What is 2 + 2?", 5)
+    >>> check_request("What is 2 + 2?", 0)
+    Traceback (most recent call last):
+    ...
+    m1reason.errors.BudgetError: budget_s must be a number of seconds > 0 (or None), got 0
+    """
+    if not isinstance(problem, str) or not problem.strip():
+        raise ValueError("problem must be a non-empty string")
+    if budget_s is not None and (isinstance(budget_s, bool) or not isinstance(budget_s, int | float)
+                                 or not 0 < budget_s < float("inf")):
+        raise BudgetError(f"budget_s must be a number of seconds > 0 (or None), got {budget_s!r}")
 
 
 def make_strategy(strategy, budget_s: float | None, generator=None):

@@ -54,7 +54,7 @@ class EvalWorker:
 
 def run_eval_ray(rows: list[dict], out: Path, *, budgets: list[float | None], strategy="auto",
                  model: str | None = None, seed: int | None = None, workers: int | None = None,
-                 address: str | None = None, max_restarts: int | None = None, progress=sys.stderr) -> list[dict]:
+                 address: str | None = None, max_restarts: int | None = None, progress=None) -> list[dict]:
     """``run_eval`` over a Ray cluster: every (problem, budget) not already in ``out`` is solved by one of
     ``workers`` actors (default: one per GPU, else one per CPU) and appended to ``out`` as it finishes.
 
@@ -81,7 +81,7 @@ def run_eval_ray(rows: list[dict], out: Path, *, budgets: list[float | None], st
     job = _Job(ray, ray.remote(**options)(EvalWorker), (model, strategy), f"m1reason-eval-{os.getpid()}")
     try:
         job.run(todo, out, done, workers=count, max_restarts=count if max_restarts is None else max_restarts,
-                progress=progress)
+                progress=sys.stderr if progress is None else progress)  # stderr as it is now, not at import
     finally:
         job.stop()
     return done

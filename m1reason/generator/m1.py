@@ -117,6 +117,9 @@ class M1Generator:
     """
 
     capabilities = CAPABILITIES
+    # Field values for strategies made by name for this model (m1reason.solving.make_strategy), e.g. the
+    # embedded model's short answer lengths; None: the strategies' own defaults, which are M1-3B's.
+    strategy_defaults: dict | None = None
 
     def __init__(self, model: HybridLM, tokenizer=None, *, max_slots: int = 64, max_len: int = 32768,
                  kv_tokens: int | None = None, block_size: int = 16, state_dtype: torch.dtype | None = None,

@@ -40,6 +40,7 @@ class SharedGenerator:
         self.generator = generator
         self.capabilities = frozenset(getattr(generator, "capabilities", ()))
         self.tokenizer = getattr(generator, "tokenizer", None)
+        self.strategy_defaults = getattr(generator, "strategy_defaults", None)  # for make_strategy
         self.lock = threading.RLock()
         # A generator that can drive itself from a background thread (M1Generator) is thread-safe: streams then
         # only wait for their own events and every step serves all of them. Others are serialised by the lock.

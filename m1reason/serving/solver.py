@@ -17,13 +17,14 @@ import time
 from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from m1reason.errors import BudgetError, CapacityError
+from m1reason.errors import CapacityError
 from m1reason.generator import SampleFinished, TokensAppended
 from m1reason.serving._channel import Channel
 from m1reason.serving.admission import Admission
 from m1reason.serving.async_generator import AsyncGenerator
 from m1reason.serving.events import ProgressUpdate, SampleEnded, SolveEvent, Started, TextDelta
 from m1reason.serving.shared import SharedGenerator
+from m1reason.solving import check_request, make_strategy
 
 __all__ = ["AsyncSolver"]
 
@@ -267,10 +268,12 @@ class AsyncSolver:
         return shared, cold
 
     async def _begin(self, problem, budget_s, strategy, tenant, *, stream: bool) -> _Job:
-        chosen = _check(problem, budget_s, strategy)
+        check_request(problem, budget_s)
+        make_strategy(strategy, budget_s)  # a bad name fails on the caller's side, before queueing
         if self._closed:
             raise CapacityError("the solver is shut down")
         await self.start()
+        chosen = make_strategy(strategy, budget_s, self.shared)  # sized for the model (its strategy_defaults)
         arrived = time.monotonic()
         await self.admission.enter(tenant)
         try:
@@ -301,28 +304,6 @@ class AsyncSolver:
     def _shutdown(self) -> None:
         self._workers.shutdown(wait=True)
         self._control.shutdown(wait=True)
-
-
-def _check(problem, budget_s, strategy):
-    """Validate on the caller's side, before queueing; returns the strategy object."""
-    import strategies
-    from m1reason.solving import STRATEGY_NAMES
-
-    if not isinstance(problem, str) or not problem.strip():
-        raise ValueError("problem must be a non-empty string")
-    if budget_s is not None and (isinstance(budget_s, bool) or not isinstance(budget_s, int | float)
-                                 or not 0 < budget_s < float("inf")):
-        raise BudgetError(f"budget_s must be a number of seconds > 0 (or None), got {budget_s!r}")
-    if not isinstance(strategy, str):
-        if not callable(getattr(strategy, "run", None)):
-            raise ValueError(f"strategy must be a name or an object with run(); got {type(strategy).__name__}")
-        return strategy
-    name = STRATEGY_NAMES.get(strategy.strip().lower())
-    if name is None:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of auto, budget, long, sc")
-    if name == "auto":
-        name = "BudgetAware" if budget_s is not None else "SelfConsistency"
-    return getattr(strategies, name)()
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, callback, *args) -> None:

@@ -185,3 +185,14 @@ def test_check_runs_answer_equivalence_off_the_loop(fake):
             return await solver.check("1/2", "0.5"), await solver.check("3", "4")
 
     assert run(main()) == (True, False)
+
+
+def test_a_named_strategy_is_sized_for_the_model(tiny):
+    """The embedded model's short-answer strategy_defaults reach strategies the solver makes by name."""
+    async def main():
+        async with AsyncSolver(tiny) as solver:
+            return await solver.solve("What is 48 + 27?", budget_s=5)
+
+    solution = run(main())
+    assert solution.plan.strategy == "BudgetAware" and solution.plan.max_new_tokens <= 160
+    assert solution.answer is not None
