@@ -43,10 +43,14 @@ def selective_scan_ref(x: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, D
         sl = slice(start, start + _CHUNK)
         decay = torch.exp(delta[:, sl, :, None] * A.float())  # [b, t, d, N]
         inject = (delta[:, sl] * x32[:, sl])[..., None] * Bc[:, sl]
-        for t in range(decay.shape[1]):
-            h = decay[:, t] * h + inject[:, t]
-            ys.append((h * Cc[:, start + t]).sum(-1))
-    y = torch.stack(ys, dim=1) + D.float() * x32
+        states = []
+        # unbind/stack rather than indexing [:, t]: the backward of an index writes a full-size zero tensor per
+        # step (quadratic in the chunk), which made training through this function ~13x slower
+        for decay_t, inject_t in zip(decay.unbind(1), inject.unbind(1)):
+            h = torch.addcmul(inject_t, decay_t, h)
+            states.append(h)
+        ys.append((torch.stack(states, dim=1) * Cc[:, sl]).sum(-1))
+    y = torch.cat(ys, dim=1) + D.float() * x32
     y = y * F.silu(z.float())
     return y.to(x.dtype), h
 

@@ -4,24 +4,32 @@ Owns the problem kinds (plain arithmetic, multi-step word problems, fractions, p
 their R1-style solutions (``<think>`` steps ``</think>`` then ``\\boxed{answer}``) and the seeded split: the
 held-out set is drawn from its own seed and every training problem whose text is in it is skipped, so the two
 never overlap. Nothing here tokenizes or knows about models.
+
+Whole-number steps are written one of two valid ways, chosen per problem: directly (``57 + 68 = 125``) or split
+into easier steps (``57 + 60 = 117`` then ``117 + 8 = 125``). Real reasoning data has many paths to one answer,
+and self-consistency needs them: a model that learned a single path makes the same mistake in every sample, so
+a vote over its samples cannot beat one sample. The choice is a function of the problem's text (not of the draw),
+so adding it left the problems themselves, and the held-out split, unchanged.
 """
 
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Iterator
 from fractions import Fraction
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["KINDS", "HELDOUT_SEED", "Problem", "heldout_problems", "make_problem", "render_solution",
-           "training_problems"]
+__all__ = ["KINDS", "HELDOUT_SEED", "SPLIT_PROBABILITY", "Problem", "heldout_problems", "make_problem",
+           "operation_steps", "render_solution", "training_problems"]
 
 KINDS = ("arithmetic", "word", "fraction", "percent", "equation")
 HELDOUT_SEED = 20250417
 _DEFAULT_WEIGHTS = {"arithmetic": 0.5, "word": 0.2, "fraction": 0.1, "percent": 0.1, "equation": 0.1}
 _NAMES = ("Ava", "Ben", "Mia", "Leo", "Zoe", "Sam", "Ivy", "Max", "Noah", "Emma")
 _ITEMS = ("apples", "pencils", "stickers", "marbles", "books", "cookies", "cards", "shells")
+SPLIT_PROBABILITY = 0.5  # how often a step that can be split is written split
 
 
 class Problem(BaseModel):
@@ -53,55 +61,91 @@ def _fmt(q: Fraction) -> str:
     return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
 
 
+def operation_steps(a: int, op: str, b: int, paths: random.Random) -> list[str]:
+    """The worked lines of ``a op b``: the direct line, or (with probability SPLIT_PROBABILITY, when ``b`` has
+    tens and units, or ``a`` is a teen for ``*``) the same operation split at the tens.
+
+    >>> operation_steps(57, "+", 68, random.Random(1))
+    ['57 + 60 = 117', '117 + 8 = 125']
+    >>> operation_steps(17, "*", 8, random.Random(1)), operation_steps(17, "*", 8, random.Random(0))
+    (['10 * 8 = 80', '7 * 8 = 56', '80 + 56 = 136'], ['17 * 8 = 136'])
+    """
+    value = {"+": a + b, "-": a - b, "*": a * b}[op]
+    direct = [f"{a} {op} {b} = {value}"]
+    if paths.random() >= SPLIT_PROBABILITY:
+        return direct
+    if op == "*" and 10 < a < 20:
+        return [f"10 * {b} = {10 * b}", f"{a - 10} * {b} = {(a - 10) * b}", f"{10 * b} + {(a - 10) * b} = {value}"]
+    tens, units = b - b % 10, b % 10
+    if op in "+-" and tens and units:
+        middle = a + tens if op == "+" else a - tens
+        return [f"{a} {op} {tens} = {middle}", f"{middle} {op} {units} = {value}"]
+    return direct
+
+
+def _paths(text: str) -> random.Random:
+    """The solution-path choices of one problem: seeded by its text, so they never change which problems are drawn."""
+    return random.Random(zlib.crc32(text.encode()))
+
+
 def _arithmetic(rng: random.Random) -> Problem:
     """a op b, or a op b op c with * before + and -, every intermediate value non-negative."""
-    def term() -> tuple[str, int]:
+    def term() -> tuple[tuple[int, int] | None, int]:
         if rng.random() < 0.4:
             a, b = rng.randint(2, 12), rng.randint(2, 9)
-            return f"{a} * {b}", a * b
+            return (a, b), a * b
         n = rng.randint(1, 99)
-        return str(n), n
+        return None, n
+
+    def show(factors: tuple[int, int] | None, value: int) -> str:
+        return str(value) if factors is None else f"{factors[0]} * {factors[1]}"
 
     first, v1 = term()
     if rng.random() < 0.5:  # two operands
         op = rng.choice("+-*")
         if op == "*":
             a, b = rng.randint(2, 19), rng.randint(2, 9)
-            return Problem(kind="arithmetic", problem=f"What is {a} * {b}?", steps=(f"{a} * {b} = {a * b}",),
-                           answer=str(a * b))
-        a, b = rng.randint(1, 99), rng.randint(1, 99)
-        if op == "-" and b > a:
-            a, b = b, a
-        value = a + b if op == "+" else a - b
-        return Problem(kind="arithmetic", problem=f"What is {a} {op} {b}?", steps=(f"{a} {op} {b} = {value}",),
+        else:
+            a, b = rng.randint(1, 99), rng.randint(1, 99)
+            if op == "-" and b > a:
+                a, b = b, a
+        text = f"What is {a} {op} {b}?"
+        value = {"+": a + b, "-": a - b, "*": a * b}[op]
+        return Problem(kind="arithmetic", problem=text, steps=tuple(operation_steps(a, op, b, _paths(text))),
                        answer=str(value))
     second, v2 = term()
     op = rng.choice("+-")
     if op == "-" and v2 > v1:
         (first, v1), (second, v2) = (second, v2), (first, v1)
-    steps = [f"{t} = {v}" for t, v in ((first, v1), (second, v2)) if "*" in t]
+    text = f"What is {show(first, v1)} {op} {show(second, v2)}?"
+    paths = _paths(text)
+    steps = []
+    for factors in (first, second):
+        if factors:
+            steps += operation_steps(factors[0], "*", factors[1], paths)
+    steps += operation_steps(v1, op, v2, paths)
     value = v1 + v2 if op == "+" else v1 - v2
-    steps.append(f"{v1} {op} {v2} = {value}")
-    return Problem(kind="arithmetic", problem=f"What is {first} {op} {second}?", steps=tuple(steps),
-                   answer=str(value))
+    return Problem(kind="arithmetic", problem=text, steps=tuple(steps), answer=str(value))
 
 
 def _word(rng: random.Random) -> Problem:
     name, item = rng.choice(_NAMES), rng.choice(_ITEMS)
     have, bags, each = rng.randint(2, 40), rng.randint(2, 6), rng.randint(2, 9)
+    got = bags * each
     if rng.random() < 0.5:
-        got = bags * each
         text = (f"{name} has {have} {item}. {name} buys {bags} bags with {each} {item} in each bag. "
                 f"How many {item} does {name} have now?")
+        paths = _paths(text)
         return Problem(kind="word", problem=text, answer=str(have + got),
-                       steps=(f"{bags} * {each} = {got}", f"{have} + {got} = {have + got}"))
-    give = rng.randint(1, have + bags * each - 1)
-    total = have + bags * each
+                       steps=(f"{bags} * {each} = {got}", *operation_steps(have, "+", got, paths)))
+    give = rng.randint(1, have + got - 1)
+    total = have + got
     text = (f"{name} has {have} {item} and gets {bags} more packs of {each}. Then {name} gives away {give}. "
             f"How many {item} are left?")
+    paths = _paths(text)
     return Problem(kind="word", problem=text, answer=str(total - give),
-                   steps=(f"{bags} * {each} = {bags * each}", f"{have} + {bags * each} = {total}",
-                          f"{total} - {give} = {total - give}"))
+                   steps=(f"{bags} * {each} = {got}", *operation_steps(have, "+", got, paths),
+                          *operation_steps(total, "-", give, paths)))
 
 
 def _fraction(rng: random.Random) -> Problem:

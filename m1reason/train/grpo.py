@@ -2,6 +2,12 @@
 group-normalised advantages, the clipped ratio objective with NO KL term, an entropy bonus, and an optional
 length limit that grows over training (M1's "longer training lengths help").
 
+Only informative groups (rewards not all equal) enter the loss, entropy bonus included: a uniform group has zero
+advantage, so all it could add is the entropy term, pushing every token of problems the policy already gets
+right (or always gets wrong) towards randomness. Small, noisy steps matter here: Adam moves every weight by about
+the learning rate whatever the gradient's size, so a batch with two informative groups out of 32 takes as large
+a step as a batch of clean signal; the recipe's GRPO lr is 10x below its SFT lr.
+
 The generator runs a second copy of the policy whose weights are synced from the trained model before each
 rollout batch; each batch is reused for ``updates_per_rollout`` optimizer steps (so the ratio and its clip
 matter). Under torchrun each rank draws its own prompts (DDP; FSDP is not supported here).
@@ -23,7 +29,7 @@ from m1reason.tokenizer import build_prompt, load_tokenizer
 from m1reason.train.data import heldout_problems
 from m1reason.train.examples import Example, collate, step_problems
 from m1reason.train.loop import TrainSettings, copy_tokenizer, forward_logits, train_loop
-from m1reason.train.losses import group_advantages, policy_loss, token_logprobs
+from m1reason.train.losses import group_advantages, informative_rollouts, policy_loss, token_logprobs
 
 __all__ = ["GRPOSettings", "grpo", "max_new_tokens_at", "reward", "sync_weights"]
 
@@ -141,8 +147,10 @@ class _Rollouts:
         with torch.no_grad():
             old_logp, _ = token_logprobs(forward_logits(model, ids, s), ids)
         r = torch.tensor(rewards, device=model.device)
-        return {"ids": ids, "mask": mask[:, 1:], "old_logp": old_logp, "adv": group_advantages(r, s.k),
-                "reward": r.mean().item(), "length": sum(lengths) / len(lengths)}
+        informative = informative_rollouts(r, s.k)
+        return {"ids": ids, "mask": mask[:, 1:] * informative[:, None], "old_logp": old_logp,
+                "adv": group_advantages(r, s.k), "reward": r.mean().item(), "length": sum(lengths) / len(lengths),
+                "informative": informative.float().mean().item()}
 
 
 def grpo(out: str | Path, *, source: str | Path, settings: GRPOSettings) -> Path:
@@ -172,10 +180,10 @@ def grpo(out: str | Path, *, source: str | Path, settings: GRPOSettings) -> Path
         with torch.no_grad():
             m = batch["mask"].float()
             clipped = ((logp - batch["old_logp"]).exp() - 1).abs() > settings.clip
-            clip_frac = ((clipped.float() * m).sum() / m.sum()).item()
-            ent = ((entropy * m).sum() / m.sum()).item()
+            clip_frac = ((clipped.float() * m).sum() / m.sum().clamp(min=1)).item()
+            ent = ((entropy * m).sum() / m.sum().clamp(min=1)).item()
         metrics = {"loss": loss.item(), "reward": batch["reward"], "entropy": ent, "clip_frac": clip_frac,
-                   "length": batch["length"]}
+                   "length": batch["length"], "informative": batch["informative"]}
         if settings.heldout_every and micro == 0 and step % settings.heldout_every == 0 and _rank() == 0:
             metrics["heldout_greedy"] = state["rollouts"].heldout_greedy(inner)  # the policy before this update
         return loss, metrics

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["group_advantages", "masked_cross_entropy", "policy_loss", "reverse_kl", "token_logprobs"]
+__all__ = ["group_advantages", "informative_rollouts", "masked_cross_entropy", "policy_loss", "reverse_kl", "token_logprobs"]
 
 
 def _shift(logits: Tensor, ids: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -73,6 +73,16 @@ def group_advantages(rewards: Tensor, group_size: int, eps: float = 1e-6) -> Ten
     g = rewards.float().view(-1, group_size)
     adv = (g - g.mean(1, keepdim=True)) / (g.std(1, keepdim=True) + eps)
     return adv.view(-1)
+
+
+def informative_rollouts(rewards: Tensor, group_size: int) -> Tensor:
+    """True for each rollout whose group's rewards are not all equal (the only groups with a learning signal).
+
+    >>> informative_rollouts(torch.tensor([1., 0., 1., 1., 0., 0.]), 2).tolist()
+    [True, True, False, False, False, False]
+    """
+    g = rewards.view(-1, group_size)
+    return (g != g[:, :1]).any(1).repeat_interleave(group_size)
 
 
 def policy_loss(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: Tensor, *, clip: float = 0.2,

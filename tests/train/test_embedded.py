@@ -28,7 +28,7 @@ def test_embedded_model_answers_a_plain_question():
     from m1reason.train.evaluate import sample_answers
 
     gen = m1reason.M1Generator.from_pretrained(str(EMBEDDED), device="cpu", max_slots=4, max_len=192)
-    [record] = sample_answers(gen, heldout_problems(1, kind="arithmetic"), max_new_tokens=64)
+    [record] = sample_answers(gen, heldout_problems(1, kind="arithmetic"), max_new_tokens=96)
     assert record["answers"][0] is not None  # a boxed answer in the trained format
 
 
@@ -37,5 +37,5 @@ def test_embedded_model_gets_most_heldout_arithmetic_right():
     from m1reason.train.evaluate import sample_answers, score
 
     gen = m1reason.M1Generator.from_pretrained(str(EMBEDDED), device="cpu", max_slots=64, max_len=192)
-    result = score(sample_answers(gen, heldout_problems(100, kind="arithmetic"), max_new_tokens=64))
+    result = score(sample_answers(gen, heldout_problems(100, kind="arithmetic"), max_new_tokens=96))
     assert result["pass@1"][0] >= 0.5, result

@@ -6,7 +6,14 @@ import math
 
 import torch
 
-from m1reason.train.losses import group_advantages, masked_cross_entropy, policy_loss, reverse_kl, token_logprobs
+from m1reason.train.losses import (
+    group_advantages,
+    informative_rollouts,
+    masked_cross_entropy,
+    policy_loss,
+    reverse_kl,
+    token_logprobs,
+)
 
 
 def test_reverse_kl_is_student_to_teacher():
@@ -70,3 +77,9 @@ def test_entropy_bonus_lowers_the_loss():
     base = policy_loss(lp, lp.detach(), torch.tensor([0.0]), torch.ones(1, 1))
     bonus = policy_loss(lp, lp.detach(), torch.tensor([0.0]), torch.ones(1, 1), entropy=ent, entropy_coef=0.1)
     assert math.isclose(base.item() - bonus.item(), 0.1 * math.log(4), rel_tol=1e-5)
+
+
+def test_only_groups_with_differing_rewards_are_informative():
+    rewards = torch.tensor([1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0])
+    assert informative_rollouts(rewards, 3).tolist() == [False] * 3 + [True] * 3 + [False] * 3
+    assert not informative_rollouts(torch.ones(4), 2).any()
