@@ -12,6 +12,7 @@ import math
 import secrets
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from m1reason import BudgetError, GenerationRequest, SamplingParams, build_prompt
@@ -110,9 +111,10 @@ class _Run:
                 self.generator.cancel(request_id)
             return
         self.stopped = "forced"
-        for sample_id, live in self.live.items():
-            if sample_id not in self.records and not live.forced:
-                self.force(sample_id, live)
+        with exclusive(self.generator):  # all of them before the next step, not one per step
+            for sample_id, live in self.live.items():
+                if sample_id not in self.records and not live.forced:
+                    self.force(sample_id, live)
 
     def force(self, sample_id: str, live: _Live) -> None:
         forced = forcing_text(live.text, self.settings.answer_prefix)
@@ -288,6 +290,18 @@ def check_budget(budget_s: float | None) -> None:
 def end_margin(budget_s: float) -> float:
     """Time kept after the samples' deadline for the vote and the return: 5% of the budget, at most 0.5 s."""
     return min(0.05 * budget_s, 0.5)
+
+
+def exclusive(generator):
+    """The generator's ``exclusive()`` context where it has one (calls run back to back, no step between them),
+    else a no-op: a generator without it runs calls as they come.
+
+    >>> from m1reason.generator.fake import FakeGenerator
+    >>> with exclusive(FakeGenerator(lambda request, i: "x")):
+    ...     pass
+    """
+    method = getattr(generator, "exclusive", None)
+    return method() if method is not None else nullcontext()
 
 
 def fallback_force_at(budget_s: float | None) -> float | None:

@@ -348,9 +348,9 @@ class Engine:
         done.update(seq for group in admitted for seq in group)
         # len(tokens) - num_cached is num_pending inlined: these two passes touch every running sequence
         chunks = [s for s in self.scheduler.running if len(s.tokens) - s.num_cached > 1 and s not in done]
-        for seq in self.scheduler.reserve_for_step(chunks):
-            self._run_chunk([seq], out)
-            done.add(seq)
+        chunks = self.scheduler.reserve_for_step(chunks)
+        self._prefill_groups([[seq] for seq in chunks], out)
+        done.update(chunks)
         batch = [s for s in self.scheduler.running if len(s.tokens) - s.num_cached == 1 and s not in done]
         batch = self.scheduler.reserve_for_step(batch)
         if batch:
@@ -372,17 +372,13 @@ class Engine:
                 self.finish(seq, "deadline", out)
 
     def _prefill_groups(self, groups: list[list[Sequence]], out: StepOutput) -> None:
-        """Prefill admitted groups, several prompts per call: sorted by length and packed so that a call holds at
+        """Prefill groups of pending tokens, several per call: sorted by length and packed so that a call holds at
         most ``prefill_tokens`` tokens with padding and wastes at most a quarter of them on padding (the model
-        keeps each Mamba state at its own prompt's end). Groups restarting from their tokens after preemption,
-        or continuing after an append, go one by one through _run_chunk."""
-        fresh = []
-        for group in groups:
-            if group[0].num_cached == 0 and not self._saved_confidence.get(id(group[0])):
-                fresh.append(group)
-            else:
-                self._run_chunk(group, out)
-        for batch in pack_prefills(sorted(fresh, key=lambda g: g[0].num_pending), self.prefill_tokens):
+        keeps each Mamba state at its own last real token). Fresh prompts, sequences restarting from their tokens
+        after preemption and sequences continuing after an append all go together: each row starts from its
+        slot's state and length, so each ends as if prefilled alone. (One by one, the answers a strategy forces
+        out of 32 samples at its deadline cost 32 model calls in one engine step.)"""
+        for batch in pack_prefills(sorted(groups, key=lambda g: g[0].num_pending), self.prefill_tokens):
             self._run_batched_prefill(batch, out)
 
     def _run_batched_prefill(self, groups: list[list[Sequence]], out: StepOutput) -> None:
@@ -402,14 +398,22 @@ class Engine:
         if logits is None:
             return
         self.timings.prefill.append((sum(map(len, pending)), time.perf_counter() - started))
-        self.confidence.reset(slots)
         rows, seqs = [], []
         for i, group in enumerate(groups):
+            self._start_confidence(group[0])
             group[0].num_cached = len(group[0].tokens)
             self._fork_group(group)
             rows += [i] * len(group)
             seqs += group
         self._sample_and_append(self._rows(seqs), logits[torch.tensor(rows, device=self.device)], out)
+
+    def _start_confidence(self, seq: Sequence) -> None:
+        """Before a prefilled sequence's first sample: a new prompt starts a fresh confidence window, one restarting
+        after preemption gets its saved window back, one continuing after an append keeps its own."""
+        if seq.num_cached == 0:
+            saved = self._saved_confidence.pop(id(seq), None)
+            slot = torch.tensor([seq.slot], device=self.device)
+            self.confidence.reset(slot) if saved is None else self.confidence.restore(seq.slot, saved)
 
     def _fork_group(self, group: list[Sequence]) -> None:
         """Give the rest of a group the first sequence's freshly prefilled state."""
@@ -424,16 +428,13 @@ class Engine:
         first = group[0]
         slot = torch.tensor([first.slot], device=self.device)
         started = time.perf_counter()
-        restarting = first.num_cached == 0
         logits = self._guarded(group, lambda: self.model.prefill(
             torch.tensor([first.pending], device=self.device), self.cache, slot))
         if logits is None:
             return
         self.timings.prefill.append((len(first.pending), time.perf_counter() - started))
+        self._start_confidence(first)
         first.num_cached = len(first.tokens)
-        if restarting:
-            saved = self._saved_confidence.pop(id(first), None)
-            self.confidence.reset(slot) if saved is None else self.confidence.restore(first.slot, saved)
         self._fork_group(group)
         self._sample_and_append(self._rows(group), logits.expand(len(group), -1), out)
 

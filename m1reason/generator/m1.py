@@ -37,6 +37,7 @@ from m1reason.generator.data import (
 from m1reason.generator.protocol import CAPABILITIES, GenerationEvent
 from m1reason.generator.text import IncrementalText, StopMatcher
 from m1reason.generator.throughput import FittedThroughput, load_or_calibrate
+from m1reason.generator.turns import TurnTakingLock
 from m1reason.generator.versions import device_name, package_versions
 from m1reason.model.hybrid import HybridLM
 
@@ -96,6 +97,9 @@ def _runs_by_sample(tokens: list[tuple[Sequence, int]]) -> Iterator[tuple[Sequen
         yield seq, [token for _, token in pairs]
 
 
+# Longest the background driver waits between two engine steps for the threads queued on the generator's lock.
+DRIVER_YIELD_S = 0.002
+
 # Decode steps per host sync on a GPU. Measured on an H100 (BENCHMARKS.md "throughput", M1-3B, prompt 256,
 # decode 1024): 4 steps per sync gave +18% tok/s at batch 512 (27.8k -> 32.7k), +8% at 64, +4% at 1, by taking
 # the host's per-step work off the GPU's critical path. On a CPU the host is not the bottleneck: one step.
@@ -143,14 +147,14 @@ class M1Generator:
             eos.add(tokenizer.eos_token_id)  # chat models end turns with a token the config may not list
         self.engine.eos_token_ids = frozenset(eos)
         self.source = dict(getattr(model, "source", None) or {"model_id": "in-memory", "revision": None})
-        self._lock = threading.RLock()
+        self._lock = TurnTakingLock()
         self._requests: dict[str, _LiveRequest] = {}
         self._samples: dict[str, _LiveSample] = {}
         self._mailboxes: dict[str, deque] = {}  # request id -> (event number, event), for whoever streams it
         self._event_numbers = itertools.count()
         self._throughput: FittedThroughput | None = None
         self._wakers: dict[str, threading.Event] = {}  # request id -> the Event its stream waits on
-        self._work = threading.Condition(self._lock)  # the background driver waits here for work
+        self._work = threading.Condition(self._lock.raw)  # the background driver waits here for work
         self._driver: threading.Thread | None = None
         self._stopping = False
 
@@ -284,7 +288,21 @@ class M1Generator:
                 if self._stopping:
                     return
                 self.step()
-            time.sleep(0)  # let waiting threads take the lock between steps
+            # let the threads that waited for the lock during the step (streams collecting their events, appends,
+            # cancels, new requests) take it before the next step; bounded, so a crowd cannot stall the engine
+            self._lock.yield_to_waiters(timeout=DRIVER_YIELD_S)
+
+    def exclusive(self) -> TurnTakingLock:
+        """A context in which this thread's calls run back to back: no engine step and no other thread's call
+        between them (e.g. ``append`` to every live sample of a request at its deadline). Re-entrant.
+
+        >>> from m1reason.model import ModelConfig
+        >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=2, max_len=32)
+        >>> with gen.exclusive():
+        ...     gen.cancel("nothing-running")
+        False
+        """
+        return self._lock
 
     def cancel(self, id: str) -> bool:
         """End a sample (by sample id) or every live sample of a request (by request id) with "cancelled"."""

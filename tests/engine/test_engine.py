@@ -115,6 +115,36 @@ def test_append_continues_like_the_concatenated_prompt(model):
     assert seq.tokens[len(head):] == argmax_loop(model, head, len(seq.tokens) - len(head))
 
 
+def test_appends_in_one_step_share_one_prefill_call_and_continue_exactly(model):
+    """A strategy forcing answers out at its deadline appends to every live sample at once: those continuations (of
+    different lengths, from different states) are prefilled in one padded call, each exactly as alone."""
+    engine = Engine(model, max_slots=8, max_len=64)
+    params = SamplingParams(temperature=0, max_new_tokens=24, ignore_eos=True)
+    seqs = [seqs_for(prompt, params, request=f"r{i}")[0] for i, prompt in enumerate(([4, 5, 6], [7, 8, 9, 10, 11],
+                                                                                        [12, 13]))]
+    for seq in seqs:
+        engine.add([seq])
+    for _ in range(3):
+        engine.step()
+    forced = ([30, 31, 32], [40, 41, 42, 43], [50, 51, 52])  # + each one's last sampled token: 4, 5, 4
+    for seq, tokens in zip(seqs, forced):
+        engine.append(seq, tokens)
+    calls = []
+    original = model.prefill
+    model.prefill = lambda ids, *a, **k: (calls.append(tuple(ids.shape)), original(ids, *a, **k))[1]
+    try:
+        engine.step()
+    finally:
+        del model.prefill
+    assert calls == [(3, 5)]  # one call, padded to the longest continuation (within pack_prefills' slack)
+    while engine.has_work():
+        engine.step()
+    for seq, tokens in zip(seqs, forced):
+        head = seq.tokens[: seq.prompt_len + 3 + len(tokens)]
+        assert head[-len(tokens):] == tokens
+        assert seq.tokens[len(head):] == argmax_loop(model, head, len(seq.tokens) - len(head))
+
+
 def test_forked_probe_leaves_the_parent_unchanged(model):
     reference, = run(Engine(model, max_slots=4, max_len=64), [seqs_for([9, 8, 7], SAMPLED)])
     engine = Engine(model, max_slots=4, max_len=64)
