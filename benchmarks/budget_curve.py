@@ -1,12 +1,32 @@
 """Accuracy against wall-clock budget (the paper's Figure 3 at toy scale): BudgetAware's own plan beside every
-fixed (n, max_new_tokens) of a grid, on held-out problems, one problem at a time as ``solve`` runs them.
+fixed (n, max_new_tokens) of a grid, on held-out problems, for one or more models.
 
-For each budget, every configuration solves the same problems with the same per-problem seeds; a configuration
-that cannot finish a sample in time has its answer forced out at the deadline (the strategies' usual fallback).
-The question the table answers: does BudgetAware land within the best grid point's 95% interval, without being
-told the grid?
+For each model and budget, every configuration solves the same problems with the same per-problem seeds; a
+configuration that cannot finish a sample in time has its answer forced out at the deadline (the strategies' usual
+fallback). The question the table answers, per model: does BudgetAware land within the best grid point's 95%
+interval, without being told the grid?
 
-    python -m benchmarks.budget_curve [--model FOLDER] [--count 50] [--budgets 0.1 0.2 0.4 0.8] [--out DIR]
+``--concurrency P`` solves up to P problems at once, each under its own budget, through one SharedGenerator: the
+model's M1Generator gets its background driver, so every live sample of every problem advances in one continuous
+batch, as when the serving front runs many students on one GPU. The engine is sized so that P problems at the
+largest n of any configuration never queue for a slot. Under a per-problem deadline accuracy depends on P (the
+other problems' samples share every decode step), so P is recorded with every number. P = 1 (the default) is one
+problem at a time on the bare generator, as ``solve`` runs them.
+
+    python -m benchmarks.budget_curve [--models FOLDER ...] [--count 50] [--budgets 0.1 0.2 0.4 0.8]
+                                      [--concurrency 1] [--strategy-defaults auto|embedded|model]
+                                      [--device cuda] [--out DIR] [--no-write]
+
+The GPU run (Figure 3 with >= 500 problems, the tiny hybrid beside its same-size transformer teacher):
+
+    python -m benchmarks.budget_curve --device cuda --models runs/gpu/grpo runs/gpu/teacher --count 500 \\
+        --concurrency 32 --budgets 0.1 0.2 0.4 0.8
+
+P = 32 rather than 500: the engine's host work is ~6-10 us per sequence per decode step (benchmarks/host_overhead.py),
+so 500 problems x 16 samples would spend ~50-80 ms a step on the host alone and starve every configuration at these
+budgets; 32 x 16 = 512 sequences keep a step at a few ms. Each model is warmed up first (throughput calibration,
+every CUDA graph captured, one untimed pass of every configuration), so none of that lands in a timed cell.
+``--model FOLDER`` is the same as ``--models FOLDER``.
 
 Defaults are sized for 2 CPU cores and the embedded model (~8 minutes). Run it on an idle machine: the budgets are
 wall-clock, so anything else running on the cores moves the numbers.
@@ -17,16 +37,22 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.report import environment, markdown_table, write_section
 
 GRID_N = (1, 4, 16)
 GRID_TOKENS = (48, 160)
+BLOCK = 16  # the engine's KV block size: max_len is rounded up to it
 
 
+# ---- the configurations ------------------------------------------------------------------------------------------
 def configurations(defaults: dict) -> dict:
     """Name -> strategy factory ``seed -> strategy``: BudgetAware, then the fixed grid."""
     import strategies
@@ -40,39 +66,251 @@ def configurations(defaults: dict) -> dict:
     return configs
 
 
-def run(generator, problems, budgets: list[float], defaults: dict) -> list[dict]:
-    """One record per (budget, configuration): accuracy with its 95% interval, mean wall seconds, mean samples."""
+def strategy_defaults(mode: str, folder: Path | None, own: dict | None) -> dict:
+    """The strategies' field defaults for one model: ``own`` is the generator's ``strategy_defaults``.
+
+    "model": the generator's own (m1reason.defaults gives them only to the embedded model it loads when no model
+    is named; any folder gets the strategies' M1-3B defaults, thousands of tokens per sample). "embedded": the
+    embedded model's short-solution defaults, whatever the model. "auto": the generator's own if it has any, else
+    the embedded ones for a folder trained by ``python -m m1reason.train`` (same tokenizer, format and ~35-token
+    solutions as the embedded model), else none.
+
+    >>> from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS as short
+    >>> strategy_defaults("auto", None, short) == short, strategy_defaults("model", Path("/x"), None)
+    (True, {})
+    """
+    from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS
+
+    if mode == "embedded" or (mode == "auto" and not own and folder is not None and trained_here(folder)):
+        return dict(EMBEDDED_STRATEGY_DEFAULTS)
+    return dict(own or {})
+
+
+def trained_here(folder: Path) -> bool:
+    """Whether ``folder`` holds a model trained by ``python -m m1reason.train``: a stage folder keeps its
+    ``settings.json``, a shipped one (m1reason/embedded) its ``training.json``. Nothing in config.json says so.
+
+    >>> from m1reason.defaults import EMBEDDED_MODEL
+    >>> trained_here(EMBEDDED_MODEL), trained_here(Path("/no/such/folder"))
+    (True, False)
+    """
+    return (folder / "training.json").exists() or (folder / "settings.json").exists()
+
+
+# ---- the engine's size -------------------------------------------------------------------------------------------
+def engine_options(concurrency: int, configs: dict, longest_prompt: int) -> dict:
+    """Engine options for ``concurrency`` problems at once: {} at 1 (the loader's own, as ``solve`` runs).
+
+    Above 1, a slot for every sample of P problems at the largest n of any configuration (BudgetAware's cap
+    included), so no sample waits for a slot and eats its budget in a queue; and ``max_len`` just long enough for
+    the longest prompt, the longest answer and budget forcing's appended text, because the KV pool (by default
+    a full ``max_len`` per slot, so nothing is ever preempted) and the throughput calibration's scratch cache
+    both grow with slots x max_len.
+
+    >>> configs = configurations({"max_new_tokens": 160, "needed_tokens": 96, "force_tokens": 16})
+    >>> engine_options(1, configs, 60), engine_options(8, configs, 60)
+    ({}, {'max_slots': 512, 'max_len': 288})
+    """
+    if concurrency == 1:
+        return {}
+    settings = [make(seed=0) for make in configs.values()]
+    widest_n = max(s.n for s in settings)
+    longest = max(s.max_new_tokens + forcing_allowance(s) for s in settings)
+    return {"max_slots": concurrency * widest_n, "max_len": -(-(longest_prompt + longest + 1) // BLOCK) * BLOCK}
+
+
+def forcing_allowance(settings) -> int:
+    """Tokens budget forcing may add past max_new_tokens: the appended text (its length in bytes bounds its token
+    count, as the strategies' own limit does) and ``force_tokens`` more."""
+    from strategies._runner import THINK_END
+
+    return len(("\n" + THINK_END + settings.answer_prefix).encode()) + settings.force_tokens
+
+
+def longest_prompt_tokens(folder: Path, problems) -> int:
+    """Tokens of the longest prompt as the generator will build it (chat template, BOS included)."""
+    from m1reason import build_prompt, load_tokenizer
+
+    tokenizer = load_tokenizer(str(folder))
+    return max(len(tokenizer(build_prompt(p.problem, tokenizer), add_special_tokens=True)["input_ids"])
+               for p in problems)
+
+
+# ---- the models --------------------------------------------------------------------------------------------------
+@dataclass
+class ModelUnderTest:
+    """One loaded model and what the records say about it."""
+
+    generator: object
+    name: str  # the folder's name, e.g. "grpo" or "teacher"
+    architecture: str  # "hybrid", "transformer" or "mamba"
+    layers: str  # e.g. "4 Mamba + 2 attention"
+    defaults: dict  # the strategies' field defaults
+    info: dict = field(default_factory=dict)  # source, device, dtype, engine options: for the JSON
+
+    def labels(self) -> dict:
+        return {"model": self.name, "architecture": self.architecture, "layers": self.layers}
+
+
+def architecture(config) -> tuple[str, str]:
+    """("hybrid" | "transformer" | "mamba", "<m> Mamba + <a> attention") from a ModelConfig.
+
+    >>> from m1reason.model import ModelConfig
+    >>> architecture(ModelConfig.tiny(num_layers=6, attn_layers=(2, 5)))
+    ('hybrid', '4 Mamba + 2 attention')
+    """
+    mamba, attn = len(config.mamba_layers), len(config.attn_layers)
+    kind = "hybrid" if mamba and attn else "transformer" if attn else "mamba"
+    return kind, f"{mamba} Mamba + {attn} attention"
+
+
+def model_folder(spec: str | None) -> Path:
+    """The folder ``default_generator(spec)`` loads: the argument, else $M1REASON_MODEL, else the embedded model."""
+    from m1reason.defaults import EMBEDDED_MODEL, MODEL_ENV
+
+    return Path(spec or os.environ.get(MODEL_ENV) or EMBEDDED_MODEL)
+
+
+def unique_name(name: str, taken: list[str]) -> str:
+    """``name``, or ``name #2``, ``#3``... when an earlier model already has it.
+
+    >>> unique_name("embedded", []), unique_name("embedded", ["embedded"])
+    ('embedded', 'embedded #2')
+    """
+    if name not in taken:
+        return name
+    return next(f"{name} #{i}" for i in itertools.count(2) if f"{name} #{i}" not in taken)
+
+
+def load(spec: str | None, *, device: str | None, concurrency: int, problems, mode: str,
+         taken: list[str]) -> ModelUnderTest:
+    """Load ``spec`` through the public loader, its engine sized for ``concurrency``."""
+    from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS, MODEL_ENV, default_generator
+
+    folder = model_folder(spec)
+    # The engine is sized before loading, from the strategies that will run, so the generator's own defaults are
+    # foreseen: m1reason.defaults gives them only to the embedded model it loads when no model is named.
+    own_guess = EMBEDDED_STRATEGY_DEFAULTS if spec is None and not os.environ.get(MODEL_ENV) else None
+    options = engine_options(concurrency, configurations(strategy_defaults(mode, folder, own_guess)),
+                             longest_prompt_tokens(folder, problems) if concurrency > 1 else 0)
+    generator = default_generator(spec, device=device, **options)
+    if getattr(generator.tokenizer, "chat_template", None) is None:  # build_prompt then sends the bare question
+        print(f"warning: {folder} has no chat template (chat_template.jinja): its prompts will not be in the chat "
+              "format a model trained by m1reason.train expects", file=sys.stderr)
+    defaults = strategy_defaults(mode, folder, getattr(generator, "strategy_defaults", None))
+    kind, layers = architecture(generator.model.config)
+    info = {"source": generator.source, "folder": str(folder), "device": str(generator.model.device),
+            "dtype": str(generator.model.dtype), "engine": options, "strategy_defaults": defaults}
+    name = unique_name(Path(str(generator.source.get("model_id") or folder)).name, taken)
+    return ModelUnderTest(generator, name, kind, layers, defaults, info)
+
+
+# ---- warming up --------------------------------------------------------------------------------------------------
+def capture_decode_graphs(generator) -> int:
+    """Capture the CUDA graph of every decode batch size now (the engine captures each size on first use, which
+    would land inside a timed cell); returns how many. Each runs on the cache's padding row only, which holds no
+    live sequence's state. Call it before any request is in flight."""
+    graphs = getattr(getattr(generator, "engine", None), "graphs", None)
+    if graphs is None:  # CPU, or cuda_graphs=False: nothing to capture
+        return 0
+    import torch
+
+    device = generator.model.device
+    for bucket in graphs.buckets:
+        graphs.run(torch.zeros(bucket, dtype=torch.long, device=device),
+                   torch.full((bucket,), graphs.cache.pad_slot, dtype=torch.long, device=device))
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return len(graphs.buckets)
+
+
+def warm_up(model: ModelUnderTest, problems, budget: float, concurrency: int) -> float:
+    """Calibrate, capture graphs, then solve the first ``concurrency`` problems once with every configuration at
+    ``budget`` through the same path as the timed cells (kernel compiles, batched prefill, forcing); seconds."""
+    started = time.monotonic()
+    model.generator.throughput_model()  # calibrate (or load the cached calibration) before any budget runs
+    capture_decode_graphs(model.generator)
+    run(model.generator, problems[:concurrency], [budget], model.defaults, concurrency=concurrency, echo=False)
+    return time.monotonic() - started
+
+
+# ---- solving -----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outcome:
+    """One problem solved by one configuration."""
+
+    correct: bool
+    wall_s: float
+    samples: int
+
+
+def solve_cell(generator, problems, make: Callable, budget: float, concurrency: int) -> tuple[list[Outcome], float]:
+    """Every problem with one configuration under ``budget`` seconds each; the outcomes in problem order and
+    the whole cell's wall seconds. Problem i always gets seed i, so configurations face the same draws."""
     from m1reason.answers import is_equivalent
+
+    def solve_one(i: int) -> Outcome:
+        problem = problems[i]
+        started = time.monotonic()
+        solution = make(seed=i).run(problem.problem, generator, budget_s=budget)
+        wall = time.monotonic() - started
+        correct = solution.answer is not None and is_equivalent(solution.answer, problem.answer)
+        return Outcome(correct, wall, len(solution.samples))
+
+    started = time.monotonic()
+    if concurrency == 1:
+        outcomes = [solve_one(i) for i in range(len(problems))]
+    else:  # P workers: each takes the next problem as soon as its last one returns
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="problem") as pool:
+            outcomes = list(pool.map(solve_one, range(len(problems))))
+    return outcomes, time.monotonic() - started
+
+
+def run(generator, problems, budgets: list[float], defaults: dict, *, concurrency: int = 1,
+        labels: dict | None = None, echo: bool = True) -> list[dict]:
+    """One record per (budget, configuration): accuracy with its 95% interval, per-problem mean and max wall
+    seconds, the cell's wall seconds, mean samples. ``labels`` (e.g. the model) go into every record.
+
+    Above concurrency 1 the generator is wrapped in a SharedGenerator (an M1Generator then runs its background
+    driver, stopped again on return), so the problems in flight share every decode step."""
+    from m1reason.serving.shared import SharedGenerator
     from m1reason.train.evaluate import mean_ci
 
+    solver = generator if concurrency == 1 else SharedGenerator(generator)
     records = []
-    for budget in budgets:
-        for name, make in configurations(defaults).items():
-            correct, walls, samples = [], [], []
-            for i, problem in enumerate(problems):
-                started = time.monotonic()
-                solution = make(seed=i).run(problem.problem, generator, budget_s=budget)
-                walls.append(time.monotonic() - started)
-                correct.append(float(solution.answer is not None and is_equivalent(solution.answer, problem.answer)))
-                samples.append(len(solution.samples))
-            accuracy, half = mean_ci(correct)
-            records.append({"budget_s": budget, "config": name, "accuracy": accuracy, "ci95": half,
-                            "mean_wall_s": sum(walls) / len(walls), "max_wall_s": max(walls),
-                            "mean_samples": sum(samples) / len(samples), "problems": len(problems)})
-            print(json.dumps(records[-1]), flush=True)
+    try:
+        for budget in budgets:
+            for name, make in configurations(defaults).items():
+                outcomes, cell_wall = solve_cell(solver, problems, make, budget, concurrency)
+                accuracy, half = mean_ci([float(o.correct) for o in outcomes])
+                walls = [o.wall_s for o in outcomes]
+                records.append({**(labels or {}), "concurrency": concurrency, "budget_s": budget, "config": name,
+                                "accuracy": accuracy, "ci95": half, "mean_wall_s": sum(walls) / len(walls),
+                                "max_wall_s": max(walls), "cell_wall_s": cell_wall,
+                                "mean_samples": sum(o.samples for o in outcomes) / len(outcomes),
+                                "problems": len(problems)})
+                if echo:
+                    print(json.dumps(records[-1]), flush=True)
+    finally:
+        if solver is not generator and solver.self_driven:
+            solver.generator.close()  # stop the background driver: the next caller may drive it from its own thread
     return records
 
 
+# ---- reporting ---------------------------------------------------------------------------------------------------
 def summary(records: list[dict]) -> list[dict]:
-    """Per budget: BudgetAware, the best grid point, and whether BudgetAware is inside its interval."""
+    """Per model and budget: BudgetAware, the best grid point, and whether BudgetAware is inside its interval."""
     rows = []
-    for budget in sorted({r["budget_s"] for r in records}):
-        here = [r for r in records if r["budget_s"] == budget]
-        ours = next(r for r in here if r["config"] == "BudgetAware")
-        best = max((r for r in here if r["config"] != "BudgetAware"), key=lambda r: r["accuracy"])
-        rows.append({"budget s": budget, "BudgetAware %": _pct(ours), "its samples": round(ours["mean_samples"], 1),
-                     "best grid point": best["config"], "best grid %": _pct(best),
-                     "within the best's CI": ours["accuracy"] >= best["accuracy"] - best["ci95"]})
+    for model in dict.fromkeys(r.get("model") for r in records):
+        mine = [r for r in records if r.get("model") == model]
+        for budget in sorted({r["budget_s"] for r in mine}):
+            here = [r for r in mine if r["budget_s"] == budget]
+            ours = next(r for r in here if r["config"] == "BudgetAware")
+            best = max((r for r in here if r["config"] != "BudgetAware"), key=lambda r: r["accuracy"])
+            rows.append({"model": model, "budget s": budget, "BudgetAware %": _pct(ours),
+                         "its samples": round(ours["mean_samples"], 1), "its max wall s": round(ours["max_wall_s"], 3),
+                         "best grid point": best["config"], "best grid %": _pct(best),
+                         "within the best's CI": ours["accuracy"] >= best["accuracy"] - best["ci95"]})
     return rows
 
 
@@ -80,61 +318,114 @@ def _pct(record: dict) -> str:
     return f"{100 * record['accuracy']:.1f} ± {100 * record['ci95']:.1f}"
 
 
+def tables(rows: list[dict], models: list[ModelUnderTest], concurrency: int) -> str:
+    """One markdown table per model, headed by its name, architecture, folder and the concurrency."""
+    at_once = "one problem at a time" if concurrency == 1 else f"{concurrency} problems at a time"
+    parts = []
+    for model in models:
+        mine = [r for r in rows if r["model"] == model.name]
+        parts.append(f"**{model.name}**: {model.architecture} ({model.layers} layers), `{model.info['folder']}`, "
+                     f"{at_once}\n\n" + markdown_table(mine, [c for c in mine[0] if c != "model"]))
+    return "\n\n".join(parts)
+
+
 def plot(records: list[dict], path: Path) -> None:
+    """A panel per model: accuracy against budget, one line per configuration, BudgetAware in bold."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for name in dict.fromkeys(r["config"] for r in records):
-        points = sorted((r["budget_s"], r["accuracy"]) for r in records if r["config"] == name)
-        style = {"linewidth": 2.5, "color": "black"} if name == "BudgetAware" else {"linewidth": 1, "alpha": 0.6}
-        ax.plot(*zip(*points), marker="o", label=name, **style)
-    ax.set_xscale("log")
-    ax.set_xlabel("wall-clock budget per problem (s)")
-    ax.set_ylabel("held-out accuracy")
-    ax.legend(fontsize=7)
-    ax.set_title("accuracy vs budget: BudgetAware and fixed (n, length)")
+    models = list(dict.fromkeys(r.get("model") for r in records))
+    fig, axes = plt.subplots(1, len(models), figsize=(6.4 * len(models), 4.2), sharey=True, squeeze=False)
+    for ax, model in zip(axes[0], models):
+        mine = [r for r in records if r.get("model") == model]
+        for name in dict.fromkeys(r["config"] for r in mine):
+            points = sorted((r["budget_s"], r["accuracy"]) for r in mine if r["config"] == name)
+            style = {"linewidth": 2.5, "color": "black"} if name == "BudgetAware" else {"linewidth": 1, "alpha": 0.6}
+            ax.plot(*zip(*points), marker="o", label=name, **style)
+        ax.set_xscale("log")
+        budgets = sorted({r["budget_s"] for r in mine})
+        ax.set_xticks(budgets, [f"{b:g}" for b in budgets])
+        ax.minorticks_off()
+        ax.set_xlabel("wall-clock budget per problem (s)")
+        ax.set_title(f"{model or 'model'} ({mine[0].get('architecture', '?')}), {mine[0]['concurrency']} at a time",
+                     fontsize=9)
+    axes[0][0].set_ylabel("held-out accuracy")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle("accuracy vs budget: BudgetAware and fixed (n, length)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
-def main() -> int:
+def section_body(args, models: list[ModelUnderTest], concurrency: int, table: str) -> str:
+    if concurrency == 1:
+        how = "one problem at a time"
+    else:
+        how = (f"{concurrency} problems at a time, each with its own budget, through one SharedGenerator (every live "
+               "sample of every problem advances in one continuous decode batch; engine slots for "
+               f"{concurrency} problems at the largest n of any configuration), so accuracy here is under that load")
+    described = "; ".join(f"{m.name} ({m.architecture}, {m.info['dtype'].removeprefix('torch.')} on "
+                          f"{m.info['device']})" for m in models)
+    return (f"{args.count} held-out problems (mixed kinds), {how}. Models: {described}. Every configuration uses the "
+            "same per-problem seeds; each model was warmed up (calibration, CUDA graphs, one untimed pass) before "
+            "timing. Accuracy in % ± the 95% interval half-width. Grid: SelfConsistency with n in "
+            f"{list(GRID_N)} and max_new_tokens in {list(GRID_TOKENS)}, no early stop, answers forced out at the "
+            "deadline. All records (with mean, max and whole-cell wall seconds): "
+            "`benchmarks/results/budget_curve.json`, plot `budget_curve.png`.\n\n" + table)
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="folder or hub id (default: the embedded model)")
+    parser.add_argument("--models", nargs="+", default=None, metavar="FOLDER",
+                        help="folders or hub ids, each run through the whole grid (default: the embedded model)")
+    parser.add_argument("--model", default=None, help="one model: the same as --models FOLDER")
     parser.add_argument("--count", type=int, default=50, help="held-out problems (mixed kinds)")
     parser.add_argument("--budgets", type=float, nargs="+", default=[0.1, 0.2, 0.4, 0.8])
+    parser.add_argument("--concurrency", type=int, default=1, metavar="P",
+                        help="problems solved at once through one shared generator (default 1: one at a time)")
+    parser.add_argument("--strategy-defaults", choices=("auto", "embedded", "model"), default="auto",
+                        help="auto: the embedded model's short-solution defaults for it and for folders trained by "
+                             "m1reason.train, the model's own otherwise")
     parser.add_argument("--device", default=None)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.model is not None and args.models is not None:
+        parser.error("give --models or --model, not both")
+    if args.concurrency < 1 or args.count < 1:
+        parser.error("--concurrency and --count must be >= 1")
     import torch
 
-    from m1reason.defaults import default_generator
     from m1reason.train.data import heldout_problems
 
+    started = time.monotonic()
     torch.set_num_threads(1)
-    generator = default_generator(args.model, device=args.device)
-    defaults = dict(getattr(generator, "strategy_defaults", None) or {})
     problems = heldout_problems(args.count)
-    generator.throughput_model()  # calibrate (or load the cached calibration) before any budget runs
-    records = run(generator, problems, args.budgets, defaults)
-    rows = summary(records)
-    table = markdown_table(rows, list(rows[0]))
+    concurrency = min(args.concurrency, len(problems))  # more workers than problems would only idle
+    models, records = [], []
+    for spec in args.models or [args.model]:
+        model = load(spec, device=args.device, concurrency=concurrency, problems=problems,
+                     mode=args.strategy_defaults, taken=[m.name for m in models])
+        model.info["warm_up_s"] = warm_up(model, problems, min(args.budgets), concurrency)
+        print(json.dumps({"model": model.name, **model.info}, default=str), flush=True)
+        records += run(model.generator, problems, args.budgets, model.defaults, concurrency=concurrency,
+                       labels=model.labels())
+        models.append(model)
+    table = tables(summary(records), models, concurrency)
     print(table)
+    print(f"total wall s: {time.monotonic() - started:.1f}")
+    env = environment()
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "budget_curve.json").write_text(json.dumps({"env": environment(), "records": records}, indent=1))
+    (args.out / "budget_curve.json").write_text(json.dumps(
+        {"env": env, "concurrency": concurrency, "count": args.count,
+         "models": [{**m.labels(), **m.info} for m in models], "records": records},
+        indent=1, default=str))
     plot(records, args.out / "budget_curve.png")
     if not args.no_write:
-        body = (f"{args.count} held-out problems (mixed kinds) with the {generator.source['model_id']} model on "
-                f"{generator.model.device}, one problem at a time; every configuration uses the same per-problem "
-                "seeds. Accuracy in % ± the 95% interval half-width. Grid: SelfConsistency with n in "
-                f"{list(GRID_N)} and max_new_tokens in {list(GRID_TOKENS)}, no early stop, answers forced out at "
-                "the deadline. All records: `benchmarks/results/budget_curve.json`, plot `budget_curve.png`.\n\n"
-                + table)
-        write_section("budget_curve", "Accuracy against wall-clock budget: BudgetAware vs a fixed grid", body,
-                      environment())
+        write_section("budget_curve", "Accuracy against wall-clock budget: BudgetAware vs a fixed grid",
+                      section_body(args, models, concurrency, table), env)
     return 0
 
 

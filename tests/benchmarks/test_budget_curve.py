@@ -1,11 +1,21 @@
-"""benchmarks/budget_curve.py's bookkeeping: every (budget, configuration) is scored on the same problems, and the
-summary compares BudgetAware with the best grid point of each budget."""
+"""benchmarks/budget_curve.py's bookkeeping: every (model, budget, configuration) is scored on the same problems,
+problems are solved P at a time (or one at a time), and the summary compares BudgetAware with the best grid point
+of each budget, per model."""
 
 from __future__ import annotations
 
-from benchmarks.budget_curve import GRID_N, GRID_TOKENS, run, summary
+import json
+import threading
+import time
+from types import SimpleNamespace
+
+import torch
+
+from benchmarks.budget_curve import GRID_N, GRID_TOKENS, capture_decode_graphs, main, run, summary
 from m1reason.generator.fake import FakeGenerator
 from m1reason.train.data import heldout_problems
+
+CONFIGS = 1 + len(GRID_N) * len(GRID_TOKENS)
 
 
 def test_every_configuration_is_scored_and_the_summary_picks_the_best_grid_point():
@@ -17,10 +27,116 @@ def test_every_configuration_is_scored_and_the_summary_picks_the_best_grid_point
         return f"</think> \\boxed{{{answers[problem] if i == 0 else '-1'}}}"
 
     records = run(FakeGenerator(handler), problems, [5.0], {"needed_tokens": 8, "max_new_tokens": 48})
-    assert len(records) == 1 + len(GRID_N) * len(GRID_TOKENS)
+    assert len(records) == CONFIGS
     by_config = {r["config"]: r for r in records}
     assert by_config[f"n=1, {GRID_TOKENS[0]} tok"]["accuracy"] == 1.0
     assert by_config[f"n=4, {GRID_TOKENS[0]} tok"]["accuracy"] == 0.0  # 1 right vs 3 wrong votes
     [row] = summary(records)
     assert row["best grid %"].startswith("100.0") and row["best grid point"].startswith("n=1")
     assert row["within the best's CI"] == (by_config["BudgetAware"]["accuracy"] == 1.0)
+
+
+class OverlapCounter:
+    """A FakeGenerator behind its own lock that counts the problems (streams) in flight at once. It declares
+    ``run_in_background``, as an M1Generator does, so SharedGenerator lets its streams run side by side."""
+
+    def __init__(self, fake: FakeGenerator):
+        self.fake, self.lock = fake, threading.RLock()
+        self.capabilities, self.tokenizer = fake.capabilities, None
+        self.open = self.peak = 0
+
+    def run_in_background(self):
+        pass
+
+    def close(self):
+        pass
+
+    def stream(self, requests):
+        with self.lock:
+            self.open += 1
+            self.peak = max(self.peak, self.open)
+            events = iter(self.fake.stream(requests))
+        try:
+            time.sleep(0.02)  # keep this problem in flight while the other workers start theirs
+            while True:
+                with self.lock:
+                    event = next(events, None)
+                if event is None:
+                    return
+                yield event
+        finally:
+            with self.lock:
+                self.open -= 1
+                events.close()
+
+    def generate(self, requests):
+        with self.lock:
+            return self.fake.generate(requests)
+
+    def __getattr__(self, name):  # cancel, append, fork, throughput_model: under the lock
+        method = getattr(self.fake, name)
+
+        def locked(*args, **kwargs):
+            with self.lock:
+                return method(*args, **kwargs)
+        return locked
+
+
+def right_on_even_problems(problems):
+    """A handler that answers problems 0, 2, 4... right and the others wrong, whichever thread asks."""
+    answers = {p.problem: (p.answer if i % 2 == 0 else "-1") for i, p in enumerate(problems)}
+
+    def handler(request, i):
+        return f"</think> \\boxed{{{next(a for q, a in answers.items() if q in request.prompt)}}}"
+    return handler
+
+
+def test_concurrency_solves_problems_side_by_side_and_scores_each_against_its_own_answer():
+    problems = heldout_problems(8, kind="arithmetic")
+    generator = OverlapCounter(FakeGenerator(right_on_even_problems(problems)))
+    records = run(generator, problems, [5.0, 10.0], {"needed_tokens": 8, "max_new_tokens": 48}, concurrency=4,
+                  labels={"model": "fake"}, echo=False)
+    assert [(r["budget_s"], r["config"]) for r in records][:2] == [(5.0, "BudgetAware"), (5.0, "n=1, 48 tok")]
+    assert len(records) == 2 * CONFIGS and {r["concurrency"] for r in records} == {4}
+    assert all(r["model"] == "fake" and r["accuracy"] == 0.5 and r["problems"] == 8 for r in records)
+    assert all(r["max_wall_s"] <= r["cell_wall_s"] for r in records)
+    assert generator.peak == 4
+
+
+def test_concurrency_one_solves_one_problem_at_a_time():
+    problems = heldout_problems(4, kind="arithmetic")
+    generator = OverlapCounter(FakeGenerator(right_on_even_problems(problems)))
+    records = run(generator, problems, [5.0], {"needed_tokens": 8, "max_new_tokens": 48}, echo=False)
+    assert generator.peak == 1
+    assert len(records) == CONFIGS and all(r["concurrency"] == 1 and r["accuracy"] == 0.5 for r in records)
+
+
+def test_two_models_at_concurrency_4_give_a_set_of_records_each(tmp_path, capsys):
+    """The real path: the embedded model loaded twice, its engine sized for 4 problems, solved side by side."""
+    out = tmp_path / "out"
+    assert main(["--models", "m1reason/embedded", "m1reason/embedded", "--count", "4", "--concurrency", "4",
+                 "--budgets", "0.1", "--no-write", "--out", str(out)]) == 0
+    saved = json.loads((out / "budget_curve.json").read_text())
+    records = saved["records"]
+    assert saved["concurrency"] == 4 and (out / "budget_curve.png").exists()
+    assert [m["model"] for m in saved["models"]] == ["embedded", "embedded #2"]
+    assert all(m["architecture"] == "hybrid" and m["engine"]["max_slots"] == 4 * 64 for m in saved["models"])
+    assert all(m["strategy_defaults"]["max_new_tokens"] == 160 for m in saved["models"])  # a trained folder
+    for model in ("embedded", "embedded #2"):
+        mine = [r for r in records if r["model"] == model]
+        assert len(mine) == CONFIGS and all(r["problems"] == 4 and r["concurrency"] == 4 for r in mine)
+        assert all(0.0 <= r["accuracy"] <= 1.0 and r["mean_wall_s"] <= r["max_wall_s"] for r in mine)
+    table = capsys.readouterr().out
+    assert "**embedded**: hybrid (4 Mamba + 2 attention layers)" in table and "**embedded #2**" in table
+
+
+def test_warm_up_captures_every_decode_graph_bucket_on_the_padding_row_only():
+    """No CUDA here: a stand-in for the engine's DecodeGraphs records what the warm-up replays."""
+    calls = []
+    graphs = SimpleNamespace(buckets=[1, 2, 4, 8], cache=SimpleNamespace(pad_slot=9),
+                             run=lambda tokens, slots: calls.append((tokens.tolist(), slots.tolist())))
+    cpu = SimpleNamespace(device=torch.device("cpu"))
+    generator = SimpleNamespace(engine=SimpleNamespace(graphs=graphs), model=cpu)
+    assert capture_decode_graphs(generator) == 4
+    assert [len(t) for t, _ in calls] == [1, 2, 4, 8] and all(set(s) == {9} for _, s in calls)
+    assert capture_decode_graphs(SimpleNamespace(engine=SimpleNamespace(graphs=None))) == 0  # CPU: none to capture
