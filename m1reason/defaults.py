@@ -22,9 +22,12 @@ MODEL_ENV = "M1REASON_MODEL"
 EMBEDDED_MODEL = Path(__file__).resolve().parent / "embedded"
 EMBEDDED_NOTE = ("no model named: running the embedded tiny M1 (synthetic arithmetic and word problems only). "
                  "Name a real one with --model togethercomputer/M1-3B (hub id or folder) or $M1REASON_MODEL")
-# The embedded model writes ~35-token solutions (it was trained with at most 96 new tokens): the strategies' M1-3B
-# defaults (thousands of tokens per sample) would make BudgetAware plan one over-long sample instead of a vote.
-EMBEDDED_STRATEGY_DEFAULTS = {"max_new_tokens": 160, "needed_tokens": 96, "force_tokens": 16}
+# The embedded model writes ~38-token solutions (at most 76 on 2000 held-out problems; trained with at most 96 new
+# tokens): the strategies' M1-3B defaults (thousands of tokens per sample) would make BudgetAware plan one
+# over-long sample instead of a vote. A forced answer needs at most 7 tokens (the longest held-out answer with its
+# "}." is 6, then the end of turn), and BudgetAware reserves force_tokens steps before the deadline: 16 kept a
+# sample from thinking ~40 ms longer at a 0.4 s budget on 2 CPU cores.
+EMBEDDED_STRATEGY_DEFAULTS = {"max_new_tokens": 160, "needed_tokens": 96, "force_tokens": 8}
 RANDOM_MODEL_NOTE = ("no model named and %s is missing: running a tiny RANDOM model, so its answers "
                      "are meaningless. Name a real one with --model togethercomputer/M1-3B (hub id or folder) or "
                      "the M1REASON_MODEL variable")

@@ -1,5 +1,5 @@
 """The training loop every stage shares: settings, optimizer, schedule, accumulation, autocast, checkpointing,
-torchrun (DDP or FSDP), progress, resumable state and curves.
+torchrun (DDP or FSDP2), progress, resumable state and curves.
 
 A stage hands ``train_loop`` a model and a ``loss_fn(model, step, micro) -> (loss, metrics)``; the loop owns
 everything else. The output folder is always a loadable M1 checkpoint (config + safetensors + tokenizer) plus
@@ -17,7 +17,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import torch
@@ -113,27 +113,75 @@ def _wrap(model: HybridLM, settings: TrainSettings, world: int, device: torch.de
     if world == 1:
         return model
     if settings.fsdp:
-        from torch.distributed.fsdp import FullyShardedDataParallel
+        from torch.distributed.fsdp import fully_shard
 
-        return FullyShardedDataParallel(model, device_id=device if device.type == "cuda" else None,
-                                        use_orig_params=True)
+        # FSDP2: each decoder layer is a unit (its parameters gathered for its forward and backward only), the
+        # embedding, final norm and head belong to the root. The model is sharded in place and stays a HybridLM.
+        for layer in model.model.layers:
+            fully_shard(layer)
+        return fully_shard(model)
     from torch.nn.parallel import DistributedDataParallel
 
     return DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
 
 
+def _sharded(wrapped: nn.Module) -> bool:
+    from torch.distributed.fsdp import FSDPModule
+
+    return isinstance(wrapped, FSDPModule)
+
+
+def _full_options():
+    from torch.distributed.checkpoint.state_dict import StateDictOptions
+
+    return StateDictOptions(full_state_dict=True, cpu_offload=True)  # gathered, on rank 0's CPU only
+
+
 def _full_state(wrapped: nn.Module, inner: HybridLM) -> dict | None:
-    """The whole model's state dict on rank 0 (None elsewhere under FSDP)."""
-    from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+    """The whole model's state dict on rank 0 (None on other ranks of a sharded model)."""
+    if _sharded(wrapped):
+        from torch.distributed.checkpoint.state_dict import get_model_state_dict
 
-    if isinstance(wrapped, FSDP):
-        from torch.distributed.fsdp import FullStateDictConfig, StateDictType
-
-        cfg = FullStateDictConfig(offload_to_cpu=True, rank0_only=True)
-        with FSDP.state_dict_type(wrapped, StateDictType.FULL_STATE_DICT, cfg):
-            state = wrapped.state_dict()
+        state = get_model_state_dict(wrapped, options=_full_options())
         return state if torch.distributed.get_rank() == 0 else None
     return inner.state_dict()
+
+
+def _optimizer_state(wrapped: nn.Module, opt) -> dict | None:
+    """The optimizer's whole state (rank 0 only, for a sharded model)."""
+    if _sharded(wrapped):
+        from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict
+
+        return get_optimizer_state_dict(wrapped, opt, options=_full_options())
+    return opt.state_dict()
+
+
+def _load_optimizer_state(wrapped: nn.Module, opt, state: dict) -> None:
+    """Every rank reads the same saved file: a sharded model keeps its own shard of each state tensor."""
+    if _sharded(wrapped):
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
+
+        set_optimizer_state_dict(wrapped, opt, state, options=StateDictOptions(full_state_dict=True))
+    else:
+        opt.load_state_dict(state)
+
+
+def _gradient_sync(wrapped: nn.Module, sync: bool):
+    """Reduce gradients across ranks in this backward only when ``sync`` (the last micro-batch of a step)."""
+    if sync:
+        return nullcontext()
+    if _sharded(wrapped):
+        wrapped.set_requires_gradient_sync(False)
+        return _restoring_sync(wrapped)
+    return wrapped.no_sync()
+
+
+@contextmanager
+def _restoring_sync(wrapped):
+    try:
+        yield
+    finally:
+        wrapped.set_requires_gradient_sync(True)
 
 
 def copy_tokenizer(source: str | Path, out: str | Path) -> None:
@@ -226,15 +274,13 @@ def _save(out: Path, wrapped: nn.Module, model: HybridLM, opt, step: int, rank: 
     """Write the weights, then the step marker. A finished stage keeps no optimizer state and is written in bf16
     (the dtype it ships in and the next stage starts from): ~1/6 of the bytes, which is what lets a whole run
     travel between machines."""
-    from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
-
-    fsdp = isinstance(wrapped, FSDP)
+    sharded = _sharded(wrapped)
     state = _full_state(wrapped, model)
-    optim = None if final else FSDP.optim_state_dict(wrapped, opt) if fsdp else opt.state_dict()
+    optim = None if final else _optimizer_state(wrapped, opt)
     if rank != 0:
         return
     target = model
-    if fsdp or final:  # FSDP's inner module holds shards: rebuild the whole model on CPU to write it
+    if sharded or final:  # a sharded model's own parameters are shards: rebuild the whole model on CPU to write it
         target = HybridLM(model.config)
         target.load_state_dict(state)
         if final:
@@ -290,12 +336,7 @@ def train_loop(out: str | Path, model: HybridLM, settings: TrainSettings,
         log.warning("%s: extending a finished stage (%d -> %d steps) with a fresh optimizer", name, start,
                     settings.steps)
     elif saved is not None:
-        optim = saved["optimizer"]
-        if settings.fsdp and world > 1:
-            from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
-
-            optim = FSDP.optim_state_dict_to_load(wrapped, opt, optim)
-        opt.load_state_dict(optim)
+        _load_optimizer_state(wrapped, opt, saved["optimizer"])
     if saved is not None:
         torch.set_rng_state(saved["torch_rng"])
     (out / "settings.json").write_text(settings.model_dump_json(indent=2) + "\n")
@@ -306,13 +347,13 @@ def train_loop(out: str | Path, model: HybridLM, settings: TrainSettings,
                 group["lr"] = lr_at(settings, step)
             totals: dict[str, float] = {}
             for micro in range(settings.grad_accum):
-                sync = nullcontext() if micro == settings.grad_accum - 1 or world == 1 else wrapped.no_sync()
-                with sync:
+                with _gradient_sync(wrapped, micro == settings.grad_accum - 1 or world == 1):
                     loss, metrics = loss_fn(wrapped, step, micro)
                     (loss / settings.grad_accum).backward()
                 for k, v in metrics.items():
                     totals[k] = totals.get(k, 0.0) + float(v) / settings.grad_accum
             norm = torch.nn.utils.clip_grad_norm_(wrapped.parameters(), settings.grad_clip)
+            norm = norm.full_tensor() if hasattr(norm, "full_tensor") else norm  # a DTensor when sharded
             opt.step()
             opt.zero_grad(set_to_none=True)
             if after_step is not None:
@@ -327,4 +368,10 @@ def train_loop(out: str | Path, model: HybridLM, settings: TrainSettings,
     progress.close()
     if rank == 0:
         plot_curves(load_history(out), out / "curves.png", title=name)
+    if _sharded(wrapped):  # rank 0 gets back an ordinary whole model (it evaluates it); other ranks their shards
+        state = _full_state(wrapped, model)
+        if rank == 0:
+            model = HybridLM(model.config)
+            model.load_state_dict(state)
+            model = model.to(device)
     return model.eval()
