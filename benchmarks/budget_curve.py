@@ -19,8 +19,13 @@ problem at a time on the bare generator, as ``solve`` runs them.
 
 The GPU run (Figure 3 with >= 500 problems, the tiny hybrid beside its same-size transformer teacher):
 
-    python -m benchmarks.budget_curve --device cuda --models runs/gpu/grpo runs/gpu/teacher --count 500 \\
-        --concurrency 32 --budgets 0.1 0.2 0.4 0.8
+    python -m benchmarks.budget_curve --device cuda --models runs/gpu2/sft runs/gpu2/teacher --count 500 \\
+        --concurrency 32 --budgets 0.05 0.1 0.2 0.4
+
+(A first try of this on the H100, 2026-11-25, ran out of its 470 s: problems took up to 13 s on a 0.4 s budget,
+because the driver kept the generator's lock from the problems' threads and their forced answers queued behind
+one another. m1reason.generator.turns and SharedGenerator's lock-free appends fixed that on CPU; not yet re-run
+on a GPU.)
 
 P = 32 rather than 500: the engine's host work is ~6-10 us per sequence per decode step (benchmarks/host_overhead.py),
 so 500 problems x 16 samples would spend ~50-80 ms a step on the host alone and starve every configuration at these
