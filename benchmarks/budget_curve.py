@@ -19,7 +19,7 @@ problem at a time on the bare generator, as ``solve`` runs them.
 
 The GPU run (Figure 3 with >= 500 problems, the tiny hybrid beside its same-size transformer teacher):
 
-    python -m benchmarks.budget_curve --device cuda --models runs/gpu2/sft runs/gpu2/teacher --count 500 \\
+    python -m benchmarks.budget_curve --device cuda --models m1reason/embedded runs/gpu2/teacher --count 500 \\
         --concurrency 32 --budgets 0.05 0.1 0.2 0.4
 
 (A first try of this on the H100, 2026-11-25, ran out of its 470 s: problems took up to 13 s on a 0.4 s budget,
