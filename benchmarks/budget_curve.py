@@ -104,20 +104,19 @@ def trained_here(folder: Path) -> bool:
 
 # ---- the engine's size -------------------------------------------------------------------------------------------
 def engine_options(concurrency: int, configs: dict, longest_prompt: int) -> dict:
-    """Engine options for ``concurrency`` problems at once: {} at 1 (the loader's own, as ``solve`` runs).
-
-    Above 1, a slot for every sample of P problems at the largest n of any configuration (BudgetAware's cap
-    included), so no sample waits for a slot and eats its budget in a queue; and ``max_len`` just long enough for
-    the longest prompt, the longest answer and budget forcing's appended text, because the KV pool (by default
-    a full ``max_len`` per slot, so nothing is ever preempted) and the throughput calibration's scratch cache
-    both grow with slots x max_len.
+    """Engine options for ``concurrency`` problems at once: a slot for every sample of P problems at the largest n
+    of any configuration (BudgetAware's cap included), so no sample waits for a slot and eats its budget in a
+    queue; and ``max_len`` just long enough for the longest prompt, the longest answer and budget forcing's
+    appended text. The loader's own shape for a folder (max_len 32768) would do for speed, but the throughput
+    calibration measures decode steps at contexts up to max_len and fits them linearly: for the tiny models on a
+    CPU that fit predicted 7.6-10.6 ms per short-context step against ~5.5 measured, and BudgetAware, trusting it,
+    planned one short sample where two fit (72% at 0.4 s; the same model loaded as ``solve()`` loads it, max_len
+    512, was predicted at 5.2 ms).
 
     >>> configs = configurations({"max_new_tokens": 160, "needed_tokens": 96, "force_tokens": 16})
     >>> engine_options(1, configs, 60), engine_options(8, configs, 60)
-    ({}, {'max_slots': 512, 'max_len': 288})
+    ({'max_slots': 64, 'max_len': 288}, {'max_slots': 512, 'max_len': 288})
     """
-    if concurrency == 1:
-        return {}
     settings = [make(seed=0) for make in configs.values()]
     widest_n = max(s.n for s in settings)
     longest = max(s.max_new_tokens + forcing_allowance(s) for s in settings)
@@ -197,7 +196,7 @@ def load(spec: str | None, *, device: str | None, concurrency: int, problems, mo
     # foreseen: m1reason.defaults gives them only to the embedded model it loads when no model is named.
     own_guess = EMBEDDED_STRATEGY_DEFAULTS if spec is None and not os.environ.get(MODEL_ENV) else None
     options = engine_options(concurrency, configurations(strategy_defaults(mode, folder, own_guess)),
-                             longest_prompt_tokens(folder, problems) if concurrency > 1 else 0)
+                             longest_prompt_tokens(folder, problems))
     generator = default_generator(spec, device=device, **options)
     if getattr(generator.tokenizer, "chat_template", None) is None:  # build_prompt then sends the bare question
         print(f"warning: {folder} has no chat template (chat_template.jinja): its prompts will not be in the chat "
