@@ -32,6 +32,16 @@ def _padded(rows):
             torch.tensor([len(r) for r in rows]))
 
 
+def _assert_slots_match(model, together, alone, slots):
+    """Same Mamba conv/SSM states in both caches, and the same next decode step from them."""
+    for layer in model.config.mamba_layers:
+        torch.testing.assert_close(together.conv_state(layer), alone.conv_state(layer))
+        torch.testing.assert_close(together.ssm_state(layer), alone.ssm_state(layer), rtol=1e-5, atol=1e-5)
+    next_tokens = torch.tensor([4, 10, 20])
+    torch.testing.assert_close(model.step(next_tokens, together, slots), model.step(next_tokens, alone, slots),
+                               rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("make_cache", [_dense, _paged], ids=["dense", "paged"])
 @pytest.mark.parametrize("attn_layers", [(1, 3), (), (0, 1, 2, 3)], ids=["hybrid", "mamba", "attention"])
 def test_padded_batch_prefill_equals_one_prompt_at_a_time(make_cache, attn_layers):
@@ -45,12 +55,7 @@ def test_padded_batch_prefill_equals_one_prompt_at_a_time(make_cache, attn_layer
         got = model.prefill(padded, together, slots, lengths=lengths)
         torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
         assert together.lengths[:3].tolist() == alone.lengths[:3].tolist() == lengths.tolist()  # paged: + pad row
-        for layer in model.config.mamba_layers:
-            torch.testing.assert_close(together.conv_state(layer), alone.conv_state(layer))
-            torch.testing.assert_close(together.ssm_state(layer), alone.ssm_state(layer), rtol=1e-5, atol=1e-5)
-        next_tokens = torch.tensor([4, 10, 20])
-        torch.testing.assert_close(model.step(next_tokens, together, slots), model.step(next_tokens, alone, slots),
-                                   rtol=1e-5, atol=1e-5)
+        _assert_slots_match(model, together, alone, slots)
 
 
 @pytest.mark.parametrize("paged", [False, True], ids=["dense", "paged"])
@@ -74,9 +79,4 @@ def test_padded_continuations_equal_one_slot_at_a_time(paged, attn_layers):
         torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
         assert together.lengths[:3].tolist() == alone.lengths[:3].tolist() == [
             len(p) + len(c) for p, c in zip(PROMPTS, CONTINUATIONS)]
-        for layer in model.config.mamba_layers:
-            torch.testing.assert_close(together.conv_state(layer), alone.conv_state(layer))
-            torch.testing.assert_close(together.ssm_state(layer), alone.ssm_state(layer), rtol=1e-5, atol=1e-5)
-        next_tokens = torch.tensor([4, 10, 20])
-        torch.testing.assert_close(model.step(next_tokens, together, slots), model.step(next_tokens, alone, slots),
-                                   rtol=1e-5, atol=1e-5)
+        _assert_slots_match(model, together, alone, slots)
