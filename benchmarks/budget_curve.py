@@ -71,35 +71,19 @@ def configurations(defaults: dict) -> dict:
     return configs
 
 
-def strategy_defaults(mode: str, folder: Path | None, own: dict | None) -> dict:
-    """The strategies' field defaults for one model: ``own`` is the generator's ``strategy_defaults``.
-
-    "model": the generator's own (m1reason.defaults gives them only to the embedded model it loads when no model
-    is named; any folder gets the strategies' M1-3B defaults, thousands of tokens per sample). "embedded": the
-    embedded model's short-solution defaults, whatever the model. "auto": the generator's own if it has any, else
-    the embedded ones for a folder trained by ``python -m m1reason.train`` (same tokenizer, format and ~35-token
-    solutions as the embedded model), else none.
+def strategy_defaults(mode: str, own: dict | None) -> dict:
+    """The strategies' field defaults for one model: "auto"/"model": the generator's own ``strategy_defaults``
+    (m1reason.defaults gives the short ones to the embedded model and to any folder made by
+    ``python -m m1reason.train``; others get the strategies' M1-3B defaults, thousands of tokens per sample);
+    "embedded": the embedded model's short-solution defaults, whatever the model.
 
     >>> from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS as short
-    >>> strategy_defaults("auto", None, short) == short, strategy_defaults("model", Path("/x"), None)
-    (True, {})
+    >>> strategy_defaults("auto", short) == short, strategy_defaults("model", None), strategy_defaults("embedded", None)
+    (True, {}, {'max_new_tokens': 160, 'needed_tokens': 56, 'force_tokens': 8})
     """
     from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS
 
-    if mode == "embedded" or (mode == "auto" and not own and folder is not None and trained_here(folder)):
-        return dict(EMBEDDED_STRATEGY_DEFAULTS)
-    return dict(own or {})
-
-
-def trained_here(folder: Path) -> bool:
-    """Whether ``folder`` holds a model trained by ``python -m m1reason.train``: a stage folder keeps its
-    ``settings.json``, a shipped one (m1reason/embedded) its ``training.json``. Nothing in config.json says so.
-
-    >>> from m1reason.defaults import EMBEDDED_MODEL
-    >>> trained_here(EMBEDDED_MODEL), trained_here(Path("/no/such/folder"))
-    (True, False)
-    """
-    return (folder / "training.json").exists() or (folder / "settings.json").exists()
+    return dict(EMBEDDED_STRATEGY_DEFAULTS if mode == "embedded" else own or {})
 
 
 # ---- the engine's size -------------------------------------------------------------------------------------------
@@ -189,19 +173,19 @@ def unique_name(name: str, taken: list[str]) -> str:
 def load(spec: str | None, *, device: str | None, concurrency: int, problems, mode: str,
          taken: list[str]) -> ModelUnderTest:
     """Load ``spec`` through the public loader, its engine sized for ``concurrency``."""
-    from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS, MODEL_ENV, default_generator
+    from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS, default_generator, trained_by_recipe
 
     folder = model_folder(spec)
     # The engine is sized before loading, from the strategies that will run, so the generator's own defaults are
-    # foreseen: m1reason.defaults gives them only to the embedded model it loads when no model is named.
-    own_guess = EMBEDDED_STRATEGY_DEFAULTS if spec is None and not os.environ.get(MODEL_ENV) else None
-    options = engine_options(concurrency, configurations(strategy_defaults(mode, folder, own_guess)),
+    # foreseen: m1reason.defaults gives the short ones to every recipe-trained folder, the embedded one included.
+    own_guess = EMBEDDED_STRATEGY_DEFAULTS if trained_by_recipe(folder) else None
+    options = engine_options(concurrency, configurations(strategy_defaults(mode, own_guess)),
                              longest_prompt_tokens(folder, problems))
     generator = default_generator(spec, device=device, **options)
     if getattr(generator.tokenizer, "chat_template", None) is None:  # build_prompt then sends the bare question
         print(f"warning: {folder} has no chat template (chat_template.jinja): its prompts will not be in the chat "
               "format a model trained by m1reason.train expects", file=sys.stderr)
-    defaults = strategy_defaults(mode, folder, getattr(generator, "strategy_defaults", None))
+    defaults = strategy_defaults(mode, getattr(generator, "strategy_defaults", None))
     kind, layers = architecture(generator.model.config)
     info = {"source": generator.source, "folder": str(folder), "device": str(generator.model.device),
             "dtype": str(generator.model.dtype), "engine": options, "strategy_defaults": defaults}

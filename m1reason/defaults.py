@@ -14,7 +14,8 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["EMBEDDED_MODEL", "EMBEDDED_STRATEGY_DEFAULTS", "MODEL_ENV", "ByteTokenizer", "default_generator"]
+__all__ = ["EMBEDDED_MODEL", "EMBEDDED_STRATEGY_DEFAULTS", "MODEL_ENV", "ByteTokenizer", "default_generator",
+           "trained_by_recipe"]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ EMBEDDED_NOTE = ("no model named: running the embedded tiny M1 (synthetic arithm
 # tokens (the longest held-out answer with its "}." is 6, then the end of turn), and BudgetAware keeps
 # force_tokens steps before the deadline for it.
 EMBEDDED_STRATEGY_DEFAULTS = {"max_new_tokens": 160, "needed_tokens": 56, "force_tokens": 8}
+SHORT_ENGINE = {"max_slots": 32, "max_len": 512}  # engine options for the embedded and other recipe-trained models
 RANDOM_MODEL_NOTE = ("no model named and %s is missing: running a tiny RANDOM model, so its answers "
                      "are meaningless. Name a real one with --model togethercomputer/M1-3B (hub id or folder) or "
                      "the M1REASON_MODEL variable")
@@ -58,7 +60,9 @@ class ByteTokenizer:
 
 
 def default_generator(model: str | None = None, *, device: str | None = None, **engine_options):
-    """An M1Generator for ``model`` (hub id or folder), $M1REASON_MODEL, or the embedded default.
+    """An M1Generator for ``model`` (hub id or folder), $M1REASON_MODEL, or the embedded default. A folder made by
+    ``python -m m1reason.train`` is loaded as the embedded model is: a short-context engine and the short
+    strategy defaults (EMBEDDED_STRATEGY_DEFAULTS), since its solutions are as short.
 
     >>> gen = default_generator(max_slots=2, max_len=64)  # no model named: the embedded tiny M1
     >>> gen.source["model_id"]
@@ -67,21 +71,39 @@ def default_generator(model: str | None = None, *, device: str | None = None, **
     from m1reason.generator import M1Generator
 
     name = model or os.environ.get(MODEL_ENV)
-    if name:
-        return M1Generator.from_pretrained(name, device=device, **engine_options)
-    return _embedded(device=device, **engine_options)
+    if not name:
+        return _embedded(device=device, **engine_options)
+    if trained_by_recipe(Path(name)):
+        return _trained_here(Path(name), device=device, **engine_options)
+    return M1Generator.from_pretrained(name, device=device, **engine_options)
+
+
+def trained_by_recipe(folder: Path) -> bool:
+    """Whether ``folder`` holds a model trained by ``python -m m1reason.train``: a stage folder keeps its
+    ``settings.json``, a shipped one (m1reason/embedded) its ``training.json``. Nothing in config.json says so.
+
+    >>> trained_by_recipe(EMBEDDED_MODEL), trained_by_recipe(Path("/no/such/folder"))
+    (True, False)
+    """
+    return (folder / "training.json").exists() or (folder / "settings.json").exists()
+
+
+def _trained_here(folder: Path, *, device: str | None = None, **engine_options):
+    """A tiny model of the recipe: its engine sized for short solutions (a 32768-token max_len would also skew the
+    throughput calibration, which fits step time over contexts up to max_len), the short strategy defaults."""
+    from m1reason.generator import M1Generator
+
+    gen = M1Generator.from_pretrained(str(folder), device=device, **{**SHORT_ENGINE, **engine_options})
+    gen.strategy_defaults = EMBEDDED_STRATEGY_DEFAULTS  # read by m1reason.solving.make_strategy
+    return gen
 
 
 def _embedded(*, device: str | None = None, **engine_options):
-    from m1reason.generator import M1Generator
-
-    options = {"max_slots": 32, "max_len": 512, **engine_options}
     if not (EMBEDDED_MODEL / "config.json").exists():
-        return _random_stand_in(device=device, **options)
+        return _random_stand_in(device=device, **{**SHORT_ENGINE, **engine_options})
     log.info(EMBEDDED_NOTE)
-    gen = M1Generator.from_pretrained(str(EMBEDDED_MODEL), device=device, **options)
+    gen = _trained_here(EMBEDDED_MODEL, device=device, **engine_options)
     gen.source = {**gen.source, "model_id": "m1reason/embedded"}  # the same name on every machine
-    gen.strategy_defaults = EMBEDDED_STRATEGY_DEFAULTS  # read by m1reason.solving.make_strategy
     return gen
 
 

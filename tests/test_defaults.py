@@ -28,3 +28,14 @@ def test_a_missing_embedded_folder_falls_back_to_a_random_model_and_says_so(monk
     assert gen.source["model_id"] == "tiny-random (meaningless answers)"
     assert "RANDOM" in caplog.text and "gone" in caplog.text
     assert not getattr(gen, "strategy_defaults", None)
+
+
+def test_a_folder_trained_by_the_recipe_loads_like_the_embedded_model(tmp_path):
+    import shutil
+
+    trained = shutil.copytree(defaults.EMBEDDED_MODEL, tmp_path / "sft")
+    gen = defaults.default_generator(str(trained))
+    assert gen.strategy_defaults == defaults.EMBEDDED_STRATEGY_DEFAULTS and gen.engine.max_len == 512
+    (trained / "training.json").unlink()  # now just a checkpoint: the strategies' own (M1-3B) defaults
+    plain = defaults.default_generator(str(trained), max_slots=2)
+    assert plain.strategy_defaults is None and plain.engine.max_len == 32768

@@ -398,22 +398,28 @@ class Engine:
         if logits is None:
             return
         self.timings.prefill.append((sum(map(len, pending)), time.perf_counter() - started))
+        self._start_confidence(firsts)
         rows, seqs = [], []
         for i, group in enumerate(groups):
-            self._start_confidence(group[0])
             group[0].num_cached = len(group[0].tokens)
             self._fork_group(group)
             rows += [i] * len(group)
             seqs += group
         self._sample_and_append(self._rows(seqs), logits[torch.tensor(rows, device=self.device)], out)
 
-    def _start_confidence(self, seq: Sequence) -> None:
-        """Before a prefilled sequence's first sample: a new prompt starts a fresh confidence window, one restarting
-        after preemption gets its saved window back, one continuing after an append keeps its own."""
-        if seq.num_cached == 0:
-            saved = self._saved_confidence.pop(id(seq), None)
-            slot = torch.tensor([seq.slot], device=self.device)
-            self.confidence.reset(slot) if saved is None else self.confidence.restore(seq.slot, saved)
+    def _start_confidence(self, seqs: list[Sequence]) -> None:
+        """Before prefilled sequences' first sample: new prompts start fresh confidence windows (one reset for all),
+        ones restarting after preemption get their saved windows back, ones continuing after an append keep theirs."""
+        fresh = []
+        for seq in seqs:
+            if seq.num_cached == 0:
+                saved = self._saved_confidence.pop(id(seq), None)
+                if saved is None:
+                    fresh.append(seq.slot)
+                else:
+                    self.confidence.restore(seq.slot, saved)
+        if fresh:
+            self.confidence.reset(torch.tensor(fresh, device=self.device))
 
     def _fork_group(self, group: list[Sequence]) -> None:
         """Give the rest of a group the first sequence's freshly prefilled state."""
@@ -433,7 +439,7 @@ class Engine:
         if logits is None:
             return
         self.timings.prefill.append((len(first.pending), time.perf_counter() - started))
-        self._start_confidence(first)
+        self._start_confidence([first])
         first.num_cached = len(first.tokens)
         self._fork_group(group)
         self._sample_and_append(self._rows(group), logits.expand(len(group), -1), out)

@@ -166,22 +166,20 @@ def _load_optimizer_state(wrapped: nn.Module, opt, state: dict) -> None:
         opt.load_state_dict(state)
 
 
+@contextmanager
 def _gradient_sync(wrapped: nn.Module, sync: bool):
     """Reduce gradients across ranks in this backward only when ``sync`` (the last micro-batch of a step)."""
     if sync:
-        return nullcontext()
-    if _sharded(wrapped):
-        wrapped.set_requires_gradient_sync(False)
-        return _restoring_sync(wrapped)
-    return wrapped.no_sync()
-
-
-@contextmanager
-def _restoring_sync(wrapped):
-    try:
         yield
-    finally:
-        wrapped.set_requires_gradient_sync(True)
+    elif _sharded(wrapped):
+        wrapped.set_requires_gradient_sync(False)
+        try:
+            yield
+        finally:
+            wrapped.set_requires_gradient_sync(True)
+    else:
+        with wrapped.no_sync():
+            yield
 
 
 def copy_tokenizer(source: str | Path, out: str | Path) -> None:
