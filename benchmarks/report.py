@@ -58,7 +58,7 @@ def markdown_table(rows: list[dict], columns: list[str]) -> str:
 
 def _fmt(value) -> str:
     if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
+        return f"{value:.4g}" if abs(value) < 1e3 else f"{value:,.0f}"
     return str(value)
 
 

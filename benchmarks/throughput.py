@@ -4,25 +4,49 @@ Random bf16 weights (speed does not depend on the values). Each point: ``batch``
 256-token prompts, exactly ``new`` generated tokens each (ignore_eos, temperature 1, no top-k/p), end-to-end
 wall time including prefill, as in the paper's Figure 1. An engine runs as many requests at once as its memory
 holds (a transformer's KV cache runs 512 x 4352 tokens in waves). Per point: tok/s, median ms per decode step,
-achieved GB/s (weights + Mamba state + live KV read per step) against the measured 3.0 TB/s copy bandwidth,
-peak GPU memory. Each point is appended to a JSONL file as it finishes; a rerun skips points already there.
+achieved GB/s (weights + Mamba state + live KV read per step) against the device-to-device copy bandwidth measured
+at the start of the same run (3.0 TB/s on the H100, ~4.3 on the H200), peak GPU memory. Each point is appended to a
+JSONL file as it finishes; a rerun skips points already there. BENCHMARKS.md gets one table per GPU model.
 
     python -m benchmarks.throughput --quick            # B = 1, 64, 512 at decode 1024 (< 5 min)
     python -m benchmarks.throughput --batches 1 8 64 128 256 512 --new 4096 --engines m1 llama
-    python -m benchmarks.throughput --quick --engines m1 --decode-steps 4   # K decode steps per host sync
+    python -m benchmarks.throughput --quick --engines m1 --decode-steps 1   # one decode step per host sync
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import sys
 import time
 from pathlib import Path
 
-COPY_BANDWIDTH = 3.0e12  # bytes/s, device-to-device copy (read + write) measured on the H100 (docs/gpu.md)
+from benchmarks.report import markdown_table
+
 PROMPT = 256
+
+
+def copy_bandwidth(gib: float = 4.0, repeats: int = 10) -> float:
+    """Device-to-device copy bandwidth in bytes/s (bytes read + written), the median of ``repeats`` copies of a
+    ``gib``-GiB buffer: the memory roofline every point's % is taken against, measured on the GPU that runs it."""
+    import torch
+
+    src = torch.empty(int(gib * 2**30), dtype=torch.uint8, device="cuda").random_()
+    dst = torch.empty_like(src)
+    times = []
+    for i in range(repeats + 2):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        dst.copy_(src)
+        end.record()
+        end.synchronize()
+        if i >= 2:  # the first copies warm up the allocator and clocks
+            times.append(start.elapsed_time(end) / 1e3)
+    del src, dst
+    torch.cuda.empty_cache()
+    return 2 * gib * 2**30 / statistics.median(times)
 
 
 def llama_3b_config():
@@ -46,13 +70,17 @@ def decode_steps_of(record: dict) -> int:
     return record.get("decode_steps", 1)
 
 
-def run_m1reason(model, batch: int, new: int, decode_steps: int = 1) -> dict:
+def run_m1reason(model, batch: int, new: int, decode_steps: int, bandwidth: float) -> dict:
     import torch
 
     from m1reason import GenerationRequest, M1Generator, SamplingParams
 
     config = model.config
     per_token_kv = len(config.attn_layers) * config.num_kv_heads * config.head_dim * 2 * 2
+    # the previous point's cache must be gone before this one is sized: on the H200 (2026-12-02) it was not, and
+    # Llama at 512 x 4096 ran 87 requests at once instead of the ~200 that fit
+    gc.collect()
+    torch.cuda.empty_cache()
     free = torch.cuda.mem_get_info()[0] - 12 * 2**30  # room for activations, logits, graphs
     length = PROMPT + new + 16
     fits = batch if not per_token_kv else max(1, min(batch, int(free // (per_token_kv * length))))
@@ -74,12 +102,14 @@ def run_m1reason(model, batch: int, new: int, decode_steps: int = 1) -> dict:
     torch.cuda.synchronize()
     wall = time.perf_counter() - started
     assert all(s.num_tokens == new for r in results for s in r.samples)
+    gen.close()
     full = [(ctx, s) for b, ctx, s in gen.engine.timings.decode if b == fits]
     step = statistics.median(s for _, s in full)
     context = statistics.mean(ctx for ctx, _ in full)
     moved = bytes_per_step(config, sum(p.numel() for p in model.parameters()), fits, context)
     return {"tokens_per_s": batch * new / wall, "wall_s": wall, "concurrent": fits, "step_ms": step * 1e3,
-            "achieved_GBps": moved / step / 1e9, "roofline_pct": 100 * moved / step / COPY_BANDWIDTH,
+            "achieved_GBps": moved / step / 1e9, "roofline_pct": 100 * moved / step / bandwidth,
+            "copy_GBps": bandwidth / 1e9,
             "prefill_s": sum(s for _, s in gen.engine.timings.prefill),
             "peak_GiB": torch.cuda.max_memory_allocated() / 2**30}
 
@@ -125,17 +155,19 @@ def main() -> int:
     parser.add_argument("--hf-cap-s", type=float, default=90.0, help="skip HF points projected to take longer")
     parser.add_argument("--results", type=Path, default=Path("benchmarks/results/throughput.jsonl"))
     parser.add_argument("--out", type=Path, default=None, help="also copy JSONL, PNG and BENCHMARKS.md here")
-    parser.add_argument("--decode-steps", type=int, default=1,
-                        help="m1reason engines: decode steps run on the device per host sync (Engine decode_steps)")
+    parser.add_argument("--decode-steps", type=int, default=None,
+                        help="m1reason engines: decode steps run on the device per host sync (default: the "
+                             "generator's CUDA default, m1reason.generator.m1.CUDA_DECODE_STEPS)")
     args = parser.parse_args()
-    if args.decode_steps < 1:
+    if args.decode_steps is not None and args.decode_steps < 1:
         parser.error("--decode-steps must be >= 1")
     if args.quick:
         args.batches, args.new = [1, 64, 512], [1024]
     import torch
 
     from benchmarks.checkpoint_load import m1_3b_config
-    from benchmarks.report import BENCHMARKS_MD, environment, markdown_table, write_section
+    from benchmarks.report import BENCHMARKS_MD, environment, write_section
+    from m1reason.generator.m1 import CUDA_DECODE_STEPS
     from m1reason.kernels import backends
     from m1reason.model import HybridLM
 
@@ -144,6 +176,8 @@ def main() -> int:
         return 2
     env = environment(("torch", "triton", "transformers"))
     device = env["device"]
+    decode_steps = args.decode_steps or CUDA_DECODE_STEPS
+    bandwidth = None  # measured before the first point that needs it
     args.results.parent.mkdir(parents=True, exist_ok=True)
     done = [json.loads(line) for line in args.results.read_text().splitlines()] if args.results.exists() else []
     have = {(r["engine"], r["batch"], r["new"], r["device"], decode_steps_of(r)) for r in done}
@@ -151,9 +185,12 @@ def main() -> int:
         model = None
         for new in args.new:
             for batch in args.batches:
-                k = 1 if engine == "hf" else args.decode_steps
+                k = 1 if engine == "hf" else decode_steps
                 if (engine, batch, new, device, k) in have:
                     continue
+                if bandwidth is None:
+                    bandwidth = copy_bandwidth()
+                    print(f"device-to-device copy: {bandwidth / 1e12:.2f} TB/s", flush=True)
                 if model is None:
                     torch.manual_seed(0)
                     if engine == "hf":
@@ -172,7 +209,7 @@ def main() -> int:
                 started = time.perf_counter()
                 with torch.no_grad():
                     point = (run_hf(model, batch, new, args.hf_cap_s) if engine == "hf"
-                             else run_m1reason(model, batch, new, k))
+                             else run_m1reason(model, batch, new, k, bandwidth))
                 record = {"engine": engine, "batch": batch, "prompt": PROMPT, "new": new, "device": device,
                           "decode_steps": k,
                           "date": env["date"], "versions": env["versions"], "kernels": backends(),
@@ -184,40 +221,60 @@ def main() -> int:
         del model
         torch.cuda.empty_cache()
 
-    rows = sorted((r for r in done if r["device"] == device), key=lambda r: (r["new"], r["batch"], r["engine"]))
-    names = {"m1": "m1reason M1-3B", "llama": "m1reason Llama-3.2-3B", "hf": "HF generate Llama-3.2-3B"}
-    label = lambda r: names[r["engine"]] + (f", {decode_steps_of(r)} steps/sync" if decode_steps_of(r) > 1 else "")  # noqa: E731
-    table_rows = [{"engine": label(r), "batch": r["batch"], "decode": r["new"],
-                   "tok/s": r.get("tokens_per_s", "skipped"), "ms/step": r.get("step_ms", ""),
-                   "concurrent": r.get("concurrent", ""), "GB/s": r.get("achieved_GBps", ""),
-                   "% roofline": r.get("roofline_pct", ""), "peak GiB": r.get("peak_GiB", ""),
-                   "note": r.get("skipped", "")} for r in rows]
-    columns = ["engine", "batch", "decode", "tok/s", "ms/step", "concurrent", "GB/s", "% roofline", "peak GiB", "note"]
-    table = markdown_table(table_rows, columns)
-    speedups = []
-    for r in rows:
-        same = (r["batch"], r["new"], decode_steps_of(r))
-        peer = next((p for p in rows if p["engine"] == "llama" and (p["batch"], p["new"], decode_steps_of(p)) == same),
-                    None)
-        if r["engine"] == "m1" and peer and "tokens_per_s" in peer:
-            speedups.append(f"- batch {r['batch']}, decode {r['new']}, {decode_steps_of(r)} step(s)/sync: M1 / Llama "
-                            f"in the same engine = {r['tokens_per_s'] / peer['tokens_per_s']:.2f}x")
     body = ("Prompt 256 tokens, random bf16 weights, temperature 1 without top-k/p, ignore_eos; end-to-end wall "
             "time including prefill. GB/s counts weights + Mamba state (read + write) + live KV per decode step; "
-            "% roofline is against the 3.0 TB/s measured copy bandwidth. Points come from the JSONL "
-            f"`{args.results}`; each was measured in the run that wrote it (dates in the JSONL).\n\n"
-            + table + "\n\n" + "\n".join(speedups))
+            "% roofline is against the device-to-device copy bandwidth measured at the start of the run that made "
+            "the point (records without one: the H100's 3.0 TB/s of docs/gpu.md). Points come from the JSONL "
+            f"`{args.results}`; each was measured in the run that wrote it (dates in the JSONL). One table per GPU "
+            "model, this run's first.")
+    devices = sorted({r["device"] for r in done}, key=lambda d: d != device)
+    tables = [device_report(d, [r for r in done if r["device"] == d]) for d in devices]
     write_section("throughput", "Generation throughput: M1-3B vs Llama-3.2-3B (same engine) vs HF generate",
-                  body, env)
-    print(table)
-    print("\n".join(speedups))
-    plot = _plot(rows, args.out or args.results.parent)
+                  body + "\n\n" + "\n\n".join(tables), env)
+    print("\n\n".join(tables))
+    plot = _plot([r for r in done if r["device"] == device], args.out or args.results.parent)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "throughput.jsonl").write_text(args.results.read_text())
         (args.out / "BENCHMARKS.md").write_text(BENCHMARKS_MD.read_text())
     print("plot:", plot)
     return 0
+
+
+_NAMES = {"m1": "m1reason M1-3B", "llama": "m1reason Llama-3.2-3B", "hf": "HF generate Llama-3.2-3B"}
+_COLUMNS = ["engine", "batch", "decode", "tok/s", "ms/step", "concurrent", "GB/s", "% roofline", "peak GiB", "note"]
+
+
+def device_report(device: str, records: list[dict]) -> str:
+    """One GPU model's table (markdown) and its M1 / Llama speedups, from that device's records.
+
+    >>> rec = lambda engine, tps: {"engine": engine, "batch": 512, "new": 4096, "decode_steps": 4,
+    ...                            "tokens_per_s": tps, "copy_GBps": 4300.0}
+    >>> print(device_report("GPU X", [rec("m1", 30000.0), rec("llama", 7500.0)]).splitlines()[-1])
+    - batch 512, decode 4096, 4 step(s)/sync: M1 / Llama in the same engine = 4.00x
+    """
+    rows = sorted(records, key=lambda r: (r["new"], r["batch"], r["engine"], decode_steps_of(r)))
+
+    def label(r):
+        k = decode_steps_of(r)
+        return _NAMES[r["engine"]] + (f", {k} step{'s' if k > 1 else ''}/sync" if r["engine"] != "hf" else "")
+
+    table = markdown_table([{"engine": label(r), "batch": r["batch"], "decode": r["new"],
+                             "tok/s": r.get("tokens_per_s", "skipped"), "ms/step": r.get("step_ms", ""),
+                             "concurrent": r.get("concurrent", ""), "GB/s": r.get("achieved_GBps", ""),
+                             "% roofline": r.get("roofline_pct", ""), "peak GiB": r.get("peak_GiB", ""),
+                             "note": r.get("skipped", "")} for r in rows], _COLUMNS)
+    speedups = []
+    for r in rows:
+        same = (r["batch"], r["new"], decode_steps_of(r))
+        peer = next((p for p in rows if p["engine"] == "llama" and (p["batch"], p["new"], decode_steps_of(p)) == same),
+                    None)
+        if r["engine"] == "m1" and peer and "tokens_per_s" in peer and "tokens_per_s" in r:
+            speedups.append(f"- batch {r['batch']}, decode {r['new']}, {decode_steps_of(r)} step(s)/sync: M1 / Llama "
+                            f"in the same engine = {r['tokens_per_s'] / peer['tokens_per_s']:.2f}x")
+    copies = sorted({round(r["copy_GBps"]) for r in rows if "copy_GBps" in r})
+    measured = f" (measured copy bandwidth: {', '.join(f'{c:,} GB/s' for c in copies)})" if copies else ""
+    return f"### {device}{measured}\n\n" + table + ("\n\n" + "\n".join(speedups) if speedups else "")
 
 
 _ORDER = ("m1", "llama", "hf")

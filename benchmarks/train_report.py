@@ -3,8 +3,10 @@
 Usage: ``python -m benchmarks.train_report --run runs/recipe [--limit 500] [--samples 32] [--device cuda]``.
 Scores every stage folder found under --run (teacher, init, distill, sft, grpo) and the shipped model
 (m1reason/embedded) on the fixed held-out split (mixed kinds) and on plain-arithmetic held-out problems, through
-M1Generator; prints one JSON record per (stage, set) and writes BENCHMARKS.md section "train". On 2 CPU cores the
-full 500 x 32 samples per stage takes long: use --limit and --samples there, and say so beside the numbers.
+M1Generator; prints one JSON record per (stage, set) and writes BENCHMARKS.md section "train". Beside the scores it
+reports paired gains (the same problems and seeds under both): maj@k - pass@1 (does voting beat one sample?) and
+each stage against the stage before it (does each stage help?). On 2 CPU cores the full 500 x 32 samples per stage
+takes long: use --limit and --samples there, and say so beside the numbers.
 """
 
 from __future__ import annotations
@@ -18,34 +20,64 @@ from pathlib import Path
 from benchmarks.report import environment, markdown_table, write_section
 from m1reason.generator import M1Generator
 from m1reason.train.data import heldout_problems
-from m1reason.train.evaluate import sample_answers, score
+from m1reason.train.evaluate import mean_ci, paired_gain, per_problem, sample_answers
 
 STAGES = ("teacher", "init", "distill", "sft", "grpo")
 EMBEDDED = Path(__file__).resolve().parent.parent / "m1reason" / "embedded"
 
 
 def evaluate_stage(folder: Path, *, limit: int, samples: int, device: str, max_new_tokens: int) -> list[dict]:
-    """Records for one checkpoint folder: per problem set, greedy and sampled scores."""
+    """Records for one checkpoint folder: per problem set, greedy and sampled scores, and (under "columns") each
+    problem's values, for the paired gains."""
     gen = M1Generator.from_pretrained(str(folder), device=device, max_slots=256, max_len=256,
                                       cuda_graphs=device.startswith("cuda"))
     rows = []
     for name, problems in (("mixed", heldout_problems(limit)), ("arithmetic", heldout_problems(limit,
                                                                                                 kind="arithmetic"))):
         t0 = time.perf_counter()
-        greedy = score(sample_answers(gen, problems, temperature=0.0, max_new_tokens=max_new_tokens, batch=256))
+        greedy = per_problem(sample_answers(gen, problems, temperature=0.0, max_new_tokens=max_new_tokens, batch=256))
         ks = tuple(k for k in (8, 32) if k <= samples)
-        sampled = score(sample_answers(gen, problems, n=samples, temperature=0.7, max_new_tokens=max_new_tokens,
-                                       seed=1234, batch=256), ks=ks)
+        sampled = per_problem(sample_answers(gen, problems, n=samples, temperature=0.7,
+                                             max_new_tokens=max_new_tokens, seed=1234, batch=256), ks=ks)
+        columns = {"greedy": greedy["pass@1"], "pass@1 (T=0.7)": sampled["pass@1"],
+                   **{f"maj@{k}": sampled[f"maj@{k}"] for k in ks}}
         row = {"stage": folder.name, "set": name, "problems": len(problems), "samples": samples,
-               "greedy": greedy["pass@1"], "pass@1 (T=0.7)": sampled["pass@1"],
-               **{f"maj@{k}": sampled[f"maj@{k}"] for k in ks}, "seconds": round(time.perf_counter() - t0, 1)}
+               **{c: mean_ci(v) for c, v in columns.items()}, "seconds": round(time.perf_counter() - t0, 1)}
         print(json.dumps(row), flush=True)
-        rows.append(row)
+        rows.append({**row, "columns": columns})
     return rows
 
 
-def _cell(value) -> str:
-    return f"{100 * value[0]:.1f} ± {100 * value[1]:.1f}" if isinstance(value, (list, tuple)) else str(value)
+def _cell(value, sign: str = "") -> str:
+    if isinstance(value, (list, tuple)):
+        return f"{100 * value[0]:{sign}.1f} ± {100 * value[1]:.1f}"
+    return str(value)
+
+
+def paired_rows(rows: list[dict]) -> list[dict]:
+    """Per (stage, set): voting's gain over one sample, and the stage's gain over the stage before it in the
+    recipe (distill over init, sft over distill, grpo over sft; the teacher and the embedded copy have none).
+
+    >>> col = lambda p, m: {"greedy": p, "pass@1 (T=0.7)": p, "maj@8": m}
+    >>> rows = [{"stage": "sft", "set": "mixed", "columns": col([1.0, 0.5], [1.0, 1.0])},
+    ...         {"stage": "grpo", "set": "mixed", "columns": col([1.0, 1.0], [1.0, 1.0])}]
+    >>> [(r["stage"], r["maj@8 - pass@1"][0], r["greedy vs previous"]) for r in paired_rows(rows)]
+    [('sft', 0.25, ''), ('grpo', 0.0, (0.25, 0.49))]
+    """
+    previous = {"distill": "init", "sft": "distill", "grpo": "sft"}
+    by_key = {(r["stage"], r["set"]): r["columns"] for r in rows}
+    out = []
+    for r in rows:
+        c = r["columns"]
+        row = {"stage": r["stage"], "set": r["set"]}
+        for k in (8, 32):
+            if f"maj@{k}" in c:
+                row[f"maj@{k} - pass@1"] = paired_gain(c[f"maj@{k}"], c["pass@1 (T=0.7)"])
+        before = by_key.get((previous.get(r["stage"]), r["set"]))
+        for column in ("greedy", "maj@8"):
+            row[f"{column} vs previous"] = paired_gain(c[column], before[column]) if before and column in c else ""
+        out.append(row)
+    return out
 
 
 def main() -> None:
@@ -57,6 +89,7 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=96)
     parser.add_argument("--stages", default=",".join(STAGES) + ",embedded", help="which folders to score")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    parser.add_argument("--json", default=None, help="also write every record, per-problem values included, here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     wanted = args.stages.split(",")
@@ -67,10 +100,18 @@ def main() -> None:
                                                         max_new_tokens=args.max_new_tokens)]
     columns = ["stage", "set", "problems", "samples", "greedy", "pass@1 (T=0.7)", "maj@8", "maj@32", "seconds"]
     table = markdown_table([{k: _cell(v) for k, v in r.items()} for r in rows], columns)
-    print(table)
+    gains = paired_rows(rows)
+    gain_columns = ["stage", "set", "maj@8 - pass@1", "maj@32 - pass@1", "greedy vs previous", "maj@8 vs previous"]
+    gain_table = markdown_table([{k: _cell(v, "+") for k, v in r.items()} for r in gains], gain_columns)
+    print(table + "\n\n" + gain_table)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows))
     if not args.no_write:
         body = ("Held-out accuracy (%, ± 95% CI half-width over problems) after each stage of "
-                "`python -m m1reason.train all`; see docs/training.md for what each stage ran.\n\n" + table)
+                "`python -m m1reason.train all`; see docs/training.md for what each stage ran.\n\n" + table +
+                "\n\nPaired gains in points (the same problems and sampling seeds on both sides; ± the 95% "
+                "half-width of the mean per-problem difference): voting over one sample, and each stage over the "
+                "one before it in the recipe.\n\n" + gain_table)
         write_section("train", "Training recipe: held-out accuracy per stage", body, environment())
 
 

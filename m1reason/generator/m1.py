@@ -36,7 +36,7 @@ from m1reason.generator.data import (
 )
 from m1reason.generator.protocol import CAPABILITIES, GenerationEvent
 from m1reason.generator.text import IncrementalText, StopMatcher
-from m1reason.generator.throughput import FittedThroughput, load_or_calibrate
+from m1reason.generator.throughput import FittedThroughput, PaceMeter, load_or_calibrate
 from m1reason.generator.turns import TurnTakingLock
 from m1reason.generator.versions import device_name, package_versions
 from m1reason.model.hybrid import HybridLM
@@ -153,6 +153,7 @@ class M1Generator:
         self._mailboxes: dict[str, deque] = {}  # request id -> (event number, event), for whoever streams it
         self._event_numbers = itertools.count()
         self._throughput: FittedThroughput | None = None
+        self.pace = PaceMeter()  # decode steps as served, for the throughput model (see m1reason.generator.throughput)
         self._wakers: dict[str, threading.Event] = {}  # request id -> the Event its stream waits on
         self._work = threading.Condition(self._lock.raw)  # the background driver waits here for work
         self._driver: threading.Thread | None = None
@@ -366,7 +367,7 @@ class M1Generator:
             with self._lock:
                 self._throughput = load_or_calibrate(
                     key, lambda: measure(self.model, max_batch=max_batch, max_context=max_context),
-                    occupancy=self.occupancy)
+                    occupancy=self.occupancy, pace=self.pace)
         return self._throughput
 
     def occupancy(self) -> int:
@@ -380,12 +381,18 @@ class M1Generator:
         with self._lock:
             if not self.engine.has_work():
                 return
+            started = time.monotonic()
             out = self.engine.step()
             now = time.monotonic()
             samples, mailboxes, numbers = self._samples, self._mailboxes, self._event_numbers
             posted = set()  # requests given events, woken once each after the loop
+            runs = list(_runs_by_sample(out.tokens))
+            if runs:
+                self.pace.step(started=started, batch=len(runs), tokens_per_seq=len(out.tokens) / len(runs),
+                               context=sum(len(seq.tokens) for seq, _ in runs) / len(runs),
+                               busy=self.engine.has_work())
             # One event per sample per step, however many tokens it got (several with decode_steps > 1).
-            for seq, tokens in _runs_by_sample(out.tokens):
+            for seq, tokens in runs:
                 sample = samples[seq.sample_id]
                 if sample.first_token_at is None:
                     sample.first_token_at = now

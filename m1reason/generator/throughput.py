@@ -5,6 +5,14 @@ A generator measures step times over a small grid of (batch, context) and prefil
 attention KV per token of context) and ``prefill_s = d + e * tokens``, and caches the fit on disk keyed by
 model, revision, dtype, device and engine shape, so the next process starts calibrated. BudgetAware plans
 sample counts and lengths from it.
+
+The calibration times ``model.step`` alone. What a request waits for per token is more: the engine's host work
+per sequence, sampling, prefills of other arrivals sharing the step, and the threads of other requests taking
+turns. Under load that is most of it: on the H200 (2026-12-02), 32 problems of the tiny embedded model at once
+saw several times the calibrated step, and BudgetAware, trusting the calibration, planned 64 samples per problem
+where one did best. So the generator also keeps a ``PaceMeter`` of the steps as served (start of one engine step
+to the start of the next, while it had work throughout), and the model refits on those rows with the
+calibration's: the served pace dominates where it has been seen, the calibration anchors the rest.
 """
 
 from __future__ import annotations
@@ -13,13 +21,15 @@ import hashlib
 import json
 import logging
 import os
+import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Calibration", "FittedThroughput", "cache_dir", "load_or_calibrate"]
+__all__ = ["Calibration", "FittedThroughput", "PaceMeter", "cache_dir", "load_or_calibrate"]
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +42,43 @@ class Calibration:
     prefill: list[tuple[int, float]]
 
 
+class PaceMeter:
+    """Decode steps as requests were served: for each engine step, the time from its start to the next step's
+    start (while the engine had work throughout) per token it gave each sequence, as rows (batch, context,
+    seconds) like the calibration's. Thread-safe; keeps the latest ``keep`` rows.
+
+    >>> pace = PaceMeter()
+    >>> pace.step(started=10.0, batch=32, context=100.0, tokens_per_seq=4, busy=True)
+    >>> pace.step(started=10.02, batch=32, context=104.0, tokens_per_seq=4, busy=False)
+    >>> pace.step(started=99.0, batch=32, context=9.0, tokens_per_seq=1, busy=True)  # after idling: not a row
+    >>> pace.rows(), pace.count
+    ([(32, 100.0, 0.005)], 1)
+    """
+
+    def __init__(self, keep: int = 512, max_gap_s: float = 1.0):
+        self._rows: deque = deque(maxlen=keep)
+        self._last: tuple | None = None
+        self._lock = threading.Lock()
+        self.max_gap_s = max_gap_s
+        self.count = 0  # rows ever recorded (refits key on it)
+
+    def step(self, *, started: float, batch: int, context: float, tokens_per_seq: float, busy: bool) -> None:
+        """Record an engine step that started at ``started`` (monotonic seconds); ``busy``: work remains after it."""
+        with self._lock:
+            last = self._last
+            if last is not None and 0 < started - last[0] <= self.max_gap_s:
+                self._rows.append((last[1], last[2], round((started - last[0]) / last[3], 9)))
+                self.count += 1
+            self._last = (started, batch, context, tokens_per_seq) if busy and batch and tokens_per_seq else None
+
+    def rows(self) -> list[tuple[int, float, float]]:
+        with self._lock:
+            return list(self._rows)
+
+
 class FittedThroughput:
-    """A ThroughputModel fitted to measurements (non-negative least squares on the cost terms above).
+    """A ThroughputModel fitted to measurements (non-negative least squares on the cost terms above), refitted
+    with the served steps of ``pace`` once it holds ``min_paced`` rows (and every ``refit_every`` more).
 
     >>> rows = [(b, c, 0.01 + 0.001 * b + 1e-6 * b * c) for b in (1, 8, 32) for c in (100, 1000)]
     >>> model = FittedThroughput(Calibration(decode=rows, prefill=[(100, 0.02), (1000, 0.11)]))
@@ -41,19 +86,43 @@ class FittedThroughput:
     (0.034, 0.065)
     >>> round(model.tokens_per_s(16, 500))
     471
+
+    Served steps three times slower than calibrated, at two batch sizes, move the prediction towards them:
+
+    >>> pace, now = PaceMeter(), 0.0
+    >>> for i in range(65):
+    ...     batch = 8 if i % 2 else 32
+    ...     pace.step(started=now, batch=batch, context=500.0, tokens_per_seq=1, busy=True)
+    ...     now += 3 * (0.01 + 0.001 * batch + 1e-6 * batch * 500)
+    >>> served = FittedThroughput(Calibration(decode=rows, prefill=[(100, 0.02), (1000, 0.11)]), pace=pace)
+    >>> round(served.decode_step_s(16, 500) / model.decode_step_s(16, 500), 1)
+    2.9
     """
 
-    def __init__(self, calibration: Calibration, occupancy: Callable[[], int] = lambda: 0):
+    def __init__(self, calibration: Calibration, occupancy: Callable[[], int] = lambda: 0, *,
+                 pace: PaceMeter | None = None, min_paced: int = 32, refit_every: int = 16):
         self.calibration = calibration
         self._occupancy = occupancy
-        b, c, s = (np.array(col, dtype=float) for col in zip(*calibration.decode))
-        self.decode_coef = _nonnegative_fit(np.stack([np.ones_like(b), b, b * c], 1), s)
+        self.decode_coef = _decode_fit(calibration.decode)
         t, s = (np.array(col, dtype=float) for col in zip(*calibration.prefill))
         self.prefill_coef = _nonnegative_fit(np.stack([np.ones_like(t), t], 1), s)
+        self.pace, self.min_paced, self.refit_every = pace, min_paced, refit_every
+        self._paced_coef: tuple[float, ...] | None = None
+        self._paced_at = 0
 
     def decode_step_s(self, batch: int, context: int) -> float:
-        a, b, c = self.decode_coef
+        a, b, c = self._coef()
         return float(a + b * batch + c * batch * context)
+
+    def _coef(self) -> tuple[float, ...]:
+        """The calibration's fit, or (with enough served steps) the fit of calibration and served rows together."""
+        pace = self.pace
+        if pace is None or pace.count < self.min_paced:
+            return self.decode_coef
+        if self._paced_coef is None or pace.count - self._paced_at >= self.refit_every:
+            self._paced_at = pace.count
+            self._paced_coef = _decode_fit(list(self.calibration.decode) + pace.rows())
+        return self._paced_coef
 
     def prefill_s(self, tokens: int) -> float:
         d, e = self.prefill_coef
@@ -65,6 +134,11 @@ class FittedThroughput:
     def tokens_per_s(self, batch: int, context: int) -> float:
         """Generated tokens per second across a batch at this mean context."""
         return batch / self.decode_step_s(batch, context)
+
+
+def _decode_fit(rows) -> tuple[float, ...]:
+    b, c, s = (np.array(col, dtype=float) for col in zip(*rows))
+    return _nonnegative_fit(np.stack([np.ones_like(b), b, b * c], 1), s)
 
 
 def _nonnegative_fit(features: np.ndarray, target: np.ndarray) -> tuple[float, ...]:
@@ -85,9 +159,10 @@ def cache_dir() -> Path:
 
 
 def load_or_calibrate(key: dict, measure: Callable[[], Calibration], occupancy: Callable[[], int] = lambda: 0,
-                      *, refresh: bool = False) -> FittedThroughput:
+                      *, refresh: bool = False, pace: PaceMeter | None = None) -> FittedThroughput:
     """The fit for ``key`` (model, revision, dtype, device, engine shape, versions): read from disk, or measured
-    now and saved. A corrupt or unreadable cache file is measured again, not trusted.
+    now and saved. A corrupt or unreadable cache file is measured again, not trusted. ``pace``: the generator's
+    served steps, refitted in as they come (never saved: they describe this process's load).
 
     >>> import tempfile; os.environ["M1REASON_CACHE"] = tempfile.mkdtemp()
     >>> calls = []
@@ -105,7 +180,7 @@ def load_or_calibrate(key: dict, measure: Callable[[], Calibration], occupancy: 
             saved = json.loads(path.read_text())
             calibration = Calibration(decode=[tuple(r) for r in saved["decode"]],
                                       prefill=[tuple(r) for r in saved["prefill"]])
-            return FittedThroughput(calibration, occupancy)
+            return FittedThroughput(calibration, occupancy, pace=pace)
         except (OSError, ValueError, KeyError, TypeError) as err:
             log.warning("ignoring unreadable throughput cache %s (%s); calibrating again", path, err)
     calibration = measure()
@@ -116,4 +191,4 @@ def load_or_calibrate(key: dict, measure: Callable[[], Calibration], occupancy: 
         tmp.replace(path)
     except OSError as err:  # a read-only home must not stop generation
         log.warning("could not save throughput calibration to %s: %s", path, err)
-    return FittedThroughput(calibration, occupancy)
+    return FittedThroughput(calibration, occupancy, pace=pace)

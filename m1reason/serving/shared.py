@@ -11,8 +11,8 @@ asyncio, tenants or strategies.
 from __future__ import annotations
 
 import threading
-from contextlib import nullcontext
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 
 from m1reason.generator import GenerationRequest, GenerationResult, RequestFinished, SamplingParams
 from m1reason.generator.protocol import GenerationEvent

@@ -13,13 +13,13 @@ from m1reason.train.init import from_hf_llama, hybrid_config, init_hybrid, teach
 from m1reason.train.loop import TrainSettings, train_loop
 from m1reason.train.recipe import recipe_settings, run_all, ship
 from m1reason.train.stages import (
-           DistillSettings,
-           SFTSettings,
-           TeacherShape,
-           build_tokenizer,
-           distill,
-                  sft,
-           teacher,
+    DistillSettings,
+    SFTSettings,
+    TeacherShape,
+    build_tokenizer,
+    distill,
+    sft,
+    teacher,
 )
 
 __all__ = ["DistillSettings", "GRPOSettings", "SFTSettings", "TeacherShape", "TrainSettings", "build_tokenizer",

@@ -1,7 +1,10 @@
 """Held-out scoring of a model through m1reason's own generator: the numbers each stage and the report quote.
 
 ``sample_answers`` draws n samples per problem (greedy when temperature is 0) and grades each with
-m1reason.answers; ``score`` turns that into greedy / pass@1 / maj@k with 95% intervals over problems.
+m1reason.answers; ``per_problem`` turns that into each problem's pass@1 and maj@k, ``score`` into their means with
+95% intervals over problems, and ``paired_gain`` compares two such columns problem by problem: whether voting beats
+one sample, or one stage the one before it, is a paired question, and its interval is much narrower than either
+score's own (most problems are right, or wrong, under both).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from m1reason.generator import GenerationRequest, M1Generator, SamplingParams
 from m1reason.tokenizer import build_prompt
 from m1reason.train.data import Problem
 
-__all__ = ["mean_ci", "sample_answers", "score"]
+__all__ = ["mean_ci", "paired_gain", "per_problem", "sample_answers", "score"]
 
 
 def sample_answers(generator: M1Generator, problems: list[Problem], *, n: int = 1, temperature: float = 0.0,
@@ -52,14 +55,15 @@ def mean_ci(values: list[float]) -> tuple[float, float]:
     return mean, round(1.96 * math.sqrt(var / n), 4)
 
 
-def score(records: list[dict], ks: tuple[int, ...] = ()) -> dict:
-    """pass@1 (mean sample correctness) and maj@k for each k <= samples, each as (mean, 95% half-width).
+def per_problem(records: list[dict], ks: tuple[int, ...] = ()) -> dict[str, list[float]]:
+    """Each problem's pass@1 (fraction of its samples correct) and maj@k (the chance a vote over k of its samples,
+    drawn without replacement, picks a right answer; m1reason.evaluation.maj_at_k), in record order.
 
     >>> rec = {"answers": ["2", "2", "3"], "correct": [True, True, False]}
-    >>> s = score([rec], ks=(3,)); round(s["pass@1"][0], 3), s["maj@3"][0]
-    (0.667, 1.0)
+    >>> per_problem([rec], ks=(3,))
+    {'pass@1': [0.6666666666666666], 'maj@3': [1.0]}
     """
-    out = {"problems": len(records), "pass@1": mean_ci([sum(r["correct"]) / len(r["correct"]) for r in records])}
+    out = {"pass@1": [sum(r["correct"]) / len(r["correct"]) for r in records]}
     for k in ks:
         values = []
         for r in records:
@@ -68,5 +72,26 @@ def score(records: list[dict], ks: tuple[int, ...] = ()) -> dict:
             counts = [len(c) for c in clusters]
             right = next((j for j, c in enumerate(clusters) if r["correct"][answered[c[0]]]), None)
             values.append(maj_at_k(counts, right, k, len(r["answers"]) - len(answered)) if counts else 0.0)
-        out[f"maj@{k}"] = mean_ci(values)
+        out[f"maj@{k}"] = values
     return out
+
+
+def score(records: list[dict], ks: tuple[int, ...] = ()) -> dict:
+    """pass@1 (mean sample correctness) and maj@k for each k <= samples, each as (mean, 95% half-width).
+
+    >>> rec = {"answers": ["2", "2", "3"], "correct": [True, True, False]}
+    >>> s = score([rec], ks=(3,)); round(s["pass@1"][0], 3), s["maj@3"][0]
+    (0.667, 1.0)
+    """
+    return {"problems": len(records), **{name: mean_ci(v) for name, v in per_problem(records, ks).items()}}
+
+
+def paired_gain(after: list[float], before: list[float]) -> tuple[float, float]:
+    """Mean per-problem difference ``after - before`` and its 95% half-width (same problems, same order).
+
+    >>> paired_gain([1.0, 1.0, 0.5, 1.0], [1.0, 0.75, 0.5, 0.75])
+    (0.125, 0.1415)
+    """
+    if len(after) != len(before):
+        raise ValueError(f"paired_gain needs the same problems: {len(after)} values against {len(before)}")
+    return mean_ci([a - b for a, b in zip(after, before)])

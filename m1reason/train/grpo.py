@@ -8,6 +8,12 @@ right (or always gets wrong) towards randomness. Small, noisy steps matter here:
 the learning rate whatever the gradient's size, so a batch with two informative groups out of 32 takes as large
 a step as a batch of clean signal; the recipe's GRPO lr is 10x below its SFT lr.
 
+After SFT most groups are uniform (the second GPU run's informative fraction fell from 27% to 5% in 31 steps), so a
+batch of ``prompts`` groups carried almost no signal. ``oversample`` > 1 is DAPO's dynamic sampling: draw
+``prompts * oversample`` problems, roll them all out, and train on the ``prompts`` groups whose rewards differ
+(topped up with uniform ones, which the mask then ignores, when too few do). Rollouts of a tiny model are cheap
+next to the update, so this buys a full batch of signal for a few more decode steps.
+
 The generator runs a second copy of the policy whose weights are synced from the trained model before each
 rollout batch; each batch is reused for ``updates_per_rollout`` optimizer steps (so the ratio and its clip
 matter). Under torchrun each rank draws its own prompts (DDP; FSDP is not supported here).
@@ -31,13 +37,14 @@ from m1reason.train.examples import Example, collate, step_problems
 from m1reason.train.loop import TrainSettings, copy_tokenizer, forward_logits, train_loop
 from m1reason.train.losses import group_advantages, informative_rollouts, policy_loss, token_logprobs
 
-__all__ = ["GRPOSettings", "grpo", "max_new_tokens_at", "reward", "sync_weights"]
+__all__ = ["GRPOSettings", "grpo", "max_new_tokens_at", "reward", "select_groups", "sync_weights"]
 
 log = logging.getLogger(__name__)
 
 
 class GRPOSettings(TrainSettings):
-    """GRPO: ``prompts`` x ``k`` rollouts per batch at ``temperature``; the length limit grows linearly from
+    """GRPO: ``prompts`` x ``k`` rollouts per batch at ``temperature`` (chosen from ``prompts * oversample`` groups,
+    informative first); the length limit grows linearly from
     ``max_new_tokens_start`` (default: no growth) to ``max_new_tokens``. Every ``heldout_every`` steps (0: never)
     the policy's greedy accuracy on ``heldout_count`` held-out problems is logged as ``heldout_greedy``: the
     training reward is measured on problems the model has seen many times, and the first GPU run's reward rose
@@ -49,6 +56,7 @@ class GRPOSettings(TrainSettings):
 
     prompts: int = Field(default=8, gt=0)
     k: int = Field(default=8, gt=1)
+    oversample: int = Field(default=1, gt=0)
     temperature: float = Field(default=0.9, gt=0)
     clip: float = Field(default=0.2, gt=0)
     entropy_coef: float = Field(default=0.01, ge=0)
@@ -83,6 +91,19 @@ def reward(text: str, gold: str) -> float:
     return float(answer is not None and is_equivalent(answer, gold))
 
 
+def select_groups(rewards: list[float], k: int, keep: int) -> list[int]:
+    """Indices of the ``keep`` groups (of ``k`` consecutive rewards each) to train on: those whose rewards differ
+    first, in draw order, then uniform ones to fill the batch.
+
+    >>> select_groups([1, 1, 0, 1, 0, 0, 1, 0], k=2, keep=2), select_groups([1, 1, 0, 0, 1, 0], k=2, keep=2)
+    ([1, 3], [2, 0])
+    """
+    groups = [rewards[i:i + k] for i in range(0, len(rewards), k)]
+    informative = [g for g, r in enumerate(groups) if len(set(r)) > 1]
+    uniform = [g for g, r in enumerate(groups) if len(set(r)) == 1]
+    return (informative + uniform)[:keep]
+
+
 @torch.no_grad()
 def sync_weights(target: HybridLM, source: HybridLM) -> None:
     """Copy every parameter of ``source`` into ``target`` in place (the generator's model keeps its buffers).
@@ -102,9 +123,9 @@ class _Rollouts:
     def __init__(self, settings: GRPOSettings, tokenizer, model: HybridLM):
         self.settings, self.tokenizer = settings, tokenizer
         self.policy = HybridLM(model.config).to(model.device).eval().requires_grad_(False)
-        prompt_room = settings.max_len
-        self.generator = M1Generator(self.policy, tokenizer, max_slots=settings.prompts * settings.k,
-                                     max_len=prompt_room + settings.max_new_tokens, cuda_graphs=False)
+        rollouts = settings.prompts * settings.oversample * settings.k
+        self.generator = M1Generator(self.policy, tokenizer, max_slots=rollouts,
+                                     max_len=settings.max_len + settings.max_new_tokens, cuda_graphs=False)
         self.key = None
 
     def get(self, model: HybridLM, step: int, micro: int, rank: int) -> dict:
@@ -127,21 +148,27 @@ class _Rollouts:
 
     def _generate(self, model: HybridLM, key: tuple[int, int], rank: int, max_new: int) -> dict:
         s, tok = self.settings, self.tokenizer
-        problems = step_problems(s.seed, key[0] * s.grad_accum + key[1], s.prompts, rank=rank)
+        problems = step_problems(s.seed, key[0] * s.grad_accum + key[1], s.prompts * s.oversample, rank=rank)
         params = SamplingParams(n=s.k, temperature=s.temperature, max_new_tokens=max_new,
                                 seed=(s.seed * 1_000_003 + key[0] * 1009 + key[1] * 7 + rank) % 2**62)
-        requests = [GenerationRequest(prompt=build_prompt(p.problem, tok), sampling=params, request_id=f"g{i}")
-                    for i, p in enumerate(problems)]
-        examples, rewards, lengths = [], [], []
-        for p, result in zip(problems, self.generator.generate(requests)):
-            prompt = tok(build_prompt(p.problem, tok), add_special_tokens=False)["input_ids"]
+        prompts = [build_prompt(p.problem, tok) for p in problems]
+        requests = [GenerationRequest(prompt=text, sampling=params, request_id=f"g{i}")
+                    for i, text in enumerate(prompts)]
+        groups = []  # per problem: (examples, rewards, lengths) of its k rollouts
+        for p, text, result in zip(problems, prompts, self.generator.generate(requests)):
+            prompt = tok(text, add_special_tokens=False)["input_ids"]
+            group = ([], [], [])
             for sample in result.samples:
                 completion = list(sample.token_ids)
                 if sample.finish_reason == "stop" and (not completion or completion[-1] != tok.eos_token_id):
                     completion.append(tok.eos_token_id)
-                examples.append(Example(prompt + completion, [0] * len(prompt) + [1] * len(completion)))
-                rewards.append(reward(sample.text, p.answer))
-                lengths.append(len(completion))
+                group[0].append(Example(prompt + completion, [0] * len(prompt) + [1] * len(completion)))
+                group[1].append(reward(sample.text, p.answer))
+                group[2].append(len(completion))
+            groups.append(group)
+        drawn = [r for g in groups for r in g[1]]
+        kept = [groups[i] for i in select_groups(drawn, s.k, s.prompts)]
+        examples, rewards, lengths = ([x for g in kept for x in g[field]] for field in range(3))
         ids, mask = collate(examples, tok.pad_token_id)
         ids, mask = ids.to(model.device), mask.to(model.device)
         with torch.no_grad():
@@ -149,8 +176,9 @@ class _Rollouts:
         r = torch.tensor(rewards, device=model.device)
         informative = informative_rollouts(r, s.k)
         return {"ids": ids, "mask": mask[:, 1:] * informative[:, None], "old_logp": old_logp,
-                "adv": group_advantages(r, s.k), "reward": r.mean().item(), "length": sum(lengths) / len(lengths),
-                "informative": informative.float().mean().item()}
+                "adv": group_advantages(r, s.k), "reward": sum(drawn) / len(drawn),
+                "length": sum(lengths) / len(lengths), "informative": informative.float().mean().item(),
+                "drawn_informative": informative_rollouts(torch.tensor(drawn), s.k).float().mean().item()}
 
 
 def grpo(out: str | Path, *, source: str | Path, settings: GRPOSettings) -> Path:
@@ -183,7 +211,8 @@ def grpo(out: str | Path, *, source: str | Path, settings: GRPOSettings) -> Path
             clip_frac = ((clipped.float() * m).sum() / m.sum().clamp(min=1)).item()
             ent = ((entropy * m).sum() / m.sum().clamp(min=1)).item()
         metrics = {"loss": loss.item(), "reward": batch["reward"], "entropy": ent, "clip_frac": clip_frac,
-                   "length": batch["length"], "informative": batch["informative"]}
+                   "length": batch["length"], "informative": batch["informative"],
+                   "drawn_informative": batch["drawn_informative"]}
         if settings.heldout_every and micro == 0 and step % settings.heldout_every == 0 and _rank() == 0:
             metrics["heldout_greedy"] = state["rollouts"].heldout_greedy(inner)  # the policy before this update
         return loss, metrics

@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["group_advantages", "informative_rollouts", "masked_cross_entropy", "policy_loss", "reverse_kl", "token_logprobs"]
+__all__ = ["group_advantages", "informative_rollouts", "masked_cross_entropy", "policy_loss", "reverse_kl",
+           "token_logprobs"]
 
 
 def _shift(logits: Tensor, ids: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor]:

@@ -58,3 +58,33 @@ def test_gpu_bf16_step_path_tracks_cpu_fp32(tiny_checkpoint):
     err = ((logits["gpu"] - logits["cpu"]).abs().max() / logits["cpu"].abs().max()).item()
     agree = (logits["gpu"].argmax(-1) == logits["cpu"].argmax(-1)).float().mean().item()
     assert err <= 2e-2 and agree >= 0.99, (err, agree)
+
+
+def test_appends_prefilled_together_continue_exactly_graphed_with_several_decode_steps(tiny_checkpoint):
+    """Budget forcing on the GPU path: continuations appended to live sequences (different lengths, different
+    states) are prefilled in one call between graphed multi-step decodes, and each continues exactly as the
+    model's own greedy loop over the concatenated text."""
+    from m1reason.engine import Engine, Sequence
+
+    model = load_model(tiny_checkpoint, device="cuda", dtype=torch.float32)
+    engine = Engine(model, max_slots=8, max_len=96, cuda_graphs=True, decode_steps=4)
+    params = SamplingParams(temperature=0, max_new_tokens=40, ignore_eos=True)
+    prompts = ([4, 5, 6], [7, 8, 9, 10, 11], [12, 13])
+    seqs = [Sequence(f"r{i}/0", f"r{i}", 0, 0, params, list(p), len(p)) for i, p in enumerate(prompts)]
+    for seq in seqs:
+        engine.add([seq])
+    engine.step()  # prefill
+    engine.step()  # 4 graphed decode steps
+    forced = ([30, 31, 32], [40, 41, 42, 43], [50, 51, 52])
+    heads = []
+    for seq, tokens in zip(seqs, forced):
+        engine.append(seq, tokens)
+        heads.append(list(seq.tokens))
+    while engine.has_work():
+        engine.step()
+    for seq, head in zip(seqs, heads):
+        ids = list(head)
+        with torch.no_grad():
+            for _ in range(len(seq.tokens) - len(head)):
+                ids.append(int(model(torch.tensor([ids], device="cuda"))[0, -1].argmax()))
+        assert seq.tokens == ids

@@ -263,3 +263,19 @@ def test_generate_builds_no_token_events_and_stream_builds_each_once(gen, monkey
         streamed[e.sample_id] += e.token_ids
     assert list(streamed.values()) == [s.token_ids for s in result.samples]  # same seed, same samples
 
+
+
+def test_served_steps_feed_the_throughput_model(model, tmp_path, monkeypatch):
+    """The generator records each decode step as served (batch, context, seconds per token) and, once it has
+    enough, the throughput model predicts from them: a generator slowed by 20 ms a step predicts slow steps."""
+    monkeypatch.setenv("M1REASON_CACHE", str(tmp_path))
+    gen = M1Generator(model, max_slots=8, max_len=96)
+    calibrated = gen.throughput_model().decode_step_s(4, 40)
+    engine_step = gen.engine.step
+    monkeypatch.setattr(gen.engine, "step", lambda: (time.sleep(0.02), engine_step())[1])
+    params = SamplingParams(n=4, temperature=1.0, seed=1, max_new_tokens=40, ignore_eos=True)
+    gen.generate([GenerationRequest(prompt_token_ids=[3, 1, 4], sampling=params)])
+    rows = gen.pace.rows()
+    assert len(rows) >= 32 and {batch for batch, _, _ in rows} == {4}
+    assert all(seconds >= 0.02 for _, _, seconds in rows)
+    assert gen.throughput_model().decode_step_s(4, 40) > calibrated + 0.015

@@ -23,6 +23,9 @@ def speed(occupancy=0):
 def test_plan_fits_the_budget(budget_s, occupancy):
     strategy = BudgetAware(needed_tokens=1024, max_new_tokens=8192)
     plan = strategy.plan(speed(occupancy), budget_s, prompt_tokens=200)
+    if "not even one sample" in plan.reason:  # the deadline, not the length, will cut it
+        assert plan.n == 1 and plan.max_new_tokens == 1024 and plan.predicted_s > budget_s * (1 - strategy.safety)
+        return
     assert plan.predicted_s <= budget_s * (1 - strategy.safety) + 1e-9
     step = speed().decode_step_s(plan.n + occupancy, 200 + plan.max_new_tokens)
     # the plan uses the budget: one more token per sample would not fit (unless capped)

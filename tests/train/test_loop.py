@@ -84,9 +84,11 @@ def test_stages_run_end_to_end(tmp_path, tokenizer_dir, monkeypatch):
                    settings=stages.DistillSettings(steps=1, batch_size=2, ce_weight=0.5))
     stages.sft(tmp_path / "s", source=tmp_path / "d", settings=stages.SFTSettings(steps=1, batch_size=2))
     grpo(tmp_path / "g", source=tmp_path / "s",
-         settings=GRPOSettings(steps=2, prompts=2, k=2, max_new_tokens=8, max_new_tokens_start=4, warmup=0,
-                               heldout_every=2, heldout_count=3))
+         settings=GRPOSettings(steps=2, prompts=2, k=2, oversample=2, max_new_tokens=8, max_new_tokens_start=4,
+                               warmup=0, heldout_every=2, heldout_count=3))
     rows = [json.loads(x) for x in (tmp_path / "g" / "history.jsonl").read_text().splitlines()]
-    assert [r["length"] <= 8 for r in rows] == [True, True] and {"reward", "entropy", "clip_frac"} <= set(rows[0])
+    assert [r["length"] <= 8 for r in rows] == [True, True]
+    assert {"reward", "entropy", "clip_frac", "informative", "drawn_informative"} <= set(rows[0])
+    assert rows[0]["informative"] >= rows[0]["drawn_informative"]  # informative groups are kept first
     assert rows[0]["heldout_greedy"] in (0.0, 1 / 3, 2 / 3, 1.0) and "heldout_greedy" not in rows[1]  # every 2nd
     assert load_model(tmp_path / "g", device="cpu").config.mamba_layers == (0,)

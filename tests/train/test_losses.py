@@ -83,3 +83,12 @@ def test_only_groups_with_differing_rewards_are_informative():
     rewards = torch.tensor([1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0])
     assert informative_rollouts(rewards, 3).tolist() == [False] * 3 + [True] * 3 + [False] * 3
     assert not informative_rollouts(torch.ones(4), 2).any()
+
+
+def test_dynamic_sampling_keeps_informative_groups_first_then_fills_with_uniform_ones():
+    from m1reason.train.grpo import select_groups
+
+    rewards = [1, 1, 0, 1, 0, 0, 1, 0, 1, 1]  # groups of 2: uniform, mixed, uniform, mixed, uniform
+    assert select_groups(rewards, k=2, keep=2) == [1, 3]
+    assert select_groups(rewards, k=2, keep=4) == [1, 3, 0, 2]
+    assert select_groups([0] * 6, k=3, keep=1) == [0]  # nothing informative: the batch is still full
