@@ -178,9 +178,11 @@ class Engine:
     def __init__(self, model: HybridLM, *, max_slots: int = 64, max_len: int = 4096, kv_tokens: int | None = None,
                  block_size: int = 16, state_dtype: torch.dtype | None = None, confidence_window: int = 2048,
                  confidence_top_k: int = 20, cuda_graphs: bool = True, prefill_tokens: int = 65536,
-                 decode_steps: int = 1):
+                 decode_steps: int = 1, prefill_delay: float = 0.0):
         if decode_steps < 1:
             raise ValueError(f"decode_steps must be >= 1, got {decode_steps}")
+        if not prefill_delay >= 0:
+            raise ValueError(f"prefill_delay must be >= 0, got {prefill_delay}")
         self.model = model.eval()
         self.device = model.device
         self.max_len = max_len
@@ -195,6 +197,9 @@ class Engine:
         self.timings = StepTimings()
         self.prefill_tokens = prefill_tokens  # most prompt tokens prefilled in one batched call
         self.decode_steps = decode_steps  # most decode steps run on the device between two looks from the host
+        self.prefill_delay = prefill_delay  # how long prefill work may wait for company, in recent prefill calls
+        self._prefill_pending_since: float | None = None  # when prefill work first waited behind running decodes
+        self._prefill_call_s = 0.0  # recent seconds per prefill call (moving average)
         use_graphs = cuda_graphs and self.device.type == "cuda"
         self.graphs = DecodeGraphs(self.model, self.cache, max_slots) if use_graphs else None
         self._parked: list[Sequence] = []
@@ -343,14 +348,20 @@ class Engine:
         self._release_parked()
         self._expire_deadlines(out)
         done: set[Sequence] = set()
-        admitted = self.scheduler.admit()
-        self._prefill_groups(admitted, out)
-        done.update(seq for group in admitted for seq in group)
-        # len(tokens) - num_cached is num_pending inlined: these two passes touch every running sequence
-        chunks = [s for s in self.scheduler.running if len(s.tokens) - s.num_cached > 1 and s not in done]
-        chunks = self.scheduler.reserve_for_step(chunks)
-        self._prefill_groups([[seq] for seq in chunks], out)
-        done.update(chunks)
+        if self._prefill_due():
+            started = time.perf_counter()
+            admitted = self.scheduler.admit()
+            self._prefill_groups(admitted, out)
+            done.update(seq for group in admitted for seq in group)
+            # len(tokens) - num_cached is num_pending inlined: these two passes touch every running sequence
+            chunks = [s for s in self.scheduler.running if len(s.tokens) - s.num_cached > 1 and s not in done]
+            chunks = self.scheduler.reserve_for_step(chunks)
+            self._prefill_groups([[seq] for seq in chunks], out)
+            done.update(chunks)
+            if done:
+                seconds, last = time.perf_counter() - started, self._prefill_call_s
+                self._prefill_call_s = 0.75 * last + 0.25 * seconds if last else seconds
+                self._prefill_pending_since = None
         batch = [s for s in self.scheduler.running if len(s.tokens) - s.num_cached == 1 and s not in done]
         batch = self.scheduler.reserve_for_step(batch)
         if batch:
@@ -358,6 +369,27 @@ class Engine:
         else:
             self._decode_rows = None  # kept rows are valid only from one decode step to the very next
         return out
+
+    def _prefill_due(self) -> bool:
+        """Whether this step prefills what waits (new prompts, appended continuations). A prefill call costs about
+        the same for one short prompt as for several (at small sizes it is launch- or loop-bound), and while it
+        runs every decoding sequence waits; so when decodes are running, prefill work may wait up to
+        ``prefill_delay`` recent prefill calls' time for more to share its call. With nothing decoding, or with a
+        full call's worth of tokens waiting, it runs at once. (On 2 CPU cores, 32 problems of the embedded model at
+        once: 52 of 68 engine steps held a prefill, mostly of one or two rows, and prefills took 70% of the time.)"""
+        scheduler = self.scheduler
+        pending = [s for s in scheduler.running if len(s.tokens) - s.num_cached > 1]
+        if not scheduler.waiting and not pending:
+            return False
+        decoding = len(pending) < len(scheduler.running)
+        if not decoding or self.prefill_delay == 0:
+            return True
+        now = time.monotonic()
+        if self._prefill_pending_since is None:
+            self._prefill_pending_since = now
+        waiting_tokens = sum(s.num_pending for s in pending) + sum(len(g[0].tokens) for g in scheduler.waiting)
+        return (now - self._prefill_pending_since >= self.prefill_delay * self._prefill_call_s
+                or waiting_tokens >= self.prefill_tokens // 2)
 
     def _release_parked(self) -> None:
         for seq in self._parked:

@@ -115,7 +115,9 @@ class M1Generator:
     tokens prefilled in one batched call), ``decode_steps`` (decode steps run back to back on the device per
     engine step, with one copy to the host: less host overhead, but cancels, deadlines, admissions and stop
     strings are seen every ``decode_steps`` tokens; the samples are the same. Default: ``CUDA_DECODE_STEPS``
-    on a GPU, 1 elsewhere).
+    on a GPU, 1 elsewhere), ``prefill_delay`` (while others decode, new prompts and appended text may wait up to
+    this many recent prefill calls' time to share one call; 0, the default: prefill at once. The samples are
+    the same).
 
     >>> from m1reason.model import ModelConfig
     >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=4, max_len=64)
@@ -135,13 +137,13 @@ class M1Generator:
     def __init__(self, model: HybridLM, tokenizer=None, *, max_slots: int = 64, max_len: int = 32768,
                  kv_tokens: int | None = None, block_size: int = 16, state_dtype: torch.dtype | None = None,
                  confidence_window: int = 2048, cuda_graphs: bool = True, prefill_tokens: int = 65536,
-                 decode_steps: int | None = None):
+                 decode_steps: int | None = None, prefill_delay: float = 0.0):
         self.model, self.tokenizer = model, tokenizer
         if decode_steps is None:
             decode_steps = CUDA_DECODE_STEPS if model.device.type == "cuda" else 1
         self.engine = Engine(model, max_slots=max_slots, max_len=max_len, kv_tokens=kv_tokens, block_size=block_size,
                              state_dtype=state_dtype, confidence_window=confidence_window, cuda_graphs=cuda_graphs,
-                             prefill_tokens=prefill_tokens, decode_steps=decode_steps)
+                             prefill_tokens=prefill_tokens, decode_steps=decode_steps, prefill_delay=prefill_delay)
         eos = set(model.config.eos_token_ids)
         if tokenizer is not None and tokenizer.eos_token_id is not None:
             eos.add(tokenizer.eos_token_id)  # chat models end turns with a token the config may not list

@@ -264,3 +264,30 @@ def test_prompts_of_different_lengths_share_one_prefill_and_keep_their_solo_toke
                    [seqs_for(p, SAMPLED, n=2, request=f"r{i}") for i, p in enumerate(prompts)])
     assert calls == [(4, 9)]  # four prompts padded to the longest, one call
     assert together == alone
+
+
+def test_prefill_work_waits_for_company_while_others_decode(model):
+    """A new prompt arriving while others decode waits (up to prefill_delay recent prefill calls) to share a prefill
+    call with later arrivals; with nothing decoding, or a full call's worth waiting, it runs at once. Waiting
+    changes when its tokens come, never which."""
+    engine = Engine(model, max_slots=8, max_len=64, prefill_delay=1.0)
+    a, = seqs_for([1, 2, 3], GREEDY, request="a")
+    engine.add([a])
+    engine.step()
+    assert a.num_generated == 1  # nothing was decoding: prefilled at once
+    engine._prefill_call_s = 3600.0  # as if a prefill call took an hour: arrivals wait for company
+    b, = seqs_for([4, 5, 6], GREEDY, request="b")
+    engine.add([b])
+    engine.step()
+    assert (a.num_generated, b.num_generated) == (2, 0)  # a decoded, b waited
+    engine.prefill_tokens = 6  # b's 3 tokens are half a call: due now
+    engine.step()
+    assert b.num_generated == 1
+    while engine.has_work():
+        engine.step()
+    assert a.tokens[3:] == argmax_loop(model, [1, 2, 3], 12) and b.tokens[3:] == argmax_loop(model, [4, 5, 6], 12)
+
+
+def test_prefill_delay_must_be_a_nonnegative_number(model):
+    with pytest.raises(ValueError, match="prefill_delay"):
+        Engine(model, max_slots=2, max_len=32, prefill_delay=-1)
