@@ -25,14 +25,14 @@ import logging
 from pathlib import Path
 
 import torch
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from m1reason.answers import extract_answer, is_equivalent
 from m1reason.errors import ConfigError
 from m1reason.generator import GenerationRequest, M1Generator, SamplingParams
 from m1reason.model import HybridLM, load_model
 from m1reason.tokenizer import build_prompt, load_tokenizer
-from m1reason.train.data import heldout_problems
+from m1reason.train.data import KINDS, heldout_problems
 from m1reason.train.examples import Example, collate, step_problems
 from m1reason.train.loop import TrainSettings, copy_tokenizer, forward_logits, train_loop
 from m1reason.train.losses import group_advantages, informative_rollouts, policy_loss, token_logprobs
@@ -52,6 +52,8 @@ class GRPOSettings(TrainSettings):
 
     >>> GRPOSettings(steps=4).entropy_coef
     0.01
+    >>> GRPOSettings(steps=4, kind_weights="percent=3,fraction=1").kind_weights
+    {'percent': 3.0, 'fraction': 1.0}
     """
 
     prompts: int = Field(default=8, gt=0)
@@ -66,6 +68,33 @@ class GRPOSettings(TrainSettings):
     lr: float = Field(default=1e-5, gt=0)
     heldout_every: int = Field(default=10, ge=0)
     heldout_count: int = Field(default=64, gt=0)
+    kind_weights: dict[str, float] | None = Field(
+        default=None, description="problem kinds of the rollout prompts, e.g. percent=3,fraction=3,arithmetic=1 "
+                                  "(default: the training mix)")
+
+    @field_validator("kind_weights", mode="before")
+    @classmethod
+    def _parse_kind_weights(cls, value):
+        """``kind=weight,...`` from the command line, or a dict."""
+        if isinstance(value, str):
+            try:
+                value = {kind.strip(): float(weight) for kind, weight in
+                         (item.split("=") for item in value.split(",") if item.strip())}
+            except ValueError:
+                raise ValueError(f"expected kind=weight,... (kinds: {', '.join(KINDS)}), got {value!r}") from None
+        return value
+
+    @field_validator("kind_weights")
+    @classmethod
+    def _check_kind_weights(cls, value):
+        if value is None:
+            return value
+        unknown = sorted(set(value) - set(KINDS))
+        if unknown:
+            raise ValueError(f"unknown problem kind(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}")
+        if any(w < 0 for w in value.values()) or not sum(value.values()) > 0:
+            raise ValueError(f"weights must be >= 0 with a positive sum, got {value}")
+        return value
 
 
 def max_new_tokens_at(settings: GRPOSettings, step: int) -> int:
@@ -148,7 +177,8 @@ class _Rollouts:
 
     def _generate(self, model: HybridLM, key: tuple[int, int], rank: int, max_new: int) -> dict:
         s, tok = self.settings, self.tokenizer
-        problems = step_problems(s.seed, key[0] * s.grad_accum + key[1], s.prompts * s.oversample, rank=rank)
+        problems = step_problems(s.seed, key[0] * s.grad_accum + key[1], s.prompts * s.oversample, rank=rank,
+                                 weights=s.kind_weights)
         params = SamplingParams(n=s.k, temperature=s.temperature, max_new_tokens=max_new,
                                 seed=(s.seed * 1_000_003 + key[0] * 1009 + key[1] * 7 + rank) % 2**62)
         prompts = [build_prompt(p.problem, tok) for p in problems]

@@ -92,3 +92,18 @@ def test_dynamic_sampling_keeps_informative_groups_first_then_fills_with_uniform
     assert select_groups(rewards, k=2, keep=2) == [1, 3]
     assert select_groups(rewards, k=2, keep=4) == [1, 3, 0, 2]
     assert select_groups([0] * 6, k=3, keep=1) == [0]  # nothing informative: the batch is still full
+
+
+def test_grpo_prompt_kinds_parse_from_the_command_line_and_reject_unknown_kinds():
+    import pytest
+    from pydantic import ValidationError
+
+    from m1reason.train.__main__ import _settings, build_parser
+    from m1reason.train.grpo import GRPOSettings
+
+    args = build_parser().parse_args(["grpo", "--out", "o", "--source", "s", "--steps", "2",
+                                       "--kind-weights", "percent=2, fraction=1"])
+    assert _settings(GRPOSettings, args).kind_weights == {"percent": 2.0, "fraction": 1.0}
+    for bad, named in (("percnt=1", "percnt"), ("percent=-1", "positive sum"), ("percent", "kind=weight")):
+        with pytest.raises(ValidationError, match=named):
+            GRPOSettings(steps=2, kind_weights=bad)
