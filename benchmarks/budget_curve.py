@@ -15,7 +15,7 @@ problem at a time on the bare generator, as ``solve`` runs them.
 
     python -m benchmarks.budget_curve [--models FOLDER ...] [--count 50] [--budgets 0.1 0.2 0.4 0.8]
                                       [--concurrency 1] [--strategy-defaults auto|embedded|model]
-                                      [--device cuda] [--out DIR] [--no-write]
+                                      [--device cuda] [--prefill-delay 1] [--out DIR] [--no-write]
 
 The GPU run (Figure 3 with >= 500 problems, the tiny hybrid beside its same-size transformer teacher):
 
@@ -171,7 +171,7 @@ def unique_name(name: str, taken: list[str]) -> str:
 
 
 def load(spec: str | None, *, device: str | None, concurrency: int, problems, mode: str,
-         taken: list[str]) -> ModelUnderTest:
+         taken: list[str], prefill_delay: float = 0.0) -> ModelUnderTest:
     """Load ``spec`` through the public loader, its engine sized for ``concurrency``."""
     from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS, default_generator, trained_by_recipe
 
@@ -181,6 +181,8 @@ def load(spec: str | None, *, device: str | None, concurrency: int, problems, mo
     own_guess = EMBEDDED_STRATEGY_DEFAULTS if trained_by_recipe(folder) else None
     options = engine_options(concurrency, configurations(strategy_defaults(mode, own_guess)),
                              longest_prompt_tokens(folder, problems))
+    if prefill_delay:
+        options["prefill_delay"] = prefill_delay
     generator = default_generator(spec, device=device, **options)
     if getattr(generator.tokenizer, "chat_template", None) is None:  # build_prompt then sends the bare question
         print(f"warning: {folder} has no chat template (chat_template.jinja): its prompts will not be in the chat "
@@ -377,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="auto: the embedded model's short-solution defaults for it and for folders trained by "
                              "m1reason.train, the model's own otherwise")
     parser.add_argument("--device", default=None)
+    parser.add_argument("--prefill-delay", type=float, default=0.0,
+                        help="the engine's prefill_delay (docs/generation.md): 0 prefills at once")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args(argv)
@@ -395,6 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     models, records = [], []
     for spec in args.models or [args.model]:
         model = load(spec, device=args.device, concurrency=concurrency, problems=problems,
+                     prefill_delay=args.prefill_delay,
                      mode=args.strategy_defaults, taken=[m.name for m in models])
         model.info["warm_up_s"] = warm_up(model, problems, min(args.budgets), concurrency)
         print(json.dumps({"model": model.name, **model.info}, default=str), flush=True)
