@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from pydantic import Field, field_validator
@@ -146,6 +147,14 @@ def sync_weights(target: HybridLM, source: HybridLM) -> None:
         t.copy_(s)
 
 
+class _Group(NamedTuple):
+    """One prompt's k rollouts: training examples, 1/0 rewards, completion lengths."""
+
+    examples: list[Example]
+    rewards: list[float]
+    lengths: list[int]
+
+
 class _Rollouts:
     """Generates and holds one rollout batch: token sequences, masks, advantages, rollout-policy log-probs."""
 
@@ -184,21 +193,23 @@ class _Rollouts:
         prompts = [build_prompt(p.problem, tok) for p in problems]
         requests = [GenerationRequest(prompt=text, sampling=params, request_id=f"g{i}")
                     for i, text in enumerate(prompts)]
-        groups = []  # per problem: (examples, rewards, lengths) of its k rollouts
+        groups = []  # per problem: its k rollouts
         for p, text, result in zip(problems, prompts, self.generator.generate(requests)):
             prompt = tok(text, add_special_tokens=False)["input_ids"]
-            group = ([], [], [])
+            group = _Group([], [], [])
             for sample in result.samples:
                 completion = list(sample.token_ids)
                 if sample.finish_reason == "stop" and (not completion or completion[-1] != tok.eos_token_id):
                     completion.append(tok.eos_token_id)
-                group[0].append(Example(prompt + completion, [0] * len(prompt) + [1] * len(completion)))
-                group[1].append(reward(sample.text, p.answer))
-                group[2].append(len(completion))
+                group.examples.append(Example(prompt + completion, [0] * len(prompt) + [1] * len(completion)))
+                group.rewards.append(reward(sample.text, p.answer))
+                group.lengths.append(len(completion))
             groups.append(group)
-        drawn = [r for g in groups for r in g[1]]
+        drawn = [r for g in groups for r in g.rewards]
         kept = [groups[i] for i in select_groups(drawn, s.k, s.prompts)]
-        examples, rewards, lengths = ([x for g in kept for x in g[field]] for field in range(3))
+        examples = [x for g in kept for x in g.examples]
+        rewards = [x for g in kept for x in g.rewards]
+        lengths = [x for g in kept for x in g.lengths]
         ids, mask = collate(examples, tok.pad_token_id)
         ids, mask = ids.to(model.device), mask.to(model.device)
         with torch.no_grad():
