@@ -102,7 +102,6 @@ def run_m1reason(model, batch: int, new: int, decode_steps: int, bandwidth: floa
     torch.cuda.synchronize()
     wall = time.perf_counter() - started
     assert all(s.num_tokens == new for r in results for s in r.samples)
-    gen.close()
     full = [(ctx, s) for b, ctx, s in gen.engine.timings.decode if b == fits]
     step = statistics.median(s for _, s in full)
     context = statistics.mean(ctx for ctx, _ in full)

@@ -75,7 +75,8 @@ def paired_rows(rows: list[dict]) -> list[dict]:
                 row[f"maj@{k} - pass@1"] = paired_gain(c[f"maj@{k}"], c["pass@1 (T=0.7)"])
         before = by_key.get((previous.get(r["stage"]), r["set"]))
         for column in ("greedy", "maj@8"):
-            row[f"{column} vs previous"] = paired_gain(c[column], before[column]) if before and column in c else ""
+            both = before is not None and column in c and column in before
+            row[f"{column} vs previous"] = paired_gain(c[column], before[column]) if both else ""
         out.append(row)
     return out
 

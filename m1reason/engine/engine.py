@@ -358,7 +358,7 @@ class Engine:
             chunks = self.scheduler.reserve_for_step(chunks)
             self._prefill_groups([[seq] for seq in chunks], out)
             done.update(chunks)
-            if done:
+            if done and self.prefill_delay:
                 seconds, last = time.perf_counter() - started, self._prefill_call_s
                 self._prefill_call_s = 0.75 * last + 0.25 * seconds if last else seconds
                 self._prefill_pending_since = None
@@ -377,12 +377,13 @@ class Engine:
         ``prefill_delay`` recent prefill calls' time for more to share its call. With nothing decoding, or with a
         full call's worth of tokens waiting, it runs at once. (On 2 CPU cores, 32 problems of the embedded model at
         once: 52 of 68 engine steps held a prefill, mostly of one or two rows, and prefills took 70% of the time.)"""
+        if self.prefill_delay == 0:  # the default: the decode step pays nothing for the option
+            return True
         scheduler = self.scheduler
         pending = [s for s in scheduler.running if len(s.tokens) - s.num_cached > 1]
         if not scheduler.waiting and not pending:
             return False
-        decoding = len(pending) < len(scheduler.running)
-        if not decoding or self.prefill_delay == 0:
+        if len(pending) == len(scheduler.running):  # nothing decoding would wait for it
             return True
         now = time.monotonic()
         if self._prefill_pending_since is None:

@@ -388,13 +388,10 @@ class M1Generator:
             now = time.monotonic()
             samples, mailboxes, numbers = self._samples, self._mailboxes, self._event_numbers
             posted = set()  # requests given events, woken once each after the loop
-            runs = list(_runs_by_sample(out.tokens))
-            if runs:
-                self.pace.step(started=started, batch=len(runs), tokens_per_seq=len(out.tokens) / len(runs),
-                               context=sum(len(seq.tokens) for seq, _ in runs) / len(runs),
-                               busy=self.engine.has_work())
+            served, context = 0, 0  # sequences given tokens this step, and their lengths, for the pace meter
             # One event per sample per step, however many tokens it got (several with decode_steps > 1).
-            for seq, tokens in runs:
+            for seq, tokens in _runs_by_sample(out.tokens):
+                served, context = served + 1, context + len(seq.tokens)
                 sample = samples[seq.sample_id]
                 if sample.first_token_at is None:
                     sample.first_token_at = now
@@ -411,6 +408,9 @@ class M1Generator:
                     self.engine.take_back(seq, len(tokens) - kept)
             for request_id in posted:
                 self._wake(request_id)
+            if served:
+                self.pace.step(started=started, batch=served, tokens_per_seq=len(out.tokens) / served,
+                               context=context / served, busy=self.engine.has_work())
             for seq in out.finished:
                 sample = self._samples[seq.sample_id]
                 if sample.result is None:
