@@ -150,5 +150,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _run(argv: list[str] | None = None) -> int:
+    """``main`` as a process: under torchrun, the process group (started by the training loop) is shut down before
+    the interpreter exits; left to interpreter teardown, gloo's threads were sometimes destroyed while still
+    running ("terminate called without an active exception", SIGABRT on one rank after a finished run)."""
+    import torch.distributed as dist
+
+    try:
+        return main(argv)
+    finally:
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_run())
