@@ -151,16 +151,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None = None) -> int:
-    """``main`` as a process: under torchrun, the process group (started by the training loop) is shut down before
-    the interpreter exits; left to interpreter teardown, gloo's threads were sometimes destroyed while still
-    running ("terminate called without an active exception", SIGABRT on one rank after a finished run)."""
+    """``main`` as a process: under torchrun, the ranks meet once more after the command (rank 0 alone runs the
+    held-out check at the end of a stage) and shut the process group down before the interpreter exits. Left to
+    interpreter teardown, a rank that finished first sometimes aborted ("terminate called without an active
+    exception", SIGABRT) while rank 0 was still evaluating."""
     import torch.distributed as dist
 
+    distributed = lambda: dist.is_available() and dist.is_initialized()  # noqa: E731
     try:
-        return main(argv)
-    finally:
-        if dist.is_available() and dist.is_initialized():
-            dist.destroy_process_group()
+        status = main(argv)
+    except BaseException:
+        if distributed():
+            dist.destroy_process_group()  # no barrier: the other ranks may never get there
+        raise
+    if distributed():
+        dist.barrier()
+        dist.destroy_process_group()
+    return status
 
 
 if __name__ == "__main__":
