@@ -40,6 +40,7 @@ wall-clock, so anything else running on the cores moves the numbers.
 from __future__ import annotations
 
 import argparse
+import collections
 import itertools
 import json
 import os
@@ -232,6 +233,9 @@ class Outcome:
     correct: bool
     wall_s: float
     samples: int
+    answered: bool  # any answer at all: a wrong one and none fail for different reasons
+    stopped: str  # Solution.stopped: "finished", "settled", "forced", "deadline"
+    planned_tokens: int  # the plan's max_new_tokens per sample
 
 
 def solve_cell(generator, problems, make: Callable, budget: float, concurrency: int) -> tuple[list[Outcome], float]:
@@ -245,7 +249,8 @@ def solve_cell(generator, problems, make: Callable, budget: float, concurrency: 
         solution = make(seed=i).run(problem.problem, generator, budget_s=budget)
         wall = time.monotonic() - started
         correct = solution.answer is not None and is_equivalent(solution.answer, problem.answer)
-        return Outcome(correct, wall, len(solution.samples))
+        return Outcome(correct, wall, len(solution.samples), solution.answer is not None, solution.stopped,
+                       solution.plan.max_new_tokens)
 
     started = time.monotonic()
     if concurrency == 1:
@@ -278,6 +283,9 @@ def run(generator, problems, budgets: list[float], defaults: dict, *, concurrenc
                                 "accuracy": accuracy, "ci95": half, "mean_wall_s": sum(walls) / len(walls),
                                 "max_wall_s": max(walls), "cell_wall_s": cell_wall,
                                 "mean_samples": sum(o.samples for o in outcomes) / len(outcomes),
+                                "answered": sum(o.answered for o in outcomes) / len(outcomes),
+                                "stopped": dict(collections.Counter(o.stopped for o in outcomes)),
+                                "mean_planned_tokens": sum(o.planned_tokens for o in outcomes) / len(outcomes),
                                 "problems": len(problems)})
                 if echo:
                     print(json.dumps(records[-1]), flush=True)
@@ -383,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the engine's prefill_delay (docs/generation.md): 0 prefills at once")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    parser.add_argument("--section", default="budget_curve",
+                        help="the BENCHMARKS.md section written (runs under different loads keep their own)")
     args = parser.parse_args(argv)
     if args.model is not None and args.models is not None:
         parser.error("give --models or --model, not both")
@@ -417,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         indent=1, default=str))
     plot(records, args.out / "budget_curve.png")
     if not args.no_write:
-        write_section("budget_curve", "Accuracy against wall-clock budget: BudgetAware vs a fixed grid",
+        write_section(args.section, "Accuracy against wall-clock budget: BudgetAware vs a fixed grid",
                       section_body(args, models, concurrency, table), env)
     return 0
 

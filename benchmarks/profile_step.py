@@ -4,9 +4,13 @@ Prints, per batch size, the wall time per engine step, the GPU time per step by 
 time the GPU spent waiting (wall minus GPU busy), so claims about what limits throughput are measured.
 
     python -m benchmarks.profile_step [--batches 1 512] [--context 1024] [--decode-steps K] [--out DIR]
+                                      [--prefill 512x256]
 
 With ``--decode-steps K`` every engine step runs K decode steps per host sync; times are then also given per
 token (wall per engine step / K).
+
+``--prefill BxT`` profiles instead the engine step that prefills B prompts of T tokens (the throughput
+benchmark's ``prefill_s``): wall seconds, then GPU time by kernel family from a second, profiled prefill.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from pathlib import Path
 
 def family(name: str) -> str:
     n = name.lower()
-    for key, label in (("mamba_step", "mamba step (triton)"), ("paged_decode", "attention decode (triton)"),
+    for key, label in (("mamba_step", "mamba step (triton)"), ("_scan_kernel", "selective scan (triton)"),
+                       ("flash", "attention prefill (sdpa)"), ("fmha", "attention prefill (sdpa)"),
+                       ("conv", "conv1d"), ("paged_decode", "attention decode (triton)"),
                        ("gumbel", "sampling (triton)"), ("gemm", "GEMM"), ("cutlass", "GEMM"), ("cublas", "GEMM"),
                        ("nvjet", "GEMM"), ("memcpy", "memcpy"), ("reduce", "reductions"),
                        ("elementwise", "elementwise"),
@@ -86,12 +92,77 @@ def _run(model, batch: int, context: int, steps: int, *, cuda_graphs: bool, with
             "top_kernels_ms": {name[:120]: ms for name, ms in kernels.most_common(15)}}
 
 
+def profile_prefill(model, batch: int, length: int) -> dict:
+    """Wall seconds to generate one token for each of ``batch`` prompts of ``length`` tokens (the prefill, eager,
+    and one sampling), twice untimed for warm-up and autotuning, then timed, then once under the profiler."""
+    import torch
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    from m1reason import GenerationRequest, M1Generator, SamplingParams
+
+    room = length + 16
+    gen = M1Generator(model, max_slots=batch, max_len=room, kv_tokens=batch * room)
+    rng = torch.Generator().manual_seed(0)
+
+    def prefill_once() -> float:
+        prompts = torch.randint(0, model.config.vocab_size, (batch, length), generator=rng).tolist()
+        params = SamplingParams(temperature=1.0, seed=0, max_new_tokens=1, ignore_eos=True)
+        torch.cuda.synchronize()
+        started = time.perf_counter()
+        gen.generate([GenerationRequest(prompt_token_ids=p, sampling=params) for p in prompts])
+        torch.cuda.synchronize()
+        return time.perf_counter() - started
+
+    prefill_once(), prefill_once()
+    wall = prefill_once()
+    with torch_profile(activities=[ProfilerActivity.CUDA]) as prof:
+        prefill_once()
+    kernels = collections.Counter()
+    for event in prof.key_averages():
+        if event.device_type.name == "CUDA":
+            kernels[event.key] += (getattr(event, "self_device_time_total", 0)
+                                   or getattr(event, "self_cuda_time_total", 0)) / 1e3
+    gpu = collections.Counter()
+    for name, ms in kernels.items():
+        gpu[family(name)] += ms
+    return {"prefill_batch": batch, "prefill_length": length, "wall_s": wall,
+            "gpu_busy_ms": sum(gpu.values()), "gpu_ms_by_kernel": dict(gpu.most_common()),
+            "top_kernels_ms": {name[:120]: ms for name, ms in kernels.most_common(15)}}
+
+
+def markdown(decode: list[dict], prefill: list[dict]) -> str:
+    """Tables for BENCHMARKS.md: GPU ms per generated token by kernel family (eager run, per-step totals / K) beside
+    the graphed wall time; and a prefill's GPU ms by kernel family beside its wall seconds."""
+    from benchmarks.report import markdown_table
+
+    text = ""
+    if decode:
+        families = list(dict.fromkeys(f for r in decode for f in r["eager_gpu_ms_by_kernel"]))
+        rows = [{"": "graphed wall", **{f"batch {r['batch']}": f"{r['graph_wall_ms_per_token']:.2f}" for r in decode}},
+                {"": "GPU busy (eager)", **{f"batch {r['batch']}":
+                                            f"{r['eager_gpu_busy_ms_per_step'] / r['decode_steps']:.2f}"
+                                            for r in decode}}]
+        rows += [{"": f, **{f"batch {r['batch']}": f"{r['eager_gpu_ms_by_kernel'].get(f, 0) / r['decode_steps']:.3f}"
+                            for r in decode}} for f in families]
+        context, k = decode[0]["context"], decode[0]["decode_steps"]
+        text += (f"Decode, M1-3B shapes (random bf16), context {context}, {k} decode steps per host sync: ms per "
+                 "generated token.\n\n" + markdown_table(rows, ["", *[f"batch {r['batch']}" for r in decode]]))
+    for r in prefill:
+        rows = [{"kernel family": f, "GPU ms": f"{ms:.1f}"} for f, ms in r["gpu_ms_by_kernel"].items()]
+        text += (f"\n\nPrefill of {r['prefill_batch']} prompts x {r['prefill_length']} tokens (one generated token "
+                 f"each): {r['wall_s']:.3f} s wall, {r['gpu_busy_ms']:.0f} ms GPU busy.\n\n"
+                 + markdown_table(rows, ["kernel family", "GPU ms"]))
+    return text.strip()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 512])
     parser.add_argument("--context", type=int, default=1024)
     parser.add_argument("--decode-steps", type=int, default=1, help="decode steps per host sync (engine option)")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--prefill", default=None, metavar="BxT", help="profile a prefill of B prompts x T tokens")
     args = parser.parse_args()
     import torch
 
@@ -104,6 +175,19 @@ def main() -> int:
         return 2
     with torch.device("cuda"):
         model = HybridLM(m1_3b_config()).to(torch.bfloat16).eval()
+    if args.prefill:
+        batch, length = (int(v) for v in args.prefill.lower().split("x"))
+        record = profile_prefill(model, batch, length)
+        print(f"prefill {batch} x {length}: {record['wall_s']:.3f} s wall, GPU busy {record['gpu_busy_ms']:.1f} ms")
+        for name, ms in record["gpu_ms_by_kernel"].items():
+            print(f"    {name:28s} {ms:9.2f} ms")
+        for name, ms in record["top_kernels_ms"].items():
+            print(f"    {ms:9.2f} ms  {name[:100]}")
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "profile_prefill.json").write_text(json.dumps(
+                {"env": environment(("torch", "triton")), "records": [record]}, indent=2))
+        return 0
     records = [profile(model, b, args.context, decode_steps=args.decode_steps) for b in args.batches]
     for r in records:
         print(f"batch {r['batch']}, context {r['context']}, {r['decode_steps']} decode step(s) per sync: "

@@ -74,11 +74,59 @@ def paired_rows(rows: list[dict]) -> list[dict]:
             if f"maj@{k}" in c:
                 row[f"maj@{k} - pass@1"] = paired_gain(c[f"maj@{k}"], c["pass@1 (T=0.7)"])
         before = by_key.get((previous.get(r["stage"]), r["set"]))
-        for column in ("greedy", "maj@8"):
+        for column in ("greedy", "pass@1 (T=0.7)", "maj@8"):
             both = before is not None and column in c and column in before
-            row[f"{column} vs previous"] = paired_gain(c[column], before[column]) if both else ""
+            row[f"{column.split()[0]} vs previous"] = paired_gain(c[column], before[column]) if both else ""
         out.append(row)
     return out
+
+
+def kind_rows(rows: list[dict], kinds: list[str]) -> list[dict]:
+    """Per stage with a previous stage, per problem kind of the mixed set (``kinds[i]``: problem i's kind): the
+    paired gain over the previous stage in pass@1 and maj@8. A stage can help on the kinds it was trained on and
+    vanish in the mixed average; this says where.
+
+    >>> col = lambda p: {"greedy": p, "pass@1 (T=0.7)": p, "maj@8": p}
+    >>> rows = [{"stage": "sft", "set": "mixed", "columns": col([0.0, 1.0, 1.0])},
+    ...         {"stage": "grpo", "set": "mixed", "columns": col([1.0, 1.0, 1.0])}]
+    >>> [(r["kind"], r["problems"], r["pass@1 vs previous"][0]) for r in kind_rows(rows, ["a", "b", "b"])]
+    [('a', 1, 1.0), ('b', 2, 0.0)]
+    """
+    previous = {"distill": "init", "sft": "distill", "grpo": "sft"}
+    mixed = {r["stage"]: r["columns"] for r in rows if r["set"] == "mixed"}
+    out = []
+    for stage, c in mixed.items():
+        before = mixed.get(previous.get(stage))
+        if before is None:
+            continue
+        for kind in sorted(set(kinds)):
+            index = [i for i, k in enumerate(kinds) if k == kind]
+            row = {"stage": stage, "kind": kind, "problems": len(index)}
+            for column, label in (("pass@1 (T=0.7)", "pass@1 vs previous"), ("maj@8", "maj@8 vs previous")):
+                if column in c and column in before:
+                    row[label] = paired_gain([c[column][i] for i in index], [before[column][i] for i in index])
+            out.append(row)
+    return out
+
+
+def report_body(rows: list[dict], kinds: list[str]) -> str:
+    """The markdown of section "train": scores, paired gains, and the gains per problem kind."""
+    columns = ["stage", "set", "problems", "samples", "greedy", "pass@1 (T=0.7)", "maj@8", "maj@32", "seconds"]
+    table = markdown_table([{k: _cell(v) for k, v in r.items()} for r in rows], columns)
+    gain_columns = ["stage", "set", "maj@8 - pass@1", "maj@32 - pass@1", "greedy vs previous", "pass@1 vs previous",
+                    "maj@8 vs previous"]
+    gain_table = markdown_table([{k: _cell(v, "+") for k, v in r.items()} for r in paired_rows(rows)], gain_columns)
+    text = ("Held-out accuracy (%, ± 95% CI half-width over problems) after each stage of "
+            "`python -m m1reason.train all`; see docs/training.md for what each stage ran.\n\n" + table +
+            "\n\nPaired gains in points (the same problems and sampling seeds on both sides; ± the 95% "
+            "half-width of the mean per-problem difference): voting over one sample, and each stage over the "
+            "one before it in the recipe.\n\n" + gain_table)
+    by_kind = kind_rows(rows, kinds)
+    if by_kind:
+        kind_columns = ["stage", "kind", "problems", "pass@1 vs previous", "maj@8 vs previous"]
+        text += ("\n\nThe same paired gains over the previous stage, per problem kind of the mixed set.\n\n"
+                 + markdown_table([{k: _cell(v, "+") for k, v in r.items()} for r in by_kind], kind_columns))
+    return text
 
 
 def main() -> None:
@@ -99,20 +147,11 @@ def main() -> None:
         folders.append(EMBEDDED)
     rows = [r for f in folders for r in evaluate_stage(f, limit=args.limit, samples=args.samples, device=args.device,
                                                         max_new_tokens=args.max_new_tokens)]
-    columns = ["stage", "set", "problems", "samples", "greedy", "pass@1 (T=0.7)", "maj@8", "maj@32", "seconds"]
-    table = markdown_table([{k: _cell(v) for k, v in r.items()} for r in rows], columns)
-    gains = paired_rows(rows)
-    gain_columns = ["stage", "set", "maj@8 - pass@1", "maj@32 - pass@1", "greedy vs previous", "maj@8 vs previous"]
-    gain_table = markdown_table([{k: _cell(v, "+") for k, v in r.items()} for r in gains], gain_columns)
-    print(table + "\n\n" + gain_table)
+    body = report_body(rows, [p.kind for p in heldout_problems(args.limit)])
+    print(body)
     if args.json:
         Path(args.json).write_text(json.dumps(rows))
     if not args.no_write:
-        body = ("Held-out accuracy (%, ± 95% CI half-width over problems) after each stage of "
-                "`python -m m1reason.train all`; see docs/training.md for what each stage ran.\n\n" + table +
-                "\n\nPaired gains in points (the same problems and sampling seeds on both sides; ± the 95% "
-                "half-width of the mean per-problem difference): voting over one sample, and each stage over the "
-                "one before it in the recipe.\n\n" + gain_table)
         write_section("train", "Training recipe: held-out accuracy per stage", body, environment())
 
 

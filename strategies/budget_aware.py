@@ -7,7 +7,8 @@ enough, extra votes are the best use of the time. If not even one sample gets ``
 with ``needed_tokens`` anyway and the deadline cuts it (forcing its answer out): a sample capped shorter than
 its chain is wasted. (On the H200 under 32 concurrent problems, 2026-12-02, BudgetAware's one sample, capped at
 the length its pessimistic prediction allowed, scored 12% at 0.4 s where the grid's one sample of up to 160
-tokens, forced only at the deadline, scored 84%; this floor is the fix for the cap, not yet measured there.)
+tokens, forced only at the deadline, scored 84%; with this floor, in a later run of that load, 63.6% against
+75.6%: docs/training.md, "accuracy against wall-clock budget".)
 Other users' sequences (``occupancy()``) join the batch in the step-time prediction, so under shared load it plans
 fewer samples instead of missing the deadline.
 """
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from pydantic import Field
 
 from m1reason import CapacityError
-from strategies._runner import Progress, check_budget, end_margin, prompt_for, run_samples
+from strategies._runner import THINK_END, Progress, check_budget, end_margin, prompt_for, run_samples
 from strategies.self_consistency import SelfConsistency
 from strategies.solution import Plan, Solution
 from strategies.voting import EarlyStop
@@ -91,11 +92,13 @@ class BudgetAware(SelfConsistency):
                 plan = plan.model_copy(update={"n": plan.n // 2, "reason": plan.reason + "; halved: no room"})
 
     def force_at(self, throughput, plan: Plan, budget_s: float, prompt_tokens: int) -> float:
-        """Seconds into the budget at which answers are forced out of samples still thinking: time for
-        ``force_tokens`` predicted steps (plus 5% of the budget, at most a quarter of it) before the samples'
-        deadline."""
+        """Seconds into the budget at which answers are forced out of samples still thinking: time to prefill the
+        appended text and decode ``force_tokens`` predicted steps (plus 5% of the budget, at most a quarter of
+        it) before the samples' deadline."""
         step = throughput.decode_step_s(plan.n + throughput.occupancy(), prompt_tokens + plan.max_new_tokens)
-        reserve = min(0.25 * budget_s, self.force_tokens * step + 0.05 * budget_s)
+        appended = len(("\n" + THINK_END + self.answer_prefix).encode())  # bytes: at least its token count
+        forcing = throughput.prefill_s(appended) + self.force_tokens * step
+        reserve = min(0.25 * budget_s, forcing + 0.05 * budget_s)
         return budget_s - end_margin(budget_s) - reserve
 
     def _longest(self, throughput, batch: int, prompt_tokens: int, seconds: float) -> int:

@@ -16,11 +16,15 @@ from m1reason.engine.cache import PagedCache
 from m1reason.generator.throughput import Calibration
 from m1reason.model.hybrid import HybridLM
 
-__all__ = ["measure"]
+__all__ = ["grid", "measure"]
 
 
-def _grid(limit: int, points: int) -> list[int]:
-    """``points`` roughly geometric values from 1 to ``limit``."""
+def grid(limit: int, points: int) -> list[int]:
+    """``points`` roughly geometric values from 1 to ``limit``.
+
+    >>> grid(64, 4), grid(4, 4)
+    ([1, 4, 16, 64], [1, 2, 3, 4])
+    """
     values = {max(1, round(limit ** (i / max(1, points - 1)))) for i in range(points)}
     return sorted(values)
 
@@ -36,7 +40,7 @@ def measure(model: HybridLM, *, max_batch: int, max_context: int, repeats: int =
     ([1, 2, 3, 4], True)
     """
     device = model.device
-    batches, contexts = _grid(max_batch, 4), _grid(max_context, 3)
+    batches, contexts = grid(max_batch, 4), grid(max_context, 3)
     per_slot = -(-(max_context + 1) // block_size) * block_size
     cache = PagedCache(model.config, slots=max_batch, max_len=max_context + 1, kv_tokens=max_batch * per_slot,
                        block_size=block_size, dtype=model.dtype, device=device)
@@ -68,7 +72,7 @@ def measure(model: HybridLM, *, max_batch: int, max_context: int, repeats: int =
             decode.append((batch, float(context), timed(one_step)))
     prefill = []
     first = torch.tensor(slots[:1], device=device)
-    for tokens in _grid(max_context, 4):
+    for tokens in grid(max_context, 4):
         ids = torch.ones(1, tokens, dtype=torch.long, device=device)
         def one_prefill(ids=ids):
             cache.lengths[first] = 0

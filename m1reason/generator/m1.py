@@ -36,7 +36,8 @@ from m1reason.generator.data import (
 )
 from m1reason.generator.protocol import CAPABILITIES, GenerationEvent
 from m1reason.generator.text import IncrementalText, StopMatcher
-from m1reason.generator.throughput import FittedThroughput, PaceMeter, load_or_calibrate
+from m1reason.generator.served import measure_served
+from m1reason.generator.throughput import Calibration, FittedThroughput, PaceMeter, load_or_calibrate
 from m1reason.generator.turns import TurnTakingLock
 from m1reason.generator.versions import device_name, package_versions
 from m1reason.model.hybrid import HybridLM
@@ -155,6 +156,7 @@ class M1Generator:
         self._mailboxes: dict[str, deque] = {}  # request id -> (event number, event), for whoever streams it
         self._event_numbers = itertools.count()
         self._throughput: FittedThroughput | None = None
+        self._calibrating = threading.Lock()
         self.pace = PaceMeter()  # decode steps as served, for the throughput model (see m1reason.generator.throughput)
         self._wakers: dict[str, threading.Event] = {}  # request id -> the Event its stream waits on
         self._work = threading.Condition(self._lock.raw)  # the background driver waits here for work
@@ -358,19 +360,36 @@ class M1Generator:
             return [seq.sample_id for seq in children]
 
     def throughput_model(self) -> FittedThroughput:
-        """Step and prefill times for this model, device and engine shape: measured once, cached on disk."""
+        """Step and prefill times for this model, device and engine shape: measured once, cached on disk.
+
+        Measured by serving scratch requests through this generator when it is idle (``measure_served``: the
+        graphs, host syncs and host work a request really waits for), else on a scratch cache beside the live
+        work (``m1reason.engine.calibrate.measure``: eager steps, slower than served ones on a GPU)."""
         if self._throughput is None:
-            config, engine = self.model.config, self.engine
-            max_batch = engine.cache.num_slots
-            max_context = min(engine.max_len - 1, 4096)
-            key = {"model": self.source, "config": config.model_dump(mode="json"), "dtype": str(self.model.dtype),
-                   "device": device_name(self.model.device), "max_batch": max_batch, "max_context": max_context,
-                   "versions": package_versions()}
-            with self._lock:
-                self._throughput = load_or_calibrate(
-                    key, lambda: measure(self.model, max_batch=max_batch, max_context=max_context),
-                    occupancy=self.occupancy, pace=self.pace)
+            with self._calibrating:  # one calibration at a time; not the engine lock, which serving needs
+                if self._throughput is None:
+                    self._throughput = self._calibrate()
         return self._throughput
+
+    def _calibrate(self) -> FittedThroughput:
+        config, engine = self.model.config, self.engine
+        max_batch = engine.cache.num_slots
+        max_context = min(engine.max_len - 1, 4096)
+        with self._lock:
+            served = not engine.has_work()
+        key = {"model": self.source, "config": config.model_dump(mode="json"), "dtype": str(self.model.dtype),
+               "device": device_name(self.model.device), "max_batch": max_batch, "max_context": max_context,
+               "versions": package_versions(),
+               "method": {"served": served, "cuda_graphs": engine.graphs is not None,
+                          "decode_steps": engine.decode_steps}}
+
+        def measured() -> Calibration:
+            if served:
+                return measure_served(self, max_batch=max_batch, max_context=max_context)
+            with self._lock:
+                return measure(self.model, max_batch=max_batch, max_context=max_context)
+
+        return load_or_calibrate(key, measured, occupancy=self.occupancy, pace=self.pace)
 
     def occupancy(self) -> int:
         """Sequences running or waiting right now."""

@@ -210,13 +210,32 @@ def test_cancel_from_another_thread(gen):
 def test_throughput_model_is_measured_once_and_cached_on_disk(model, monkeypatch, tmp_path):
     monkeypatch.setenv("M1REASON_CACHE", str(tmp_path))
     calls = []
-    real = m1_module.measure
-    monkeypatch.setattr(m1_module, "measure", lambda *a, **k: calls.append(1) or real(*a, **k, repeats=1))
+    real = m1_module.measure_served
+    monkeypatch.setattr(m1_module, "measure_served", lambda *a, **k: calls.append(1) or real(*a, **k))
     first = M1Generator(model, max_slots=4, max_len=64).throughput_model()
     second = M1Generator(model, max_slots=4, max_len=64).throughput_model()
     assert len(calls) == 1 and first.decode_coef == second.decode_coef
     assert first.decode_step_s(4, 32) >= first.decode_step_s(1, 32) > 0
     assert list(tmp_path.rglob("*.json"))
+
+
+def test_idle_generator_calibrates_by_serving_and_a_busy_one_beside_its_work(model, monkeypatch, tmp_path):
+    monkeypatch.setenv("M1REASON_CACHE", str(tmp_path))
+    used = []
+    served, scratch = m1_module.measure_served, m1_module.measure
+    monkeypatch.setattr(m1_module, "measure_served", lambda *a, **k: used.append("served") or served(*a, **k))
+    monkeypatch.setattr(m1_module, "measure", lambda *a, **k: used.append("scratch") or scratch(*a, **k, repeats=1))
+    idle = M1Generator(model, max_slots=4, max_len=64)
+    idle.throughput_model()
+    assert used == ["served"] and idle.pace.count == 0  # scratch steps are not the generator's load
+    assert not idle.engine.has_work()  # and the scratch requests left nothing behind
+    busy = M1Generator(model, max_slots=4, max_len=64, block_size=8)  # another engine shape: another cache key
+    stream = busy.stream([request([1, 2], "live", max_new_tokens=100_000)])
+    next(stream)
+    busy.throughput_model()
+    assert used == ["served", "scratch"]
+    busy.cancel("live")
+    assert [e for e in stream if isinstance(e, SampleFinished)][0].sample.finish_reason == "cancelled"
 
 
 def test_request_finished_comes_after_every_sample_that_ended_with_it(gen):

@@ -42,6 +42,21 @@ def test_more_budget_buys_more_samples_and_load_buys_fewer():
     assert short.n == 1 and "not even one sample" in short.reason
 
 
+def test_answers_are_forced_early_enough_to_prefill_the_appended_text():
+    """Forcing an answer out costs a prefill of the appended text, then force_tokens steps: a generator whose
+    prefills are slow must be told to force earlier, or the forced answer misses the deadline."""
+    strategy = BudgetAware(needed_tokens=100, force_tokens=8)
+    fast, slow = speed(), FittedThroughput(Calibration(decode=speed().calibration.decode,
+                                                       prefill=[(10, 0.2), (1000, 0.3)]))
+    plan = strategy.plan(fast, 10.0, prompt_tokens=50)
+    budget_s = 10.0
+    step = fast.decode_step_s(plan.n, 50 + plan.max_new_tokens)
+    at_fast, at_slow = (strategy.force_at(t, plan, budget_s, 50) for t in (fast, slow))
+    assert at_fast < budget_s - 8 * step  # time for the forced tokens...
+    assert at_slow < at_fast - 0.19  # ...and for prefilling what forcing appends
+    assert at_slow >= budget_s * 0.75 - 0.5  # never more than a quarter of the budget (plus the end margin)
+
+
 def test_runs_the_plan_and_stops_early_when_settled(spy):
     gen = spy(lambda request, i: boxed("12", steps=2 + i))
     sol = BudgetAware(needed_tokens=20, max_new_tokens=200, n=16).run("?", gen, budget_s=30.0)
