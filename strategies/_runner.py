@@ -124,7 +124,7 @@ class _Run:
         self.stopped = "forced"
         with exclusive(self.generator):  # all of them before the next step, not one per step
             for sample_id, live in list(self.live.items()):
-                if sample_id not in self.records and not live.forced and sample_id not in self.first_end:
+                if sample_id not in self.records and not live.forced:
                     if "fork" in self.caps:
                         self.hedge(sample_id, live)
                     else:

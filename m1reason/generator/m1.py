@@ -10,6 +10,7 @@ receives only its own requests' events).
 from __future__ import annotations
 
 import itertools
+import logging
 import secrets
 import threading
 import time
@@ -43,6 +44,8 @@ from m1reason.generator.versions import device_name, package_versions
 from m1reason.model.hybrid import HybridLM
 
 __all__ = ["M1Generator"]
+
+log = logging.getLogger(__name__)
 
 
 class _Tokens(NamedTuple):
@@ -385,7 +388,10 @@ class M1Generator:
 
         def measured() -> Calibration:
             if served:
-                return measure_served(self, max_batch=max_batch, max_context=max_context)
+                try:
+                    return measure_served(self, max_batch=max_batch, max_context=max_context)
+                except CapacityError as err:  # a KV pool too small to hold the scratch requests
+                    log.warning("calibrating on a scratch cache instead of by serving: %s", err)
             with self._lock:
                 return measure(self.model, max_batch=max_batch, max_context=max_context)
 

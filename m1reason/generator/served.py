@@ -20,6 +20,7 @@ import time
 import torch
 
 from m1reason.engine.calibrate import grid
+from m1reason.errors import CapacityError
 from m1reason.generator.data import GenerationRequest, SamplingParams
 from m1reason.generator.throughput import Calibration, PaceMeter
 
@@ -42,6 +43,12 @@ def measure_served(generator, *, max_batch: int, max_context: int, seed: int = 0
     rng = torch.Generator().manual_seed(seed)
     vocab = generator.model.config.vocab_size
     new_tokens = ENGINE_STEPS * generator.engine.decode_steps
+    cache = generator.engine.cache
+    if cache.uses_blocks:  # the KV pool must hold the prompt and every sample's new tokens (prompt blocks are shared)
+        pool = cache.num_blocks * cache.block_size
+        max_context = min(max_context, pool - max_batch * (new_tokens + 2 * cache.block_size))
+    if max_context < 2 * new_tokens:
+        raise CapacityError(f"the KV pool ({cache.num_blocks} blocks) is too small to calibrate {max_batch} slots")
 
     def serve(batch: int, context: int, max_new_tokens: int) -> float:
         prompt = torch.randint(0, vocab, (context,), generator=rng).tolist()

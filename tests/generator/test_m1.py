@@ -298,3 +298,14 @@ def test_served_steps_feed_the_throughput_model(model, tmp_path, monkeypatch):
     assert len(rows) >= 32 and {batch for batch, _, _ in rows} == {4}
     assert all(seconds >= 0.02 for _, _, seconds in rows)
     assert gen.throughput_model().decode_step_s(4, 40) > calibrated + 0.015
+
+
+def test_a_kv_pool_too_small_for_the_scratch_requests_calibrates_on_a_scratch_cache(model, monkeypatch, tmp_path):
+    """measure_served needs the KV pool to hold its prompts; where it cannot (many slots, a small pool), the
+    generator falls back to timing model.step on a scratch cache instead of failing."""
+    monkeypatch.setenv("M1REASON_CACHE", str(tmp_path))
+    used = []
+    scratch = m1_module.measure
+    monkeypatch.setattr(m1_module, "measure", lambda *a, **k: used.append("scratch") or scratch(*a, **k, repeats=1))
+    gen = M1Generator(model, max_slots=64, max_len=64, kv_tokens=256)
+    assert gen.throughput_model().decode_step_s(8, 32) > 0 and used == ["scratch"]
