@@ -11,7 +11,8 @@ model's M1Generator gets its background driver, so every live sample of every pr
 batch, as when the serving front runs many students on one GPU. The engine is sized so that P problems at the
 largest n of any configuration never queue for a slot. Under a per-problem deadline accuracy depends on P (the
 other problems' samples share every decode step), so P is recorded with every number. P = 1 (the default) is one
-problem at a time on the bare generator, as ``solve`` runs them.
+problem at a time on the bare generator, as ``solve`` runs them, every configuration on a problem before the next
+problem (so that the machine's drift over the run falls on all configurations alike).
 
     python -m benchmarks.budget_curve [--models FOLDER ...] [--count 50] [--budgets 0.1 0.2 0.4 0.8]
                                       [--concurrency 1] [--strategy-defaults auto|embedded|model]
@@ -238,45 +239,67 @@ class Outcome:
     planned_tokens: int  # the plan's max_new_tokens per sample
 
 
-def solve_cell(generator, problems, make: Callable, budget: float, concurrency: int) -> tuple[list[Outcome], float]:
-    """Every problem with one configuration under ``budget`` seconds each; the outcomes in problem order and
-    the whole cell's wall seconds. Problem i always gets seed i, so configurations face the same draws."""
+def solve_one(generator, problem, seed: int, make: Callable, budget: float) -> Outcome:
+    """One problem with one configuration under ``budget`` seconds; problem i always gets seed i, so
+    configurations face the same draws."""
     from m1reason.answers import is_equivalent
 
-    def solve_one(i: int) -> Outcome:
-        problem = problems[i]
-        started = time.monotonic()
-        solution = make(seed=i).run(problem.problem, generator, budget_s=budget)
-        wall = time.monotonic() - started
-        correct = solution.answer is not None and is_equivalent(solution.answer, problem.answer)
-        return Outcome(correct, wall, len(solution.samples), solution.answer is not None, solution.stopped,
-                       solution.plan.max_new_tokens)
-
     started = time.monotonic()
-    if concurrency == 1:
-        outcomes = [solve_one(i) for i in range(len(problems))]
-    else:  # P workers: each takes the next problem as soon as its last one returns
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="problem") as pool:
-            outcomes = list(pool.map(solve_one, range(len(problems))))
+    solution = make(seed=seed).run(problem.problem, generator, budget_s=budget)
+    wall = time.monotonic() - started
+    correct = solution.answer is not None and is_equivalent(solution.answer, problem.answer)
+    return Outcome(correct, wall, len(solution.samples), solution.answer is not None, solution.stopped,
+                   solution.plan.max_new_tokens)
+
+
+def solve_interleaved(generator, problems, configs: dict, budget: float) -> dict[str, tuple[list[Outcome], float]]:
+    """One problem at a time, every configuration on it before the next problem: name -> (outcomes in problem
+    order, the configuration's summed wall seconds). Interleaved because the budgets are wall-clock: run cell
+    after cell, a machine's drift over minutes lands on some configurations and not others (on the shared 2-core
+    machine one sample of up to 160 tokens scored 76% in one cell while BudgetAware, minutes later, scored 57%;
+    interleaved on the same problems, 75% and 74%, 2026-12-02)."""
+    outcomes: dict[str, list[Outcome]] = {name: [] for name in configs}
+    for i, problem in enumerate(problems):
+        for name, make in configs.items():
+            outcomes[name].append(solve_one(generator, problem, i, make, budget))
+    return {name: (found, sum(o.wall_s for o in found)) for name, found in outcomes.items()}
+
+
+def solve_concurrently(generator, problems, make: Callable, budget: float,
+                       concurrency: int) -> tuple[list[Outcome], float]:
+    """Every problem with one configuration, ``concurrency`` at a time (each worker takes the next problem as
+    soon as its last one returns); the outcomes in problem order and the whole cell's wall seconds."""
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="problem") as pool:
+        outcomes = list(pool.map(lambda i: solve_one(generator, problems[i], i, make, budget),
+                                 range(len(problems))))
     return outcomes, time.monotonic() - started
 
 
 def run(generator, problems, budgets: list[float], defaults: dict, *, concurrency: int = 1,
         labels: dict | None = None, echo: bool = True) -> list[dict]:
     """One record per (budget, configuration): accuracy with its 95% interval, per-problem mean and max wall
-    seconds, the cell's wall seconds, mean samples. ``labels`` (e.g. the model) go into every record.
+    seconds, the configuration's wall seconds at this budget (``cell_wall_s``), mean samples, the share of
+    problems answered at all, how the samples stopped, the planned length. ``labels`` (e.g. the model) go into
+    every record.
 
-    Above concurrency 1 the generator is wrapped in a SharedGenerator (an M1Generator then runs its background
-    driver, stopped again on return), so the problems in flight share every decode step."""
+    One problem at a time, configurations are interleaved problem by problem (``solve_interleaved``). Above
+    concurrency 1 each configuration runs as a cell of its own, through a SharedGenerator (an M1Generator then
+    runs its background driver, stopped again on return), so the problems in flight share every decode step."""
     from m1reason.serving.shared import SharedGenerator
     from m1reason.train.evaluate import mean_ci
 
     solver = generator if concurrency == 1 else SharedGenerator(generator)
+    configs = configurations(defaults)
     records = []
     try:
         for budget in budgets:
-            for name, make in configurations(defaults).items():
-                outcomes, cell_wall = solve_cell(solver, problems, make, budget, concurrency)
+            if concurrency == 1:
+                cells = solve_interleaved(solver, problems, configs, budget)
+            else:
+                cells = {name: solve_concurrently(solver, problems, make, budget, concurrency)
+                         for name, make in configs.items()}
+            for name, (outcomes, cell_wall) in cells.items():
                 accuracy, half = mean_ci([float(o.correct) for o in outcomes])
                 walls = [o.wall_s for o in outcomes]
                 records.append({**(labels or {}), "concurrency": concurrency, "budget_s": budget, "config": name,
@@ -359,7 +382,7 @@ def plot(records: list[dict], path: Path) -> None:
 
 def section_body(args, models: list[ModelUnderTest], concurrency: int, table: str) -> str:
     if concurrency == 1:
-        how = "one problem at a time"
+        how = "one problem at a time, every configuration on a problem before the next problem"
     else:
         how = (f"{concurrency} problems at a time, each with its own budget, through one SharedGenerator (every live "
                "sample of every problem advances in one continuous decode batch; engine slots for "
