@@ -257,7 +257,7 @@ def solve_interleaved(generator, problems, configs: dict, budget: float) -> dict
     order, the configuration's summed wall seconds). Interleaved because the budgets are wall-clock: run cell
     after cell, a machine's drift over minutes lands on some configurations and not others (on the shared 2-core
     machine one sample of up to 160 tokens scored 76% in one cell while BudgetAware, minutes later, scored 57%;
-    interleaved on the same problems, 75% and 74%, 2026-12-02)."""
+    interleaved on the same problems, 79.5% and 78.5%: benchmarks/forcing_ab.py, 2026-12-02)."""
     outcomes: dict[str, list[Outcome]] = {name: [] for name in configs}
     for i, problem in enumerate(problems):
         for name, make in configs.items():
