@@ -71,7 +71,9 @@ class Solution(BaseModel):
     """The answer to one problem and everything that explains it.
 
     ``confidence`` is the winner's share of the (weighted) vote, 0 when no sample gave an answer. ``votes`` is
-    sorted best first. ``stopped`` says why sampling ended ("finished", "settled", "deadline", "forced").
+    sorted best first. ``stopped`` says why sampling ended ("finished", "settled", "deadline", "forced": answers
+    were forced out at the deadline; hedged, a sample that then finished by itself still voted its own answer,
+    and its record has no ``forced`` text).
     ``timings`` holds ``total_s`` (the budgeted part, from the call with a warm generator), ``first_sample_s``, and
     cold-start costs under their own keys (``calibration_s``, ``load_s``), never mixed into ``total_s``.
 
