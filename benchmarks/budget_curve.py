@@ -112,9 +112,9 @@ def engine_options(concurrency: int, configs: dict, longest_prompt: int) -> dict
 def forcing_allowance(settings) -> int:
     """Tokens budget forcing may add past max_new_tokens: the appended text (its length in bytes bounds its token
     count, as the strategies' own limit does) and ``force_tokens`` more."""
-    from strategies._runner import THINK_END
+    from strategies._runner import forcing_text
 
-    return len(("\n" + THINK_END + settings.answer_prefix).encode()) + settings.force_tokens
+    return len(forcing_text("", settings.answer_prefix).encode()) + settings.force_tokens
 
 
 def longest_prompt_tokens(folder: Path, problems) -> int:

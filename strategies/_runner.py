@@ -98,7 +98,6 @@ class _Run:
         self.copy_of: dict[str, str] = {}  # hedged sample -> its forced copy
         self.original_of: dict[str, str] = {}  # forced copy -> the sample it hedges
         self.first_end: dict[str, SampleRecord] = {}  # hedged sample -> the record of whichever side ended first
-        self.settled_hedges: set[str] = set()  # hedged samples whose vote is decided: the other side is moot
         self._shown_at = 0.0
 
     def now(self) -> float:
@@ -173,18 +172,16 @@ class _Run:
     def settle_hedge(self, original: str, record: SampleRecord) -> SampleRecord | None:
         """One side of a hedge ended: the record that votes for ``original`` once that is decided, else None.
         The sample's own answer wins, and ends its copy; without one, the copy's answer (forced) votes."""
-        if original in self.settled_hedges:
+        if original in self.records:
             return None  # the other side already voted (a copy cancelled after the sample answered, say)
         other = self.first_end.pop(original, None)
         if other is None:
             if record.sample_id == original and record.answer is not None:
-                self.settled_hedges.add(original)
                 if "cancel" in self.caps:
                     self.generator.cancel(self.copy_of[original])
                 return record
             self.first_end[original] = record
             return None
-        self.settled_hedges.add(original)
         own, copy = (record, other) if record.sample_id == original else (other, record)
         return own if own.answer is not None or not copy.counted else copy
 

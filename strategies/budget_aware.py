@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pydantic import Field
 
 from m1reason import CapacityError
-from strategies._runner import THINK_END, Progress, check_budget, end_margin, prompt_for, run_samples
+from strategies._runner import Progress, check_budget, end_margin, forcing_text, prompt_for, run_samples
 from strategies.self_consistency import SelfConsistency
 from strategies.solution import Plan, Solution
 from strategies.voting import EarlyStop
@@ -96,7 +96,7 @@ class BudgetAware(SelfConsistency):
         appended text and decode ``force_tokens`` predicted steps (plus 5% of the budget, at most a quarter of
         it) before the samples' deadline."""
         step = throughput.decode_step_s(plan.n + throughput.occupancy(), prompt_tokens + plan.max_new_tokens)
-        appended = len(("\n" + THINK_END + self.answer_prefix).encode())  # bytes: at least its token count
+        appended = len(forcing_text("", self.answer_prefix).encode())  # bytes: at least its token count
         forcing = throughput.prefill_s(appended) + self.force_tokens * step
         reserve = min(0.25 * budget_s, forcing + 0.05 * budget_s)
         return budget_s - end_margin(budget_s) - reserve

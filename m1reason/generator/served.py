@@ -58,7 +58,7 @@ def measure_served(generator, *, max_batch: int, max_context: int, seed: int = 0
         generator.generate([GenerationRequest(prompt_token_ids=prompt, sampling=params)])
         return time.perf_counter() - started  # generate returns with the tokens on the host: no sync needed
 
-    # The scratch steps go to a meter of their own: the generator's meter describes its load, and idle-time
+    # Each grid point's steps go to a meter of its own: the generator's meter describes its load, and idle-time
     # steps counted there as well as here would pull its refits towards the idle speed twice.
     served_pace, generator.pace = generator.pace, PaceMeter()
     try:
@@ -66,9 +66,9 @@ def measure_served(generator, *, max_batch: int, max_context: int, seed: int = 0
         decode = []
         for batch in grid(max_batch, 4):
             for context in grid(max_context - new_tokens, 3):
-                before = generator.pace.count
+                generator.pace = PaceMeter()
                 serve(batch, context, new_tokens)
-                rows = generator.pace.rows()[-(generator.pace.count - before):][1:]  # the first held the prefill
+                rows = generator.pace.rows()[1:]  # the first step held the prefill
                 if rows:
                     decode.append((batch, float(context), statistics.median(s for _, _, s in rows)))
         prefill = [(tokens, statistics.median(serve(1, tokens, 1) for _ in range(3)))

@@ -8,9 +8,9 @@ sample counts and lengths from it.
 
 An idle M1Generator calibrates by serving scratch requests (``m1reason.generator.served``), so the rows hold its
 graphs, host syncs, sampling and host work; a busy one times ``model.step`` eagerly on a scratch cache. Under load
-a request waits for more per token than either: prefills of other arrivals sharing the step, and the threads of
-other requests taking turns. Under load that is most of it: on the H200 (2026-12-02), 32 problems of the tiny embedded model at once
-saw several times the calibrated step, and BudgetAware, trusting the calibration, planned 64 samples per problem
+a request waits for more per token than either (prefills of other arrivals sharing the step, the threads of other
+requests taking turns), and that is most of it: on the H200 (2026-12-02), 32 problems of the tiny embedded model
+at once saw several times the calibrated step, and BudgetAware, trusting the calibration, planned 64 samples per problem
 where one did best. So the generator also keeps a ``PaceMeter`` of the steps as served (start of one engine step
 to the start of the next, while it had work throughout), and the model refits on those rows with the
 calibration's: the served pace dominates where it has been seen, the calibration anchors the rest.

@@ -123,15 +123,14 @@ def reward(text: str, gold: str) -> float:
 
 def select_groups(rewards: list[float], k: int, keep: int) -> list[int]:
     """Indices of the ``keep`` groups (of ``k`` consecutive rewards each) to train on: those whose rewards differ
-    first, in draw order, then uniform ones to fill the batch.
+    (``informative_rollouts``) first, in draw order, then uniform ones to fill the batch.
 
     >>> select_groups([1, 1, 0, 1, 0, 0, 1, 0], k=2, keep=2), select_groups([1, 1, 0, 0, 1, 0], k=2, keep=2)
     ([1, 3], [2, 0])
     """
-    groups = [rewards[i:i + k] for i in range(0, len(rewards), k)]
-    informative = [g for g, r in enumerate(groups) if len(set(r)) > 1]
-    uniform = [g for g, r in enumerate(groups) if len(set(r)) == 1]
-    return (informative + uniform)[:keep]
+    informative = informative_rollouts(torch.tensor(rewards, dtype=torch.float), k)[::k].tolist()
+    order = [g for g, yes in enumerate(informative) if yes] + [g for g, yes in enumerate(informative) if not yes]
+    return order[:keep]
 
 
 @torch.no_grad()
