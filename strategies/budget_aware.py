@@ -4,11 +4,12 @@ The rule: every sample must be allowed ``needed_tokens`` (the length a chain nee
 the sample counts that allow it, take the largest. A chain cut before its answer is wasted or a forced guess,
 while decoding is memory-bound, so more samples cost little more per step than one: once each chain is long
 enough, extra votes are the best use of the time. If not even one sample gets ``needed_tokens``, one sample runs
-with ``needed_tokens`` anyway and the deadline cuts it (forcing its answer out): a sample capped shorter than
-its chain is wasted. (On the H200 under 32 concurrent problems, 2026-12-02, BudgetAware's one sample, capped at
-the length its pessimistic prediction allowed, scored 12% at 0.4 s where the grid's one sample of up to 160
-tokens, forced only at the deadline, scored 84%; with this floor, in a later run of that load, 63.6% against
-75.6%: docs/training.md, "accuracy against wall-clock budget".)
+anyway, capped only by ``max_new_tokens``, and the deadline cuts it (forcing its answer out at the last moment):
+a sample capped shorter than its chain is wasted. (On the H200 under 32 concurrent problems, 2026-12-02,
+BudgetAware's one sample, capped at the length its pessimistic prediction allowed, scored 12% at 0.4 s where the
+grid's one sample of up to 160 tokens, forced only at the deadline, scored 84%; with a floor of
+``needed_tokens``, in a later run of that load, 63.6% against 75.6%: docs/training.md, "accuracy against
+wall-clock budget".)
 Other users' sequences (``occupancy()``) join the batch in the step-time prediction, so under shared load it plans
 fewer samples instead of missing the deadline.
 """
@@ -21,7 +22,8 @@ from collections.abc import Callable
 from pydantic import Field
 
 from m1reason import CapacityError
-from strategies._runner import Progress, check_budget, end_margin, forcing_text, prompt_for, run_samples
+from strategies._runner import (Progress, check_budget, end_margin, fallback_force_at, forcing_text, prompt_for,
+                               run_samples)
 from strategies.self_consistency import SelfConsistency
 from strategies.solution import Plan, Solution
 from strategies.voting import EarlyStop
@@ -62,9 +64,9 @@ class BudgetAware(SelfConsistency):
                       f"(batch shared with {others} running sequences)")
         else:
             n = 1
-            reason = (f"not even one sample gets {self.needed_tokens} tokens in {usable:.1f} s: one sample of "
-                      f"that length anyway, its answer forced out at the deadline")
-        length = max(fits[n], min(self.needed_tokens, self.max_new_tokens))
+            reason = (f"not even one sample gets {self.needed_tokens} tokens in {usable:.1f} s: one sample "
+                      f"anyway, cut by the deadline, its answer forced out at the last moment")
+        length = max(fits[n], min(self.needed_tokens, self.max_new_tokens)) if enough else self.max_new_tokens
         predicted = self._predict(throughput, n + others, prompt_tokens, length)
         return Plan(strategy="BudgetAware", n=n, max_new_tokens=length, reason=reason, early_stop=self.early_stop,
                     budget_s=budget_s, predicted_s=predicted)
@@ -92,9 +94,19 @@ class BudgetAware(SelfConsistency):
                 plan = plan.model_copy(update={"n": plan.n // 2, "reason": plan.reason + "; halved: no room"})
 
     def force_at(self, throughput, plan: Plan, budget_s: float, prompt_tokens: int) -> float:
-        """Seconds into the budget at which answers are forced out of samples still thinking: time to prefill the
-        appended text and decode ``force_tokens`` predicted steps (plus 5% of the budget, at most a quarter of
-        it) before the samples' deadline."""
+        """Seconds into the budget at which answers are forced out of samples still thinking.
+
+        When the plan gives every sample its ``needed_tokens`` in time, forcing comes after that, early enough to
+        prefill the appended text and decode ``force_tokens`` predicted steps (plus 5% of the budget, at most a
+        quarter of it) before the samples' deadline. When it does not (not even one sample's chain fits), forcing
+        early would cut the very chains the deadline might still let finish, and the appended text's prefill
+        stalls them: answers are forced at the last moment, as SelfConsistency forces them. (On the H200,
+        2026-12-02, that prefill took 12-19 ms for the embedded model, a third of a 0.04 s budget. With a quarter
+        of the budget kept for forcing, BudgetAware's one sample scored 71% at 0.04 s; forced at the last moment,
+        85%; the grid's one sample, 88%: BENCHMARKS.md, "forcing_reserve".)
+        """
+        if plan.predicted_s is not None and plan.predicted_s > budget_s * (1 - self.safety):
+            return fallback_force_at(budget_s)
         step = throughput.decode_step_s(plan.n + throughput.occupancy(), prompt_tokens + plan.max_new_tokens)
         appended = len(forcing_text("", self.answer_prefix).encode())  # bytes: at least its token count
         forcing = throughput.prefill_s(appended) + self.force_tokens * step

@@ -9,6 +9,7 @@ receives only its own requests' events).
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import secrets
@@ -43,7 +44,7 @@ from m1reason.generator.turns import TurnTakingLock
 from m1reason.generator.versions import device_name, package_versions
 from m1reason.model.hybrid import HybridLM
 
-__all__ = ["M1Generator"]
+__all__ = ["M1Generator", "freeze_long_lived"]
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,28 @@ DRIVER_YIELD_S = 0.002
 CUDA_DECODE_STEPS = 4
 
 
+def freeze_long_lived() -> int:
+    """Collect garbage once, then move every object alive now to the collector's permanent generation
+    (``gc.freeze``); returns how many objects that generation holds.
+
+    Why: torch, transformers and sympy leave ~350k container objects alive, and a full (generation-2) pass of
+    Python's cyclic collector walks them all: 0.19 s on 2 CPU cores (``python -m benchmarks.gc_pause``,
+    BENCHMARKS.md "gc_pause"). Such a pass runs whenever enough new objects have survived, in the middle of a
+    decode loop, so a request's next token waits for it. Frozen objects are still freed by reference counting;
+    only cycles among them are never collected, which for a process's start-up objects is what they are meant for.
+    The decode timelines on the H200 (2026-12-02) showed 60-90 ms stalls between two tokens of one request at
+    the same problems with both models, as a collection would cause; that they were collections is not verified.
+    The effect is process-wide, like ``gc.freeze`` before forking a server's workers.
+
+    >>> import gc
+    >>> freeze_long_lived() == gc.get_freeze_count() > 0
+    True
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
+
+
 class M1Generator:
     """Batched in-process generation with continuous batching, forking, append and cancel.
 
@@ -121,7 +144,8 @@ class M1Generator:
     strings are seen every ``decode_steps`` tokens; the samples are the same. Default: ``CUDA_DECODE_STEPS``
     on a GPU, 1 elsewhere), ``prefill_delay`` (while others decode, new prompts and appended text may wait up to
     this many recent prefill calls' time to share one call; 0, the default: prefill at once. The samples are
-    the same).
+    the same). ``freeze_gc``: take every object alive once the generator is built out of the garbage
+    collector's full passes (``freeze_long_lived``), so that no pass stalls decoding to walk them.
 
     >>> from m1reason.model import ModelConfig
     >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=4, max_len=64)
@@ -141,7 +165,7 @@ class M1Generator:
     def __init__(self, model: HybridLM, tokenizer=None, *, max_slots: int = 64, max_len: int = 32768,
                  kv_tokens: int | None = None, block_size: int = 16, state_dtype: torch.dtype | None = None,
                  confidence_window: int = 2048, cuda_graphs: bool = True, prefill_tokens: int = 65536,
-                 decode_steps: int | None = None, prefill_delay: float = 0.0):
+                 decode_steps: int | None = None, prefill_delay: float = 0.0, freeze_gc: bool = True):
         self.model, self.tokenizer = model, tokenizer
         if decode_steps is None:
             decode_steps = CUDA_DECODE_STEPS if model.device.type == "cuda" else 1
@@ -165,6 +189,8 @@ class M1Generator:
         self._work = threading.Condition(self._lock.raw)  # the background driver waits here for work
         self._driver: threading.Thread | None = None
         self._stopping = False
+        if freeze_gc:
+            freeze_long_lived()
 
     @classmethod
     def from_pretrained(cls, path_or_hub_id: str, *, device: torch.device | str | None = None,

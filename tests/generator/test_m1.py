@@ -309,3 +309,16 @@ def test_a_kv_pool_too_small_for_the_scratch_requests_calibrates_on_a_scratch_ca
     monkeypatch.setattr(m1_module, "measure", lambda *a, **k: used.append("scratch") or scratch(*a, **k, repeats=1))
     gen = M1Generator(model, max_slots=64, max_len=64, kv_tokens=256)
     assert gen.throughput_model().decode_step_s(8, 32) > 0 and used == ["scratch"]
+
+
+def test_building_a_generator_freezes_start_up_objects_unless_asked_not_to(model):
+    """Objects alive when a generator is built leave the collector's full passes (freeze_gc, the default)."""
+    import gc
+
+    gc.unfreeze()
+    M1Generator(model, max_slots=2, max_len=32, freeze_gc=False)
+    assert gc.get_freeze_count() == 0
+    kept = type("Kept", (), {})()  # alive before the generator is built, and tracked by the collector
+    assert any(o is kept for o in gc.get_objects())
+    M1Generator(model, max_slots=2, max_len=32)
+    assert gc.get_freeze_count() > 0 and not any(o is kept for o in gc.get_objects())  # no full pass walks it

@@ -9,6 +9,7 @@ from m1reason.errors import CapacityError
 from m1reason.generator.fake import FakeCompletion
 from m1reason.generator.throughput import Calibration, FittedThroughput
 from strategies import BudgetAware
+from strategies._runner import fallback_force_at
 from tests.strategies.conftest import boxed
 
 
@@ -24,7 +25,7 @@ def test_plan_fits_the_budget(budget_s, occupancy):
     strategy = BudgetAware(needed_tokens=1024, max_new_tokens=8192)
     plan = strategy.plan(speed(occupancy), budget_s, prompt_tokens=200)
     if "not even one sample" in plan.reason:  # the deadline, not the length, will cut it
-        assert plan.n == 1 and plan.max_new_tokens == 1024 and plan.predicted_s > budget_s * (1 - strategy.safety)
+        assert plan.n == 1 and plan.max_new_tokens == 8192 and plan.predicted_s > budget_s * (1 - strategy.safety)
         return
     assert plan.predicted_s <= budget_s * (1 - strategy.safety) + 1e-9
     step = speed().decode_step_s(plan.n + occupancy, 200 + plan.max_new_tokens)
@@ -55,6 +56,17 @@ def test_answers_are_forced_early_enough_to_prefill_the_appended_text():
     assert at_fast < budget_s - 8 * step  # time for the forced tokens...
     assert at_slow < at_fast - 0.19  # ...and for prefilling what forcing appends
     assert at_slow >= budget_s * 0.75 - 0.5  # never more than a quarter of the budget (plus the end margin)
+
+
+def test_a_chain_that_cannot_fit_is_forced_at_the_last_moment():
+    """Not even one sample gets needed_tokens: forcing early would cut the chains the deadline might still let
+    finish, so answers are forced where SelfConsistency forces them, not a quarter of the budget early."""
+    strategy = BudgetAware(needed_tokens=100, force_tokens=8)
+    slow_prefill = FittedThroughput(Calibration(decode=speed().calibration.decode, prefill=[(10, 0.2), (1000, 0.3)]))
+    roomy, tight = (strategy.plan(slow_prefill, b, prompt_tokens=50) for b in (10.0, 1.0))
+    assert "not even one sample" not in roomy.reason and "not even one sample" in tight.reason
+    assert strategy.force_at(slow_prefill, roomy, 10.0, 50) < fallback_force_at(10.0) - 0.1  # time for the prefill
+    assert strategy.force_at(slow_prefill, tight, 1.0, 50) == pytest.approx(fallback_force_at(1.0))  # 0.85 s
 
 
 def test_runs_the_plan_and_stops_early_when_settled(spy):
