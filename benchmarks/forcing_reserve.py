@@ -18,7 +18,7 @@ every generator call and event time-stamped (fork, append, each token event), wh
 seen.
 
     python -m benchmarks.forcing_reserve [--model FOLDER] [--device cpu] [--count 160] [--budgets 0.02 0.04]
-                                         [--timelines 8] [--json FILE] [--no-write]
+                                         [--timelines 8] [--feed-appends N] [--json FILE] [--no-write]
 """
 
 from __future__ import annotations
@@ -155,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=160, help="held-out problems (mixed kinds)")
     parser.add_argument("--budgets", type=float, nargs="+", default=[0.02, 0.04])
     parser.add_argument("--timelines", type=int, default=8, help="problems also solved with time-stamped events")
+    parser.add_argument("--feed-appends", type=int, default=None,
+                        help="M1Generator's feed_appends (default: its own); 0 prefills every append")
     parser.add_argument("--json", type=Path, help="write the records and timelines here")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args(argv)
@@ -167,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     short = trained_by_recipe(Path(args.model))  # a tiny recipe model: short solutions, a short engine
-    generator = M1Generator.from_pretrained(args.model, device=args.device, **(SHORT_ENGINE if short else {}))
+    options = {**(SHORT_ENGINE if short else {}),
+               **({} if args.feed_appends is None else {"feed_appends": args.feed_appends})}
+    generator = M1Generator.from_pretrained(args.model, device=args.device, **options)
     defaults = dict(EMBEDDED_STRATEGY_DEFAULTS) if short else {}
     generator.throughput_model()  # calibration is a cold-start cost, outside every budget
     capture_decode_graphs(generator)
@@ -178,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps({"env": env, **result}))
     if not args.no_write:
-        text = (f"`{args.model}` on {args.device}, {args.count} held-out problems (mixed kinds), one at a time; each "
+        text = (f"`{args.model}` on {args.device} (feed_appends {generator.engine.feed_appends}), {args.count} "
+                "held-out problems (mixed kinds), one at a time; each "
                 "problem runs every configuration before the next, with the same seed. Accuracy in % ± the 95% "
                 "interval half-width; answered: any answer at all. Configurations: the module docstring of "
                 "benchmarks/forcing_reserve.py.\n\n" + body)

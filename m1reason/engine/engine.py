@@ -65,7 +65,7 @@ class _Rows:
 
     seqs: list[Sequence]
     slots: Tensor  # [b]
-    inputs: Tensor  # [b] each row's last token: what a decode step feeds the model
+    inputs: Tensor  # [b] each row's first uncached token (its last, unless it is feeding): what a step feeds
     sampling: SamplingBatch
     ends: Tensor | None  # [b, k] token ids that end each row (-1 pads); None when no row ends on a token
     budget: Tensor  # [b] tokens each row may still add; it ends by length on the one that brings this to 0
@@ -73,6 +73,7 @@ class _Rows:
     logprobs: bool  # some row reports log-probabilities
     confidence: bool  # some row tracks confidence
     total_len: int  # sum of the rows' token counts (mean context, for the throughput model)
+    feeding: bool  # some row is feeding appended tokens: its next input comes from the host, not the sampler
 
     @classmethod
     def build(cls, seqs: list[Sequence], vocab: int, eos_token_ids: frozenset[int], max_len: int,
@@ -80,18 +81,20 @@ class _Rows:
         sampling = SamplingBatch.build([(s.params, s.seed, s.stream_index, s.num_generated) for s in seqs], vocab,
                                        eos_token_ids, device)
         budgets = [min(s.params.max_new_tokens - s.num_generated, max_len - len(s.tokens)) for s in seqs]
-        ints = torch.tensor([[s.slot for s in seqs], [s.tokens[-1] for s in seqs], budgets],
+        ints = torch.tensor([[s.slot for s in seqs], [s.tokens[min(s.num_cached, len(s.tokens) - 1)] for s in seqs], budgets],
                             dtype=torch.long).to(device)
         ends = [(*(() if s.params.ignore_eos else eos_token_ids), *s.params.stop_token_ids) for s in seqs]
         width = max(map(len, ends))
         ends = torch.tensor([[*e, *(-1,) * (width - len(e))] for e in ends]).to(device) if width else None
         return cls(seqs, ints[0], ints[1], sampling, ends, ints[2], min(budgets), any(s.params.logprobs for s in seqs),
-                   any(s.params.confidence for s in seqs), sum(len(s.tokens) for s in seqs))
+                   any(s.params.confidence for s in seqs), sum(len(s.tokens) for s in seqs),
+                   any(s.feeding for s in seqs))
 
     @property
     def reusable(self) -> bool:
-        """Whether ``advance`` can carry it to the next step (banned tokens depend on the step: rebuild those)."""
-        return self.sampling.banned is None
+        """Whether ``advance`` can carry it to the next step (banned tokens depend on the step, a feeding row's
+        input on the host: rebuild those)."""
+        return self.sampling.banned is None and not self.feeding
 
     def finish_codes(self, tokens: Tensor) -> Tensor:
         """[b] per row after appending ``tokens``: 0 goes on, 1 ended on a stop token, 2 reached its length."""
@@ -178,11 +181,13 @@ class Engine:
     def __init__(self, model: HybridLM, *, max_slots: int = 64, max_len: int = 4096, kv_tokens: int | None = None,
                  block_size: int = 16, state_dtype: torch.dtype | None = None, confidence_window: int = 2048,
                  confidence_top_k: int = 20, cuda_graphs: bool = True, prefill_tokens: int = 65536,
-                 decode_steps: int = 1, prefill_delay: float = 0.0):
+                 decode_steps: int = 1, prefill_delay: float = 0.0, feed_appends: int = 0):
         if decode_steps < 1:
             raise ValueError(f"decode_steps must be >= 1, got {decode_steps}")
         if not prefill_delay >= 0:
             raise ValueError(f"prefill_delay must be >= 0, got {prefill_delay}")
+        if feed_appends < 0:
+            raise ValueError(f"feed_appends must be >= 0, got {feed_appends}")
         self.model = model.eval()
         self.device = model.device
         self.max_len = max_len
@@ -198,6 +203,7 @@ class Engine:
         self.prefill_tokens = prefill_tokens  # most prompt tokens prefilled in one batched call
         self.decode_steps = decode_steps  # most decode steps run on the device between two looks from the host
         self.prefill_delay = prefill_delay  # how long prefill work may wait for company, in recent prefill calls
+        self.feed_appends = feed_appends  # appends of at most this many tokens to a decoding sample: decode steps
         self._prefill_pending_since: float | None = None  # when prefill work first waited behind running decodes
         self._prefill_call_s = 0.0  # recent seconds per prefill call (moving average)
         use_graphs = cuda_graphs and self.device.type == "cuda"
@@ -260,6 +266,7 @@ class Engine:
             raise ValueError(f"{seq.sample_id} has not started yet; put the tokens in its prompt instead")
         if len(seq.tokens) + len(token_ids) >= self.max_len:
             raise CapacityError(f"appending {len(token_ids)} tokens to {seq.sample_id} exceeds max_len {self.max_len}")
+        decoding = seq.num_pending == 1 and not seq.feeding  # its state holds every token but the last
         seq.tokens.extend(token_ids)
         self._decode_rows = None  # its last token and budget are no longer what the kept rows hold
         if seq.status is Status.FINISHED:
@@ -275,6 +282,11 @@ class Engine:
             else:
                 seq.num_cached, seq.state_overrun = 0, False
                 self.scheduler.enqueue([seq])
+        # A short append to a sample that is decoding joins the decode batch instead of waiting for a prefill call:
+        # a prefill holds up every other sequence for its whole duration (on a GPU a launch-bound eager call, 12-19
+        # ms for the embedded model on an H200, 2026-12-02), while a step in the graphed batch costs them nothing.
+        seq.feeding = (decoding and 0 < len(token_ids) <= self.feed_appends and seq.status is Status.RUNNING
+                       and seq.num_cached > 0)
 
     def fork(self, seq: Sequence, n: int, params=None) -> list[Sequence]:
         """Branch a sample that holds a slot into n new ones sharing its state and tokens."""
@@ -354,7 +366,8 @@ class Engine:
             self._prefill_groups(admitted, out)
             done.update(seq for group in admitted for seq in group)
             # len(tokens) - num_cached is num_pending inlined: these two passes touch every running sequence
-            chunks = [s for s in self.scheduler.running if len(s.tokens) - s.num_cached > 1 and s not in done]
+            chunks = [s for s in self.scheduler.running
+                      if len(s.tokens) - s.num_cached > 1 and not s.feeding and s not in done]
             chunks = self.scheduler.reserve_for_step(chunks)
             self._prefill_groups([[seq] for seq in chunks], out)
             done.update(chunks)
@@ -362,7 +375,8 @@ class Engine:
                 seconds, last = time.perf_counter() - started, self._prefill_call_s
                 self._prefill_call_s = 0.75 * last + 0.25 * seconds if last else seconds
                 self._prefill_pending_since = None
-        batch = [s for s in self.scheduler.running if len(s.tokens) - s.num_cached == 1 and s not in done]
+        batch = [s for s in self.scheduler.running
+                 if (len(s.tokens) - s.num_cached == 1 or s.feeding) and s not in done]
         batch = self.scheduler.reserve_for_step(batch)
         if batch:
             self._decode(batch, out)
@@ -380,7 +394,7 @@ class Engine:
         if self.prefill_delay == 0:  # the default: the decode step pays nothing for the option
             return True
         scheduler = self.scheduler
-        pending = [s for s in scheduler.running if len(s.tokens) - s.num_cached > 1]
+        pending = [s for s in scheduler.running if len(s.tokens) - s.num_cached > 1 and not s.feeding]
         if not scheduler.waiting and not pending:
             return False
         if len(pending) == len(scheduler.running):  # nothing decoding would wait for it
@@ -511,7 +525,8 @@ class Engine:
     def _steps_ahead(self, rows: _Rows) -> int:
         """How many decode steps this batch takes now: ``decode_steps``, fewer where a row reaches its length limit
         sooner (none may run past max_new_tokens or max_len) or the KV pool lacks free blocks for the tokens
-        ahead, and 1 when the rows change from step to step (tokens banned until min_new_tokens)."""
+        ahead, and 1 when the rows change from step to step (tokens banned until min_new_tokens, or a row feeding
+        appended tokens, whose inputs come from the host)."""
         steps = min(self.decode_steps, rows.min_budget)
         if steps <= 1 or not rows.reusable:
             return 1
@@ -607,9 +622,19 @@ class Engine:
         (still on the device). The one device-to-host copy of the step is the tokens with their finish codes."""
         seqs = rows.seqs
         tokens, logprobs = sample(logits, rows.sampling, with_logprobs=rows.logprobs)
+        # a row feeding appended tokens keeps no sample until its last appended token is in
+        fed = [seq.num_pending > 0 for seq in seqs] if rows.feeding else None
+        live = None if fed is None else torch.tensor([not f for f in fed], device=self.device)
         if rows.confidence:
-            self.confidence.update(rows.slots, token_confidence(logits.float().log_softmax(-1), self.confidence_top_k))
+            self.confidence.update(rows.slots, token_confidence(logits.float().log_softmax(-1), self.confidence_top_k),
+                                   live=live)
         host_tokens, codes = torch.stack([tokens, rows.finish_codes(tokens)]).tolist()
+        if fed is not None:
+            for seq, still in zip(seqs, fed):
+                seq.feeding = still
+            keep = [i for i, still in enumerate(fed) if not still]
+            seqs, host_tokens, codes = [seqs[i] for i in keep], [host_tokens[i] for i in keep], [codes[i] for i in keep]
+            logprobs = None if logprobs is None else logprobs[torch.tensor(keep, device=self.device, dtype=torch.long)]
         for seq, token in zip(seqs, host_tokens):
             seq.tokens.append(token)
         if rows.logprobs:
@@ -623,6 +648,7 @@ class Engine:
 
     def _on_preempt(self, seq: Sequence) -> None:
         self._decode_rows = None  # the preempted sample leaves the batch and may come back on another slot
+        seq.feeding = False  # it is recomputed from its tokens, appended ones included, in one prefill
         self._save_confidence(seq)
 
     def _save_confidence(self, seq: Sequence) -> None:

@@ -43,6 +43,9 @@ class Sequence:
     # it ended inside a multi-step decode, so its slot's state holds tokens past its end: resuming it (append,
     # fork) recomputes the state from its tokens instead of continuing it
     state_overrun: bool = False
+    # its pending tokens (an append) go through decode steps, one per step, instead of a prefill call
+    # (Engine feed_appends): the samples those steps draw are discarded until the last pending token is in
+    feeding: bool = False
 
     @property
     def pending(self) -> list[int]:

@@ -110,6 +110,13 @@ DRIVER_YIELD_S = 0.002
 # the host's per-step work off the GPU's critical path. On a CPU the host is not the bottleneck: one step.
 CUDA_DECODE_STEPS = 4
 
+# Appended tokens fed through decode steps on a GPU (``feed_appends``), at most this many per append: enough for
+# budget forcing's appended text (13-20 tokens with the embedded or M1's tokenizer). Measured parts on an H200
+# (2026-12-02, BENCHMARKS.md "forcing_reserve"): appending that text by an eager prefill held every sequence up
+# for 12-19 ms, while a graphed decode step of the embedded model took 0.46 ms. On a CPU a prefill of a few
+# tokens costs about as much as one decode step, so appends are prefilled there.
+CUDA_FEED_APPENDS = 32
+
 
 def freeze_long_lived() -> int:
     """Collect garbage once, then move every object alive now to the collector's permanent generation
@@ -144,7 +151,10 @@ class M1Generator:
     strings are seen every ``decode_steps`` tokens; the samples are the same. Default: ``CUDA_DECODE_STEPS``
     on a GPU, 1 elsewhere), ``prefill_delay`` (while others decode, new prompts and appended text may wait up to
     this many recent prefill calls' time to share one call; 0, the default: prefill at once. The samples are
-    the same). ``freeze_gc``: take every object alive once the generator is built out of the garbage
+    the same), ``feed_appends`` (appends of at most this many tokens to a sample that is decoding go into the
+    decode batch, one token per step, instead of a prefill call that holds up every other sequence; the samples
+    are the same. Default: ``CUDA_FEED_APPENDS`` with CUDA graphs, 0 elsewhere). ``freeze_gc``: take every
+    object alive once the generator is built out of the garbage
     collector's full passes (``freeze_long_lived``), so that no pass stalls decoding to walk them.
 
     >>> from m1reason.model import ModelConfig
@@ -165,13 +175,18 @@ class M1Generator:
     def __init__(self, model: HybridLM, tokenizer=None, *, max_slots: int = 64, max_len: int = 32768,
                  kv_tokens: int | None = None, block_size: int = 16, state_dtype: torch.dtype | None = None,
                  confidence_window: int = 2048, cuda_graphs: bool = True, prefill_tokens: int = 65536,
-                 decode_steps: int | None = None, prefill_delay: float = 0.0, freeze_gc: bool = True):
+                 decode_steps: int | None = None, prefill_delay: float = 0.0, feed_appends: int | None = None,
+                 freeze_gc: bool = True):
         self.model, self.tokenizer = model, tokenizer
+        graphed = model.device.type == "cuda" and cuda_graphs
         if decode_steps is None:
             decode_steps = CUDA_DECODE_STEPS if model.device.type == "cuda" else 1
+        if feed_appends is None:
+            feed_appends = CUDA_FEED_APPENDS if graphed else 0
         self.engine = Engine(model, max_slots=max_slots, max_len=max_len, kv_tokens=kv_tokens, block_size=block_size,
                              state_dtype=state_dtype, confidence_window=confidence_window, cuda_graphs=cuda_graphs,
-                             prefill_tokens=prefill_tokens, decode_steps=decode_steps, prefill_delay=prefill_delay)
+                             prefill_tokens=prefill_tokens, decode_steps=decode_steps, prefill_delay=prefill_delay,
+                             feed_appends=feed_appends)
         eos = set(model.config.eos_token_ids)
         if tokenizer is not None and tokenizer.eos_token_id is not None:
             eos.add(tokenizer.eos_token_id)  # chat models end turns with a token the config may not list

@@ -30,9 +30,10 @@ class Workload:
     replay with ``fire_at`` fires each action at exactly that count, so both runs do the same things to the same
     samples, and must give the same tokens, finish reasons, log-probabilities and confidence."""
 
-    def __init__(self, model, decode_steps: int, fire_at: dict | None = None, kv_tokens: int = 16 * 40):
+    def __init__(self, model, decode_steps: int, fire_at: dict | None = None, kv_tokens: int = 16 * 40,
+                 feed_appends: int = 0):
         self.engine = engine = Engine(model, max_slots=16, max_len=40, kv_tokens=kv_tokens, block_size=4,
-                                      decode_steps=decode_steps)
+                                      decode_steps=decode_steps, feed_appends=feed_appends)
         self.a = seqs_for([1, 2, 3], STOPPING, n=3, request="a")
         self.b = seqs_for([4, 5, 6, 7], SHORT, n=2, request="b")
         self.c = seqs_for(list(range(8, 28)), CAREFUL, n=2, request="c")  # 20 tokens: reaches max_len 40
@@ -246,3 +247,48 @@ def test_out_of_memory_in_the_middle_of_the_steps_recomputes(model):
 def test_decode_steps_must_be_positive(model):
     with pytest.raises(ValueError, match="decode_steps"):
         Engine(model, max_slots=2, max_len=32, decode_steps=0)
+
+
+@pytest.mark.parametrize("decode_steps", [1, 4])
+def test_appends_fed_through_decode_steps_give_the_tokens_of_a_prefill(model, decode_steps):
+    """feed_appends: short appends to decoding samples go through decode steps, one token per step, instead of a
+    prefill call; every sample's tokens, finish reason, log-probabilities and confidence stay the same."""
+    fed = Workload(model, decode_steps, feed_appends=8)
+    results, _ = fed.run()
+    assert set(fed.fired) == set(fed.actions), "every action of the script should have happened"
+    prefilled = Workload(model, 1, fire_at=fed.fired)  # one step at a time, appends prefilled
+    reference, _ = prefilled.run()
+    assert prefilled.fired == fed.fired
+    same_results(results, reference)
+    prefill_calls = lambda w: len(w.engine.timings.prefill)  # noqa: E731
+    assert prefill_calls(fed) < prefill_calls(prefilled), "some append should have been fed, not prefilled"
+
+
+def test_while_a_sample_is_fed_its_append_the_others_keep_decoding(model):
+    engine = Engine(model, max_slots=4, max_len=64, feed_appends=8)
+    params = SamplingParams(temperature=1.0, seed=5, max_new_tokens=30, ignore_eos=True)
+    fed, other = seqs_for([1, 2, 3], params, n=2)
+    engine.add([fed, other])
+    for _ in range(3):
+        engine.step()
+    prefills, before = len(engine.timings.prefill), len(fed.tokens)
+    engine.append(fed, [40, 41, 42, 43, 44])
+    assert fed.feeding
+    for _ in range(5):  # the appended tokens go in one per step, beside the other sample's decoding
+        out = engine.step()
+        assert [seq for seq, _ in out.tokens] == [other]
+    out = engine.step()  # the last appended token in: the fed sample samples again
+    assert {seq for seq, _ in out.tokens} == {fed, other} and not fed.feeding
+    assert len(engine.timings.prefill) == prefills and fed.tokens[before:before + 5] == [40, 41, 42, 43, 44]
+
+
+def test_long_appends_and_appends_to_waiting_samples_are_still_prefilled(model):
+    engine = Engine(model, max_slots=4, max_len=64, feed_appends=2)
+    params = SamplingParams(temperature=1.0, seed=5, max_new_tokens=30, ignore_eos=True)
+    [seq] = seqs_for([1, 2, 3], params, n=1)
+    engine.add([seq])
+    engine.step()
+    engine.append(seq, [40, 41, 42])  # longer than feed_appends
+    assert not seq.feeding
+    with pytest.raises(ValueError, match="feed_appends"):
+        Engine(model, max_slots=4, max_len=64, feed_appends=-1)

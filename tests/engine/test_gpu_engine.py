@@ -60,14 +60,15 @@ def test_gpu_bf16_step_path_tracks_cpu_fp32(tiny_checkpoint):
     assert err <= 2e-2 and agree >= 0.99, (err, agree)
 
 
-def test_appends_prefilled_together_continue_exactly_graphed_with_several_decode_steps(tiny_checkpoint):
+@pytest.mark.parametrize("feed_appends", [0, 8])
+def test_appends_continue_exactly_graphed_with_several_decode_steps(tiny_checkpoint, feed_appends):
     """Budget forcing on the GPU path: continuations appended to live sequences (different lengths, different
-    states) are prefilled in one call between graphed multi-step decodes, and each continues exactly as the
-    model's own greedy loop over the concatenated text."""
+    states), prefilled in one call between graphed multi-step decodes or fed through graphed decode steps
+    (``feed_appends``), each continue exactly as the model's own greedy loop over the concatenated text."""
     from m1reason.engine import Engine, Sequence
 
     model = load_model(tiny_checkpoint, device="cuda", dtype=torch.float32)
-    engine = Engine(model, max_slots=8, max_len=96, cuda_graphs=True, decode_steps=4)
+    engine = Engine(model, max_slots=8, max_len=96, cuda_graphs=True, decode_steps=4, feed_appends=feed_appends)
     params = SamplingParams(temperature=0, max_new_tokens=40, ignore_eos=True)
     prompts = ([4, 5, 6], [7, 8, 9, 10, 11], [12, 13])
     seqs = [Sequence(f"r{i}/0", f"r{i}", 0, 0, params, list(p), len(p)) for i, p in enumerate(prompts)]
@@ -80,6 +81,7 @@ def test_appends_prefilled_together_continue_exactly_graphed_with_several_decode
     for seq, tokens in zip(seqs, forced):
         engine.append(seq, tokens)
         heads.append(list(seq.tokens))
+        assert seq.feeding == bool(feed_appends)
     while engine.has_work():
         engine.step()
     for seq, head in zip(seqs, heads):

@@ -119,7 +119,9 @@ def test_cancel_one_sample_mid_batch_frees_its_slot_and_spares_the_rest(gen):
     assert gen.engine.cache.free_slots == free_slots
 
 
-def test_append_continues_like_generating_the_concatenated_prompt(gen, model):
+@pytest.mark.parametrize("feed_appends", [0, 8])  # appended tokens prefilled, or fed through decode steps
+def test_append_continues_like_generating_the_concatenated_prompt(model, feed_appends):
+    gen = M1Generator(model, ByteTokenizer(), max_slots=8, max_len=128, feed_appends=feed_appends)
     forced = [87, 97, 105, 116]  # "Wait"
     tokens = []
     for event in gen.stream([request([20, 21, 22], "a", max_new_tokens=4)]):
