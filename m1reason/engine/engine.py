@@ -81,8 +81,9 @@ class _Rows:
         sampling = SamplingBatch.build([(s.params, s.seed, s.stream_index, s.num_generated) for s in seqs], vocab,
                                        eos_token_ids, device)
         budgets = [min(s.params.max_new_tokens - s.num_generated, max_len - len(s.tokens)) for s in seqs]
-        ints = torch.tensor([[s.slot for s in seqs], [s.tokens[min(s.num_cached, len(s.tokens) - 1)] for s in seqs], budgets],
-                            dtype=torch.long).to(device)
+        # a row's input is its first token the model has not seen: its last, or its next appended one if feeding
+        inputs = [s.tokens[min(s.num_cached, len(s.tokens) - 1)] for s in seqs]
+        ints = torch.tensor([[s.slot for s in seqs], inputs, budgets], dtype=torch.long).to(device)
         ends = [(*(() if s.params.ignore_eos else eos_token_ids), *s.params.stop_token_ids) for s in seqs]
         width = max(map(len, ends))
         ends = torch.tensor([[*e, *(-1,) * (width - len(e))] for e in ends]).to(device) if width else None
