@@ -32,7 +32,6 @@ from pathlib import Path
 from benchmarks.forcing_ab import WithoutFork
 from benchmarks.report import environment, markdown_table, write_section
 from strategies import BudgetAware, SelfConsistency
-from strategies._runner import end_margin
 
 
 class EarlyForcing(BudgetAware):

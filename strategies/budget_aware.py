@@ -22,8 +22,15 @@ from collections.abc import Callable
 from pydantic import Field
 
 from m1reason import CapacityError
-from strategies._runner import (Progress, check_budget, end_margin, fallback_force_at, forcing_text, prompt_for,
-                               run_samples)
+from strategies._runner import (
+    Progress,
+    check_budget,
+    end_margin,
+    fallback_force_at,
+    forcing_text,
+    prompt_for,
+    run_samples,
+)
 from strategies.self_consistency import SelfConsistency
 from strategies.solution import Plan, Solution
 from strategies.voting import EarlyStop

@@ -37,8 +37,8 @@ from m1reason.generator.data import (
     TokensAppended,
 )
 from m1reason.generator.protocol import CAPABILITIES, GenerationEvent
-from m1reason.generator.text import IncrementalText, StopMatcher
 from m1reason.generator.served import measure_served
+from m1reason.generator.text import IncrementalText, StopMatcher
 from m1reason.generator.throughput import Calibration, FittedThroughput, PaceMeter, load_or_calibrate
 from m1reason.generator.turns import TurnTakingLock
 from m1reason.generator.versions import device_name, package_versions
