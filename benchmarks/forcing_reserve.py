@@ -18,7 +18,8 @@ every generator call and event time-stamped (fork, append, each token event), wh
 seen.
 
     python -m benchmarks.forcing_reserve [--model FOLDER] [--device cpu] [--count 160] [--budgets 0.02 0.04]
-                                         [--timelines 8] [--feed-appends N] [--json FILE] [--no-write]
+                                         [--timelines 8] [--feed-appends N] [--json FILE] [--section NAME]
+                                         [--no-write]
 """
 
 from __future__ import annotations
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feed-appends", type=int, default=None,
                         help="M1Generator's feed_appends (default: its own); 0 prefills every append")
     parser.add_argument("--json", type=Path, help="write the records and timelines here")
+    parser.add_argument("--section", default="forcing_reserve", help="the BENCHMARKS.md section to write")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args(argv)
     import torch
@@ -186,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
                 "problem runs every configuration before the next, with the same seed. Accuracy in % ± the 95% "
                 "interval half-width; answered: any answer at all. Configurations: the module docstring of "
                 "benchmarks/forcing_reserve.py.\n\n" + body)
-        write_section("forcing_reserve", "When to force answers out at tight budgets", text, env)
+        write_section(args.section, "When to force answers out at tight budgets", text, env)
     return 0
 
 
