@@ -90,8 +90,9 @@ class BudgetAware(SelfConsistency):
         prompt_tokens = _count_tokens(generator, prompt_for(problem, generator))
         plan = self.plan(throughput, budget_s, prompt_tokens)
         timings = {"calibration_s": started - before, "plan_s": time.monotonic() - started}
+        appended = _count_tokens(generator, forcing_text("", self.answer_prefix))
         while True:
-            force_at = self.force_at(throughput, plan, budget_s, prompt_tokens)
+            force_at = self.force_at(throughput, plan, budget_s, prompt_tokens, appended)
             try:
                 return run_samples(self, problem, generator, plan, started=started, budget_s=budget_s,
                                    force_at=force_at, timings=timings, on_progress=on_progress)
@@ -100,24 +101,32 @@ class BudgetAware(SelfConsistency):
                     raise
                 plan = plan.model_copy(update={"n": plan.n // 2, "reason": plan.reason + "; halved: no room"})
 
-    def force_at(self, throughput, plan: Plan, budget_s: float, prompt_tokens: int) -> float:
+    def force_at(self, throughput, plan: Plan, budget_s: float, prompt_tokens: int,
+                 appended_tokens: int | None = None) -> float:
         """Seconds into the budget at which answers are forced out of samples still thinking.
 
         When the plan gives every sample its ``needed_tokens`` in time, forcing comes after that, early enough to
-        prefill the appended text and decode ``force_tokens`` predicted steps (plus 5% of the budget, at most a
-        quarter of it) before the samples' deadline. When it does not (not even one sample's chain fits), forcing
-        early would cut the very chains the deadline might still let finish, and the appended text's prefill
-        stalls them: answers are forced at the last moment, as SelfConsistency forces them. (On the H200,
-        2026-12-02, that prefill took 12-19 ms for the embedded model, a third of a 0.04 s budget. With a quarter
-        of the budget kept for forcing, BudgetAware's one sample scored 71% at 0.04 s; forced at the last moment,
-        85%; the grid's one sample, 88%: BENCHMARKS.md, "forcing_reserve".)
+        take in the appended text (``appended_tokens``; None: its length in bytes, which bounds it) and decode
+        ``force_tokens`` predicted steps (plus 5% of the budget, at most a quarter of it) before the samples'
+        deadline. The appended text costs a prefill, or one decode step per token where the generator feeds
+        short appends through its decode steps (``append_s`` of the throughput model, where it has one). When the
+        plan does not give every sample its chain (not even one fits), forcing early would cut the very chains
+        the deadline might still let finish, and the appended text's prefill stalls them: answers are forced at
+        the last moment, as SelfConsistency forces them. (On the H200, 2026-12-02, that prefill took 12-19 ms for
+        the embedded model, a third of a 0.04 s budget. With a quarter of the budget kept for forcing,
+        BudgetAware's one sample scored 71% at 0.04 s; forced at the last moment, 85%; the grid's one sample,
+        88%: BENCHMARKS.md, "forcing_reserve".)
         """
         if plan.predicted_s is not None and plan.predicted_s > budget_s * (1 - self.safety):
             return fallback_force_at(budget_s)
-        step = throughput.decode_step_s(plan.n + throughput.occupancy(), prompt_tokens + plan.max_new_tokens)
-        appended = len(forcing_text("", self.answer_prefix).encode())  # bytes: at least its token count
-        forcing = throughput.prefill_s(appended) + self.force_tokens * step
-        reserve = min(0.25 * budget_s, forcing + 0.05 * budget_s)
+        batch, context = plan.n + throughput.occupancy(), prompt_tokens + plan.max_new_tokens
+        step = throughput.decode_step_s(batch, context)
+        if appended_tokens is None:
+            appended_tokens = len(forcing_text("", self.answer_prefix).encode())  # bytes: at least its tokens
+        append_s = getattr(throughput, "append_s", None)  # optional in the ThroughputModel protocol
+        taking_in = (append_s(appended_tokens, batch, context) if append_s is not None
+                     else throughput.prefill_s(appended_tokens))
+        reserve = min(0.25 * budget_s, taking_in + self.force_tokens * step + 0.05 * budget_s)
         return budget_s - end_margin(budget_s) - reserve
 
     def _longest(self, throughput, batch: int, prompt_tokens: int, seconds: float) -> int:

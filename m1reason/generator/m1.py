@@ -436,7 +436,8 @@ class M1Generator:
             with self._lock:
                 return measure(self.model, max_batch=max_batch, max_context=max_context)
 
-        return load_or_calibrate(key, measured, occupancy=self.occupancy, pace=self.pace)
+        return load_or_calibrate(key, measured, occupancy=self.occupancy, pace=self.pace,
+                                 fed_appends=engine.feed_appends)
 
     def occupancy(self) -> int:
         """Sequences running or waiting right now."""

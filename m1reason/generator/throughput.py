@@ -101,8 +101,9 @@ class FittedThroughput:
     """
 
     def __init__(self, calibration: Calibration, occupancy: Callable[[], int] = lambda: 0, *,
-                 pace: PaceMeter | None = None, min_paced: int = 32, refit_every: int = 16):
+                 pace: PaceMeter | None = None, min_paced: int = 32, refit_every: int = 16, fed_appends: int = 0):
         self.calibration = calibration
+        self.fed_appends = fed_appends  # the generator feeds appends of at most this many tokens through decode
         self._occupancy = occupancy
         self.decode_coef = _decode_fit(calibration.decode)
         t, s = (np.array(col, dtype=float) for col in zip(*calibration.prefill))
@@ -128,6 +129,20 @@ class FittedThroughput:
     def prefill_s(self, tokens: int) -> float:
         d, e = self.prefill_coef
         return float(d + e * tokens)
+
+    def append_s(self, tokens: int, batch: int, context: int) -> float:
+        """Seconds until a sample decoding in a batch of ``batch`` at mean ``context`` has taken ``tokens``
+        appended tokens in: one decode step each where the generator feeds appends that short through its decode
+        steps (``fed_appends``, M1Generator's ``feed_appends``), else a prefill of them.
+
+        >>> fit = FittedThroughput(Calibration(decode=[(1, 8, 0.001), (2, 8, 0.001), (2, 64, 0.001)],
+        ...                                    prefill=[(8, 0.012), (64, 0.013)]), fed_appends=32)
+        >>> round(fit.append_s(13, 1, 100), 4), round(fit.append_s(40, 1, 100), 4)
+        (0.013, 0.0126)
+        """
+        if 0 < tokens <= self.fed_appends:
+            return tokens * self.decode_step_s(batch, context)
+        return self.prefill_s(tokens)
 
     def occupancy(self) -> int:
         return self._occupancy()
@@ -160,10 +175,12 @@ def cache_dir() -> Path:
 
 
 def load_or_calibrate(key: dict, measure: Callable[[], Calibration], occupancy: Callable[[], int] = lambda: 0,
-                      *, refresh: bool = False, pace: PaceMeter | None = None) -> FittedThroughput:
+                      *, refresh: bool = False, pace: PaceMeter | None = None, fed_appends: int = 0
+                      ) -> FittedThroughput:
     """The fit for ``key`` (model, revision, dtype, device, engine shape, versions): read from disk, or measured
     now and saved. A corrupt or unreadable cache file is measured again, not trusted. ``pace``: the generator's
-    served steps, refitted in as they come (never saved: they describe this process's load).
+    served steps, refitted in as they come (never saved: they describe this process's load). ``fed_appends``: see
+    ``FittedThroughput.append_s`` (a property of the generator, not of the measurement).
 
     >>> import tempfile; os.environ["M1REASON_CACHE"] = tempfile.mkdtemp()
     >>> calls = []
@@ -181,7 +198,7 @@ def load_or_calibrate(key: dict, measure: Callable[[], Calibration], occupancy: 
             saved = json.loads(path.read_text())
             calibration = Calibration(decode=[tuple(r) for r in saved["decode"]],
                                       prefill=[tuple(r) for r in saved["prefill"]])
-            return FittedThroughput(calibration, occupancy, pace=pace)
+            return FittedThroughput(calibration, occupancy, pace=pace, fed_appends=fed_appends)
         except (OSError, ValueError, KeyError, TypeError) as err:
             log.warning("ignoring unreadable throughput cache %s (%s); calibrating again", path, err)
     calibration = measure()
@@ -192,4 +209,4 @@ def load_or_calibrate(key: dict, measure: Callable[[], Calibration], occupancy: 
         tmp.replace(path)
     except OSError as err:  # a read-only home must not stop generation
         log.warning("could not save throughput calibration to %s: %s", path, err)
-    return FittedThroughput(calibration, occupancy, pace=pace)
+    return FittedThroughput(calibration, occupancy, pace=pace, fed_appends=fed_appends)

@@ -58,6 +58,21 @@ def test_answers_are_forced_early_enough_to_prefill_the_appended_text():
     assert at_slow >= budget_s * 0.75 - 0.5  # never more than a quarter of the budget (plus the end margin)
 
 
+def test_appends_fed_through_decode_steps_need_a_smaller_reserve():
+    """A generator that feeds short appends through its decode steps takes the appended text in at one step per
+    token, not a prefill: BudgetAware forces later there, by the difference."""
+    strategy = BudgetAware(needed_tokens=100, force_tokens=8)
+    calibration = Calibration(decode=speed().calibration.decode, prefill=[(10, 0.2), (1000, 0.3)])
+    prefilled, fed = FittedThroughput(calibration), FittedThroughput(calibration, fed_appends=32)
+    plan = strategy.plan(prefilled, 10.0, prompt_tokens=50)
+    later = strategy.force_at(fed, plan, 10.0, 50, appended_tokens=13) - strategy.force_at(
+        prefilled, plan, 10.0, 50, appended_tokens=13)
+    step = prefilled.decode_step_s(plan.n, 50 + plan.max_new_tokens)
+    assert later == pytest.approx(prefilled.prefill_s(13) - 13 * step)
+    assert strategy.force_at(fed, plan, 10.0, 50, appended_tokens=40) == strategy.force_at(
+        prefilled, plan, 10.0, 50, appended_tokens=40)  # too long to feed: prefilled either way
+
+
 def test_a_chain_that_cannot_fit_is_forced_at_the_last_moment():
     """Not even one sample gets needed_tokens: forcing early would cut the chains the deadline might still let
     finish, so answers are forced where SelfConsistency forces them, not a quarter of the budget early."""
