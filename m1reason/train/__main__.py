@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="copy the best hybrid stage (greedy held-out accuracy) + tokenizer into this folder")
     p.add_argument("--stages", type=lambda t: tuple(t.split(",")), default=STAGES,
                    help="comma-separated subset to run now, in recipe order (default: all of " + ",".join(STAGES) + ")")
+    p.add_argument("--deterministic", type=_bool, default=False,
+                   help="true: deterministic kernels, the same weights from the same seed on the same hardware and "
+                        "software (default false)")
     p = sub.add_parser("ship", help="copy a stage folder's model + tokenizer (only) into a folder")
     p.add_argument("source")
     p.add_argument("target")
@@ -138,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         grpo(args.out, source=args.source, settings=_settings(GRPOSettings, args))
     elif c == "all":
         last = run_all(args.out, device=args.device, seed=args.seed, scale=args.scale, batch_scale=args.batch_scale,
-                       attn_layers=args.attn_layers, stages=args.stages)
+                       attn_layers=args.attn_layers, stages=args.stages, deterministic=args.deterministic)
         if args.ship and "grpo" in args.stages:  # ship once the whole recipe has run
             ship(best_stage(args.out), args.ship)
         elif args.ship:

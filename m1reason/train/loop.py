@@ -58,6 +58,37 @@ class TrainSettings(BaseModel):
     fsdp: bool = Field(default=False, description="under torchrun: FSDP instead of DDP")
     save_every: int = Field(default=100, gt=0)
     max_len: int = Field(default=192, gt=8)
+    deterministic: bool = Field(default=False, description="true: the same weights from the same seed on the same "
+                                "hardware and software (torch's deterministic kernels)")
+
+
+@contextmanager
+def deterministic_kernels(enabled: bool = True):
+    """Within: torch's deterministic kernels, so that one seed gives the same weights run after run on the same
+    hardware and software. On a GPU the default kernels are not: atomic adds in backward passes (embedding,
+    gather) and cuBLAS's workspace change the rounding from run to run, and over thousands of steps runs drift
+    apart (two GPU runs of the recipe from seed 0 differed by 8 points after distillation: docs/training.md).
+    Ops without a deterministic kernel warn instead of failing. cuBLAS reads ``CUBLAS_WORKSPACE_CONFIG`` when the
+    process makes its first cuBLAS call, so it is set here if unset; a process that already ran GPU matmuls
+    before entering keeps its workspace, and torch then warns. The previous setting is restored on exit.
+
+    >>> with deterministic_kernels():
+    ...     torch.are_deterministic_algorithms_enabled()
+    True
+    >>> torch.are_deterministic_algorithms_enabled()
+    False
+    """
+    if not enabled:
+        yield
+        return
+    was = torch.are_deterministic_algorithms_enabled()
+    was_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(was, warn_only=was_warn_only)
 
 
 def lr_at(settings: TrainSettings, step: int) -> float:
@@ -306,7 +337,11 @@ def train_loop(out: str | Path, model: HybridLM, settings: TrainSettings,
     >>> [row["step"] for row in load_history(out)], model.training
     ([1, 2], False)
     """
-    out = Path(out)
+    with deterministic_kernels(settings.deterministic):
+        return _train(Path(out), model, settings, loss_fn, name=name, after_step=after_step)
+
+
+def _train(out: Path, model: HybridLM, settings: TrainSettings, loss_fn, *, name: str, after_step) -> HybridLM:
     out.mkdir(parents=True, exist_ok=True)
     rank, world = _distributed()
     device = _device(settings)

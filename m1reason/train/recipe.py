@@ -31,9 +31,11 @@ SHIP_FILES = ("config.json", "mamba_config.json", "model-00001-of-00001.safetens
               "tokenizer.json", "tokenizer_config.json", "chat_template.jinja")
 
 
-def recipe_settings(*, device: str = "cpu", seed: int = 0, scale: float = 1.0, batch_scale: int | None = None) -> dict:
+def recipe_settings(*, device: str = "cpu", seed: int = 0, scale: float = 1.0, batch_scale: int | None = None,
+                    deterministic: bool = False) -> dict:
     """Per-stage settings of the recipe; ``scale`` multiplies every stage's step count, ``batch_scale`` every
-    batch (default 4 on CUDA, where a tiny model is launch-bound and a 4x batch costs about the same time, else 1).
+    batch (default 4 on CUDA, where a tiny model is launch-bound and a 4x batch costs about the same time, else 1);
+    ``deterministic``: deterministic kernels in every stage (``m1reason.train.loop.deterministic_kernels``).
 
     >>> s = recipe_settings(scale=0.01); s["teacher"].steps, s["grpo"].k
     (25, 8)
@@ -42,7 +44,7 @@ def recipe_settings(*, device: str = "cpu", seed: int = 0, scale: float = 1.0, b
 
     steps = lambda n: max(2, int(n * scale))  # noqa: E731
     b = batch_scale or (4 if device.startswith("cuda") else 1)
-    common = {"device": device, "bf16": device.startswith("cuda")}
+    common = {"device": device, "bf16": device.startswith("cuda"), "deterministic": deterministic}
     return {
         "teacher": SFTSettings(steps=steps(2500), batch_size=32 * b, lr=3e-3, warmup=50, seed=seed, **common),
         "distill": DistillSettings(steps=steps(1000), batch_size=32 * b, lr=1e-3, warmup=20, seed=seed + 1,
@@ -58,7 +60,7 @@ def recipe_settings(*, device: str = "cpu", seed: int = 0, scale: float = 1.0, b
 
 def run_all(out: str | Path, *, device: str = "cpu", seed: int = 0, scale: float = 1.0, batch_scale: int | None = None,
             attn_layers: tuple[int, ...] = ATTN_LAYERS, shape: TeacherShape | None = None,
-            stages: tuple[str, ...] = STAGES) -> Path:
+            stages: tuple[str, ...] = STAGES, deterministic: bool = False) -> Path:
     """Run (or resume) the recipe into ``out``; returns the folder of the last stage run.
 
     >>> run_all("runs/gpu", device="cuda")  # doctest: +SKIP
@@ -70,7 +72,8 @@ def run_all(out: str | Path, *, device: str = "cpu", seed: int = 0, scale: float
     if unknown:
         raise ValueError(f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
     out = Path(out)
-    settings = recipe_settings(device=device, seed=seed, scale=scale, batch_scale=batch_scale)
+    settings = recipe_settings(device=device, seed=seed, scale=scale, batch_scale=batch_scale,
+                               deterministic=deterministic)
     tok = build_tokenizer(out / "tokenizer", seed=seed)
     last = None
     if "teacher" in stages:

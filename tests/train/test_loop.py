@@ -92,3 +92,22 @@ def test_stages_run_end_to_end(tmp_path, tokenizer_dir, monkeypatch):
     assert rows[0]["informative"] >= rows[0]["drawn_informative"]  # informative groups are kept first
     assert rows[0]["heldout_greedy"] in (0.0, 1 / 3, 2 / 3, 1.0) and "heldout_greedy" not in rows[1]  # every 2nd
     assert load_model(tmp_path / "g", device="cpu").config.mamba_layers == (0,)
+
+
+def test_deterministic_runs_train_with_deterministic_kernels_and_restore_the_setting(tmp_path, tokenizer_dir):
+    """``deterministic=True`` turns torch's deterministic kernels on for the run only (and sets cuBLAS's workspace
+    for GPUs); two such runs from one seed give the same weights."""
+    tok = load_tokenizer(tokenizer_dir)
+    settings = TrainSettings(steps=2, batch_size=4, warmup=0, lr=1e-2, deterministic=True)
+    seen = []
+
+    def loss_fn(model, step, micro):
+        seen.append(torch.are_deterministic_algorithms_enabled())
+        return _loss(tok, settings)(model, step, micro)
+
+    first = train_loop(tmp_path / "a", _tiny(tok), settings, loss_fn, name="a")
+    second = train_loop(tmp_path / "b", _tiny(tok), settings, loss_fn, name="b")
+    assert seen == [True] * 4 and not torch.are_deterministic_algorithms_enabled()
+    for (name, a), b in zip(first.state_dict().items(), second.state_dict().values()):
+        assert torch.equal(a, b), name
+    assert json.loads((tmp_path / "a" / "settings.json").read_text())["deterministic"] is True
