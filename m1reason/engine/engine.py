@@ -73,14 +73,19 @@ class _Rows:
     logprobs: bool  # some row reports log-probabilities
     confidence: bool  # some row tracks confidence
     total_len: int  # sum of the rows' token counts (mean context, for the throughput model)
-    feeding: bool  # some row is feeding appended tokens: its next input comes from the host, not the sampler
+    feeding: bool  # some row is feeding appended tokens: its inputs are those tokens, not what it sampled
 
     @classmethod
     def build(cls, seqs: list[Sequence], vocab: int, eos_token_ids: frozenset[int], max_len: int,
               device: torch.device) -> _Rows:
-        sampling = SamplingBatch.build([(s.params, s.seed, s.stream_index, s.num_generated) for s in seqs], vocab,
-                                       eos_token_ids, device)
-        budgets = [min(s.params.max_new_tokens - s.num_generated, max_len - len(s.tokens)) for s in seqs]
+        # A feeding row's first p - 1 steps take appended tokens in and keep no sample (p: its pending tokens); its
+        # sample count and budget start p - 1 lower and higher, so that its first kept sample is drawn and counted
+        # as after a prefill of the appended tokens.
+        skip = [s.num_pending - 1 if s.feeding else 0 for s in seqs]
+        sampling = SamplingBatch.build([(s.params, s.seed, s.stream_index, s.num_generated - k)
+                                        for s, k in zip(seqs, skip)], vocab, eos_token_ids, device)
+        budgets = [min(s.params.max_new_tokens - s.num_generated, max_len - len(s.tokens)) + k
+                   for s, k in zip(seqs, skip)]
         # a row's input is its first token the model has not seen: its last, or its next appended one if feeding
         inputs = [s.tokens[min(s.num_cached, len(s.tokens) - 1)] for s in seqs]
         ints = torch.tensor([[s.slot for s in seqs], inputs, budgets], dtype=torch.long).to(device)
@@ -122,6 +127,7 @@ class _ChunkConfidence:
     slots: Tensor  # [b]
     values: Tensor  # [steps, b]
     kept: list[int]  # per row: how many of the steps' tokens it keeps
+    first: list[int]  # per row: the step of its first kept token (later than 0 for a row feeding an append)
 
 
 PADDING_SLACK = 1.25  # a packed prefill call may hold up to this many times its real tokens
@@ -526,10 +532,9 @@ class Engine:
     def _steps_ahead(self, rows: _Rows) -> int:
         """How many decode steps this batch takes now: ``decode_steps``, fewer where a row reaches its length limit
         sooner (none may run past max_new_tokens or max_len) or the KV pool lacks free blocks for the tokens
-        ahead, and 1 when the rows change from step to step (tokens banned until min_new_tokens, or a row feeding
-        appended tokens, whose inputs come from the host)."""
+        ahead, and 1 when the rows change from step to step (tokens banned until min_new_tokens)."""
         steps = min(self.decode_steps, rows.min_budget)
-        if steps <= 1 or not rows.reusable:
+        if steps <= 1 or rows.sampling.banned is not None:
             return 1
         return self.scheduler.reserve_ahead(rows.seqs, steps - 1)
 
@@ -540,30 +545,32 @@ class Engine:
         batch = rows.seqs
         started = time.perf_counter()
         contexts = [(rows.total_len + i * len(batch)) / len(batch) for i in range(steps)]
+        # a feeding row's first kept token comes from step p - 1 (p: its pending tokens, fed one per step)
+        first = [min(s.num_pending - 1, steps) if s.feeding else 0 for s in batch]
         ran = self._guarded(batch, lambda: self._run_steps(rows, steps))
         if ran is None:
             return
         tokens, codes, logprobs, confidences = ran
-        ended = codes != 0  # [steps, b]
+        ended = codes != 0  # [steps, b]; never on a step whose sample is not kept (see _run_steps)
         last = torch.where(ended.any(0), ended.long().argmax(0), steps - 1)  # each row's last kept step
         reason = codes.gather(0, last[None])[0]  # 0 where the row goes on
-        *by_step, kept, reasons = torch.cat([tokens, (last + 1)[None], reason[None]]).tolist()
-        by_row = list(zip(*by_step))  # each row's tokens, in order
-        finished = [i for i, code in enumerate(reasons) if code]
-        for i in finished:
-            by_row[i] = by_row[i][:kept[i]]
-            batch[i].state_overrun = kept[i] < steps  # its state took the tokens it does not keep
-        for seq, row in zip(batch, by_row):
+        *by_step, ends, reasons = torch.cat([tokens, (last + 1)[None], reason[None]]).tolist()
+        by_row = [row[start:end] for row, start, end in zip(zip(*by_step), first, ends)]  # each row's kept tokens
+        for i in [i for i, code in enumerate(reasons) if code]:
+            batch[i].state_overrun = ends[i] < steps  # its state took the tokens it does not keep
+        for seq, row, skipped in zip(batch, by_row, first):
+            seq.num_cached += skipped + len(row)  # the appended tokens it took in, then one per kept token
+            seq.feeding = seq.feeding and seq.num_pending > 1
             seq.tokens.extend(row)
-            seq.num_cached += len(row)
         if logprobs is not None:
-            for seq, row, values in zip(batch, by_row, logprobs.T.tolist()):
+            for seq, row, start, values in zip(batch, by_row, first, logprobs.T.tolist()):
                 if seq.params.logprobs:
-                    seq.logprobs.extend(values[:len(row)])
+                    seq.logprobs.extend(values[start:start + len(row)])
         out.tokens.extend([(seq, token) for seq, row in zip(batch, by_row) for token in row])
         if confidences is not None:
-            self._chunk_confidence = _ChunkConfidence(batch, rows.slots, confidences, [len(r) for r in by_row])
-        for i in finished:
+            self._chunk_confidence = _ChunkConfidence(batch, rows.slots, confidences, [len(r) for r in by_row],
+                                                      first)
+        for i in [i for i, code in enumerate(reasons) if code]:
             self.finish(batch[i], "stop" if reasons[i] == 1 else "length", out)
         seconds = (time.perf_counter() - started) / steps
         self.timings.decode.extend((len(batch), context, seconds) for context in contexts)
@@ -574,19 +581,36 @@ class Engine:
         """The device work of ``steps`` decode steps, nothing copied to the host: each step's tokens [steps, b],
         finish codes [steps, b], log-probabilities [steps, b] (if asked) and token confidences (if tracked)."""
         step = self.graphs.run if self.graphs is not None else lambda t, s: self.model.step(t, self.cache, s)
+        # [steps + 1, b]: a feeding row's input at each step, -1 where it takes what it sampled; a sample whose next
+        # input is an appended token is not kept, so it ends nothing
+        fed = self._fed_inputs(rows.seqs, steps + 1) if rows.feeding else None
         tokens, codes, logprobs, confidences = [], [], [], []
-        for _ in range(steps):
+        for i in range(steps):
             logits = step(rows.inputs, rows.slots)  # a graph's output buffer: used up before the next replay
             sampled, logprob = sample(logits, rows.sampling, with_logprobs=rows.logprobs)
             if rows.confidence:
                 confidences.append(token_confidence(logits.float().log_softmax(-1), self.confidence_top_k))
             tokens.append(sampled)
-            codes.append(rows.finish_codes(sampled))
+            code = rows.finish_codes(sampled)
+            if fed is not None:
+                code = torch.where(fed[i + 1] >= 0, 0, code)
+                sampled_or_fed = torch.where(fed[i + 1] >= 0, fed[i + 1], sampled)
+            codes.append(code)
             if logprob is not None:
                 logprobs.append(logprob)
-            rows.advance(sampled)
+            rows.advance(sampled if fed is None else sampled_or_fed)
         stack = lambda ts: torch.stack(ts) if ts else None  # noqa: E731
         return torch.stack(tokens), torch.stack(codes), stack(logprobs), stack(confidences)
+
+    def _fed_inputs(self, seqs: list[Sequence], steps: int) -> Tensor:
+        """[steps, b]: the pending token each feeding row takes in at each step (its last sampled token, then the
+        appended ones), -1 where a row takes the token it sampled."""
+        inputs = [[-1] * len(seqs) for _ in range(steps)]
+        for i, seq in enumerate(seqs):
+            if seq.feeding:
+                for j, token in enumerate(seq.tokens[seq.num_cached:seq.num_cached + steps]):
+                    inputs[j][i] = token
+        return torch.tensor(inputs, dtype=torch.long).to(self.device)
 
     def _settle_confidence(self) -> None:
         """Add the last multi-step decode's token confidences to the tracker, each row's up to the tokens it kept
@@ -595,9 +619,10 @@ class Engine:
         if chunk is None:
             return
         kept = torch.tensor([n if seq.slot is not None else 0 for seq, n in zip(chunk.seqs, chunk.kept)])
-        kept = kept.to(self.device)
+        first = torch.tensor(chunk.first)
+        first, end = first.to(self.device), (first + kept).to(self.device)
         for step, values in enumerate(chunk.values):
-            self.confidence.update(chunk.slots, values, live=kept > step)
+            self.confidence.update(chunk.slots, values, live=(first <= step) & (step < end))
 
     def _guarded(self, seqs: list[Sequence], run):
         """Run a model call; on out-of-memory, requeue these sequences for recompute (their states may be half

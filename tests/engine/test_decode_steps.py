@@ -47,6 +47,8 @@ class Workload:
             "cancel d/2": (d[2], 6, lambda: engine.cancel(d[2])),
             "append to live b/0": (b[0], 4, lambda: self.force(b[0], [9, 10], SHORT.model_copy(
                 update={"max_new_tokens": 16}))),
+            "append 9 to live b/1": (b[1], 2, lambda: self.force(b[1], list(range(30, 39)), SHORT.model_copy(
+                update={"max_new_tokens": 24}))),
             "fork c/0": (c[0], 6, lambda: self.children.extend(engine.fork(c[0], 2))),
             "force ended a/0": (a[0], None, lambda: self.force(a[0], [9, 10], FORCED_ON)),
             "force ended d/0": (d[0], None, lambda: self.force(d[0], [11], FORCED_ON)),
@@ -249,12 +251,16 @@ def test_decode_steps_must_be_positive(model):
         Engine(model, max_slots=2, max_len=32, decode_steps=0)
 
 
-@pytest.mark.parametrize("decode_steps", [1, 4])
+@pytest.mark.parametrize("decode_steps", [1, 3, 4])
 def test_appends_fed_through_decode_steps_give_the_tokens_of_a_prefill(model, decode_steps):
     """feed_appends: short appends to decoding samples go through decode steps, one token per step, instead of a
     prefill call; every sample's tokens, finish reason, log-probabilities and confidence stay the same."""
-    fed = Workload(model, decode_steps, feed_appends=8)
+    fed = Workload(model, decode_steps, feed_appends=16)  # 9 appended tokens take several multi-step calls
+    real_fed_inputs, multi_step_feeds = fed.engine._fed_inputs, []
+    fed.engine._fed_inputs = lambda seqs, steps: (multi_step_feeds.append(steps - 1), real_fed_inputs(seqs, steps))[1]
     results, _ = fed.run()
+    # fed rows run several decode steps per engine step too
+    assert (max(multi_step_feeds, default=1) > 1) == (decode_steps > 1)
     assert set(fed.fired) == set(fed.actions), "every action of the script should have happened"
     prefilled = Workload(model, 1, fire_at=fed.fired)  # one step at a time, appends prefilled
     reference, _ = prefilled.run()
