@@ -33,6 +33,7 @@ from pathlib import Path
 from benchmarks.forcing_ab import WithoutFork
 from benchmarks.report import environment, markdown_table, write_section
 from strategies import BudgetAware, SelfConsistency
+from strategies._runner import end_margin, forcing_text
 
 
 class EarlyForcing(BudgetAware):
@@ -45,9 +46,13 @@ class EarlyForcing(BudgetAware):
             return plan.model_copy(update={"max_new_tokens": min(self.needed_tokens, self.max_new_tokens)})
         return plan
 
-    def force_at(self, throughput, plan, budget_s, prompt_tokens):
-        early = plan.model_copy(update={"predicted_s": None})  # never the last-moment branch
-        return super().force_at(throughput, early, budget_s, prompt_tokens)
+    def force_at(self, throughput, plan, budget_s, prompt_tokens, appended_tokens=None):
+        """The reserve as it was: a prefill of the appended text (its bytes), ``force_tokens`` steps and 5% of
+        the budget, at most a quarter of it, whether or not the chain fits."""
+        step = throughput.decode_step_s(plan.n + throughput.occupancy(), prompt_tokens + plan.max_new_tokens)
+        appended = len(forcing_text("", self.answer_prefix).encode())
+        forcing = throughput.prefill_s(appended) + self.force_tokens * step
+        return budget_s - end_margin(budget_s) - min(0.25 * budget_s, forcing + 0.05 * budget_s)
 
 
 class EarlyForcingFullLength(EarlyForcing):
