@@ -194,8 +194,11 @@ def load(spec: str | None, *, device: str | None, concurrency: int, problems, mo
               "format a model trained by m1reason.train expects", file=sys.stderr)
     defaults = strategy_defaults(mode, getattr(generator, "strategy_defaults", None))
     kind, layers = architecture(generator.model.config)
+    engine = generator.engine  # what ran, defaults included, not only what was asked for
+    ran = {"decode_steps": engine.decode_steps, "feed_appends": engine.feed_appends,
+           "prefill_delay": engine.prefill_delay, "cuda_graphs": engine.graphs is not None}
     info = {"source": generator.source, "folder": str(folder), "device": str(generator.model.device),
-            "dtype": str(generator.model.dtype), "engine": options, "strategy_defaults": defaults}
+            "dtype": str(generator.model.dtype), "engine": {**options, **ran}, "strategy_defaults": defaults}
     name = unique_name(Path(str(generator.source.get("model_id") or folder)).name, taken)
     return ModelUnderTest(generator, name, kind, layers, defaults, info)
 
