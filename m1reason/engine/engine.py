@@ -447,8 +447,9 @@ class Engine:
         if any(len(p) != width for p in pending):
             lengths = torch.tensor([len(p) for p in pending], device=self.device)
         started = time.perf_counter()
+        fresh = all(s.num_cached == 0 for s in firsts)  # known here; the model would sync the device to find out
         logits = self._guarded([s for g in groups for s in g],
-                               lambda: self.model.prefill(ids, self.cache, slots, lengths=lengths))
+                               lambda: self.model.prefill(ids, self.cache, slots, lengths=lengths, fresh=fresh))
         if logits is None:
             return
         self.timings.prefill.append((sum(map(len, pending)), self._seconds_since(started)))
@@ -498,7 +499,7 @@ class Engine:
         slot = torch.tensor([first.slot], device=self.device)
         started = time.perf_counter()
         logits = self._guarded(group, lambda: self.model.prefill(
-            torch.tensor([first.pending], device=self.device), self.cache, slot))
+            torch.tensor([first.pending], device=self.device), self.cache, slot, fresh=first.num_cached == 0))
         if logits is None:
             return
         self.timings.prefill.append((len(first.pending), self._seconds_since(started)))

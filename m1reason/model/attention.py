@@ -35,9 +35,10 @@ class Attention(nn.Module):
         self.register_buffer("inv_freq", rope_inverse_frequencies(config.head_dim, config.rope), persistent=False)
 
     def forward(self, x: Tensor, positions: Tensor | None = None, cache: InferenceCache | None = None,
-                slots: Tensor | None = None) -> Tensor:
+                slots: Tensor | None = None, fresh: bool | None = None) -> Tensor:
         """x: [b, T, hidden]; positions: [b, T] (0..T-1 when None). With a cache, k/v are stored at
-        ``positions`` of ``slots`` and the queries also see what the slots held before."""
+        ``positions`` of ``slots`` and the queries also see what the slots held before, unless ``fresh`` (every
+        row starts at position 0; None: read from ``positions``, a host synchronisation)."""
         b, T, _ = x.shape
         if positions is None:
             positions = torch.arange(T, device=x.device).expand(b, T)
@@ -49,7 +50,9 @@ class Attention(nn.Module):
         if cache is not None:
             slots = torch.arange(b, device=x.device) if slots is None else slots
             cache.write_kv(self.layer_idx, slots, positions, k, v)
-        if cache is None or bool((positions[:, 0] == 0).all()):
+        if fresh is None and cache is not None:
+            fresh = bool((positions[:, 0] == 0).all())
+        if cache is None or fresh:
             out = self._attend_local(q, k, v)  # a fresh prompt sees only itself: no need to read the cache back
         else:
             out = cache.attend(self.layer_idx, slots, q, positions)

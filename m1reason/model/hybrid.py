@@ -36,13 +36,14 @@ class DecoderLayer(nn.Module):
         self.mlp = GatedMLP(config.hidden_size, config.intermediate_size)
 
     def forward(self, h: Tensor, positions: Tensor | None = None, cache: InferenceCache | None = None,
-                slots: Tensor | None = None, lengths: Tensor | None = None) -> Tensor:
+                slots: Tensor | None = None, lengths: Tensor | None = None, fresh: bool | None = None) -> Tensor:
         """h: [b, T, hidden]; with a cache, continues each slot's sequence at ``positions`` [b, T]. ``lengths``
         [b]: rows are right-padded and only their first ``lengths`` tokens count (the Mamba state skips the rest;
-        attention is causal, so real tokens never see the padding after them)."""
+        attention is causal, so real tokens never see the padding after them). ``fresh``: every row starts at
+        position 0 (None: attention finds out, at the cost of a host synchronisation)."""
         x = self.input_layernorm(h)
         if self.is_attention:
-            x = self.mha(x, positions, cache, slots)
+            x = self.mha(x, positions, cache, slots, fresh=fresh)
         elif cache is None:
             x = self.mamba(x)
         else:
@@ -116,20 +117,24 @@ class HybridLM(nn.Module):
         return self.model.norm(h) @ self.output_weight.T
 
     def prefill(self, input_ids: Tensor, cache: InferenceCache, slots: Tensor | None = None, *,
-                lengths: Tensor | None = None, all_logits: bool = False) -> Tensor:
+                lengths: Tensor | None = None, all_logits: bool = False, fresh: bool | None = None) -> Tensor:
         """Run T new tokens per slot in parallel, continuing each slot's state, and advance its length.
 
         input_ids: [b, T]; slots: [b] (0..b-1 when None). ``lengths`` [b] (all T when None): prompts of different
         lengths, right-padded to T; each slot takes only its first ``lengths`` tokens, as if prefilled alone.
-        Returns the logits of each row's last real position [b, vocab] (or all positions [b, T, vocab] with
-        ``all_logits``, padding included).
+        ``fresh``: whether every slot is empty (a new prompt), as the caller knows it; None reads it from the
+        cache once, a host synchronisation (on a GPU the host then waits for all queued work). Returns the logits
+        of each row's last real position [b, vocab] (or all positions [b, T, vocab] with ``all_logits``, padding
+        included).
         """
         b, T = input_ids.shape
         slots = torch.arange(b, device=input_ids.device) if slots is None else slots
         positions = cache.lengths[slots, None] + torch.arange(T, device=input_ids.device)
+        if fresh is None and self.config.attn_layers:  # only attention needs to know
+            fresh = bool((cache.lengths[slots] == 0).all())
         h = self.model.embed_tokens(input_ids)
         for layer in self.model.layers:
-            h = layer(h, positions, cache, slots, lengths)
+            h = layer(h, positions, cache, slots, lengths, fresh)
         cache.lengths[slots] += T if lengths is None else lengths
         if not all_logits:
             h = h[:, -1] if lengths is None else h[torch.arange(b, device=h.device), lengths - 1]

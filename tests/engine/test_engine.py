@@ -291,3 +291,28 @@ def test_prefill_work_waits_for_company_while_others_decode(model):
 def test_prefill_delay_must_be_a_nonnegative_number(model):
     with pytest.raises(ValueError, match="prefill_delay"):
         Engine(model, max_slots=2, max_len=32, prefill_delay=-1)
+
+
+def test_the_engine_tells_the_model_which_prefills_are_fresh(model):
+    """Whether a prefill continues cached state is known on the host; passed down, attention need not synchronise
+    with the device to find it out. New prompts are fresh; appended continuations are not."""
+    engine = Engine(model, max_slots=8, max_len=64)
+    params = SamplingParams(temperature=0, max_new_tokens=12, ignore_eos=True)
+    seqs = [seqs_for(prompt, params, request=f"r{i}")[0] for i, prompt in enumerate(([4, 5, 6], [7, 8]))]
+    told = []
+    original = model.prefill
+    model.prefill = lambda ids, *a, fresh=None, **k: (told.append(fresh), original(ids, *a, fresh=fresh, **k))[1]
+    try:
+        for seq in seqs:
+            engine.add([seq])
+        engine.step()  # both prompts, one call
+        engine.step()
+        engine.append(seqs[0], [30, 31])
+        engine.step()  # the continuation
+    finally:
+        del model.prefill
+    assert told == [True, False]
+    while engine.has_work():
+        engine.step()
+    head = seqs[0].tokens[:3 + 2 + 2]
+    assert seqs[0].tokens[len(head):] == argmax_loop(model, head, len(seqs[0].tokens) - len(head))
