@@ -8,15 +8,19 @@ and the sampling kernel (``sample``; one Triton kernel on a GPU, tensor ops on t
 and subtracted, so "host ms" is what the engine, scheduler, sampling bookkeeping and generator cost.
 The events each step posts are drained as a streaming consumer would (``collect ms``, host work too).
 
-    python -m benchmarks.host_overhead [--batches 1 64 512] [--steps 50] [--decode-steps 1 4] [--tokenizer byte]
-                                       [--profile] [--out DIR]
+    python -m benchmarks.host_overhead [--batches 1 64 512] [--steps 50] [--decode-steps 1 4]
+                                       [--tokenizer none byte embedded embedded-window] [--profile] [--out DIR]
+                                       [--section NAME]
 
 ``--decode-steps K`` runs the engine with ``decode_steps=K``: each engine step is then up to K decode steps with one
 device-to-host copy, so the host cost to compare is per generated token (``host us/tok``: host ms per step divided
 by the tokens each sequence gained per step), not per step.
 
-``--tokenizer byte`` adds a one-character-per-token tokenizer, so detokenizing is part of the cost (as with a
-real checkpoint); ``none`` (the default, as benchmarks/profile_step.py) has no text at all.
+``--tokenizer`` (one or several, each measured in turn): ``none`` (the default, as benchmarks/profile_step.py) has
+no text at all; ``byte`` a one-character-per-token toy, detokenized through IncrementalText's window (two Python
+``decode`` calls per token); ``embedded`` the embedded model's byte-level BPE, a real ``tokenizers`` tokenizer,
+decoded by its byte table; ``embedded-window`` the same tokenizer forced through the window, as every tokenizer
+was before the byte table (m1reason/generator/text.py). ``--section NAME`` writes the table to BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -59,6 +63,39 @@ class Stopwatch:
             return self.fn(*args, **kwargs)
         finally:
             self.total += time.perf_counter() - started
+
+
+class WindowedOnly:
+    """A tokenizer seen without its ``tokenizers`` backend: IncrementalText then decodes through its window."""
+
+    def __init__(self, tokenizer):
+        self._tokenizer = tokenizer
+
+    def __getattr__(self, name):
+        if name == "backend_tokenizer":
+            raise AttributeError(name)
+        return getattr(self._tokenizer, name)
+
+    def __call__(self, *args, **kwargs):
+        return self._tokenizer(*args, **kwargs)
+
+
+def _embedded_tokenizer():
+    """The embedded model's tokenizer (a fast tokenizers BPE whose first 256 ids are bytes, so the tiny random
+    model's ids all decode)."""
+    from m1reason.defaults import EMBEDDED_MODEL
+    from m1reason.tokenizer import load_tokenizer
+
+    return load_tokenizer(str(EMBEDDED_MODEL))
+
+
+TOKENIZERS = ("none", "byte", "embedded", "embedded-window")
+
+
+def make_tokenizer(name: str):
+    """The tokenizer behind a ``--tokenizer`` name (None for "none")."""
+    return {"none": lambda: None, "byte": ByteTokenizer, "embedded": _embedded_tokenizer,
+            "embedded-window": lambda: WindowedOnly(_embedded_tokenizer())}[name]()
 
 
 def measure(model, batch: int, steps: int, tokenizer=None, profiler: cProfile.Profile | None = None,
@@ -123,9 +160,11 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--decode-steps", type=int, nargs="+", default=[1],
                         help="engine decode_steps to compare (e.g. 1 4): decode steps per engine step")
-    parser.add_argument("--tokenizer", choices=("none", "byte"), default="none")
+    parser.add_argument("--tokenizer", choices=TOKENIZERS, nargs="+", default=["none"],
+                        help="detokenizers to measure in turn (see the module docstring)")
     parser.add_argument("--profile", action="store_true", help="cProfile the largest batch: top 25 by cumulative")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--section", default=None, help="write the table to this BENCHMARKS.md section")
     args = parser.parse_args()
     import torch
 
@@ -135,20 +174,38 @@ def main() -> int:
     torch.set_num_threads(1)
     torch.manual_seed(0)
     model = HybridLM(ModelConfig.tiny()).eval()
-    tokenizer = ByteTokenizer() if args.tokenizer == "byte" else None
-    records = [measure(model, b, args.steps, tokenizer, decode_steps=k) for b in args.batches
-               for k in args.decode_steps]
-    print(f"tokenizer: {args.tokenizer}; ms per engine step (host = median of step - model - sample; "
-          "collect = draining the events; host us/tok = host per token each sequence gained)")
-    print(f"{'batch':>6} {'K':>3} {'tok/step':>8} {'step ms':>9} {'engine ms':>10} {'model ms':>9} {'sample ms':>10} "
-          f"{'host ms':>9} {'collect ms':>11} {'host us/seq':>12} {'host us/tok':>12}")
+    records = []
+    for name in args.tokenizer:
+        tokenizer = make_tokenizer(name)
+        for b in args.batches:
+            for k in args.decode_steps:
+                records.append({"tokenizer_name": name, **measure(model, b, args.steps, tokenizer, decode_steps=k)})
+    print("ms per engine step (host = median of step - model - sample; collect = draining the events; host us/tok = "
+          "host per token each sequence gained)")
+    print(f"{'tokenizer':>16} {'batch':>6} {'K':>3} {'tok/step':>8} {'step ms':>9} {'engine ms':>10} {'model ms':>9} "
+          f"{'sample ms':>10} {'host ms':>9} {'collect ms':>11} {'host us/seq':>12} {'host us/tok':>12}")
     for r in records:
-        print(f"{r['batch']:>6} {r['decode_steps']:>3} {r['tokens_per_step']:>8.2f} {r['step_ms']:>9.2f} "
-              f"{r['engine_ms']:>10.2f} {r['model_ms']:>9.2f} {r['sample_ms']:>10.2f} {r['host_ms']:>9.2f} "
-              f"{r['collect_ms']:>11.2f} {r['host_us_per_seq']:>12.2f} {r['host_us_per_token']:>12.1f}")
+        print(f"{r['tokenizer_name']:>16} {r['batch']:>6} {r['decode_steps']:>3} {r['tokens_per_step']:>8.2f} "
+              f"{r['step_ms']:>9.2f} {r['engine_ms']:>10.2f} {r['model_ms']:>9.2f} {r['sample_ms']:>10.2f} "
+              f"{r['host_ms']:>9.2f} {r['collect_ms']:>11.2f} {r['host_us_per_seq']:>12.2f} "
+              f"{r['host_us_per_token']:>12.1f}")
+    if args.section:
+        from benchmarks.report import markdown_table, write_section
+
+        rows = [{"detokenizer": r["tokenizer_name"], "batch": r["batch"], "decode steps": r["decode_steps"],
+                 "host ms per engine step": r["host_ms"], "host us per sequence": r["host_us_per_seq"],
+                 "collect ms": r["collect_ms"]} for r in records]
+        body = ("Host (Python) time of one engine step of M1Generator, the model's and the sampler's device work "
+                "taken out: one request of n=batch samples of a tiny random model, torch on one thread; the median "
+                f"over {args.steps} steps. Detokenizers: see benchmarks/host_overhead.py. On a GPU this is the "
+                "time the device waits for the host between two multi-step decodes.\n\n"
+                + markdown_table(rows, ["detokenizer", "batch", "decode steps", "host ms per engine step",
+                                        "host us per sequence", "collect ms"]))
+        write_section(args.section, "Host time of a decode step, by detokenizer", body, environment(("torch",)))
     if args.profile:
         profiler = cProfile.Profile()
-        measure(model, max(args.batches), args.steps, tokenizer, profiler, decode_steps=max(args.decode_steps))
+        measure(model, max(args.batches), args.steps, make_tokenizer(args.tokenizer[-1]), profiler,
+                decode_steps=max(args.decode_steps))
         print(f"\ncProfile, batch {max(args.batches)}, {args.steps} steps: top 25 by cumulative time")
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         print("and the host code alone (engine, generator, pydantic): top 25 by own time")
@@ -156,7 +213,6 @@ def main() -> int:
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "host_overhead.json").write_text(json.dumps({"env": environment(("torch",)),
-                                                                 "tokenizer": args.tokenizer,
                                                                  "records": records}, indent=2))
     return 0
 

@@ -497,10 +497,13 @@ class M1Generator:
         one at a time, so a stop string is found at the token that completes it: returns how many tokens were
         kept (the rest are not sent), or None if no stop string appeared."""
         kept = None
-        for i, token in enumerate(token_ids):
-            if sample.stops.feed(sample.text.extend([token])):
-                kept = i + 1
-                break
+        if not sample.stops.stops and sample.text.exact_in_runs:  # nothing to stop at: the run in one piece
+            sample.stops.feed(sample.text.extend(token_ids))
+        else:
+            for i, token in enumerate(token_ids):
+                if sample.stops.feed(sample.text.extend([token])):
+                    kept = i + 1
+                    break
         self._post_visible(sample, token_ids[:kept])
         return kept
 

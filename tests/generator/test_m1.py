@@ -324,3 +324,32 @@ def test_building_a_generator_freezes_start_up_objects_unless_asked_not_to(model
     assert any(o is kept for o in gc.get_objects())
     M1Generator(model, max_slots=2, max_len=32)
     assert gc.get_freeze_count() > 0 and not any(o is kept for o in gc.get_objects())  # no full pass walks it
+
+
+def test_byte_table_detokenizing_streams_exactly_the_tokenizers_text(model):
+    """A byte-level tokenizer is detokenized from its byte table, a run of tokens at a time where no stop string
+    can cut it: the streamed text adds up to the final text, which is the tokenizer's own decoding of the tokens
+    (the window path differs from it on invalid UTF-8, as a random tiny model writes), and stop strings still
+    cut at the right place."""
+    from m1reason.defaults import EMBEDDED_MODEL
+    from m1reason.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(str(EMBEDDED_MODEL))
+    gen = M1Generator(model, tok, max_slots=8, max_len=128, decode_steps=4)
+    for stop in ((), ("e", "1")):
+        streamed, final = {}, {}
+        for event in gen.stream([request([20, 21, 22], f"s{len(stop)}", n=3, max_new_tokens=40, stop=stop,
+                                         **SEEDED)]):
+            if isinstance(event, TokensAppended):
+                streamed[event.sample_id] = streamed.get(event.sample_id, "") + event.text_delta
+            elif isinstance(event, SampleFinished):
+                final[event.sample_id] = event.sample
+        for sample_id, sample in final.items():
+            assert streamed.get(sample_id, "") == sample.text
+            decoded = tok.decode(sample.token_ids, skip_special_tokens=True)
+            if not stop:
+                assert sample.text == decoded and sample.finish_reason == "length"
+            elif sample.finish_reason == "stop":
+                assert not any(s in sample.text for s in stop) and decoded.startswith(sample.text)
+                assert any(decoded[len(sample.text):].startswith(s) for s in stop)
+        assert not stop or any(s.finish_reason == "stop" for s in final.values())

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from m1reason.generator.text import StopMatcher, _Growing
+from m1reason.generator.text import IncrementalText, StopMatcher, _Growing
 
 
 class ReferenceStopMatcher:
@@ -75,3 +75,42 @@ def test_growing_text_slices_like_the_joined_string():
         assert growing.slice(near_end, len(joined)) == joined[near_end:]
         assert len(growing) == len(joined)
     assert growing.value == joined
+
+
+def test_byte_level_tokenizers_decode_by_table_exactly_as_the_tokenizer_does():
+    """The embedded tokenizer is byte-level BPE: its ids map to bytes, decoded by an incremental UTF-8 decoder.
+    Token by token or in runs, with special tokens skipped or kept, the text equals ``tokenizer.decode``."""
+    import random
+
+    from m1reason.defaults import EMBEDDED_MODEL
+    from m1reason.generator.text import byte_level_table
+    from m1reason.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(str(EMBEDDED_MODEL))
+    assert byte_level_table(tok) is not None
+    rng = random.Random(0)
+    for _ in range(300):
+        ids = [rng.randrange(len(tok)) for _ in range(rng.randrange(1, 40))]
+        for skip in (True, False):
+            one, runs = IncrementalText(tok, skip_special_tokens=skip), IncrementalText(tok, skip_special_tokens=skip)
+            by_token = "".join(one.extend([i]) for i in ids) + one.flush()
+            cuts = sorted({0, len(ids), *(rng.randrange(len(ids)) for _ in range(3))})
+            by_run = "".join(runs.extend(ids[a:b]) for a, b in zip(cuts, cuts[1:])) + runs.flush()
+            assert by_token == by_run == tok.decode(ids, skip_special_tokens=skip), ids
+
+
+def test_a_character_split_across_byte_tokens_waits_and_forks_carry_the_half_character():
+    from m1reason.defaults import EMBEDDED_MODEL
+    from m1reason.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(str(EMBEDDED_MODEL))
+    vocab = tok.get_vocab()
+    first, second = vocab["Ã"], vocab["©"]  # GPT-2's characters for the bytes 0xC3 and 0xA9: "é" split in two
+    text = IncrementalText(tok)
+    assert text.extend([first]) == ""  # half a character: nothing yet
+    twin = text.clone()
+    assert text.extend([second]) == "é" and twin.extend([second]) == "é"
+    assert IncrementalText(tok).extend([first]) == "" and text.flush() == ""
+    cut = IncrementalText(tok)
+    cut.extend([first])
+    assert cut.flush() == "\ufffd"  # the sample ended mid-character
