@@ -221,7 +221,9 @@ def main() -> int:
         torch.cuda.empty_cache()
 
     body = ("Prompt 256 tokens, random bf16 weights, temperature 1 without top-k/p, ignore_eos; end-to-end wall "
-            "time including prefill. GB/s counts weights + Mamba state (read + write) + live KV per decode step; "
+            "time including prefill. Token ids only, no text: no engine detokenizes here (a server's host cost "
+            "per token; BENCHMARKS.md \"host_overhead\"). GB/s counts weights + Mamba state (read + write) + live "
+            "KV per decode step; "
             "% roofline is against the device-to-device copy bandwidth measured at the start of the run that made "
             "the point (records without one: the H100's 3.0 TB/s of docs/gpu.md). Points come from the JSONL "
             f"`{args.results}`; each was measured in the run that wrote it (dates in the JSONL). One table per GPU "
