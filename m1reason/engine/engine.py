@@ -649,17 +649,17 @@ class Engine:
         (still on the device). The one device-to-host copy of the step is the tokens with their finish codes."""
         seqs = rows.seqs
         tokens, logprobs = sample(logits, rows.sampling, with_logprobs=rows.logprobs)
-        # a row feeding appended tokens keeps no sample until its last appended token is in
-        fed = [seq.num_pending > 0 for seq in seqs] if rows.feeding else None
-        live = None if fed is None else torch.tensor([not f for f in fed], device=self.device)
+        # a row feeding appended tokens keeps no sample while any of them is still to go in
+        discard = [seq.num_pending > 0 for seq in seqs] if rows.feeding else None
+        live = None if discard is None else torch.tensor([not d for d in discard], device=self.device)
         if rows.confidence:
             self.confidence.update(rows.slots, token_confidence(logits.float().log_softmax(-1), self.confidence_top_k),
                                    live=live)
         host_tokens, codes = torch.stack([tokens, rows.finish_codes(tokens)]).tolist()
-        if fed is not None:
-            for seq, still in zip(seqs, fed):
-                seq.feeding = still
-            keep = [i for i, still in enumerate(fed) if not still]
+        if discard is not None:
+            for seq in seqs:
+                seq.feeding = seq.feeding and seq.num_pending > 1  # its last pending token is an ordinary input
+            keep = [i for i, d in enumerate(discard) if not d]
             seqs, host_tokens, codes = [seqs[i] for i in keep], [host_tokens[i] for i in keep], [codes[i] for i in keep]
             logprobs = None if logprobs is None else logprobs[torch.tensor(keep, device=self.device, dtype=torch.long)]
         for seq, token in zip(seqs, host_tokens):
