@@ -19,7 +19,7 @@ import codecs
 import copy
 import weakref
 
-__all__ = ["IncrementalText", "StopMatcher", "byte_level_table"]
+__all__ = ["IncrementalText", "StopMatcher", "byte_level_table", "decode_options"]
 
 _WINDOW = 6  # tokens of left context re-decoded with each new token, so spacing and merges come out right
 _MAX_CHAR_TOKENS = 4  # a UTF-8 character spans at most 4 byte tokens; longer '\ufffd' runs are real junk
@@ -89,10 +89,28 @@ def _gpt2_byte_decoder() -> dict[str, int]:
     return chars
 
 
+def decode_options(tokenizer, skip_special_tokens: bool) -> dict:
+    """Keyword arguments for ``tokenizer.decode``: special tokens skipped or kept, and never a clean-up of spaces
+    before punctuation (``clean_up_tokenization_spaces``, for tokenizers that have the option). Applied window by
+    window, a clean-up loses text: "a", " ", "." decodes "a ", then "a." (the same length), and the "." is never
+    streamed. Without it the streamed pieces add up to the decoded text, as in vLLM's streaming.
+
+    >>> class Toy:
+    ...     def decode(self, ids, skip_special_tokens=False): return ""
+    >>> decode_options(Toy(), True)
+    {'skip_special_tokens': True}
+    """
+    options = {"skip_special_tokens": skip_special_tokens}
+    if hasattr(tokenizer, "clean_up_tokenization_spaces"):
+        options["clean_up_tokenization_spaces"] = False
+    return options
+
+
 def byte_level_table(tokenizer, skip_special_tokens: bool = True) -> list[bytes] | None:
     """For a byte-level BPE tokenizer (a ``tokenizers`` backend whose decoder is ``ByteLevel``, with no
-    normalizer and no clean-up of spaces), the bytes of every token id (special tokens empty when skipped);
-    None for any other tokenizer. Built once per tokenizer.
+    normalizer), the bytes of every token id (special tokens empty when skipped); None for any other tokenizer,
+    and for one whose ``decode`` (with ``decode_options``) does more than join those bytes, as checked on a probe
+    text. Built once per tokenizer.
 
     >>> from m1reason.defaults import EMBEDDED_MODEL
     >>> from m1reason.tokenizer import load_tokenizer
@@ -113,8 +131,7 @@ def byte_level_table(tokenizer, skip_special_tokens: bool = True) -> list[bytes]
 
 def _build_table(tokenizer, skip_special_tokens: bool) -> list[bytes] | None:
     backend = getattr(tokenizer, "backend_tokenizer", None)
-    if (backend is None or type(backend.decoder).__name__ != "ByteLevel" or backend.normalizer is not None
-            or getattr(tokenizer, "clean_up_tokenization_spaces", False)):
+    if backend is None or type(backend.decoder).__name__ != "ByteLevel" or backend.normalizer is not None:
         return None
     byte_of = _gpt2_byte_decoder()
     added = backend.get_added_tokens_decoder()
@@ -133,7 +150,15 @@ def _build_table(tokenizer, skip_special_tokens: bool) -> list[bytes] | None:
             table.append(bytes(byte_of[ch] for ch in token))
         else:
             return None  # not GPT-2's alphabet after all: decode the slow way
+    probe = backend.encode(_PROBE, add_special_tokens=False).ids
+    joined = b"".join(table[i] for i in probe).decode("utf-8", "replace")
+    if tokenizer.decode(probe, **decode_options(tokenizer, skip_special_tokens)) != joined:
+        return None  # its decode rewrites text (e.g. cleans up spaces): only the window reproduces that
     return table
+
+
+# Text whose decoding a clean-up of tokenization spaces would change, with a character of each UTF-8 length.
+_PROBE = "x . y ? z ! w , a ' b n't c 'm d 's e 've f 're Ω ≤ 𝔼"
 
 
 class IncrementalText:
@@ -158,6 +183,7 @@ class IncrementalText:
         self._text = _Growing()
         self._prefix_offset = 0  # window start: decoded again for context, not emitted again
         self._read_offset = 0  # tokens up to here are already in self.text
+        self._decode_options = decode_options(tokenizer, skip_special_tokens)
         self._bytes = byte_level_table(tokenizer, skip_special_tokens)  # None: decode through a window
         self._utf8 = codecs.getincrementaldecoder("utf-8")("replace") if self._bytes is not None else None
 
@@ -190,7 +216,7 @@ class IncrementalText:
             self._text.append(delta)
             self._read_offset = len(self.token_ids)
             return delta
-        decode = lambda ids: self.tokenizer.decode(ids, skip_special_tokens=self.skip_special_tokens)  # noqa: E731
+        decode = lambda ids: self.tokenizer.decode(ids, **self._decode_options)  # noqa: E731
         seen = decode(self.token_ids[self._prefix_offset:self._read_offset])
         full = decode(self.token_ids[self._prefix_offset:])
         incomplete = full.endswith("\ufffd") or len(full) < len(seen)
@@ -211,7 +237,7 @@ class IncrementalText:
             return delta
         if self._read_offset == len(self.token_ids):
             return ""
-        decode = lambda ids: self.tokenizer.decode(ids, skip_special_tokens=self.skip_special_tokens)  # noqa: E731
+        decode = lambda ids: self.tokenizer.decode(ids, **self._decode_options)  # noqa: E731
         seen = decode(self.token_ids[self._prefix_offset:self._read_offset])
         delta = decode(self.token_ids[self._prefix_offset:])[len(seen):]
         self._text.append(delta)

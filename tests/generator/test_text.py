@@ -114,3 +114,22 @@ def test_a_character_split_across_byte_tokens_waits_and_forks_carry_the_half_cha
     cut = IncrementalText(tok)
     cut.extend([first])
     assert cut.flush() == "\ufffd"  # the sample ended mid-character
+
+
+def test_spaces_are_never_cleaned_up_so_streamed_pieces_add_up():
+    """A clean-up of spaces before punctuation (``clean_up_tokenization_spaces``), applied window by window, would
+    lose text; the streamed text is the decoding without it, from the table or through the window alike."""
+    from benchmarks.host_overhead import WindowedOnly
+    from m1reason.defaults import EMBEDDED_MODEL
+    from m1reason.generator.text import byte_level_table
+    from m1reason.tokenizer import load_tokenizer
+
+    forced = load_tokenizer(str(EMBEDDED_MODEL))
+    forced.clean_up_tokenization_spaces = True
+    forced.clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output = True
+    ids = forced("a . b 's", add_special_tokens=False)["input_ids"]
+    assert forced.decode(ids) == "a. b's"  # what a clean-up makes of it
+    assert byte_level_table(forced) is not None
+    for tokenizer in (forced, WindowedOnly(forced)):
+        text = IncrementalText(tokenizer)
+        assert "".join(text.extend([i]) for i in ids) + text.flush() == "a . b 's"
