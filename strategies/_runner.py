@@ -192,7 +192,8 @@ class _Run:
             self.first_sample_s = self.first_sample_s or self.now()
             self.tally.add(key, record.answer, self.weight(record.confidence), record.confidence or 0.0)
         running = self.params.n - len(self.records)
-        if running and record.counted and self.stopped == "finished" and "cancel" in self.caps and self.settled(running):
+        can_stop = record.counted and self.stopped == "finished" and "cancel" in self.caps
+        if running and can_stop and self.settled(running):
             self.stopped = "settled"  # without cancel the rest cannot be stopped, so they all vote
             self.generator.cancel(request_id)
         self.progress(force=True)

@@ -547,7 +547,7 @@ class Engine:
         started = time.perf_counter()
         contexts = [(rows.total_len + i * len(batch)) / len(batch) for i in range(steps)]
         # a feeding row's first kept token comes from step p - 1 (p: its pending tokens, fed one per step)
-        first = [min(s.num_pending - 1, steps) if s.feeding else 0 for s in batch]
+        first = [min(s.num_pending - 1, steps) if s.feeding else 0 for s in batch] if rows.feeding else None
         ran = self._guarded(batch, lambda: self._run_steps(rows, steps))
         if ran is None:
             return
@@ -556,22 +556,30 @@ class Engine:
         last = torch.where(ended.any(0), ended.long().argmax(0), steps - 1)  # each row's last kept step
         reason = codes.gather(0, last[None])[0]  # 0 where the row goes on
         *by_step, ends, reasons = torch.cat([tokens, (last + 1)[None], reason[None]]).tolist()
-        by_row = [row[start:end] for row, start, end in zip(zip(*by_step), first, ends)]  # each row's kept tokens
-        for i in [i for i, code in enumerate(reasons) if code]:
+        by_row = list(zip(*by_step))  # each row's tokens, in order
+        finished = [i for i, code in enumerate(reasons) if code]
+        for i in finished:
+            by_row[i] = by_row[i][:ends[i]]
             batch[i].state_overrun = ends[i] < steps  # its state took the tokens it does not keep
-        for seq, row, skipped in zip(batch, by_row, first):
-            seq.num_cached += skipped + len(row)  # the appended tokens it took in, then one per kept token
-            seq.feeding = seq.feeding and seq.num_pending > 1
+        if first is not None:  # a feeding row keeps no token before its first kept step
+            by_row = [row[start:] for row, start in zip(by_row, first)]
+        for seq, row in zip(batch, by_row):
             seq.tokens.extend(row)
+            seq.num_cached += len(row)
+        if first is not None:
+            for seq, skipped in zip(batch, first):
+                seq.num_cached += skipped  # the appended tokens it took in before its first kept token
+                seq.feeding = seq.feeding and seq.num_pending > 1
         if logprobs is not None:
-            for seq, row, start, values in zip(batch, by_row, first, logprobs.T.tolist()):
+            for i, (seq, row, values) in enumerate(zip(batch, by_row, logprobs.T.tolist())):
                 if seq.params.logprobs:
+                    start = first[i] if first is not None else 0
                     seq.logprobs.extend(values[start:start + len(row)])
         out.tokens.extend([(seq, token) for seq, row in zip(batch, by_row) for token in row])
         if confidences is not None:
             self._chunk_confidence = _ChunkConfidence(batch, rows.slots, confidences, [len(r) for r in by_row],
-                                                      first)
-        for i in [i for i, code in enumerate(reasons) if code]:
+                                                      first or [0] * len(batch))
+        for i in finished:
             self.finish(batch[i], "stop" if reasons[i] == 1 else "length", out)
         seconds = (time.perf_counter() - started) / steps
         self.timings.decode.extend((len(batch), context, seconds) for context in contexts)

@@ -436,8 +436,9 @@ class M1Generator:
             with self._lock:
                 return measure(self.model, max_batch=max_batch, max_context=max_context)
 
-        return load_or_calibrate(key, measured, occupancy=self.occupancy, pace=self.pace,
-                                 fed_appends=engine.feed_appends)
+        fit = load_or_calibrate(key, measured, occupancy=self.occupancy, pace=self.pace)
+        fit.fed_appends = engine.feed_appends  # how this generator takes appends in: not part of the measurement
+        return fit
 
     def occupancy(self) -> int:
         """Sequences running or waiting right now."""

@@ -175,12 +175,10 @@ def cache_dir() -> Path:
 
 
 def load_or_calibrate(key: dict, measure: Callable[[], Calibration], occupancy: Callable[[], int] = lambda: 0,
-                      *, refresh: bool = False, pace: PaceMeter | None = None, fed_appends: int = 0
-                      ) -> FittedThroughput:
+                      *, refresh: bool = False, pace: PaceMeter | None = None) -> FittedThroughput:
     """The fit for ``key`` (model, revision, dtype, device, engine shape, versions): read from disk, or measured
     now and saved. A corrupt or unreadable cache file is measured again, not trusted. ``pace``: the generator's
-    served steps, refitted in as they come (never saved: they describe this process's load). ``fed_appends``: see
-    ``FittedThroughput.append_s`` (a property of the generator, not of the measurement).
+    served steps, refitted in as they come (never saved: they describe this process's load).
 
     >>> import tempfile; os.environ["M1REASON_CACHE"] = tempfile.mkdtemp()
     >>> calls = []
@@ -198,7 +196,7 @@ def load_or_calibrate(key: dict, measure: Callable[[], Calibration], occupancy: 
             saved = json.loads(path.read_text())
             calibration = Calibration(decode=[tuple(r) for r in saved["decode"]],
                                       prefill=[tuple(r) for r in saved["prefill"]])
-            return FittedThroughput(calibration, occupancy, pace=pace, fed_appends=fed_appends)
+            return FittedThroughput(calibration, occupancy, pace=pace)
         except (OSError, ValueError, KeyError, TypeError) as err:
             log.warning("ignoring unreadable throughput cache %s (%s); calibrating again", path, err)
     calibration = measure()
@@ -209,4 +207,4 @@ def load_or_calibrate(key: dict, measure: Callable[[], Calibration], occupancy: 
         tmp.replace(path)
     except OSError as err:  # a read-only home must not stop generation
         log.warning("could not save throughput calibration to %s: %s", path, err)
-    return FittedThroughput(calibration, occupancy, pace=pace, fed_appends=fed_appends)
+    return FittedThroughput(calibration, occupancy, pace=pace)

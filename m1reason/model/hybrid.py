@@ -122,16 +122,15 @@ class HybridLM(nn.Module):
 
         input_ids: [b, T]; slots: [b] (0..b-1 when None). ``lengths`` [b] (all T when None): prompts of different
         lengths, right-padded to T; each slot takes only its first ``lengths`` tokens, as if prefilled alone.
-        ``fresh``: whether every slot is empty (a new prompt), as the caller knows it; None reads it from the
-        cache once, a host synchronisation (on a GPU the host then waits for all queued work). Returns the logits
+        ``fresh``: whether every slot is empty (a new prompt), as the caller knows it; None lets each attention
+        layer read it from the positions, a host synchronisation (on a GPU the host then waits for all queued
+        work). Returns the logits
         of each row's last real position [b, vocab] (or all positions [b, T, vocab] with ``all_logits``, padding
         included).
         """
         b, T = input_ids.shape
         slots = torch.arange(b, device=input_ids.device) if slots is None else slots
         positions = cache.lengths[slots, None] + torch.arange(T, device=input_ids.device)
-        if fresh is None and self.config.attn_layers:  # only attention needs to know
-            fresh = bool((cache.lengths[slots] == 0).all())
         h = self.model.embed_tokens(input_ids)
         for layer in self.model.layers:
             h = layer(h, positions, cache, slots, lengths, fresh)

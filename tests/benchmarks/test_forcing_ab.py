@@ -9,8 +9,8 @@ from m1reason.train.data import heldout_problems
 def test_every_configuration_runs_both_ways_on_every_problem():
     problems = heldout_problems(3)
     answers = {p.problem: p.answer for p in problems}
-    gen = FakeGenerator(lambda request, i: FakeCompletion("</think> $\\boxed{%s}$" % next(
-        a for q, a in answers.items() if q in request.prompt)))
+    answer_to = lambda prompt: next(a for q, a in answers.items() if q in prompt)  # noqa: E731
+    gen = FakeGenerator(lambda request, i: FakeCompletion(f"</think> $\\boxed{{{answer_to(request.prompt)}}}$"))
     records = run(gen, problems, budget=5.0, defaults={"needed_tokens": 8, "max_new_tokens": 32}, rounds=2)
     assert {(r["config"], r["forcing"]) for r in records} == {
         (c, w) for c in ("BudgetAware", "n=1, 160 tok") for w in ("hedged", "plain")}
