@@ -123,7 +123,7 @@ def freeze_long_lived() -> int:
     (``gc.freeze``); returns how many objects that generation holds.
 
     Why: torch, transformers and sympy leave ~350k container objects alive, and a full (generation-2) pass of
-    Python's cyclic collector walks them all: 0.19 s on 2 CPU cores (``python -m benchmarks.gc_pause``,
+    Python's cyclic collector walks them all: 0.17 s on 2 CPU cores (``python -m benchmarks.gc_pause``,
     BENCHMARKS.md "gc_pause"). Such a pass runs whenever enough new objects have survived, in the middle of a
     decode loop, so a request's next token waits for it. Frozen objects are still freed by reference counting;
     only cycles among them are never collected, which for a process's start-up objects is what they are meant for.
