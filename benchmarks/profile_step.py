@@ -19,6 +19,7 @@ import argparse
 import collections
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -135,9 +136,51 @@ def profile_prefill(model, batch: int, length: int) -> dict:
     with torch_profile(activities=[ProfilerActivity.CUDA]) as prof:
         prefill_once()
     kernels, gpu = kernel_ms(prof)
+    with torch_profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as traced:
+        prefill_once()
+    with tempfile.TemporaryDirectory() as scratch:
+        trace = Path(scratch) / "trace.json"
+        traced.export_chrome_trace(str(trace))
+        idle = gpu_idle(json.loads(trace.read_text())["traceEvents"])
     return {"prefill_batch": batch, "prefill_length": length, "wall_s": wall,
             "gpu_busy_ms": sum(gpu.values()), "gpu_ms_by_kernel": dict(gpu.most_common()),
-            "top_kernels_ms": {name[:120]: ms for name, ms in kernels.most_common(15)}}
+            "top_kernels_ms": {name[:120]: ms for name, ms in kernels.most_common(15)}, "gpu_idle": idle}
+
+
+def gpu_idle(events: list[dict], min_gap_ms: float = 0.1) -> dict:
+    """Where the GPU waits, from a chrome trace with CPU and CUDA activity: idle stretches between GPU events (and
+    before the first, after the last, within the traced CPU span) of at least ``min_gap_ms``, and the CPU ops and
+    CUDA runtime calls that ran during them (ms of overlap by name; nested ops each count).
+
+    >>> trace = [{"cat": "kernel", "ts": 100, "dur": 50}, {"cat": "kernel", "ts": 1150, "dur": 50},
+    ...          {"cat": "cuda_runtime", "name": "cudaMalloc", "ts": 150, "dur": 1000},
+    ...          {"cat": "cpu_op", "name": "aten::empty", "ts": 0, "dur": 1300}]
+    >>> idle = gpu_idle(trace)
+    >>> idle["idle_ms"], idle["gaps"], idle["during_idle_ms"]["cudaMalloc"]
+    (1.2, 3, 1.0)
+    """
+    gpu = sorted((e["ts"], e["ts"] + e["dur"]) for e in events if e.get("cat") in GPU_EVENTS and "dur" in e)
+    cpu = [e for e in events if e.get("cat") in ("cpu_op", "cuda_runtime", "python_function") and "dur" in e]
+    if not gpu or not cpu:
+        return {"idle_ms": 0.0, "gaps": 0, "during_idle_ms": {}}
+    span = (min(e["ts"] for e in cpu), max(e["ts"] + e["dur"] for e in cpu))
+    gaps, busy_until = [], span[0]
+    for start, end in gpu + [(span[1], span[1])]:
+        if start - busy_until >= min_gap_ms * 1e3:
+            gaps.append((busy_until, start))
+        busy_until = max(busy_until, end)
+    during = collections.Counter()
+    for e in cpu:
+        for lo, hi in gaps:
+            overlap = min(hi, e["ts"] + e["dur"]) - max(lo, e["ts"])
+            if overlap > 0:
+                during[e["name"][:80]] += overlap / 1e3
+    return {"idle_ms": round(sum(hi - lo for lo, hi in gaps) / 1e3, 3), "gaps": len(gaps),
+            "longest_gaps_ms": sorted((round((hi - lo) / 1e3, 3) for lo, hi in gaps), reverse=True)[:10],
+            "during_idle_ms": {name: round(ms, 3) for name, ms in during.most_common(25)}}
+
+
+GPU_EVENTS = ("kernel", "gpu_memcpy", "gpu_memset")
 
 
 def markdown(decode: list[dict], prefill: list[dict]) -> str:
@@ -192,6 +235,10 @@ def main() -> int:
             print(f"    {name:28s} {ms:9.2f} ms")
         for name, ms in record["top_kernels_ms"].items():
             print(f"    {ms:9.2f} ms  {name[:100]}")
+        idle = record["gpu_idle"]
+        print(f"GPU idle {idle['idle_ms']:.1f} ms in {idle['gaps']} gaps; during them:")
+        for name, ms in idle["during_idle_ms"].items():
+            print(f"    {ms:9.2f} ms  {name}")
         if args.out:
             args.out.mkdir(parents=True, exist_ok=True)
             (args.out / "profile_prefill.json").write_text(json.dumps(

@@ -19,8 +19,9 @@ def selective_scan_ref(x: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, D
                        dt_bias: Tensor, ssm_state: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """y_t = (C_t . h_t + D x_t) * silu(z_t), h_t = exp(delta_t A) h_{t-1} + delta_t B_t x_t.
 
-    x, dt, z: [b, T, d] (dt already projected to d channels); A: [d, N]; B, C: [b, T, G, N] with
-    G groups of d/G consecutive channels each (channel c reads group c // (d/G)); D, dt_bias: [d].
+    x, dt, z: [b, T, d] (dt already projected to d channels); A: [d, N]; B: [b, T, G, N] and C: [b, T, G_C, N],
+    each in groups of consecutive channels (channel c reads B's group c // (d/G) and C's group c // (d/G_C):
+    M1's narrow B has fewer groups than its C); D, dt_bias: [d].
     delta = softplus(dt + dt_bias). ssm_state: [b, d, N] initial state (zeros when None).
     Returns y [b, T, d] in x's dtype and the final state [b, d, N] in fp32.
 
@@ -32,10 +33,10 @@ def selective_scan_ref(x: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, D
     (torch.Size([1, 5, 4]), torch.Size([1, 4, 2]))
     """
     b, T, d = x.shape
-    G, N = B.shape[-2:]
     delta = F.softplus(dt.float() + dt_bias.float())  # [b, T, d]
-    Bc = B.float().repeat_interleave(d // G, dim=2)  # [b, T, d, N]
-    Cc = C.float().repeat_interleave(d // G, dim=2)
+    Bc = B.float().repeat_interleave(d // B.shape[-2], dim=2)  # [b, T, d, N]
+    Cc = C.float().repeat_interleave(d // C.shape[-2], dim=2)
+    N = B.shape[-1]
     x32 = x.float()
     h = x.new_zeros(b, d, N, dtype=torch.float32) if ssm_state is None else ssm_state.float().clone()
     ys = []

@@ -67,8 +67,9 @@ def _mamba_step_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_
 
 def mamba_step_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_state: Tensor,
                       ssm_state: Tensor, conv_weight: Tensor, conv_bias: Tensor | None, A: Tensor, D: Tensor,
-                      dt_bias: Tensor, slots: Tensor | None = None) -> Tensor:
-    """Same contract as ``m1reason.kernels.mamba_step_ref``; CUDA tensors, states contiguous per slot."""
+                      dt_bias: Tensor, slots: Tensor | None = None, block_d: int = 64, num_warps: int = 4) -> Tensor:
+    """Same contract as ``m1reason.kernels.mamba_step_ref``; CUDA tensors, states contiguous per slot.
+    ``block_d`` channels per program, ``num_warps`` per program: tuning knobs (benchmarks.kernel_tiles)."""
     b, d = z.shape
     N, K = ssm_state.shape[-1], conv_state.shape[-1]
     R = d // x.shape[-1]
@@ -77,11 +78,10 @@ def mamba_step_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, co
     assert conv_state.stride(1) == K and conv_state.stride(2) == 1 and ssm_state.stride(1) == N
     assert all(t.stride(-1) == 1 for t in (x, z, B, C, dt))
     y = torch.empty_like(z)
-    BLOCK_D = 64
-    grid = (b, triton.cdiv(d, BLOCK_D))
+    grid = (b, triton.cdiv(d, block_d))
     _mamba_step_kernel[grid](
         x, z, B, C, dt, conv_state, ssm_state, conv_weight.contiguous(), conv_bias if conv_bias is not None else x,
         A.contiguous(), D, dt_bias, slots, y, d, x.stride(0), z.stride(0), B.stride(0), C.stride(0), dt.stride(0),
         conv_state.stride(0), ssm_state.stride(0), y.stride(0),
-        HAS_CONV_BIAS=conv_bias is not None, K=K, N=N, R=R, BLOCK_D=BLOCK_D, num_warps=4)
+        HAS_CONV_BIAS=conv_bias is not None, K=K, N=N, R=R, BLOCK_D=block_d, num_warps=num_warps)
     return y

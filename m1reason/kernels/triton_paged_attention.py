@@ -2,8 +2,8 @@
 
 One program per (sequence, kv head, split): the G query heads that share the kv head are one tile, and the
 program walks its share of the sequence's blocks up to the live length only (never the padded maximum),
-keeping a running max and sum; a short torch epilogue merges the splits. Splits give a small batch enough
-programs to fill the GPU; a large batch needs one.
+keeping a running max and sum, several blocks per iteration (``TILE_TOKENS``); a short torch epilogue merges
+the splits. Splits give a small batch enough programs to fill the GPU; a large batch needs one.
 """
 
 from __future__ import annotations
@@ -13,15 +13,19 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-__all__ = ["paged_attention_decode_triton"]
+__all__ = ["paged_attention_decode_triton", "TILE_TOKENS"]
+
+# Keys per loop iteration. One 16-token cache block per iteration left the loop latency-bound (a table load, then
+# two 4 KB loads, then two small dots); several blocks per iteration give each program more loads in flight.
+TILE_TOKENS = 64
 
 
 @triton.jit
-def _paged_decode_kernel(q_ptr, k_ptr, v_ptr, table_ptr, slots_ptr, pos_ptr, acc_ptr, ml_ptr, scale,
+def _paged_decode_kernel(q_ptr, k_ptr, v_ptr, table_ptr, slots_ptr, pos_ptr, acc_ptr, ml_ptr, scale, max_blocks,
                          stride_q_b, stride_q_h, stride_k_blk, stride_k_pos, stride_k_h, stride_table,
                          stride_acc_b, stride_acc_h, stride_acc_s, stride_ml_b, stride_ml_h, stride_ml_s,
                          G: tl.constexpr, G_PAD: tl.constexpr, HD: tl.constexpr, BLOCK: tl.constexpr,
-                         BLOCKS_PER_SPLIT: tl.constexpr, IEEE: tl.constexpr):
+                         PAGES: tl.constexpr, TILES_PER_SPLIT: tl.constexpr, IEEE: tl.constexpr):
     b = tl.program_id(0)
     kvh = tl.program_id(1)
     split = tl.program_id(2)
@@ -31,22 +35,27 @@ def _paged_decode_kernel(q_ptr, k_ptr, v_ptr, table_ptr, slots_ptr, pos_ptr, acc
     d = tl.arange(0, HD)
     heads = kvh * G + g
     q = tl.load(q_ptr + b * stride_q_b + heads[:, None] * stride_q_h + d[None, :], mask=g[:, None] < G, other=0.0)
-    t = tl.arange(0, BLOCK)
-    first = split * BLOCKS_PER_SPLIT
-    last = tl.minimum(first + BLOCKS_PER_SPLIT, tl.cdiv(length, BLOCK))
+    # A tile is PAGES cache blocks: token j of the tile sits at row j % BLOCK of the tile's page j // BLOCK.
+    TILE: tl.constexpr = PAGES * BLOCK
+    j = tl.arange(0, TILE)
+    first = split * TILES_PER_SPLIT
+    last = tl.minimum(first + TILES_PER_SPLIT, tl.cdiv(length, TILE))
     m = tl.full([G_PAD], float("-inf"), tl.float32)
     denom = tl.zeros([G_PAD], tl.float32)
     acc = tl.zeros([G_PAD, HD], tl.float32)
-    for blk in range(first, last):
-        phys = tl.load(table_ptr + slot * stride_table + blk).to(tl.int64)
-        offs = phys * stride_k_blk + t[:, None] * stride_k_pos + kvh * stride_k_h + d[None, :]
-        k = tl.load(k_ptr + offs)
-        v = tl.load(v_ptr + offs)
+    for tile in range(first, last):
+        token = tile * TILE + j
+        live = token < length
+        page = tile * PAGES + j // BLOCK
+        phys = tl.load(table_ptr + slot * stride_table + page, mask=live & (page < max_blocks), other=0).to(tl.int64)
+        offs = phys[:, None] * stride_k_blk + (j % BLOCK)[:, None] * stride_k_pos + kvh * stride_k_h + d[None, :]
+        k = tl.load(k_ptr + offs, mask=live[:, None], other=0.0)
+        v = tl.load(v_ptr + offs, mask=live[:, None], other=0.0)
         if IEEE:  # fp32 models: exact products (tensor-core tf32 would round them)
             s = tl.dot(q, tl.trans(k), input_precision="ieee") * scale
         else:
             s = tl.dot(q, tl.trans(k)).to(tl.float32) * scale
-        s = tl.where((blk * BLOCK + t)[None, :] < length, s, float("-inf"))
+        s = tl.where(live[None, :], s, float("-inf"))
         m_new = tl.maximum(m, tl.max(s, axis=1))
         p = tl.exp(s - m_new[:, None])
         alpha = tl.exp(m - m_new)
@@ -63,31 +72,35 @@ def _paged_decode_kernel(q_ptr, k_ptr, v_ptr, table_ptr, slots_ptr, pos_ptr, acc
     tl.store(ml + 1, denom, mask=g < G)
 
 
-def num_splits(batch: int, kv_heads: int, max_blocks: int, programs: int = 264) -> int:
+def num_splits(batch: int, kv_heads: int, max_tiles: int, programs: int = 264) -> int:
     """Splits per sequence so that batch x kv_heads x splits reaches about ``programs`` (2 per SM on an H100)."""
-    return max(1, min(max_blocks, -(-programs // (batch * kv_heads))))
+    return max(1, min(max_tiles, -(-programs // (batch * kv_heads))))
 
 
 def paged_attention_decode_triton(q: Tensor, k_pool: Tensor, v_pool: Tensor, block_table: Tensor, slots: Tensor,
-                                  positions: Tensor, splits: int | None = None) -> Tensor:
+                                  positions: Tensor, splits: int | None = None, tile_tokens: int = TILE_TOKENS,
+                                  num_warps: int = 4) -> Tensor:
     """q [b, H, hd] attends over keys 0..positions[i] of slot slots[i]; pools [blocks, block_size, Hkv, hd].
-    Returns [b, H, hd] in q's dtype. Capturable in a CUDA graph (no host synchronisation)."""
+    Returns [b, H, hd] in q's dtype. Capturable in a CUDA graph (no host synchronisation). ``tile_tokens``: keys
+    per loop iteration (whole cache blocks, at least one)."""
     b, H, hd = q.shape
     block = k_pool.shape[1]
     kv_heads = k_pool.shape[2]
     G = H // kv_heads
     max_blocks = block_table.shape[1]
-    splits = splits or num_splits(b, kv_heads, max_blocks)
-    per_split = -(-max_blocks // splits)
+    pages = max(1, tile_tokens // block)
+    max_tiles = -(-max_blocks // pages)
+    splits = splits or num_splits(b, kv_heads, max_tiles)
+    per_split = -(-max_tiles // splits)
     acc = torch.empty(b, H, splits, hd, dtype=torch.float32, device=q.device)
     ml = torch.empty(b, H, splits, 2, dtype=torch.float32, device=q.device)
     q = q.contiguous()
     _paged_decode_kernel[(b, kv_heads, splits)](
-        q, k_pool, v_pool, block_table, slots, positions, acc, ml, hd ** -0.5,
+        q, k_pool, v_pool, block_table, slots, positions, acc, ml, hd ** -0.5, max_blocks,
         q.stride(0), q.stride(1), k_pool.stride(0), k_pool.stride(1), k_pool.stride(2), block_table.stride(0),
         acc.stride(0), acc.stride(1), acc.stride(2), ml.stride(0), ml.stride(1), ml.stride(2),
-        G=G, G_PAD=max(16, triton.next_power_of_2(G)), HD=hd, BLOCK=block, BLOCKS_PER_SPLIT=per_split,
-        IEEE=q.dtype == torch.float32, num_warps=4)
+        G=G, G_PAD=max(16, triton.next_power_of_2(G)), HD=hd, BLOCK=block, PAGES=pages, TILES_PER_SPLIT=per_split,
+        IEEE=q.dtype == torch.float32, num_warps=num_warps)
     m, denom = ml[..., 0], ml[..., 1]
     weight = torch.exp(m - m.amax(-1, keepdim=True))  # empty splits have m = -inf: weight 0
     out = (acc * weight[..., None]).sum(2) / (denom * weight).sum(-1)[..., None]

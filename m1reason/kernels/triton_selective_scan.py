@@ -2,7 +2,8 @@
 
 Each program keeps its channels' [BLOCK_D, N] state in registers and walks the time steps in order, so memory
 traffic is one read of x, dt, z, B, C and one write of y: no [b, T, d, N] intermediates, which at 512 prompts x
-256 tokens would not fit. B and C are read per group (channel c uses group c // (d / G)), never repeated.
+256 tokens would not fit. B and C are read per group (channel c uses group c // (d / G)), never repeated; M1's
+B comes in fewer groups than its C.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ __all__ = ["selective_scan_triton"]
 
 @triton.jit
 def _scan_kernel(x_ptr, dt_ptr, z_ptr, B_ptr, C_ptr, A_ptr, D_ptr, dt_bias_ptr, h0_ptr, y_ptr, h_ptr, T, d,
-                 stride_x_b, stride_x_t, stride_B_b, stride_B_t, stride_y_b, stride_y_t,
-                 HAS_H0: tl.constexpr, N: tl.constexpr, GROUP: tl.constexpr, BLOCK_D: tl.constexpr):
+                 stride_x_b, stride_x_t, stride_B_b, stride_B_t, stride_C_b, stride_C_t, stride_y_b, stride_y_t,
+                 HAS_H0: tl.constexpr, N: tl.constexpr, GROUP_B: tl.constexpr, GROUP_C: tl.constexpr,
+                 BLOCK_D: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
     c = tl.program_id(1) * BLOCK_D + tl.arange(0, BLOCK_D)
     live = c < d
@@ -31,15 +33,16 @@ def _scan_kernel(x_ptr, dt_ptr, z_ptr, B_ptr, C_ptr, A_ptr, D_ptr, dt_bias_ptr, 
         h = tl.load(h0_ptr + state, mask=live[:, None], other=0.0).to(tl.float32)
     else:
         h = tl.zeros([BLOCK_D, N], tl.float32)
-    group = (c // GROUP) * N
+    group_B, group_C = (c // GROUP_B) * N, (c // GROUP_C) * N
     for t in range(T):
         at = row * stride_x_b + t * stride_x_t + c
         x = tl.load(x_ptr + at, mask=live, other=0.0).to(tl.float32)
         dt = tl.load(dt_ptr + at, mask=live, other=0.0).to(tl.float32) + dt_bias
         z = tl.load(z_ptr + at, mask=live, other=0.0).to(tl.float32)
-        bc = row * stride_B_b + t * stride_B_t + group[:, None] + n[None, :]
-        Bv = tl.load(B_ptr + bc, mask=live[:, None], other=0.0).to(tl.float32)
-        Cv = tl.load(C_ptr + bc, mask=live[:, None], other=0.0).to(tl.float32)
+        Bv = tl.load(B_ptr + row * stride_B_b + t * stride_B_t + group_B[:, None] + n[None, :], mask=live[:, None],
+                     other=0.0).to(tl.float32)
+        Cv = tl.load(C_ptr + row * stride_C_b + t * stride_C_t + group_C[:, None] + n[None, :], mask=live[:, None],
+                     other=0.0).to(tl.float32)
         delta = tl.where(dt > 20.0, dt, tl.log(1.0 + tl.exp(dt)))
         h = h * tl.exp(delta[:, None] * A) + (delta * x)[:, None] * Bv
         y = (tl.sum(h * Cv, axis=1) + D * x) * z * tl.sigmoid(z)
@@ -51,7 +54,7 @@ def selective_scan_triton(x: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor
                           dt_bias: Tensor, ssm_state: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """Same contract as ``m1reason.kernels.selective_scan_ref``."""
     b, T, d = x.shape
-    G, N = B.shape[-2:]
+    N = B.shape[-1]
     x, dt, z = x.contiguous(), dt.contiguous(), z.contiguous()
     B, C = B.contiguous(), C.contiguous()
     y = torch.empty_like(x)
@@ -60,6 +63,7 @@ def selective_scan_triton(x: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor
     BLOCK_D = 32
     _scan_kernel[(b, triton.cdiv(d, BLOCK_D))](
         x, dt, z, B, C, A.float().contiguous(), D, dt_bias, h0, y, h, T, d, x.stride(0), x.stride(1),
-        B.stride(0), B.stride(1), y.stride(0), y.stride(1),
-        HAS_H0=ssm_state is not None, N=N, GROUP=d // G, BLOCK_D=BLOCK_D, num_warps=2)
+        B.stride(0), B.stride(1), C.stride(0), C.stride(1), y.stride(0), y.stride(1),
+        HAS_H0=ssm_state is not None, N=N, GROUP_B=d // B.shape[-2], GROUP_C=d // C.shape[-2], BLOCK_D=BLOCK_D,
+        num_warps=2)
     return y, h

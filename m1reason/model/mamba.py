@@ -81,7 +81,9 @@ class MambaMixer(nn.Module):
             conv_state[rows] = self._conv_tail(x_padded, T if lengths is None else lengths).to(conv_state.dtype)
         weight = self.conv1d.weight  # [d, 1, K]
         xc = F.silu(F.conv1d(x_padded, weight, self.conv1d.bias, groups=self.d_inner)).transpose(1, 2)
-        B = self._repeat_groups(B).view(b, T, -1, self.d_state)
+        # B stays narrow: the scan reads group c // (d / G) for channel c, which with G = d_xb / d_state groups is
+        # the group the repeat would have copied there (saves writing and reading a [b, T, d] copy per layer)
+        B = B.reshape(b, T, -1, self.d_state)
         C = C.view(b, T, -1, self.d_state)
         h0 = ssm_state[rows] if ssm_state is not None else None
         y, h = selective_scan(xc, dt, -torch.exp(self.A_log.float()), B, C, self.D, z, self.dt_proj.bias, h0)

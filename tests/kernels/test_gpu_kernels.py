@@ -27,11 +27,13 @@ def test_mamba_step_matches_reference(state_dtype):
     A = -torch.rand(d, N, device=dev) * 4
     D, dt_bias = torch.randn(d, device=dev), torch.randn(d, device=dev, dtype=act) - 3
     slots = torch.randperm(S, device=dev)[:b]
-    conv2, ssm2 = conv.clone(), ssm.clone()
-    want = mamba_step_ref(x, z, B, C, dt, conv, ssm, w, cb, A, D, dt_bias, slots)
-    got = mamba_step_triton(x, z, B, C, dt, conv2, ssm2, w, cb, A, D, dt_bias, slots)
-    assert torch.equal(conv2, conv)
-    assert rel_err(ssm2, ssm) < 1e-2 and rel_err(got, want) < 2e-2
+    conv_ref, ssm_ref = conv.clone(), ssm.clone()
+    want = mamba_step_ref(x, z, B, C, dt, conv_ref, ssm_ref, w, cb, A, D, dt_bias, slots)
+    for block_d, num_warps in ((64, 4), (32, 2), (256, 8)):  # the default and the tile sizes kernel_tiles tries
+        conv2, ssm2 = conv.clone(), ssm.clone()
+        got = mamba_step_triton(x, z, B, C, dt, conv2, ssm2, w, cb, A, D, dt_bias, slots, block_d, num_warps)
+        assert torch.equal(conv2, conv_ref), block_d
+        assert rel_err(ssm2, ssm_ref) < 1e-2 and rel_err(got, want) < 2e-2, block_d
 
 
 def test_selective_scan_matches_reference():
@@ -41,7 +43,7 @@ def test_selective_scan_matches_reference():
     b, T, d, N = 3, 77, 256, 16
     dev = "cuda"
     x, dt, z = (torch.randn(b, T, d, device=dev) for _ in range(3))
-    B, C = torch.randn(b, T, d // N, N, device=dev), torch.randn(b, T, d // N, N, device=dev)
+    B, C = torch.randn(b, T, 4, N, device=dev), torch.randn(b, T, d // N, N, device=dev)  # M1: B narrower than C
     A, D = -torch.rand(d, N, device=dev) * 4, torch.randn(d, device=dev)
     dt_bias, h0 = torch.randn(d, device=dev) - 2, torch.randn(b, d, N, device=dev)
     for start in (None, h0):
@@ -65,8 +67,9 @@ def test_paged_attention_decode_matches_reference(dtype, tol):
     q = torch.randn(b, H, hd, device=dev, dtype=dtype)
     want = paged_attention_decode_ref(q, k_pool, v_pool, table, slots, positions)
     for splits in (None, 1, 7):
-        got = paged_attention_decode_triton(q, k_pool, v_pool, table, slots, positions, splits)
-        assert rel_err(got, want) < tol, splits
+        for tile_tokens in (16, 64, 128):  # one cache block per iteration, the default, more
+            got = paged_attention_decode_triton(q, k_pool, v_pool, table, slots, positions, splits, tile_tokens)
+            assert rel_err(got, want) < tol, (splits, tile_tokens)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
