@@ -15,9 +15,12 @@ from torch import Tensor
 
 __all__ = ["paged_attention_decode_triton", "TILE_TOKENS"]
 
-# Keys per loop iteration. One 16-token cache block per iteration left the loop latency-bound (a table load, then
-# two 4 KB loads, then two small dots); several blocks per iteration give each program more loads in flight.
+# Keys per loop iteration and warps per program, from benchmarks.kernel_tiles on an H200 (BENCHMARKS.md
+# "kernel_tiles"): at 512 sequences x 4096 keys, one 16-key cache block per iteration with 4 warps took 2.37 ms
+# a layer (86% of copy bandwidth), 64 keys with 2 warps 1.94 ms (the kernel only reads, so it can beat a copy);
+# at batch 1 every tiling took the same ~25 us.
 TILE_TOKENS = 64
+NUM_WARPS = 2
 
 
 @triton.jit
@@ -79,7 +82,7 @@ def num_splits(batch: int, kv_heads: int, max_tiles: int, programs: int = 264) -
 
 def paged_attention_decode_triton(q: Tensor, k_pool: Tensor, v_pool: Tensor, block_table: Tensor, slots: Tensor,
                                   positions: Tensor, splits: int | None = None, tile_tokens: int = TILE_TOKENS,
-                                  num_warps: int = 4) -> Tensor:
+                                  num_warps: int = NUM_WARPS) -> Tensor:
     """q [b, H, hd] attends over keys 0..positions[i] of slot slots[i]; pools [blocks, block_size, Hkv, hd].
     Returns [b, H, hd] in q's dtype. Capturable in a CUDA graph (no host synchronisation). ``tile_tokens``: keys
     per loop iteration (whole cache blocks, at least one)."""
