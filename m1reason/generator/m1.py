@@ -154,8 +154,9 @@ class M1Generator:
     the same), ``feed_appends`` (appends of at most this many tokens to a sample that is decoding go into the
     decode batch, one token per step, instead of a prefill call that holds up every other sequence; the samples
     are the same. Default: ``CUDA_FEED_APPENDS`` with CUDA graphs, 0 elsewhere). ``freeze_gc``: take every
-    object alive once the generator is built out of the garbage
-    collector's full passes (``freeze_long_lived``), so that no pass stalls decoding to walk them.
+    object alive when the generator is made (the model, the libraries' start-up objects) out of the garbage
+    collector's full passes (``freeze_long_lived``), so that no pass stalls decoding to walk them; the
+    generator's own objects stay collectable, so dropping it frees its device memory.
 
     >>> from m1reason.model import ModelConfig
     >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=4, max_len=64)
@@ -171,6 +172,14 @@ class M1Generator:
     # Field values for strategies made by name for this model (m1reason.solving.make_strategy), e.g. the
     # embedded model's short answer lengths; None: the strategies' own defaults, which are M1-3B's.
     strategy_defaults: dict | None = None
+
+    def __new__(cls, *args, freeze_gc: bool = True, **kwargs):
+        # The freeze comes before the generator object exists: frozen objects' cycles are never collected, and
+        # the generator and its engine refer to each other. Frozen in __init__, a dropped generator lived on with
+        # its KV pool and CUDA graphs (64 GiB of an H200, in a benchmark that built one model's after another's).
+        if freeze_gc:
+            freeze_long_lived()
+        return super().__new__(cls)
 
     def __init__(self, model: HybridLM, tokenizer=None, *, max_slots: int = 64, max_len: int = 32768,
                  kv_tokens: int | None = None, block_size: int = 16, state_dtype: torch.dtype | None = None,
@@ -204,8 +213,6 @@ class M1Generator:
         self._work = threading.Condition(self._lock.raw)  # the background driver waits here for work
         self._driver: threading.Thread | None = None
         self._stopping = False
-        if freeze_gc:
-            freeze_long_lived()
 
     @classmethod
     def from_pretrained(cls, path_or_hub_id: str, *, device: torch.device | str | None = None,

@@ -326,6 +326,21 @@ def test_building_a_generator_freezes_start_up_objects_unless_asked_not_to(model
     assert gc.get_freeze_count() > 0 and not any(o is kept for o in gc.get_objects())  # no full pass walks it
 
 
+def test_a_dropped_generator_is_collected_though_it_froze_the_collector(model):
+    """The freeze comes before the generator builds its engine: a generator that is dropped is freed with its
+    caches (on a GPU, its KV pool and CUDA graphs), cycles and all, instead of living on in the frozen generation."""
+    import gc
+    import weakref
+
+    gen = M1Generator(model, max_slots=2, max_len=32)
+    gen.generate([GenerationRequest(prompt_token_ids=[1, 2], sampling=SamplingParams(max_new_tokens=2))])
+    engine, cache = weakref.ref(gen.engine), weakref.ref(gen.engine.cache)
+    gen.engine.cycle = gen  # a reference cycle through the engine, as closures and back-references make
+    del gen
+    gc.collect()
+    assert engine() is None and cache() is None
+
+
 def test_byte_table_detokenizing_streams_exactly_the_tokenizers_text(model):
     """A byte-level tokenizer is detokenized from its byte table, a run of tokens at a time where no stop string
     can cut it: the streamed text adds up to the final text, which is the tokenizer's own decoding of the tokens
