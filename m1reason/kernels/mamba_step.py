@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from m1reason.kernels.mamba_prefill import repeat_groups
+
 __all__ = ["mamba_step", "mamba_step_ref"]
 
 
@@ -34,7 +36,7 @@ def mamba_step_ref(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_
     b, d = z.shape
     N = ssm_state.shape[-1]
     rows = torch.arange(b, device=x.device) if slots is None else slots
-    x_full = _expand_groups(x, d, N)  # [b, d]
+    x_full = repeat_groups(x, d, N)  # [b, d]
     conv = torch.cat([conv_state[rows, :, 1:], x_full.unsqueeze(-1).to(conv_state.dtype)], dim=-1)
     conv_state[rows] = conv
     xc = (conv.float() * conv_weight.float()).sum(-1)
@@ -44,18 +46,12 @@ def mamba_step_ref(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_
     # The reference casts the conv output to the model dtype before the scan; do the same.
     xc = xc.to(x.dtype).float()
     delta = F.softplus(dt.float() + dt_bias.float())  # [b, d]
-    B_full = _expand_groups(B, d, N).float().view(b, -1, N).repeat_interleave(N, dim=1)  # [b, d, N]
+    B_full = repeat_groups(B, d, N).float().view(b, -1, N).repeat_interleave(N, dim=1)  # [b, d, N]
     C_full = C.float().view(b, -1, N).repeat_interleave(N, dim=1)  # [b, d, N]
     h = ssm_state[rows].float() * torch.exp(delta[..., None] * A.float()) + (delta * xc)[..., None] * B_full
     ssm_state[rows] = h.to(ssm_state.dtype)
     y = (h * C_full).sum(-1) + D.float() * xc
     return (y * F.silu(z.float())).to(x.dtype)
-
-
-def _expand_groups(v: Tensor, d: int, group: int) -> Tensor:
-    """[b, d_xb] -> [b, d]: each ``group``-wide block repeated d/d_xb times consecutively."""
-    b, d_xb = v.shape
-    return v.view(b, d_xb // group, 1, group).expand(b, d_xb // group, d // d_xb, group).reshape(b, d)
 
 
 def mamba_step(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_state: Tensor, ssm_state: Tensor,

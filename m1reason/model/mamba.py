@@ -8,10 +8,9 @@ The scan and step math live in m1reason.kernels; the checkpoint quirks are appli
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from m1reason.kernels import mamba_step, selective_scan
+from m1reason.kernels import mamba_prefill, mamba_step
 from m1reason.model.config import ModelConfig
 
 __all__ = ["MambaMixer"]
@@ -48,14 +47,6 @@ class MambaMixer(nn.Module):
         z, x, B, C, dt_low = self.in_proj(u).split([self.d_inner, self.d_xb, self.d_xb, self.d_inner, self.dt_rank], -1)
         return z, x, B, C, self.dt_proj(dt_low)
 
-    def _repeat_groups(self, v: Tensor) -> Tensor:
-        """[..., d_xb] -> [..., d_inner]: output group j of d_state channels takes input group j // repeat."""
-        groups = self.d_xb // self.d_state
-        repeat = self.d_inner // self.d_xb
-        shape = v.shape[:-1]
-        v = v.reshape(*shape, groups, 1, self.d_state).expand(*shape, groups, repeat, self.d_state)
-        return v.reshape(*shape, self.d_inner)
-
     def forward(self, u: Tensor, conv_state: Tensor | None = None, ssm_state: Tensor | None = None,
                 slots: Tensor | None = None, lengths: Tensor | None = None) -> Tensor:
         """u: [b, T, hidden] -> [b, T, hidden].
@@ -65,39 +56,11 @@ class MambaMixer(nn.Module):
         zeros and nothing is kept. ``lengths`` [b]: right-padded rows whose states stop at their last real token
         (outputs at padded positions are garbage).
         """
-        b, T, _ = u.shape
         z, x, B, C, dt = self._split(u)
-        if lengths is not None:
-            # delta = softplus(-inf) = 0 at padding: decay exp(0) = 1 and no input, so the scan carries each row's
-            # state through its padding unchanged, in the torch reference and the Triton kernel alike.
-            padding = torch.arange(T, device=u.device) >= lengths[:, None]
-            dt = dt.masked_fill(padding[..., None], float("-inf"))
-        x = self._repeat_groups(x)  # [b, T, d]
-        rows = torch.arange(b, device=u.device) if slots is None else slots
-        past = (conv_state[rows, :, 1:] if conv_state is not None
-                else x.new_zeros(b, self.d_inner, self.d_conv - 1))
-        x_padded = torch.cat([past.to(x.dtype), x.transpose(1, 2)], dim=-1)  # [b, d, K-1+T]
-        if conv_state is not None:
-            conv_state[rows] = self._conv_tail(x_padded, T if lengths is None else lengths).to(conv_state.dtype)
-        weight = self.conv1d.weight  # [d, 1, K]
-        xc = F.silu(F.conv1d(x_padded, weight, self.conv1d.bias, groups=self.d_inner)).transpose(1, 2)
-        # B stays narrow: the scan reads group c // (d / G) for channel c, which with G = d_xb / d_state groups is
-        # the group the repeat would have copied there (saves writing and reading a [b, T, d] copy per layer)
-        B = B.reshape(b, T, -1, self.d_state)
-        C = C.view(b, T, -1, self.d_state)
-        h0 = ssm_state[rows] if ssm_state is not None else None
-        y, h = selective_scan(xc, dt, -torch.exp(self.A_log.float()), B, C, self.D, z, self.dt_proj.bias, h0)
-        if ssm_state is not None:
-            ssm_state[rows] = h.to(ssm_state.dtype)
+        y = mamba_prefill(x, z, B, C, dt, self.conv1d.weight.squeeze(1), self.conv1d.bias,
+                          -torch.exp(self.A_log.float()), self.D, self.dt_proj.bias, conv_state, ssm_state, slots,
+                          lengths)
         return self.out_proj(y)
-
-    def _conv_tail(self, x_padded: Tensor, lengths: Tensor | int) -> Tensor:
-        """The conv state after each row's last real token: the d_conv inputs ending there. x_padded [b, d, K-1+T]
-        holds the K-1 past inputs, then the T new ones; a row of length L ends at index K-2+L."""
-        if isinstance(lengths, int):
-            return x_padded[..., -self.d_conv:]
-        index = (lengths - 1)[:, None] + torch.arange(self.d_conv, device=x_padded.device)  # [b, K]
-        return x_padded.gather(2, index[:, None, :].expand(-1, x_padded.shape[1], -1))
 
     def step(self, u: Tensor, conv_state: Tensor, ssm_state: Tensor, slots: Tensor | None = None) -> Tensor:
         """One token per row: u [b, hidden] -> [b, hidden], states updated in place at rows ``slots``."""

@@ -52,6 +52,36 @@ def test_selective_scan_matches_reference():
         assert rel_err(y, y_ref) < 1e-4 and rel_err(h, h_ref) < 1e-4
 
 
+@pytest.mark.parametrize("act,state_dtype", [(torch.float32, torch.float32), (torch.bfloat16, torch.bfloat16),
+                                               (torch.bfloat16, torch.float32)])
+def test_fused_mamba_prefill_matches_reference(act, state_dtype):
+    """Conv and scan in one kernel, x and B read narrow from in_proj's strided split, states at their slots: the
+    outputs and both states of the torch path (repeat, cat, conv1d, silu, scan), with and without padding."""
+    from m1reason.kernels.mamba_prefill import mamba_prefill_ref
+    from m1reason.kernels.triton_mamba_prefill import mamba_prefill_triton
+
+    torch.manual_seed(4)
+    b, T, d, dxb, N, K, S, dev = 3, 37, 3072, 1024, 16, 4, 6, "cuda"
+    z, x, B, C = torch.randn(b, T, 2 * d + 2 * dxb, device=dev, dtype=act).split([d, dxb, dxb, d], -1)
+    dt = torch.randn(b, T, d, device=dev, dtype=act)
+    w, cb = torch.randn(d, K, device=dev, dtype=act) * 0.5, torch.randn(d, device=dev, dtype=act)
+    A, D = -torch.rand(d, N, device=dev) * 4, torch.randn(d, device=dev)
+    dt_bias = torch.randn(d, device=dev, dtype=act) - 2
+    slots = torch.tensor([5, 0, 3], device=dev)
+    tol = 1e-4 if act == torch.float32 else 2e-2
+    assert rel_err(mamba_prefill_triton(x, z, B, C, dt, w, cb, A, D, dt_bias),
+                   mamba_prefill_ref(x, z, B, C, dt, w, cb, A, D, dt_bias)) < tol  # no state: from zeros
+    for lengths in (None, torch.tensor([37, 2, 20], device=dev)):
+        conv = torch.randn(S, d, K, device=dev, dtype=state_dtype)
+        ssm = torch.randn(S, d, N, device=dev, dtype=state_dtype)
+        conv2, ssm2 = conv.clone(), ssm.clone()
+        want = mamba_prefill_ref(x, z, B, C, dt, w, cb, A, D, dt_bias, conv, ssm, slots, lengths)
+        got = mamba_prefill_triton(x, z, B, C, dt, w, cb, A, D, dt_bias, conv2, ssm2, slots, lengths)
+        real = slice(None) if lengths is None else torch.arange(T, device=dev)[None, :] < lengths[:, None]
+        assert rel_err(got[real], want[real]) < tol
+        assert torch.equal(conv2, conv) and rel_err(ssm2, ssm) < tol
+
+
 @pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.bfloat16, 2e-2)])
 def test_paged_attention_decode_matches_reference(dtype, tol):
     from m1reason.kernels.triton_paged_attention import paged_attention_decode_triton

@@ -1,0 +1,98 @@
+"""M1's Mamba mixer over a whole sequence after in_proj (prefill): group repeat, causal conv + silu, selective scan,
+gate; optionally continuing from, and leaving, a slot's decode state.
+
+``mamba_prefill_ref`` is the definition, in torch ops: it repeats x from its narrow d_xb width BEFORE the conv (a
+checkpoint quirk: the conv has d_inner channels), runs torch's depthwise conv1d, then ``selective_scan``. The
+Triton version (``triton_mamba_prefill``) does all of it in one kernel without materialising the repeat, the
+padded conv input or the conv output.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from m1reason.kernels.selective_scan import selective_scan
+
+__all__ = ["mamba_prefill", "mamba_prefill_ref", "repeat_groups"]
+
+
+def repeat_groups(v: Tensor, d: int, group: int) -> Tensor:
+    """[..., d_xb] -> [..., d]: output group j of ``group`` channels takes input group j // (d / d_xb).
+
+    >>> repeat_groups(torch.tensor([1, 2, 3, 4]), 8, 2).tolist()
+    [1, 2, 1, 2, 3, 4, 3, 4]
+    """
+    *shape, d_xb = v.shape
+    v = v.reshape(*shape, d_xb // group, 1, group).expand(*shape, d_xb // group, d // d_xb, group)
+    return v.reshape(*shape, d)
+
+
+def mamba_prefill_ref(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_weight: Tensor,
+                      conv_bias: Tensor | None, A: Tensor, D: Tensor, dt_bias: Tensor,
+                      conv_state: Tensor | None = None, ssm_state: Tensor | None = None, slots: Tensor | None = None,
+                      lengths: Tensor | None = None) -> Tensor:
+    """The gated output y [b, T, d] of T tokens per row.
+
+    x, B: [b, T, d_xb] (narrow, before the group repeat); z, C, dt: [b, T, d] (dt projected, biased once; the
+    scan adds ``dt_bias`` again, as the checkpoint's reference does); conv_weight: [d, K]; A: [d, N]; D, dt_bias:
+    [d]. With states (conv_state [S, d, K], ssm_state [S, d, N]) the rows continue from slots ``slots`` (rows
+    0..b-1 when None) and the states are updated in place to those after each row's last real token; without,
+    rows start from zeros and nothing is kept. ``lengths`` [b]: right-padded rows; outputs at padding are garbage.
+
+    >>> b, T, d, dxb, N, K = 1, 3, 4, 2, 1, 2
+    >>> y = mamba_prefill_ref(torch.ones(b, T, dxb), torch.ones(b, T, d), torch.ones(b, T, dxb),
+    ...                       torch.ones(b, T, d), torch.zeros(b, T, d), torch.ones(d, K), None,
+    ...                       -torch.ones(d, N), torch.zeros(d), torch.zeros(d))
+    >>> y.shape
+    torch.Size([1, 3, 4])
+    """
+    b, T, d = z.shape
+    N, K = A.shape[-1], conv_weight.shape[-1]
+    if lengths is not None:
+        # delta = softplus(-inf) = 0 at padding: decay exp(0) = 1 and no input, so the scan carries each row's
+        # state through its padding unchanged
+        padding = torch.arange(T, device=x.device) >= lengths[:, None]
+        dt = dt.masked_fill(padding[..., None], float("-inf"))
+    x = repeat_groups(x, d, N)  # [b, T, d]
+    rows = torch.arange(b, device=x.device) if slots is None else slots
+    past = conv_state[rows, :, 1:] if conv_state is not None else x.new_zeros(b, d, K - 1)
+    x_padded = torch.cat([past.to(x.dtype), x.transpose(1, 2)], dim=-1)  # [b, d, K-1+T]
+    if conv_state is not None:
+        conv_state[rows] = _conv_tail(x_padded, K, T if lengths is None else lengths).to(conv_state.dtype)
+    xc = F.silu(F.conv1d(x_padded, conv_weight.unsqueeze(1), conv_bias, groups=d)).transpose(1, 2)
+    # B stays narrow: the scan reads group c // (d / G) for channel c, which with G = d_xb / N groups is the group
+    # the repeat would have copied there
+    B = B.reshape(b, T, -1, N)
+    C = C.reshape(b, T, -1, N)
+    h0 = ssm_state[rows] if ssm_state is not None else None
+    y, h = selective_scan(xc, dt, A, B, C, D, z, dt_bias, h0)
+    if ssm_state is not None:
+        ssm_state[rows] = h.to(ssm_state.dtype)
+    return y
+
+
+def _conv_tail(x_padded: Tensor, K: int, lengths: Tensor | int) -> Tensor:
+    """The conv state after each row's last real token: the K inputs ending there. x_padded [b, d, K-1+T] holds
+    the K-1 past inputs, then the T new ones; a row of length L ends at index K-2+L."""
+    if isinstance(lengths, int):
+        return x_padded[..., -K:]
+    index = (lengths - 1)[:, None] + torch.arange(K, device=x_padded.device)  # [b, K]
+    return x_padded.gather(2, index[:, None, :].expand(-1, x_padded.shape[1], -1))
+
+
+def mamba_prefill(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_weight: Tensor,
+                  conv_bias: Tensor | None, A: Tensor, D: Tensor, dt_bias: Tensor, conv_state: Tensor | None = None,
+                  ssm_state: Tensor | None = None, slots: Tensor | None = None,
+                  lengths: Tensor | None = None) -> Tensor:
+    """The Mamba prefill on the best backend available; same contract as ``mamba_prefill_ref``."""
+    from m1reason.kernels import use_triton
+
+    if use_triton(z):
+        from m1reason.kernels.triton_mamba_prefill import mamba_prefill_triton
+
+        return mamba_prefill_triton(x, z, B, C, dt, conv_weight, conv_bias, A, D, dt_bias, conv_state, ssm_state,
+                                    slots, lengths)
+    return mamba_prefill_ref(x, z, B, C, dt, conv_weight, conv_bias, A, D, dt_bias, conv_state, ssm_state, slots,
+                             lengths)

@@ -1,0 +1,122 @@
+"""Triton: M1's whole Mamba prefill after in_proj in one kernel per layer.
+
+One program per (sequence, block of channels) walks the time steps in order, as the scan kernel does, and at
+each step computes that step's causal conv itself: the K inputs it needs are read from x in its narrow d_xb
+form (channel c of the repeated tensor is narrow element (c // (r N)) N + c % N, r = d / d_xb), or, before the
+first token, from the slot's conv state. So neither the repeated x, nor the padded conv input, nor the conv
+output is ever written to memory: the torch path spends a copy, a concatenation, a depthwise conv and a silu
+over [b, T, d] per layer on them (BENCHMARKS.md "profile_prefill_h200"). The states are read and written at the
+slot in place, no gather or scatter. Matches ``mamba_prefill_ref``, including its roundings (conv output and
+silu to the activation dtype).
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+from torch import Tensor
+
+__all__ = ["mamba_prefill_triton"]
+
+
+@triton.jit
+def _prefill_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_ptr, conv_bias_ptr, A_ptr, D_ptr,
+                    dt_bias_ptr, slots_ptr, lengths_ptr, y_ptr, T, d,
+                    stride_x_b, stride_x_t, stride_z_b, stride_z_t, stride_B_b, stride_B_t, stride_C_b, stride_C_t,
+                    stride_dt_b, stride_dt_t, stride_y_b, stride_y_t, stride_conv_slot, stride_ssm_slot,
+                    HAS_STATE: tl.constexpr, HAS_LENGTHS: tl.constexpr, HAS_CONV_BIAS: tl.constexpr,
+                    K: tl.constexpr, K_PAD: tl.constexpr, N: tl.constexpr, R: tl.constexpr, BLOCK_D: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)
+    c = tl.program_id(1) * BLOCK_D + tl.arange(0, BLOCK_D)
+    live = c < d
+    n = tl.arange(0, N)
+    k = tl.arange(0, K_PAD)
+    tap = k < K
+    narrow = (c // (R * N)) * N  # start of the narrow N-group that channel c repeats (x and B)
+    length = T
+    if HAS_LENGTHS:
+        length = tl.load(lengths_ptr + row).to(tl.int32)
+    if HAS_STATE:
+        slot = tl.load(slots_ptr + row).to(tl.int64)
+        conv_rows = conv_ptr + slot * stride_conv_slot + c[:, None] * K
+        state_rows = ssm_ptr + slot * stride_ssm_slot + c[:, None] * N + n[None, :]
+        h = tl.load(state_rows, mask=live[:, None], other=0.0).to(tl.float32)
+    else:
+        h = tl.zeros([BLOCK_D, N], tl.float32)
+
+    w = tl.load(w_ptr + c[:, None] * K + k[None, :], mask=live[:, None] & tap[None, :], other=0.0).to(tl.float32)
+    conv_bias = tl.zeros([BLOCK_D], tl.float32)
+    if HAS_CONV_BIAS:
+        conv_bias = tl.load(conv_bias_ptr + c, mask=live, other=0.0).to(tl.float32)
+    A = tl.load(A_ptr + c[:, None] * N + n[None, :], mask=live[:, None], other=0.0).to(tl.float32)
+    D = tl.load(D_ptr + c, mask=live, other=0.0).to(tl.float32)
+    dt_bias = tl.load(dt_bias_ptr + c, mask=live, other=0.0).to(tl.float32)
+    x_rows = x_ptr + row * stride_x_b + (narrow + c % N)[:, None]
+    for t in range(T):
+        # the conv window of step t: inputs t-K+1 .. t; those before the first token come from the conv state,
+        # whose entries 1..K-1 are the last K-1 inputs before it (input -j at entry K - j)
+        src = t - (K - 1) + k
+        window = tl.load(x_rows + src[None, :] * stride_x_t, mask=live[:, None] & (tap & (src >= 0))[None, :],
+                         other=0.0)
+        if HAS_STATE:
+            past = tl.load(conv_rows + (K + src)[None, :], mask=live[:, None] & (tap & (src < 0))[None, :],
+                           other=0.0)
+            window = tl.where((src >= 0)[None, :], window, past.to(window.dtype))
+        xc = tl.sum(window.to(tl.float32) * w, axis=1) + conv_bias
+        xc = xc.to(x_ptr.dtype.element_ty).to(tl.float32)  # torch's conv1d writes the activation dtype
+        xc = (xc * tl.sigmoid(xc)).to(x_ptr.dtype.element_ty).to(tl.float32)  # and so does its silu
+
+        dt = tl.load(dt_ptr + row * stride_dt_b + t * stride_dt_t + c, mask=live, other=0.0).to(tl.float32)
+        dt = dt + dt_bias
+        delta = tl.where(dt > 20.0, dt, tl.log(1.0 + tl.exp(dt)))  # torch's softplus threshold
+        if HAS_LENGTHS:
+            delta = tl.where(t < length, delta, 0.0)  # padding: the state passes through unchanged
+        Bv = tl.load(B_ptr + row * stride_B_b + t * stride_B_t + narrow[:, None] + n[None, :], mask=live[:, None],
+                     other=0.0).to(tl.float32)
+        Cv = tl.load(C_ptr + row * stride_C_b + t * stride_C_t + (c // N * N)[:, None] + n[None, :],
+                     mask=live[:, None], other=0.0).to(tl.float32)
+        h = h * tl.exp(delta[:, None] * A) + (delta * xc)[:, None] * Bv
+        z = tl.load(z_ptr + row * stride_z_b + t * stride_z_t + c, mask=live, other=0.0).to(tl.float32)
+        y = (tl.sum(h * Cv, axis=1) + D * xc) * z * tl.sigmoid(z)
+        tl.store(y_ptr + row * stride_y_b + t * stride_y_t + c, y.to(y_ptr.dtype.element_ty), mask=live)
+
+    if HAS_STATE:
+        tl.store(state_rows, h.to(ssm_ptr.dtype.element_ty), mask=live[:, None])
+        # the conv state after the row's last real token: inputs length-K .. length-1 (read all, then write)
+        src = length - K + k
+        tail = tl.load(x_rows + src[None, :] * stride_x_t, mask=live[:, None] & (tap & (src >= 0))[None, :],
+                       other=0.0)
+        past = tl.load(conv_rows + (K + src)[None, :], mask=live[:, None] & (tap & (src < 0))[None, :], other=0.0)
+        tail = tl.where((src >= 0)[None, :], tail, past.to(tail.dtype))  # via the activation dtype, as torch does
+        tl.store(conv_rows + k[None, :], tail.to(conv_ptr.dtype.element_ty), mask=live[:, None] & tap[None, :])
+
+
+def mamba_prefill_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_weight: Tensor,
+                         conv_bias: Tensor | None, A: Tensor, D: Tensor, dt_bias: Tensor,
+                         conv_state: Tensor | None = None, ssm_state: Tensor | None = None,
+                         slots: Tensor | None = None, lengths: Tensor | None = None) -> Tensor:
+    """Same contract as ``m1reason.kernels.mamba_prefill_ref``; CUDA tensors. The inputs may be strided views
+    (in_proj's output split five ways) as long as their last dimension is contiguous."""
+    b, T, d = z.shape
+    N, K = A.shape[-1], conv_weight.shape[-1]
+    R = d // x.shape[-1]
+    assert all(t.stride(-1) == 1 for t in (x, z, B, C, dt)), "the channel dimension must be contiguous"
+    has_state = conv_state is not None
+    if has_state:
+        assert ssm_state is not None and conv_state.stride(1) == K and conv_state.stride(2) == 1
+        assert ssm_state.stride(1) == N and ssm_state.stride(2) == 1
+        if slots is None:
+            slots = torch.arange(b, device=z.device)
+    y = torch.empty(b, T, d, dtype=x.dtype, device=z.device)
+    BLOCK_D = 32
+    _prefill_kernel[(b, triton.cdiv(d, BLOCK_D))](
+        x, z, B, C, dt, conv_state if has_state else z, ssm_state if has_state else z,
+        conv_weight.contiguous(), conv_bias if conv_bias is not None else z, A.float().contiguous(), D, dt_bias,
+        slots if has_state else z, lengths if lengths is not None else z, y, T, d,
+        x.stride(0), x.stride(1), z.stride(0), z.stride(1), B.stride(0), B.stride(1), C.stride(0), C.stride(1),
+        dt.stride(0), dt.stride(1), y.stride(0), y.stride(1),
+        conv_state.stride(0) if has_state else 0, ssm_state.stride(0) if has_state else 0,
+        HAS_STATE=has_state, HAS_LENGTHS=lengths is not None, HAS_CONV_BIAS=conv_bias is not None,
+        K=K, K_PAD=triton.next_power_of_2(K), N=N, R=R, BLOCK_D=BLOCK_D, num_warps=2)
+    return y
