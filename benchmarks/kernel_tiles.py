@@ -82,14 +82,14 @@ def mamba_records(batch: int, blocks: list[int], warps: list[int]) -> list[dict]
     conv = torch.randn(batch, D_INNER, D_CONV, device=dev, dtype=bf16)
     ssm = torch.randn(batch, D_INNER, D_STATE, device=dev, dtype=bf16)
     w, bias = torch.randn(D_INNER, D_CONV, device=dev, dtype=bf16), torch.randn(D_INNER, device=dev, dtype=bf16)
-    A, D = -torch.rand(D_INNER, D_STATE, device=dev), torch.ones(D_INNER, device=dev)
+    A_log, D = torch.log(torch.rand(D_INNER, D_STATE, device=dev)), torch.ones(D_INNER, device=dev)
     dt_bias = torch.randn(D_INNER, device=dev, dtype=bf16)
     moved = batch * D_INNER * (D_STATE + D_CONV) * 2 * 2
     records = []
     for block in blocks:
         for nw in warps:
             ms = median_ms(lambda block=block, nw=nw: mamba_step_triton(
-                x, z, B, C, dt, conv, ssm, w, bias, A, D, dt_bias, block_d=block, num_warps=nw))
+                x, z, B, C, dt, conv, ssm, w, bias, A_log, D, dt_bias, block_d=block, num_warps=nw))
             records.append({"kernel": "mamba step", "batch": batch, "context": "",
                             "config": f"{block} channels/program, {nw} warps", "ms": ms,
                             "gb_s": moved / ms / 1e6})

@@ -30,26 +30,27 @@ def repeat_groups(v: Tensor, d: int, group: int) -> Tensor:
 
 
 def mamba_prefill_ref(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_weight: Tensor,
-                      conv_bias: Tensor | None, A: Tensor, D: Tensor, dt_bias: Tensor,
+                      conv_bias: Tensor | None, A_log: Tensor, D: Tensor, dt_bias: Tensor,
                       conv_state: Tensor | None = None, ssm_state: Tensor | None = None, slots: Tensor | None = None,
                       lengths: Tensor | None = None) -> Tensor:
     """The gated output y [b, T, d] of T tokens per row.
 
     x, B: [b, T, d_xb] (narrow, before the group repeat); z, C, dt: [b, T, d] (dt projected, biased once; the
-    scan adds ``dt_bias`` again, as the checkpoint's reference does); conv_weight: [d, K]; A: [d, N]; D, dt_bias:
-    [d]. With states (conv_state [S, d, K], ssm_state [S, d, N]) the rows continue from slots ``slots`` (rows
-    0..b-1 when None) and the states are updated in place to those after each row's last real token; without,
-    rows start from zeros and nothing is kept. ``lengths`` [b]: right-padded rows; outputs at padding are garbage.
+    scan adds ``dt_bias`` again, as the checkpoint's reference does); conv_weight: [d, K]; A_log: [d, N], the
+    checkpoint's parameter (A = -exp(A_log)); D, dt_bias: [d]. With states (conv_state [S, d, K], ssm_state
+    [S, d, N]) the rows continue from slots ``slots`` (rows 0..b-1 when None) and the states are updated in place
+    to those after each row's last real token; without, rows start from zeros and nothing is kept. ``lengths``
+    [b]: right-padded rows; outputs at padding are garbage.
 
     >>> b, T, d, dxb, N, K = 1, 3, 4, 2, 1, 2
     >>> y = mamba_prefill_ref(torch.ones(b, T, dxb), torch.ones(b, T, d), torch.ones(b, T, dxb),
     ...                       torch.ones(b, T, d), torch.zeros(b, T, d), torch.ones(d, K), None,
-    ...                       -torch.ones(d, N), torch.zeros(d), torch.zeros(d))
+    ...                       torch.zeros(d, N), torch.zeros(d), torch.zeros(d))
     >>> y.shape
     torch.Size([1, 3, 4])
     """
     b, T, d = z.shape
-    N, K = A.shape[-1], conv_weight.shape[-1]
+    N, K = A_log.shape[-1], conv_weight.shape[-1]
     if lengths is not None:
         # delta = softplus(-inf) = 0 at padding: decay exp(0) = 1 and no input, so the scan carries each row's
         # state through its padding unchanged
@@ -67,7 +68,7 @@ def mamba_prefill_ref(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, co
     B = B.reshape(b, T, -1, N)
     C = C.reshape(b, T, -1, N)
     h0 = ssm_state[rows] if ssm_state is not None else None
-    y, h = selective_scan(xc, dt, A, B, C, D, z, dt_bias, h0)
+    y, h = selective_scan(xc, dt, -torch.exp(A_log.float()), B, C, D, z, dt_bias, h0)
     if ssm_state is not None:
         ssm_state[rows] = h.to(ssm_state.dtype)
     return y
@@ -83,7 +84,7 @@ def _conv_tail(x_padded: Tensor, K: int, lengths: Tensor | int) -> Tensor:
 
 
 def mamba_prefill(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_weight: Tensor,
-                  conv_bias: Tensor | None, A: Tensor, D: Tensor, dt_bias: Tensor, conv_state: Tensor | None = None,
+                  conv_bias: Tensor | None, A_log: Tensor, D: Tensor, dt_bias: Tensor, conv_state: Tensor | None = None,
                   ssm_state: Tensor | None = None, slots: Tensor | None = None,
                   lengths: Tensor | None = None) -> Tensor:
     """The Mamba prefill on the best backend available; same contract as ``mamba_prefill_ref``."""
@@ -92,7 +93,7 @@ def mamba_prefill(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_w
     if use_triton(z):
         from m1reason.kernels.triton_mamba_prefill import mamba_prefill_triton
 
-        return mamba_prefill_triton(x, z, B, C, dt, conv_weight, conv_bias, A, D, dt_bias, conv_state, ssm_state,
+        return mamba_prefill_triton(x, z, B, C, dt, conv_weight, conv_bias, A_log, D, dt_bias, conv_state, ssm_state,
                                     slots, lengths)
-    return mamba_prefill_ref(x, z, B, C, dt, conv_weight, conv_bias, A, D, dt_bias, conv_state, ssm_state, slots,
+    return mamba_prefill_ref(x, z, B, C, dt, conv_weight, conv_bias, A_log, D, dt_bias, conv_state, ssm_state, slots,
                              lengths)

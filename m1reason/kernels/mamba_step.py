@@ -16,19 +16,20 @@ __all__ = ["mamba_step", "mamba_step_ref"]
 
 
 def mamba_step_ref(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_state: Tensor,
-                   ssm_state: Tensor, conv_weight: Tensor, conv_bias: Tensor | None, A: Tensor, D: Tensor,
+                   ssm_state: Tensor, conv_weight: Tensor, conv_bias: Tensor | None, A_log: Tensor, D: Tensor,
                    dt_bias: Tensor, slots: Tensor | None = None) -> Tensor:
     """Advance the states of ``slots`` by one token and return the gated output y [b, d].
 
     x, B: [b, d_xb] (before the group repeat); z, C, dt: [b, d] (C already d wide, dt projected);
     conv_state: [S, d, K] (last K pre-conv inputs, newest last); ssm_state: [S, d, N]; both updated in
-    place at rows ``slots`` [b] (rows 0..b-1 when None). conv_weight: [d, K]; A: [d, N]; D, dt_bias: [d].
+    place at rows ``slots`` [b] (rows 0..b-1 when None). conv_weight: [d, K]; A_log: [d, N], the
+    checkpoint's parameter (A = -exp(A_log)); D, dt_bias: [d].
     The math runs in fp32; states keep their own dtype.
 
     >>> b, d, dxb, N, K = 2, 4, 2, 1, 3
     >>> conv, ssm = torch.zeros(b, d, K), torch.zeros(b, d, N)
     >>> y = mamba_step_ref(torch.ones(b, dxb), torch.ones(b, d), torch.ones(b, dxb), torch.ones(b, d),
-    ...                    torch.zeros(b, d), conv, ssm, torch.ones(d, K), None, -torch.ones(d, N),
+    ...                    torch.zeros(b, d), conv, ssm, torch.ones(d, K), None, torch.zeros(d, N),
     ...                    torch.zeros(d), torch.zeros(d))
     >>> conv[0, 0].tolist()   # the new input entered on the right
     [0.0, 0.0, 1.0]
@@ -48,14 +49,15 @@ def mamba_step_ref(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_
     delta = F.softplus(dt.float() + dt_bias.float())  # [b, d]
     B_full = repeat_groups(B, d, N).float().view(b, -1, N).repeat_interleave(N, dim=1)  # [b, d, N]
     C_full = C.float().view(b, -1, N).repeat_interleave(N, dim=1)  # [b, d, N]
-    h = ssm_state[rows].float() * torch.exp(delta[..., None] * A.float()) + (delta * xc)[..., None] * B_full
+    A = -torch.exp(A_log.float())
+    h = ssm_state[rows].float() * torch.exp(delta[..., None] * A) + (delta * xc)[..., None] * B_full
     ssm_state[rows] = h.to(ssm_state.dtype)
     y = (h * C_full).sum(-1) + D.float() * xc
     return (y * F.silu(z.float())).to(x.dtype)
 
 
 def mamba_step(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_state: Tensor, ssm_state: Tensor,
-               conv_weight: Tensor, conv_bias: Tensor | None, A: Tensor, D: Tensor, dt_bias: Tensor,
+               conv_weight: Tensor, conv_bias: Tensor | None, A_log: Tensor, D: Tensor, dt_bias: Tensor,
                slots: Tensor | None = None) -> Tensor:
     """The Mamba decode step on the best backend available; same contract as ``mamba_step_ref``."""
     from m1reason.kernels import use_triton
@@ -63,5 +65,6 @@ def mamba_step(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_stat
     if use_triton(x):
         from m1reason.kernels.triton_mamba_step import mamba_step_triton
 
-        return mamba_step_triton(x, z, B, C, dt, conv_state, ssm_state, conv_weight, conv_bias, A, D, dt_bias, slots)
-    return mamba_step_ref(x, z, B, C, dt, conv_state, ssm_state, conv_weight, conv_bias, A, D, dt_bias, slots)
+        return mamba_step_triton(x, z, B, C, dt, conv_state, ssm_state, conv_weight, conv_bias, A_log, D, dt_bias,
+                                 slots)
+    return mamba_step_ref(x, z, B, C, dt, conv_state, ssm_state, conv_weight, conv_bias, A_log, D, dt_bias, slots)

@@ -21,7 +21,7 @@ __all__ = ["mamba_prefill_triton"]
 
 
 @triton.jit
-def _prefill_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_ptr, conv_bias_ptr, A_ptr, D_ptr,
+def _prefill_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_ptr, conv_bias_ptr, A_log_ptr, D_ptr,
                     dt_bias_ptr, slots_ptr, lengths_ptr, y_ptr, T, d,
                     stride_x_b, stride_x_t, stride_z_b, stride_z_t, stride_B_b, stride_B_t, stride_C_b, stride_C_t,
                     stride_dt_b, stride_dt_t, stride_y_b, stride_y_t, stride_conv_slot, stride_ssm_slot,
@@ -49,7 +49,7 @@ def _prefill_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_ptr
     conv_bias = tl.zeros([BLOCK_D], tl.float32)
     if HAS_CONV_BIAS:
         conv_bias = tl.load(conv_bias_ptr + c, mask=live, other=0.0).to(tl.float32)
-    A = tl.load(A_ptr + c[:, None] * N + n[None, :], mask=live[:, None], other=0.0).to(tl.float32)
+    A = -tl.exp(tl.load(A_log_ptr + c[:, None] * N + n[None, :], mask=live[:, None], other=0.0).to(tl.float32))
     D = tl.load(D_ptr + c, mask=live, other=0.0).to(tl.float32)
     dt_bias = tl.load(dt_bias_ptr + c, mask=live, other=0.0).to(tl.float32)
     x_rows = x_ptr + row * stride_x_b + (narrow + c % N)[:, None]
@@ -93,13 +93,13 @@ def _prefill_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_ptr
 
 
 def mamba_prefill_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_weight: Tensor,
-                         conv_bias: Tensor | None, A: Tensor, D: Tensor, dt_bias: Tensor,
+                         conv_bias: Tensor | None, A_log: Tensor, D: Tensor, dt_bias: Tensor,
                          conv_state: Tensor | None = None, ssm_state: Tensor | None = None,
                          slots: Tensor | None = None, lengths: Tensor | None = None) -> Tensor:
     """Same contract as ``m1reason.kernels.mamba_prefill_ref``; CUDA tensors. The inputs may be strided views
     (in_proj's output split five ways) as long as their last dimension is contiguous."""
     b, T, d = z.shape
-    N, K = A.shape[-1], conv_weight.shape[-1]
+    N, K = A_log.shape[-1], conv_weight.shape[-1]
     R = d // x.shape[-1]
     assert all(t.stride(-1) == 1 for t in (x, z, B, C, dt)), "the channel dimension must be contiguous"
     has_state = conv_state is not None
@@ -112,7 +112,7 @@ def mamba_prefill_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor,
     BLOCK_D = 32
     _prefill_kernel[(b, triton.cdiv(d, BLOCK_D))](
         x, z, B, C, dt, conv_state if has_state else z, ssm_state if has_state else z,
-        conv_weight.contiguous(), conv_bias if conv_bias is not None else z, A.float().contiguous(), D, dt_bias,
+        conv_weight.contiguous(), conv_bias if conv_bias is not None else z, A_log.float().contiguous(), D, dt_bias,
         slots if has_state else z, lengths if lengths is not None else z, y, T, d,
         x.stride(0), x.stride(1), z.stride(0), z.stride(1), B.stride(0), B.stride(1), C.stride(0), C.stride(1),
         dt.stride(0), dt.stride(1), y.stride(0), y.stride(1),

@@ -23,7 +23,7 @@ def _softplus(v):
 
 
 @triton.jit
-def _mamba_step_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_ptr, conv_bias_ptr, A_ptr, D_ptr,
+def _mamba_step_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_ptr, conv_bias_ptr, A_log_ptr, D_ptr,
                        dt_bias_ptr, slots_ptr, y_ptr, d, stride_x, stride_z, stride_B, stride_C, stride_dt,
                        stride_conv_slot, stride_ssm_slot, stride_y,
                        HAS_CONV_BIAS: tl.constexpr, K: tl.constexpr, N: tl.constexpr, R: tl.constexpr,
@@ -51,7 +51,8 @@ def _mamba_step_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_
 
     dt = tl.load(dt_ptr + row * stride_dt + c, mask=live, other=0.0).to(tl.float32)
     delta = _softplus(dt + tl.load(dt_bias_ptr + c, mask=live, other=0.0).to(tl.float32))
-    A = tl.load(A_ptr + c[:, None] * N + n[None, :], mask=live[:, None], other=0.0).to(tl.float32)
+    # A = -exp(A_log) here, not in torch: two more kernels per layer and step, ~2% of a step at batch 1
+    A = -tl.exp(tl.load(A_log_ptr + c[:, None] * N + n[None, :], mask=live[:, None], other=0.0).to(tl.float32))
     Bv = tl.load(B_ptr + row * stride_B + narrow[:, None] + n[None, :], mask=live[:, None], other=0.0).to(tl.float32)
     Cv = tl.load(C_ptr + row * stride_C + (c // N * N)[:, None] + n[None, :], mask=live[:, None],
                  other=0.0).to(tl.float32)
@@ -66,7 +67,7 @@ def _mamba_step_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_
 
 
 def mamba_step_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_state: Tensor,
-                      ssm_state: Tensor, conv_weight: Tensor, conv_bias: Tensor | None, A: Tensor, D: Tensor,
+                      ssm_state: Tensor, conv_weight: Tensor, conv_bias: Tensor | None, A_log: Tensor, D: Tensor,
                       dt_bias: Tensor, slots: Tensor | None = None, block_d: int = 64, num_warps: int = 2) -> Tensor:
     """Same contract as ``m1reason.kernels.mamba_step_ref``; CUDA tensors, states contiguous per slot.
     ``block_d`` channels and ``num_warps`` warps per program: at 512 sequences of M1-3B on an H200, 64 channels
@@ -82,7 +83,7 @@ def mamba_step_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, co
     grid = (b, triton.cdiv(d, block_d))
     _mamba_step_kernel[grid](
         x, z, B, C, dt, conv_state, ssm_state, conv_weight.contiguous(), conv_bias if conv_bias is not None else x,
-        A.contiguous(), D, dt_bias, slots, y, d, x.stride(0), z.stride(0), B.stride(0), C.stride(0), dt.stride(0),
-        conv_state.stride(0), ssm_state.stride(0), y.stride(0),
+        A_log.float().contiguous(), D, dt_bias, slots, y, d, x.stride(0), z.stride(0), B.stride(0), C.stride(0),
+        dt.stride(0), conv_state.stride(0), ssm_state.stride(0), y.stride(0),
         HAS_CONV_BIAS=conv_bias is not None, K=K, N=N, R=R, BLOCK_D=block_d, num_warps=num_warps)
     return y

@@ -58,15 +58,14 @@ class MambaMixer(nn.Module):
         """
         z, x, B, C, dt = self._split(u)
         y = mamba_prefill(x, z, B, C, dt, self.conv1d.weight.squeeze(1), self.conv1d.bias,
-                          -torch.exp(self.A_log.float()), self.D, self.dt_proj.bias, conv_state, ssm_state, slots,
-                          lengths)
+                          self.A_log, self.D, self.dt_proj.bias, conv_state, ssm_state, slots, lengths)
         return self.out_proj(y)
 
     def step(self, u: Tensor, conv_state: Tensor, ssm_state: Tensor, slots: Tensor | None = None) -> Tensor:
         """One token per row: u [b, hidden] -> [b, hidden], states updated in place at rows ``slots``."""
         z, x, B, C, dt = self._split(u)
         y = mamba_step(x, z, B, C, dt, conv_state, ssm_state, self.conv1d.weight.squeeze(1), self.conv1d.bias,
-                       -torch.exp(self.A_log.float()), self.D, self.dt_proj.bias, slots)
+                       self.A_log, self.D, self.dt_proj.bias, slots)
         return self.out_proj(y)
 
     def allocate_state(self, slots: int, *, dtype: torch.dtype, device: torch.device) -> tuple[Tensor, Tensor]:

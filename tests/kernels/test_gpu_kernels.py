@@ -24,14 +24,14 @@ def test_mamba_step_matches_reference(state_dtype):
     conv = torch.randn(S, d, K, device=dev, dtype=state_dtype)
     ssm = torch.randn(S, d, N, device=dev, dtype=state_dtype)
     w, cb = torch.randn(d, K, device=dev, dtype=act) * 0.5, torch.randn(d, device=dev, dtype=act)
-    A = -torch.rand(d, N, device=dev) * 4
+    A_log = torch.log(torch.rand(d, N, device=dev) * 4)
     D, dt_bias = torch.randn(d, device=dev), torch.randn(d, device=dev, dtype=act) - 3
     slots = torch.randperm(S, device=dev)[:b]
     conv_ref, ssm_ref = conv.clone(), ssm.clone()
-    want = mamba_step_ref(x, z, B, C, dt, conv_ref, ssm_ref, w, cb, A, D, dt_bias, slots)
+    want = mamba_step_ref(x, z, B, C, dt, conv_ref, ssm_ref, w, cb, A_log, D, dt_bias, slots)
     for block_d, num_warps in ((64, 4), (32, 2), (256, 8)):  # the default and the tile sizes kernel_tiles tries
         conv2, ssm2 = conv.clone(), ssm.clone()
-        got = mamba_step_triton(x, z, B, C, dt, conv2, ssm2, w, cb, A, D, dt_bias, slots, block_d, num_warps)
+        got = mamba_step_triton(x, z, B, C, dt, conv2, ssm2, w, cb, A_log, D, dt_bias, slots, block_d, num_warps)
         assert torch.equal(conv2, conv_ref), block_d
         assert rel_err(ssm2, ssm_ref) < 1e-2 and rel_err(got, want) < 2e-2, block_d
 
@@ -65,18 +65,18 @@ def test_fused_mamba_prefill_matches_reference(act, state_dtype):
     z, x, B, C = torch.randn(b, T, 2 * d + 2 * dxb, device=dev, dtype=act).split([d, dxb, dxb, d], -1)
     dt = torch.randn(b, T, d, device=dev, dtype=act)
     w, cb = torch.randn(d, K, device=dev, dtype=act) * 0.5, torch.randn(d, device=dev, dtype=act)
-    A, D = -torch.rand(d, N, device=dev) * 4, torch.randn(d, device=dev)
+    A_log, D = torch.log(torch.rand(d, N, device=dev) * 4), torch.randn(d, device=dev)
     dt_bias = torch.randn(d, device=dev, dtype=act) - 2
     slots = torch.tensor([5, 0, 3], device=dev)
     tol = 1e-4 if act == torch.float32 else 2e-2
-    assert rel_err(mamba_prefill_triton(x, z, B, C, dt, w, cb, A, D, dt_bias),
-                   mamba_prefill_ref(x, z, B, C, dt, w, cb, A, D, dt_bias)) < tol  # no state: from zeros
+    assert rel_err(mamba_prefill_triton(x, z, B, C, dt, w, cb, A_log, D, dt_bias),
+                   mamba_prefill_ref(x, z, B, C, dt, w, cb, A_log, D, dt_bias)) < tol  # no state: from zeros
     for lengths in (None, torch.tensor([37, 2, 20], device=dev)):
         conv = torch.randn(S, d, K, device=dev, dtype=state_dtype)
         ssm = torch.randn(S, d, N, device=dev, dtype=state_dtype)
         conv2, ssm2 = conv.clone(), ssm.clone()
-        want = mamba_prefill_ref(x, z, B, C, dt, w, cb, A, D, dt_bias, conv, ssm, slots, lengths)
-        got = mamba_prefill_triton(x, z, B, C, dt, w, cb, A, D, dt_bias, conv2, ssm2, slots, lengths)
+        want = mamba_prefill_ref(x, z, B, C, dt, w, cb, A_log, D, dt_bias, conv, ssm, slots, lengths)
+        got = mamba_prefill_triton(x, z, B, C, dt, w, cb, A_log, D, dt_bias, conv2, ssm2, slots, lengths)
         real = slice(None) if lengths is None else torch.arange(T, device=dev)[None, :] < lengths[:, None]
         assert rel_err(got[real], want[real]) < tol
         assert torch.equal(conv2, conv) and rel_err(ssm2, ssm) < tol
