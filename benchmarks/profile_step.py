@@ -4,13 +4,15 @@ Prints, per batch size, the wall time per engine step, the GPU time per step by 
 time the GPU spent waiting (wall minus GPU busy), so claims about what limits throughput are measured.
 
     python -m benchmarks.profile_step [--batches 1 512] [--context 1024] [--decode-steps K] [--out DIR]
-                                      [--prefill 512x256]
+                                      [--prefill 512x256 [--unfused-prefill]]
 
 With ``--decode-steps K`` every engine step runs K decode steps per host sync; times are then also given per
 token (wall per engine step / K).
 
 ``--prefill BxT`` profiles instead the engine step that prefills B prompts of T tokens (the throughput
-benchmark's ``prefill_s``): wall seconds, then GPU time by kernel family from a second, profiled prefill.
+benchmark's ``prefill_s``): wall seconds, then GPU time by kernel family from a second, profiled prefill, and
+where the GPU idles in a third, traced with CPU activity. ``--unfused-prefill`` runs the Mamba layers through
+``mamba_prefill_ref`` (the torch path around the Triton scan) instead of the fused kernel, for an A/B.
 """
 
 from __future__ import annotations
@@ -215,6 +217,9 @@ def main() -> int:
     parser.add_argument("--decode-steps", type=int, default=1, help="decode steps per host sync (engine option)")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--prefill", default=None, metavar="BxT", help="profile a prefill of B prompts x T tokens")
+    parser.add_argument("--unfused-prefill", action="store_true",
+                        help="Mamba prefill through mamba_prefill_ref (repeat, cat, conv1d, Triton scan), for an A/B "
+                             "against the fused kernel")
     args = parser.parse_args()
     import torch
 
@@ -229,7 +234,13 @@ def main() -> int:
         model = HybridLM(m1_3b_config()).to(torch.bfloat16).eval()
     if args.prefill:
         batch, length = (int(v) for v in args.prefill.lower().split("x"))
+        if args.unfused_prefill:
+            import m1reason.model.mamba as mixer
+            from m1reason.kernels import mamba_prefill_ref
+
+            mixer.mamba_prefill = mamba_prefill_ref
         record = profile_prefill(model, batch, length)
+        record["mamba_prefill"] = "unfused (mamba_prefill_ref)" if args.unfused_prefill else "fused (default)"
         print(f"prefill {batch} x {length}: {record['wall_s']:.3f} s wall, GPU busy {record['gpu_busy_ms']:.1f} ms")
         for name, ms in record["gpu_ms_by_kernel"].items():
             print(f"    {name:28s} {ms:9.2f} ms")
