@@ -68,25 +68,32 @@ def deterministic_kernels(enabled: bool = True):
     hardware and software. On a GPU the default kernels are not: atomic adds in backward passes (embedding,
     gather) and cuBLAS's workspace change the rounding from run to run, and over thousands of steps runs drift
     apart (two GPU runs of the recipe from seed 0 differed by 8 points after distillation: docs/training.md).
-    Ops without a deterministic kernel warn instead of failing. cuBLAS reads ``CUBLAS_WORKSPACE_CONFIG`` when the
-    process makes its first cuBLAS call, so it is set here if unset; a process that already ran GPU matmuls
-    before entering keeps its workspace, and torch then warns. The previous setting is restored on exit.
+    Ops without a deterministic kernel warn instead of failing. That leniency would let attention's backward run
+    non-deterministically (with ``warn_only`` torch's flash, memory-efficient and cuDNN attention keep their
+    fast, atomic backward passes; an H200 run warned about cuDNN's), so attention runs on torch's math backend
+    here, deterministic both ways (and slower: fine for the tiny recipe, a cost to weigh at scale). cuBLAS reads
+    ``CUBLAS_WORKSPACE_CONFIG`` when the process makes its first cuBLAS call, so it is set here if unset; a
+    process that already ran GPU matmuls before entering keeps its workspace, and torch then warns. The previous
+    settings are restored on exit.
 
     >>> with deterministic_kernels():
-    ...     torch.are_deterministic_algorithms_enabled()
-    True
-    >>> torch.are_deterministic_algorithms_enabled()
-    False
+    ...     torch.are_deterministic_algorithms_enabled(), torch.backends.cuda.flash_sdp_enabled()
+    (True, False)
+    >>> torch.are_deterministic_algorithms_enabled(), torch.backends.cuda.flash_sdp_enabled()
+    (False, True)
     """
     if not enabled:
         yield
         return
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
     was = torch.are_deterministic_algorithms_enabled()
     was_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True, warn_only=True)
     try:
-        yield
+        with sdpa_kernel(SDPBackend.MATH):
+            yield
     finally:
         torch.use_deterministic_algorithms(was, warn_only=was_warn_only)
 
