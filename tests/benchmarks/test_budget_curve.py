@@ -34,6 +34,9 @@ def test_every_configuration_is_scored_and_the_summary_picks_the_best_grid_point
     [row] = summary(records)
     assert row["best grid %"].startswith("100.0") and row["best grid point"].startswith("n=1")
     assert row["within the best's CI"] == (by_config["BudgetAware"]["accuracy"] == 1.0)
+    assert by_config[f"n=4, {GRID_TOKENS[0]} tok"]["correct"] == [0, 0, 0]  # per problem, in order
+    ours = by_config["BudgetAware"]["correct"]
+    assert row["paired: BudgetAware - best"].startswith(f"{100 * (sum(ours) / 3 - 1):+.1f} ± ")
 
 
 class OverlapCounter:
