@@ -87,7 +87,15 @@ def mamba_prefill(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_w
                   conv_bias: Tensor | None, A_log: Tensor, D: Tensor, dt_bias: Tensor, conv_state: Tensor | None = None,
                   ssm_state: Tensor | None = None, slots: Tensor | None = None,
                   lengths: Tensor | None = None) -> Tensor:
-    """The Mamba prefill on the best backend available; same contract as ``mamba_prefill_ref``."""
+    """The Mamba prefill on the best backend available (Triton for CUDA tensors); same contract as
+    ``mamba_prefill_ref``.
+
+    >>> b, T, d, dxb, N, K = 1, 3, 4, 2, 1, 2
+    >>> x, B, z, C, dt = (torch.randn(b, T, w) for w in (dxb, dxb, d, d, d))
+    >>> y = mamba_prefill(x, z, B, C, dt, torch.randn(d, K), None, torch.zeros(d, N), torch.ones(d), torch.zeros(d))
+    >>> y.shape
+    torch.Size([1, 3, 4])
+    """
     from m1reason.kernels import use_triton
 
     if use_triton(z):

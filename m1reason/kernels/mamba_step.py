@@ -59,7 +59,15 @@ def mamba_step_ref(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_
 def mamba_step(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_state: Tensor, ssm_state: Tensor,
                conv_weight: Tensor, conv_bias: Tensor | None, A_log: Tensor, D: Tensor, dt_bias: Tensor,
                slots: Tensor | None = None) -> Tensor:
-    """The Mamba decode step on the best backend available; same contract as ``mamba_step_ref``."""
+    """The Mamba decode step on the best backend available (Triton for CUDA tensors); same contract as
+    ``mamba_step_ref``.
+
+    >>> b, d, dxb, N, K = 2, 4, 2, 1, 3
+    >>> conv, ssm = torch.zeros(b, d, K), torch.zeros(b, d, N)
+    >>> mamba_step(torch.ones(b, dxb), torch.ones(b, d), torch.ones(b, dxb), torch.ones(b, d), torch.zeros(b, d),
+    ...            conv, ssm, torch.ones(d, K), None, torch.zeros(d, N), torch.zeros(d), torch.zeros(d)).shape
+    torch.Size([2, 4])
+    """
     from m1reason.kernels import use_triton
 
     if use_triton(x):

@@ -2,7 +2,8 @@
 
 Owns the parameters (named as in the checkpoint) and the two paths every mixer has: ``forward`` over a
 whole sequence (optionally continuing from and filling a decode state) and ``step`` for one token.
-The scan and step math live in m1reason.kernels; the checkpoint quirks are applied here.
+The math of both lives in m1reason.kernels (``mamba_prefill``, ``mamba_step``), each with a torch reference
+twin; the checkpoint quirks are documented here and kept there.
 """
 
 from __future__ import annotations
