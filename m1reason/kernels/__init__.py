@@ -1,8 +1,9 @@
 """Compute kernels of the Mamba and attention mixers, each a function with a pure-PyTorch reference twin.
 
 The model calls the functions exported here; which implementation runs (a Triton kernel on CUDA, or the
-torch reference) is decided per call from the tensors' device and reported by ``backends()``. Set
-``M1REASON_KERNELS=torch`` to force the references (for debugging or comparison).
+torch reference) is decided per call from the tensors' device and whether autograd is recording (the Triton
+kernels have no backward), and reported by ``backends()``. Set ``M1REASON_KERNELS=torch`` to force the
+references (for debugging or comparison).
 """
 
 from __future__ import annotations

@@ -91,10 +91,6 @@ def _padded_vocab(tokenizer) -> int:
 def _threads(settings: TrainSettings) -> None:
     if settings.device == "cpu" and os.environ.get("M1REASON_TRAIN_THREADS"):
         torch.set_num_threads(int(os.environ["M1REASON_TRAIN_THREADS"]))
-    if settings.device.startswith("cuda"):
-        # m1reason's Triton scan has no backward: training runs the torch reference (differentiable)
-        os.environ["M1REASON_KERNELS"] = "torch"
-        log.info("training on CUDA: M1REASON_KERNELS=torch (the Triton kernels are inference-only)")
 
 
 def _rank() -> int:
