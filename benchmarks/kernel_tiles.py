@@ -1,7 +1,8 @@
 """Tile sizes of the decode kernels at M1-3B shapes: paged attention's keys per iteration, the Mamba step's
 channels per program, each with its warps, timed alone on the GPU against the memory they must move.
 
-    python -m benchmarks.kernel_tiles [--batches 1 512] [--contexts 1024 4096] [--json FILE] [--no-write]
+    python -m benchmarks.kernel_tiles [--batches 1 512] [--contexts 1024 4096] [--rows 1 2 4] [--json FILE]
+                                      [--no-write]
 
 Attention reads each sequence's live keys and values (batch x context x 8 kv heads x 128 x 2 tensors x 2 bytes,
 bf16); the Mamba step reads and writes its ssm state (d_inner x d_state) and conv state (d_inner x d_conv), bf16.
@@ -13,6 +14,7 @@ Mamba layers.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 from pathlib import Path
@@ -71,7 +73,7 @@ def attention_records(batch: int, context: int, tiles: list[int], warps: list[in
     return records
 
 
-def mamba_records(batch: int, blocks: list[int], warps: list[int]) -> list[dict]:
+def mamba_records(batch: int, blocks: list[int], warps: list[int], rows: list[int]) -> list[dict]:
     import torch
 
     from m1reason.kernels.triton_mamba_step import mamba_step_triton
@@ -86,13 +88,12 @@ def mamba_records(batch: int, blocks: list[int], warps: list[int]) -> list[dict]
     dt_bias = torch.randn(D_INNER, device=dev, dtype=bf16)
     moved = batch * D_INNER * (D_STATE + D_CONV) * 2 * 2
     records = []
-    for block in blocks:
-        for nw in warps:
-            ms = median_ms(lambda block=block, nw=nw: mamba_step_triton(
-                x, z, B, C, dt, conv, ssm, w, bias, A_log, D, dt_bias, block_d=block, num_warps=nw))
-            records.append({"kernel": "mamba step", "batch": batch, "context": "",
-                            "config": f"{block} channels/program, {nw} warps", "ms": ms,
-                            "gb_s": moved / ms / 1e6})
+    for block, nw, per in itertools.product(blocks, warps, rows if batch > 1 else [1]):
+        ms = median_ms(lambda block=block, nw=nw, per=per: mamba_step_triton(
+            x, z, B, C, dt, conv, ssm, w, bias, A_log, D, dt_bias, block_d=block, num_warps=nw, rows=per))
+        records.append({"kernel": "mamba step", "batch": batch, "context": "",
+                        "config": f"{block} channels x {per} sequences/program, {nw} warps", "ms": ms,
+                        "gb_s": moved / ms / 1e6})
     return records
 
 
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tiles", type=int, nargs="+", default=[16, 32, 64, 128])
     parser.add_argument("--blocks", type=int, nargs="+", default=[32, 64, 128, 256])
     parser.add_argument("--warps", type=int, nargs="+", default=[2, 4, 8])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1, 2, 4], help="Mamba step: sequences per program")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args(argv)
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     for batch in args.batches:
         for context in args.contexts:
             records += attention_records(batch, context, args.tiles, args.warps)
-        records += mamba_records(batch, args.blocks, args.warps)
+        records += mamba_records(batch, args.blocks, args.warps, args.rows)
     for r in records:
         r["% of copy"] = 100 * r["gb_s"] / copy_gb_s
         print(json.dumps(r))
