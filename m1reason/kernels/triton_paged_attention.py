@@ -2,7 +2,7 @@
 
 One program per (sequence, kv head, split): the G query heads that share the kv head are one tile, and the
 program walks its share of the sequence's blocks up to the live length only (never the padded maximum),
-keeping a running max and sum, several blocks per iteration (``TILE_TOKENS``); a short torch epilogue merges
+keeping a running max and sum, several blocks per iteration (``TILE_TOKENS``); a second small kernel merges
 the splits. Splits give a small batch enough programs to fill the GPU; a large batch needs one.
 """
 
@@ -75,6 +75,26 @@ def _paged_decode_kernel(q_ptr, k_ptr, v_ptr, table_ptr, slots_ptr, pos_ptr, acc
     tl.store(ml + 1, denom, mask=g < G)
 
 
+@triton.jit
+def _combine_kernel(acc_ptr, ml_ptr, out_ptr, splits, stride_acc_b, stride_acc_h, stride_acc_s, stride_ml_b,
+                    stride_ml_h, stride_ml_s, stride_out_b, stride_out_h, HD: tl.constexpr, S_PAD: tl.constexpr):
+    """Merge one (sequence, head)'s splits: sum over splits of exp(m_s - max m) acc_s, over the same sum of the
+    denominators. Empty splits have m = -inf and weigh 0."""
+    b = tl.program_id(0).to(tl.int64)
+    h = tl.program_id(1)
+    s = tl.arange(0, S_PAD)
+    d = tl.arange(0, HD)
+    ml = ml_ptr + b * stride_ml_b + h * stride_ml_h + s * stride_ml_s
+    m = tl.load(ml, mask=s < splits, other=float("-inf"))
+    denom = tl.load(ml + 1, mask=s < splits, other=0.0)
+    weight = tl.exp(m - tl.max(m, axis=0))
+    weight = tl.where(s < splits, weight, 0.0)  # exp(-inf - -inf) would be nan for padding
+    acc = tl.load(acc_ptr + b * stride_acc_b + h * stride_acc_h + s[:, None] * stride_acc_s + d[None, :],
+                  mask=(s < splits)[:, None], other=0.0)
+    out = tl.sum(acc * weight[:, None], axis=0) / tl.sum(denom * weight, axis=0)
+    tl.store(out_ptr + b * stride_out_b + h * stride_out_h + d, out.to(out_ptr.dtype.element_ty))
+
+
 def num_splits(batch: int, kv_heads: int, max_tiles: int, programs: int = 264) -> int:
     """Splits per sequence so that batch x kv_heads x splits reaches about ``programs`` (2 per SM on an H100)."""
     return max(1, min(max_tiles, -(-programs // (batch * kv_heads))))
@@ -104,7 +124,9 @@ def paged_attention_decode_triton(q: Tensor, k_pool: Tensor, v_pool: Tensor, blo
         acc.stride(0), acc.stride(1), acc.stride(2), ml.stride(0), ml.stride(1), ml.stride(2),
         G=G, G_PAD=max(16, triton.next_power_of_2(G)), HD=hd, BLOCK=block, PAGES=pages, TILES_PER_SPLIT=per_split,
         IEEE=q.dtype == torch.float32, num_warps=num_warps)
-    m, denom = ml[..., 0], ml[..., 1]
-    weight = torch.exp(m - m.amax(-1, keepdim=True))  # empty splits have m = -inf: weight 0
-    out = (acc * weight[..., None]).sum(2) / (denom * weight).sum(-1)[..., None]
-    return out.to(q.dtype)
+    # one kernel merges the splits (in torch it took seven, each a launch per attention layer and step)
+    out = torch.empty(b, H, hd, dtype=q.dtype, device=q.device)
+    _combine_kernel[(b, H)](acc, ml, out, splits, acc.stride(0), acc.stride(1), acc.stride(2), ml.stride(0),
+                            ml.stride(1), ml.stride(2), out.stride(0), out.stride(1), HD=hd,
+                            S_PAD=max(2, triton.next_power_of_2(splits)), num_warps=4)
+    return out
