@@ -1,4 +1,5 @@
-"""Triton: RMSNorm and the MLP's silu(gate) * up, one kernel each instead of a chain of elementwise ops.
+"""Triton: RMSNorm (alone, or after the residual add), and the MLP's silu(gate) * up, one kernel each instead of a
+chain of elementwise ops.
 
 At decode batch sizes these ops are tiny and launch-bound (57 norms per M1-3B step, ~7 kernels each in eager
 torch); fused, they cost one read and one write. Rounding follows the torch references step for step (the norm
@@ -12,7 +13,7 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-__all__ = ["rms_norm_triton", "silu_mul_triton"]
+__all__ = ["add_rms_norm_triton", "rms_norm_triton", "silu_mul_triton"]
 
 
 @triton.jit
@@ -23,6 +24,23 @@ def _rms_norm_kernel(x_ptr, w_ptr, out_ptr, n, stride_x, stride_out, eps, BLOCK:
     x = tl.load(x_ptr + row * stride_x + cols, mask=live, other=0.0).to(tl.float32)
     rstd = 1.0 / tl.sqrt(tl.sum(x * x, axis=0) / n + eps)
     normed = (x * rstd).to(x_ptr.dtype.element_ty).to(tl.float32)
+    w = tl.load(w_ptr + cols, mask=live, other=0.0).to(tl.float32)
+    tl.store(out_ptr + row * stride_out + cols, (w * normed).to(out_ptr.dtype.element_ty), mask=live)
+
+
+@triton.jit
+def _add_rms_norm_kernel(h_ptr, x_ptr, w_ptr, sum_ptr, out_ptr, n, stride_h, stride_x, stride_sum, stride_out, eps,
+                         BLOCK: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)
+    cols = tl.arange(0, BLOCK)
+    live = cols < n
+    h = tl.load(h_ptr + row * stride_h + cols, mask=live, other=0.0).to(tl.float32)
+    x = tl.load(x_ptr + row * stride_x + cols, mask=live, other=0.0).to(tl.float32)
+    total = (h + x).to(sum_ptr.dtype.element_ty)  # torch's add rounds to the activations' dtype
+    tl.store(sum_ptr + row * stride_sum + cols, total, mask=live)
+    total = total.to(tl.float32)
+    rstd = 1.0 / tl.sqrt(tl.sum(total * total, axis=0) / n + eps)
+    normed = (total * rstd).to(sum_ptr.dtype.element_ty).to(tl.float32)
     w = tl.load(w_ptr + cols, mask=live, other=0.0).to(tl.float32)
     tl.store(out_ptr + row * stride_out + cols, (w * normed).to(out_ptr.dtype.element_ty), mask=live)
 
@@ -49,6 +67,24 @@ def rms_norm_triton(x: Tensor, weight: Tensor, eps: float) -> Tensor:
     _rms_norm_kernel[(rows.shape[0],)](rows, weight, out, shape[-1], rows.stride(0), out.stride(0), eps,
                                        BLOCK=block, num_warps=8 if block >= 4096 else 4)
     return out.view(shape)
+
+
+def add_rms_norm_triton(h: Tensor, x: Tensor, weight: Tensor, eps: float) -> tuple[Tensor, Tensor]:
+    """(h + x, RMSNorm(h + x)) in one pass: the residual add and the norm after it, a decoder layer's two
+    elementwise kernels between mixer and MLP. Same results as torch's add, then ``rms_norm_triton``."""
+    shape = h.shape
+    h_rows, x_rows = h.reshape(-1, shape[-1]), x.reshape(-1, shape[-1])
+    if h_rows.stride(-1) != 1:
+        h_rows = h_rows.contiguous()
+    if x_rows.stride(-1) != 1:
+        x_rows = x_rows.contiguous()
+    total = torch.empty(h_rows.shape, dtype=h.dtype, device=h.device)
+    out = torch.empty(h_rows.shape, dtype=torch.promote_types(weight.dtype, h.dtype), device=h.device)
+    block = triton.next_power_of_2(shape[-1])
+    _add_rms_norm_kernel[(h_rows.shape[0],)](h_rows, x_rows, weight, total, out, shape[-1], h_rows.stride(0),
+                                             x_rows.stride(0), total.stride(0), out.stride(0), eps, BLOCK=block,
+                                             num_warps=8 if block >= 4096 else 4)
+    return total.view(shape), out.view(shape)
 
 
 def silu_mul_triton(gate: Tensor, up: Tensor) -> Tensor:

@@ -48,8 +48,8 @@ class DecoderLayer(nn.Module):
             x = self.mamba(x)
         else:
             x = self.mamba(x, cache.conv_state(self.layer_idx), cache.ssm_state(self.layer_idx), slots, lengths)
-        h = h + x
-        return h + self.mlp(self.post_attention_layernorm(h))
+        h, x = self.post_attention_layernorm.add_and_norm(h, x)
+        return h + self.mlp(x)
 
     def step(self, h: Tensor, positions: Tensor, cache: InferenceCache, slots: Tensor) -> Tensor:
         """One token per row: h [b, hidden] at ``positions`` [b]."""
@@ -58,8 +58,8 @@ class DecoderLayer(nn.Module):
             x = self.mha.step(x, positions, cache, slots)
         else:
             x = self.mamba.step(x, cache.conv_state(self.layer_idx), cache.ssm_state(self.layer_idx), slots)
-        h = h + x
-        return h + self.mlp(self.post_attention_layernorm(h))
+        h, x = self.post_attention_layernorm.add_and_norm(h, x)
+        return h + self.mlp(x)
 
 
 class _Backbone(nn.Module):

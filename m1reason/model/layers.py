@@ -40,6 +40,20 @@ class RMSNorm(nn.Module):
         x32 = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)
         return self.weight * x32.to(x.dtype)
 
+    def add_and_norm(self, h: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(h + x, norm(h + x)): a residual add and the norm after it, one kernel on a GPU.
+
+        >>> sum_, normed = RMSNorm(2).add_and_norm(torch.tensor([[1.0, -3.0]]), torch.tensor([[2.0, 0.0]]))
+        >>> sum_.tolist(), normed.round(decimals=4).tolist()
+        ([[3.0, -3.0]], [[1.0, -1.0]])
+        """
+        if use_triton(h) and h.dtype == x.dtype and h.shape == x.shape:
+            from m1reason.kernels.triton_elementwise import add_rms_norm_triton
+
+            return add_rms_norm_triton(h, x, self.weight, self.eps)
+        h = h + x
+        return h, self(h)
+
 
 class GatedMLP(nn.Module):
     """down(silu(gate(x)) * up(x)), Llama's MLP.

@@ -138,3 +138,16 @@ def test_fused_norm_and_silu_mul_match_torch_exactly():
     assert (got == want).float().mean().item() > 0.99  # equal but for rare last-bit rounding of the rsqrt
     g, u = (torch.randn(64, 8192, device="cuda", dtype=torch.bfloat16) for _ in range(2))
     assert torch.equal(silu_mul_triton(g, u), F.silu(g) * u)
+
+
+def test_fused_residual_add_and_norm_match_the_add_then_the_norm():
+    """One kernel for a decoder layer's residual add and the norm after it: the sum exactly torch's bf16 add, the
+    norm exactly the norm kernel's over that sum."""
+    from m1reason.kernels.triton_elementwise import add_rms_norm_triton, rms_norm_triton
+
+    torch.manual_seed(5)
+    h, x = (torch.randn(2, 19, 3072, device="cuda", dtype=torch.bfloat16) * 3 for _ in range(2))
+    w = torch.randn(3072, device="cuda", dtype=torch.bfloat16)
+    total, normed = add_rms_norm_triton(h, x, w, 1e-5)
+    assert torch.equal(total, h + x)
+    assert torch.equal(normed, rms_norm_triton(h + x, w, 1e-5))
