@@ -124,7 +124,7 @@ def paged_attention_decode_triton(q: Tensor, k_pool: Tensor, v_pool: Tensor, blo
         acc.stride(0), acc.stride(1), acc.stride(2), ml.stride(0), ml.stride(1), ml.stride(2),
         G=G, G_PAD=max(16, triton.next_power_of_2(G)), HD=hd, BLOCK=block, PAGES=pages, TILES_PER_SPLIT=per_split,
         IEEE=q.dtype == torch.float32, num_warps=num_warps)
-    # one kernel merges the splits (in torch it took seven, each a launch per attention layer and step)
+    # one kernel merges the splits (in torch it took nine, each a launch per attention layer and step)
     out = torch.empty(b, H, hd, dtype=q.dtype, device=q.device)
     _combine_kernel[(b, H)](acc, ml, out, splits, acc.stride(0), acc.stride(1), acc.stride(2), ml.stride(0),
                             ml.stride(1), ml.stride(2), out.stride(0), out.stride(1), HD=hd,
