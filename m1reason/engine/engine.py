@@ -600,14 +600,14 @@ class Engine:
             if rows.confidence:
                 confidences.append(token_confidence(logits.float().log_softmax(-1), self.confidence_top_k))
             tokens.append(sampled)
-            code = rows.finish_codes(sampled)
+            code, next_inputs = rows.finish_codes(sampled), sampled
             if fed is not None:
-                code = torch.where(fed[i + 1] >= 0, 0, code)
-                sampled_or_fed = torch.where(fed[i + 1] >= 0, fed[i + 1], sampled)
+                feeds = fed[i + 1] >= 0
+                code, next_inputs = torch.where(feeds, 0, code), torch.where(feeds, fed[i + 1], sampled)
             codes.append(code)
             if logprob is not None:
                 logprobs.append(logprob)
-            rows.advance(sampled if fed is None else sampled_or_fed)
+            rows.advance(next_inputs)
         stack = lambda ts: torch.stack(ts) if ts else None  # noqa: E731
         return torch.stack(tokens), torch.stack(codes), stack(logprobs), stack(confidences)
 

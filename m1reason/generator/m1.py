@@ -185,7 +185,7 @@ class M1Generator:
                  kv_tokens: int | None = None, block_size: int = 16, state_dtype: torch.dtype | None = None,
                  confidence_window: int = 2048, cuda_graphs: bool = True, prefill_tokens: int = 65536,
                  decode_steps: int | None = None, prefill_delay: float = 0.0, feed_appends: int | None = None,
-                 freeze_gc: bool = True):
+                 freeze_gc: bool = True):  # freeze_gc is acted on in __new__
         self.model, self.tokenizer = model, tokenizer
         graphed = model.device.type == "cuda" and cuda_graphs
         if decode_steps is None:

@@ -13,7 +13,13 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-__all__ = ["add_rms_norm_triton", "rms_norm_triton", "silu_mul_triton"]
+__all__ = ["add_rms_norm_triton", "rms_norm_triton", "silu_mul_triton", "softplus"]
+
+
+@triton.jit
+def softplus(v):
+    """log(1 + exp(v)) with torch's threshold (v itself above 20), for the Mamba kernels' delta."""
+    return tl.where(v > 20.0, v, tl.log(1.0 + tl.exp(v)))
 
 
 @triton.jit

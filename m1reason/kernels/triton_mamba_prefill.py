@@ -17,6 +17,8 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
+from m1reason.kernels.triton_elementwise import softplus
+
 __all__ = ["mamba_prefill_triton"]
 
 
@@ -69,7 +71,7 @@ def _prefill_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_ptr
 
         dt = tl.load(dt_ptr + row * stride_dt_b + t * stride_dt_t + c, mask=live, other=0.0).to(tl.float32)
         dt = dt + dt_bias
-        delta = tl.where(dt > 20.0, dt, tl.log(1.0 + tl.exp(dt)))  # torch's softplus threshold
+        delta = softplus(dt)
         if HAS_LENGTHS:
             delta = tl.where(t < length, delta, 0.0)  # padding: the state passes through unchanged
         Bv = tl.load(B_ptr + row * stride_B_b + t * stride_B_t + narrow[:, None] + n[None, :], mask=live[:, None],

@@ -14,12 +14,9 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
+from m1reason.kernels.triton_elementwise import softplus
+
 __all__ = ["mamba_step_triton"]
-
-
-@triton.jit
-def _softplus(v):
-    return tl.where(v > 20.0, v, tl.log(1.0 + tl.exp(v)))  # torch's softplus threshold
 
 
 @triton.jit
@@ -60,7 +57,7 @@ def _mamba_step_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_
         xc = xc.to(x_ptr.dtype.element_ty).to(tl.float32)  # the reference rounds the conv output to the model dtype
 
         dt = tl.load(dt_ptr + row * stride_dt + c, mask=here, other=0.0).to(tl.float32)
-        delta = _softplus(dt + dt_bias)
+        delta = softplus(dt + dt_bias)
         Bv = tl.load(B_ptr + row * stride_B + narrow[:, None] + n[None, :], mask=here[:, None],
                      other=0.0).to(tl.float32)
         Cv = tl.load(C_ptr + row * stride_C + (c // N * N)[:, None] + n[None, :], mask=here[:, None],

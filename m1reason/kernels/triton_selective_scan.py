@@ -13,6 +13,8 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
+from m1reason.kernels.triton_elementwise import softplus
+
 __all__ = ["selective_scan_triton"]
 
 
@@ -43,7 +45,7 @@ def _scan_kernel(x_ptr, dt_ptr, z_ptr, B_ptr, C_ptr, A_ptr, D_ptr, dt_bias_ptr, 
                      other=0.0).to(tl.float32)
         Cv = tl.load(C_ptr + row * stride_C_b + t * stride_C_t + group_C[:, None] + n[None, :], mask=live[:, None],
                      other=0.0).to(tl.float32)
-        delta = tl.where(dt > 20.0, dt, tl.log(1.0 + tl.exp(dt)))
+        delta = softplus(dt)
         h = h * tl.exp(delta[:, None] * A) + (delta * x)[:, None] * Bv
         y = (tl.sum(h * Cv, axis=1) + D * x) * z * tl.sigmoid(z)
         tl.store(y_ptr + row * stride_y_b + t * stride_y_t + c, y.to(y_ptr.dtype.element_ty), mask=live)

@@ -124,9 +124,8 @@ class HybridLM(nn.Module):
         lengths, right-padded to T; each slot takes only its first ``lengths`` tokens, as if prefilled alone.
         ``fresh``: whether every slot is empty (a new prompt), as the caller knows it; None lets each attention
         layer read it from the positions, a host synchronisation (on a GPU the host then waits for all queued
-        work). Returns the logits
-        of each row's last real position [b, vocab] (or all positions [b, T, vocab] with ``all_logits``, padding
-        included).
+        work). Returns the logits of each row's last real position [b, vocab] (or all positions [b, T, vocab] with
+        ``all_logits``, padding included).
         """
         b, T = input_ids.shape
         slots = torch.arange(b, device=input_ids.device) if slots is None else slots
