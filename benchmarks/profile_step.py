@@ -29,6 +29,7 @@ from pathlib import Path
 def family(name: str) -> str:
     n = name.lower()
     for key, label in (("mamba_step", "mamba step (triton)"), ("_scan_kernel", "selective scan (triton)"),
+                       ("mamba_prefill", "mamba prefill: conv + scan (triton)"),
                        ("flash", "attention prefill (sdpa)"), ("fmha", "attention prefill (sdpa)"),
                        ("conv", "conv1d"), ("paged_decode", "attention decode (triton)"),
                        ("gumbel", "sampling (triton)"), ("gemm", "GEMM"), ("cutlass", "GEMM"), ("cublas", "GEMM"),

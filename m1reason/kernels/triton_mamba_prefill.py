@@ -23,7 +23,7 @@ __all__ = ["mamba_prefill_triton"]
 
 
 @triton.jit
-def _prefill_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_ptr, conv_bias_ptr, A_log_ptr, D_ptr,
+def _mamba_prefill_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_ptr, conv_bias_ptr, A_log_ptr, D_ptr,
                     dt_bias_ptr, slots_ptr, lengths_ptr, y_ptr, T, d,
                     stride_x_b, stride_x_t, stride_z_b, stride_z_t, stride_B_b, stride_B_t, stride_C_b, stride_C_t,
                     stride_dt_b, stride_dt_t, stride_y_b, stride_y_t, stride_conv_slot, stride_ssm_slot,
@@ -112,7 +112,7 @@ def mamba_prefill_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor,
             slots = torch.arange(b, device=z.device)
     y = torch.empty(b, T, d, dtype=x.dtype, device=z.device)
     BLOCK_D = 32
-    _prefill_kernel[(b, triton.cdiv(d, BLOCK_D))](
+    _mamba_prefill_kernel[(b, triton.cdiv(d, BLOCK_D))](
         x, z, B, C, dt, conv_state if has_state else z, ssm_state if has_state else z,
         conv_weight.contiguous(), conv_bias if conv_bias is not None else z, A_log.float().contiguous(), D, dt_bias,
         slots if has_state else z, lengths if lengths is not None else z, y, T, d,
