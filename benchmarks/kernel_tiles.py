@@ -1,8 +1,8 @@
-"""Tile sizes of the decode kernels at M1-3B shapes: paged attention's keys per iteration, the Mamba step's
+"""Tile sizes of the Mamba and attention kernels at M1-3B shapes: paged attention's keys per iteration, the Mamba step's
 channels per program, each with its warps, timed alone on the GPU against the memory they must move.
 
     python -m benchmarks.kernel_tiles [--batches 1 512] [--contexts 1024 4096] [--rows 1 2 4] [--json FILE]
-                                      [--no-write]
+                                      [--prefill 256x256 [--stages 1 2 3]] [--no-write]
 
 Attention reads each sequence's live keys and values (batch x context x 8 kv heads x 128 x 2 tensors x 2 bytes,
 bf16); the Mamba step reads and writes its ssm state (d_inner x d_state) and conv state (d_inner x d_conv), bf16.
@@ -97,6 +97,34 @@ def mamba_records(batch: int, blocks: list[int], warps: list[int], rows: list[in
     return records
 
 
+def prefill_records(batch: int, length: int, blocks: list[int], warps: list[int], stages: list[int]) -> list[dict]:
+    """The fused Mamba prefill (conv + scan) on one prefill call's [batch, length] tokens, states at their slots.
+    GB/s counts its inputs and output once (x and B narrow; z, C, dt, y wide; bf16): a lower bound on its traffic."""
+    import torch
+
+    from m1reason.kernels.triton_mamba_prefill import mamba_prefill_triton
+
+    dev, bf16 = "cuda", torch.bfloat16
+    z, x, B, C = torch.randn(batch, length, 2 * D_INNER + 2 * D_XB, device=dev, dtype=bf16).split(
+        [D_INNER, D_XB, D_XB, D_INNER], -1)  # strided views of one in_proj output, as the model passes them
+    dt = torch.randn(batch, length, D_INNER, device=dev, dtype=bf16)
+    conv = torch.randn(batch, D_INNER, D_CONV, device=dev, dtype=bf16)
+    ssm = torch.randn(batch, D_INNER, D_STATE, device=dev, dtype=bf16)
+    w, bias = torch.randn(D_INNER, D_CONV, device=dev, dtype=bf16), torch.randn(D_INNER, device=dev, dtype=bf16)
+    A_log, D = torch.log(torch.rand(D_INNER, D_STATE, device=dev)), torch.ones(D_INNER, device=dev)
+    dt_bias = torch.randn(D_INNER, device=dev, dtype=bf16)
+    slots = torch.arange(batch, device=dev)
+    moved = batch * length * (2 * D_XB + 4 * D_INNER) * 2
+    records = []
+    for block, nw, st in itertools.product(blocks, warps, stages):
+        ms = median_ms(lambda block=block, nw=nw, st=st: mamba_prefill_triton(
+            x, z, B, C, dt, w, bias, A_log, D, dt_bias, conv, ssm, slots, block_d=block, num_warps=nw, stages=st),
+            repeats=5, calls=2)
+        records.append({"kernel": "mamba prefill", "batch": batch, "context": length,
+                        "config": f"{block} channels, {nw} warps, {st} stage(s)", "ms": ms, "gb_s": moved / ms / 1e6})
+    return records
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 512])
@@ -105,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--blocks", type=int, nargs="+", default=[32, 64, 128, 256])
     parser.add_argument("--warps", type=int, nargs="+", default=[2, 4, 8])
     parser.add_argument("--rows", type=int, nargs="+", default=[1, 2, 4], help="Mamba step: sequences per program")
+    parser.add_argument("--prefill", metavar="BxT", help="also the fused Mamba prefill on B sequences of T tokens "
+                        "(the engine's prefill calls at 512 x 256 are 256x256)")
+    parser.add_argument("--prefill-blocks", type=int, nargs="+", default=[16, 32, 64])
+    parser.add_argument("--prefill-warps", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--stages", type=int, nargs="+", default=[1, 2, 3], help="prefill: steps' loads in flight")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args(argv)
@@ -120,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         for context in args.contexts:
             records += attention_records(batch, context, args.tiles, args.warps)
         records += mamba_records(batch, args.blocks, args.warps, args.rows)
+    if args.prefill:
+        batch, length = map(int, args.prefill.lower().split("x"))
+        records += prefill_records(batch, length, args.prefill_blocks, args.prefill_warps, args.stages)
     for r in records:
         r["% of copy"] = 100 * r["gb_s"] / copy_gb_s
         print(json.dumps(r))

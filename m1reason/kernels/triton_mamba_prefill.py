@@ -24,11 +24,11 @@ __all__ = ["mamba_prefill_triton"]
 
 @triton.jit
 def _mamba_prefill_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_ptr, conv_bias_ptr, A_log_ptr, D_ptr,
-                    dt_bias_ptr, slots_ptr, lengths_ptr, y_ptr, T, d,
-                    stride_x_b, stride_x_t, stride_z_b, stride_z_t, stride_B_b, stride_B_t, stride_C_b, stride_C_t,
-                    stride_dt_b, stride_dt_t, stride_y_b, stride_y_t, stride_conv_slot, stride_ssm_slot,
-                    HAS_STATE: tl.constexpr, HAS_LENGTHS: tl.constexpr, HAS_CONV_BIAS: tl.constexpr,
-                    K: tl.constexpr, K_PAD: tl.constexpr, N: tl.constexpr, R: tl.constexpr, BLOCK_D: tl.constexpr):
+                          dt_bias_ptr, slots_ptr, lengths_ptr, y_ptr, T, d, stride_x_b, stride_x_t, stride_z_b,
+                          stride_z_t, stride_B_b, stride_B_t, stride_C_b, stride_C_t, stride_dt_b, stride_dt_t,
+                          stride_y_b, stride_y_t, stride_conv_slot, stride_ssm_slot, HAS_STATE: tl.constexpr,
+                          HAS_LENGTHS: tl.constexpr, HAS_CONV_BIAS: tl.constexpr, K: tl.constexpr, K_PAD: tl.constexpr,
+                          N: tl.constexpr, R: tl.constexpr, BLOCK_D: tl.constexpr, STAGES: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
     c = tl.program_id(1) * BLOCK_D + tl.arange(0, BLOCK_D)
     live = c < d
@@ -55,7 +55,9 @@ def _mamba_prefill_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr,
     D = tl.load(D_ptr + c, mask=live, other=0.0).to(tl.float32)
     dt_bias = tl.load(dt_bias_ptr + c, mask=live, other=0.0).to(tl.float32)
     x_rows = x_ptr + row * stride_x_b + (narrow + c % N)[:, None]
-    for t in range(T):
+    # Each step's loads depend on t alone, not on the state: with STAGES > 1 Triton issues the next steps'
+    # loads while this one computes, hiding the memory latency a step otherwise waits on.
+    for t in tl.range(0, T, num_stages=STAGES):
         # the conv window of step t: inputs t-K+1 .. t; those before the first token come from the conv state,
         # whose entries 1..K-1 are the last K-1 inputs before it (input -j at entry K - j)
         src = t - (K - 1) + k
@@ -97,9 +99,12 @@ def _mamba_prefill_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr,
 def mamba_prefill_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_weight: Tensor,
                          conv_bias: Tensor | None, A_log: Tensor, D: Tensor, dt_bias: Tensor,
                          conv_state: Tensor | None = None, ssm_state: Tensor | None = None,
-                         slots: Tensor | None = None, lengths: Tensor | None = None) -> Tensor:
+                         slots: Tensor | None = None, lengths: Tensor | None = None, block_d: int = 32,
+                         num_warps: int = 2, stages: int = 1) -> Tensor:
     """Same contract as ``m1reason.kernels.mamba_prefill_ref``; CUDA tensors. The inputs may be strided views
-    (in_proj's output split five ways) as long as their last dimension is contiguous."""
+    (in_proj's output split five ways) as long as their last dimension is contiguous. ``block_d`` channels and
+    ``num_warps`` warps per program; ``stages`` time steps' loads in flight (software pipelining; 1: none).
+    ``python -m benchmarks.kernel_tiles --prefill`` times them."""
     b, T, d = z.shape
     N, K = A_log.shape[-1], conv_weight.shape[-1]
     R = d // x.shape[-1]
@@ -111,8 +116,7 @@ def mamba_prefill_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor,
         if slots is None:
             slots = torch.arange(b, device=z.device)
     y = torch.empty(b, T, d, dtype=x.dtype, device=z.device)
-    BLOCK_D = 32
-    _mamba_prefill_kernel[(b, triton.cdiv(d, BLOCK_D))](
+    _mamba_prefill_kernel[(b, triton.cdiv(d, block_d))](
         x, z, B, C, dt, conv_state if has_state else z, ssm_state if has_state else z,
         conv_weight.contiguous(), conv_bias if conv_bias is not None else z, A_log.float().contiguous(), D, dt_bias,
         slots if has_state else z, lengths if lengths is not None else z, y, T, d,
@@ -120,5 +124,5 @@ def mamba_prefill_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor,
         dt.stride(0), dt.stride(1), y.stride(0), y.stride(1),
         conv_state.stride(0) if has_state else 0, ssm_state.stride(0) if has_state else 0,
         HAS_STATE=has_state, HAS_LENGTHS=lengths is not None, HAS_CONV_BIAS=conv_bias is not None,
-        K=K, K_PAD=triton.next_power_of_2(K), N=N, R=R, BLOCK_D=BLOCK_D, num_warps=2)
+        K=K, K_PAD=triton.next_power_of_2(K), N=N, R=R, BLOCK_D=block_d, STAGES=stages, num_warps=num_warps)
     return y

@@ -82,6 +82,29 @@ def test_fused_mamba_prefill_matches_reference(act, state_dtype):
         assert torch.equal(conv2, conv) and rel_err(ssm2, ssm) < tol
 
 
+@pytest.mark.parametrize("block_d,num_warps,stages", [(16, 1, 1), (32, 2, 2), (64, 4, 3), (128, 4, 2)])
+def test_fused_mamba_prefill_tilings_agree(block_d, num_warps, stages):
+    """Every tiling and pipelining depth the benchmark sweeps computes the same thing (fp32, states, padding)."""
+    from m1reason.kernels.mamba_prefill import mamba_prefill_ref
+    from m1reason.kernels.triton_mamba_prefill import mamba_prefill_triton
+
+    torch.manual_seed(5)
+    b, T, d, dxb, N, K, dev = 2, 29, 512, 128, 16, 4, "cuda"
+    z, x, B, C = torch.randn(b, T, 2 * d + 2 * dxb, device=dev).split([d, dxb, dxb, d], -1)
+    dt, w, cb = torch.randn(b, T, d, device=dev), torch.randn(d, K, device=dev) * 0.5, torch.randn(d, device=dev)
+    A_log, D, dt_bias = torch.log(torch.rand(d, N, device=dev) * 4), *torch.randn(2, d, device=dev)
+    conv, ssm = torch.randn(3, d, K, device=dev), torch.randn(3, d, N, device=dev)
+    slots = torch.tensor([2, 0], device=dev)
+    lengths = torch.tensor([29, 11], device=dev)
+    conv2, ssm2 = conv.clone(), ssm.clone()
+    want = mamba_prefill_ref(x, z, B, C, dt, w, cb, A_log, D, dt_bias, conv, ssm, slots, lengths)
+    got = mamba_prefill_triton(x, z, B, C, dt, w, cb, A_log, D, dt_bias, conv2, ssm2, slots, lengths,
+                               block_d=block_d, num_warps=num_warps, stages=stages)
+    real = torch.arange(T, device=dev)[None, :] < lengths[:, None]
+    assert rel_err(got[real], want[real]) < 1e-4
+    assert torch.equal(conv2, conv) and rel_err(ssm2, ssm) < 1e-4
+
+
 @pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.bfloat16, 2e-2)])
 def test_paged_attention_decode_matches_reference(dtype, tol):
     from m1reason.kernels.triton_paged_attention import paged_attention_decode_triton
