@@ -1,5 +1,6 @@
-"""Tile sizes of the Mamba and attention kernels at M1-3B shapes: paged attention's keys per iteration, the Mamba step's
-channels per program, each with its warps, timed alone on the GPU against the memory they must move.
+"""Tile sizes of M1-3B's Triton kernels, each timed alone on the GPU against the memory it must move: paged
+attention's keys per iteration, the Mamba step's channels per program, the fused Mamba prefill's channels per
+program and pipelined steps, each with its warps.
 
     python -m benchmarks.kernel_tiles [--batches 1 512] [--contexts 1024 4096] [--rows 1 2 4] [--json FILE]
                                       [--prefill 256x256 [--stages 1 2 3]] [--no-write]
