@@ -90,3 +90,26 @@ def test_appends_continue_exactly_graphed_with_several_decode_steps(tiny_checkpo
             for _ in range(len(seq.tokens) - len(head)):
                 ids.append(int(model(torch.tensor([ids], device="cuda"))[0, -1].argmax()))
         assert seq.tokens == ids
+
+
+def test_several_decode_steps_never_wait_for_the_device(tiny_checkpoint):
+    """Inside a multi-step decode the host only queues work: no op may synchronise with the device (an .item(), a
+    copy to unpinned host memory, a data-dependent shape), or the GPU idles for the host's launches every step."""
+    model = load_model(tiny_checkpoint, device="cuda")
+    gen = M1Generator(model, max_slots=8, max_len=96, decode_steps=4)
+    prompts = [[1, 2, 3], [4, 5, 6, 7, 8]]
+    params = {"temperature": 0.8, "top_p": 0.9, "seed": 1, "n": 2, "logprobs": True}
+    run(gen, prompts, **params)  # capture the graphs, compile the kernels
+    run_steps, checked = gen.engine._run_steps, []
+
+    def strict(rows, steps):
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            return run_steps(rows, steps)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+            checked.append(steps)
+
+    gen.engine._run_steps = strict
+    run(gen, prompts, **params)
+    assert checked and max(checked) == 4
