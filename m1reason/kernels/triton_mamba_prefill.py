@@ -100,7 +100,7 @@ def mamba_prefill_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor,
                          conv_bias: Tensor | None, A_log: Tensor, D: Tensor, dt_bias: Tensor,
                          conv_state: Tensor | None = None, ssm_state: Tensor | None = None,
                          slots: Tensor | None = None, lengths: Tensor | None = None, block_d: int = 32,
-                         num_warps: int = 2, stages: int = 1) -> Tensor:
+                         num_warps: int = 1, stages: int = 3) -> Tensor:
     """Same contract as ``m1reason.kernels.mamba_prefill_ref``; CUDA tensors. The inputs may be strided views
     (in_proj's output split five ways) as long as their last dimension is contiguous. ``block_d`` channels and
     ``num_warps`` warps per program; ``stages`` time steps' loads in flight (software pipelining; 1: none).

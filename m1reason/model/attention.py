@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from m1reason.kernels.dispatch import use_triton
 from m1reason.model.cache import InferenceCache
 from m1reason.model.config import ModelConfig
 from m1reason.model.layers import apply_rope, rope_inverse_frequencies
@@ -62,10 +63,18 @@ class Attention(nn.Module):
         """One token per sequence: x [b, hidden] at ``positions`` [b]. Stores its k/v, attends over the slot's
         keys 0..position. No host synchronisation, so a CUDA graph can capture it."""
         b = x.shape[0]
-        q, k, v = self.in_proj(x).split([self.heads * self.head_dim, self.kv_heads * self.head_dim,
-                                         self.kv_heads * self.head_dim], dim=-1)
-        q = apply_rope(q.view(b, 1, self.heads, self.head_dim), positions[:, None], self.inv_freq)
-        k = apply_rope(k.view(b, 1, self.kv_heads, self.head_dim), positions[:, None], self.inv_freq)
+        qkv = self.in_proj(x)
+        q, k, v = qkv.split([self.heads * self.head_dim, self.kv_heads * self.head_dim,
+                             self.kv_heads * self.head_dim], dim=-1)
+        half = self.head_dim // 2
+        if use_triton(qkv) and half & (half - 1) == 0:  # one launch for both, where torch takes ~24
+            from m1reason.kernels.triton_rope import rope_decode_triton
+
+            q, k = rope_decode_triton(qkv, positions, self.inv_freq, self.heads, self.kv_heads, self.head_dim)
+            q, k = q[:, None], k[:, None]
+        else:
+            q = apply_rope(q.view(b, 1, self.heads, self.head_dim), positions[:, None], self.inv_freq)
+            k = apply_rope(k.view(b, 1, self.kv_heads, self.head_dim), positions[:, None], self.inv_freq)
         cache.write_kv(self.layer_idx, slots, positions[:, None], k, v.view(b, 1, self.kv_heads, self.head_dim))
         if hasattr(cache, "attend_decode"):
             out = cache.attend_decode(self.layer_idx, slots, q[:, 0], positions)

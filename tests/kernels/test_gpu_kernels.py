@@ -125,13 +125,16 @@ def test_paged_attention_decode_matches_reference(dtype, tol):
             assert rel_err(got, want) < tol, (splits, tile_tokens)
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-def test_fused_gumbel_sampling_draws_the_reference_tokens(dtype):
+@pytest.mark.parametrize("dtype,b,splits", [(torch.float32, 64, None), (torch.bfloat16, 64, None),
+                                            (torch.bfloat16, 1, None), (torch.bfloat16, 3, 7),
+                                            (torch.float32, 5, 63)])
+def test_fused_gumbel_sampling_draws_the_reference_tokens(dtype, b, splits):
+    """One program per row, or a row's vocabulary split over several programs and merged: the reference's tokens."""
     from m1reason.engine.sampling import uniform_noise
     from m1reason.kernels.triton_sampling import gumbel_argmax_triton
 
     torch.manual_seed(3)
-    b, V = 64, 128256
+    V = 128256
     logits = (torch.randn(b, V, device="cuda") * 3).to(dtype)
     temperature = torch.rand(b, device="cuda") * 1.5
     temperature[::5] = 0  # some greedy rows
@@ -141,7 +144,7 @@ def test_fused_gumbel_sampling_draws_the_reference_tokens(dtype):
     scaled = l32 / torch.where(temperature == 0, 1.0, temperature)[:, None]
     drawn = (scaled - torch.log(-torch.log(uniform_noise(seeds, index, steps, V)))).argmax(-1)
     want = torch.where(temperature == 0, l32.argmax(-1), drawn)
-    got = gumbel_argmax_triton(logits, temperature, seeds, index, steps)
+    got = gumbel_argmax_triton(logits, temperature, seeds, index, steps, splits=splits)
     assert (got == want).float().mean().item() >= 0.99  # exp/log may differ in the last ulp on a near tie
     assert torch.equal(got[temperature == 0], want[temperature == 0])
 
@@ -174,3 +177,20 @@ def test_fused_residual_add_and_norm_match_the_add_then_the_norm():
     total, normed = add_rms_norm_triton(h, x, w, 1e-5)
     assert torch.equal(total, h + x)
     assert torch.equal(normed, rms_norm_triton(h + x, w, 1e-5))
+
+
+@pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.bfloat16, 1e-2)])
+def test_fused_decode_rope_matches_apply_rope(dtype, tol):
+    """q's and k's heads rotated in one launch from in_proj's fused output: apply_rope's result, far positions too."""
+    from m1reason.kernels.triton_rope import rope_decode_triton
+    from m1reason.model.layers import apply_rope
+
+    torch.manual_seed(6)
+    b, H, Hkv, hd = 5, 24, 8, 128
+    qkv = torch.randn(b, (H + 2 * Hkv) * hd, device="cuda", dtype=dtype)
+    positions = torch.tensor([0, 1, 255, 4351, 120_000], device="cuda")
+    inv_freq = 1.0 / (500000 ** (torch.arange(0, hd, 2, device="cuda").float() / hd))
+    q, k, _ = qkv.split([H * hd, Hkv * hd, Hkv * hd], -1)
+    got_q, got_k = rope_decode_triton(qkv, positions, inv_freq, H, Hkv, hd)
+    assert rel_err(got_q, apply_rope(q.view(b, 1, H, hd), positions[:, None], inv_freq)[:, 0]) < tol
+    assert rel_err(got_k, apply_rope(k.view(b, 1, Hkv, hd), positions[:, None], inv_freq)[:, 0]) < tol
