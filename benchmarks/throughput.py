@@ -264,19 +264,29 @@ def device_report(device: str, records: list[dict]) -> str:
                              "tok/s": r.get("tokens_per_s", "skipped"), "ms/step": r.get("step_ms", ""),
                              "concurrent": r.get("concurrent", ""), "GB/s": r.get("achieved_GBps", ""),
                              "% roofline": r.get("roofline_pct", ""), "peak GiB": r.get("peak_GiB", ""),
-                             "note": r.get("skipped") or r.get("note", "")} for r in rows], _COLUMNS)
+                             "note": r.get("skipped") or _note(r)} for r in rows], _COLUMNS)
     speedups = []
     for r in rows:
         same = (r["batch"], r["new"], decode_steps_of(r))
         peer = next((p for p in rows if p["engine"] == "llama" and (p["batch"], p["new"], decode_steps_of(p)) == same),
                     None)
         if r["engine"] == "m1" and peer and "tokens_per_s" in peer and "tokens_per_s" in r:
-            caveat = " (not measured in one run: see the notes)" if r.get("note") or peer.get("note") else ""
+            caveat = ""
+            if r.get("commit") != peer.get("commit"):
+                caveat = f" (M1 at {r.get('commit', '?')}, Llama at {peer.get('commit', '?')}: not the same code)"
+            elif r.get("note") or peer.get("note"):
+                caveat = " (not measured in one run: see the notes)"
             speedups.append(f"- batch {r['batch']}, decode {r['new']}, {decode_steps_of(r)} step(s)/sync: M1 / Llama "
                             f"in the same engine = {r['tokens_per_s'] / peer['tokens_per_s']:.2f}x{caveat}")
     copies = sorted({round(r["copy_GBps"]) for r in rows if "copy_GBps" in r})
     measured = f" (measured copy bandwidth: {', '.join(f'{c:,} GB/s' for c in copies)})" if copies else ""
     return f"### {device}{measured}\n\n" + table + ("\n\n" + "\n".join(speedups) if speedups else "")
+
+
+def _note(record: dict) -> str:
+    """A record's note, after the commit it was measured at where the record names one."""
+    commit = f"at {record['commit']}" if record.get("commit") else ""
+    return "; ".join(part for part in (commit, record.get("note", "")) if part)
 
 
 _ORDER = ("m1", "llama", "hf")
