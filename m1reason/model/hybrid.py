@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from m1reason.kernels.linear import linear
 from m1reason.model.attention import Attention
 from m1reason.model.cache import InferenceCache
 from m1reason.model.config import ModelConfig
@@ -146,4 +147,4 @@ class HybridLM(nn.Module):
         for layer in self.model.layers:
             h = layer.step(h, positions, cache, slots)
         cache.lengths[slots] += 1
-        return self.model.norm(h) @ self.output_weight.T
+        return linear(self.model.norm(h), self.output_weight)

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from m1reason.kernels.dispatch import use_triton
+from m1reason.kernels.linear import linear
 from m1reason.model.config import RopeConfig
 
 __all__ = ["RMSNorm", "GatedMLP", "rope_inverse_frequencies", "apply_rope"]
@@ -70,12 +71,12 @@ class GatedMLP(nn.Module):
         self.down_proj = nn.Linear(intermediate, hidden, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        gate, up = self.gate_proj(x), self.up_proj(x)
+        gate, up = linear(x, self.gate_proj.weight), linear(x, self.up_proj.weight)
         if use_triton(gate):
             from m1reason.kernels.triton_elementwise import silu_mul_triton
 
-            return self.down_proj(silu_mul_triton(gate, up))
-        return self.down_proj(F.silu(gate) * up)
+            return linear(silu_mul_triton(gate, up), self.down_proj.weight)
+        return linear(F.silu(gate) * up, self.down_proj.weight)
 
 
 def rope_inverse_frequencies(head_dim: int, rope: RopeConfig) -> Tensor:

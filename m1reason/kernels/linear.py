@@ -1,0 +1,45 @@
+"""``linear``: the model's projections, through a Triton GEMV for a few rows where that is switched on.
+
+Off by default: the GEMV (``m1reason.kernels.triton_gemv``) has passed its tests but has not yet been timed
+against cuBLAS on a GPU. ``M1REASON_GEMV=1`` switches it on for inference on CUDA with at most
+``GEMV_MAX_ROWS`` rows (batch-1 to batch-4 decode steps); everything else goes to ``torch.nn.functional.linear``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch.nn.functional as F
+from torch import Tensor
+
+from m1reason.kernels.dispatch import use_triton
+
+__all__ = ["GEMV_MAX_ROWS", "gemv_enabled", "linear"]
+
+GEMV_MAX_ROWS = 4
+
+
+def gemv_enabled() -> bool:
+    """Whether ``M1REASON_GEMV=1`` asks for the Triton GEMV.
+
+    >>> gemv_enabled() == (os.environ.get("M1REASON_GEMV") == "1")
+    True
+    """
+    return os.environ.get("M1REASON_GEMV", "0") == "1"
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``F.linear(x, weight, bias)``; for a few rows on CUDA with the GEMV switched on, the Triton GEMV.
+
+    >>> import torch
+    >>> w = torch.randn(3, 4)
+    >>> torch.equal(linear(torch.ones(2, 4), w), torch.ones(2, 4) @ w.T)
+    True
+    """
+    rows = x.numel() // x.shape[-1]
+    if (rows <= GEMV_MAX_ROWS and gemv_enabled() and use_triton(x) and x.dtype == weight.dtype
+            and weight.is_contiguous() and x.stride(-1) == 1):
+        from m1reason.kernels.triton_gemv import gemv_triton
+
+        return gemv_triton(x.reshape(rows, x.shape[-1]), weight, bias).view(*x.shape[:-1], weight.shape[0])
+    return F.linear(x, weight, bias)
