@@ -28,10 +28,14 @@ def backends() -> dict[str, str]:
     """
     import torch
 
+    from m1reason.kernels.mamba_ssm_scan import mamba_ssm_scan  # here: a package-level name would shadow the module
+
     triton = "triton" if torch.cuda.is_available() and triton_enabled() else "torch reference"
     names = ("mamba_prefill", "selective_scan", "mamba_step", "paged_attention_decode", "sampling", "rms_norm",
              "silu_mul", "decode_rope")
     chosen = {name: triton for name in names}
+    if triton == "triton" and mamba_ssm_scan() is not None:
+        chosen["mamba_prefill"] = "mamba-ssm scan for new prompts, else triton"
     gemv = triton == "triton" and gemv_enabled()
     chosen["linear"] = f"triton gemv up to {GEMV_MAX_ROWS} rows, else torch" if gemv else "torch"
     return chosen

@@ -4,7 +4,8 @@ gate; optionally continuing from, and leaving, a slot's decode state.
 ``mamba_prefill_ref`` is the definition, in torch ops: it repeats x from its narrow d_xb width BEFORE the conv (a
 checkpoint quirk: the conv has d_inner channels), runs torch's depthwise conv1d, then ``selective_scan``. The
 Triton version (``triton_mamba_prefill``) does all of it in one kernel without materialising the repeat, the
-padded conv input or the conv output.
+padded conv input or the conv output. Where mamba-ssm's CUDA scan is installed, fresh prompts (states starting at
+zero, which is all it can do) take the torch conv and that scan instead (``m1reason.kernels.mamba_ssm_scan``).
 """
 
 from __future__ import annotations
@@ -32,15 +33,16 @@ def repeat_groups(v: Tensor, d: int, group: int) -> Tensor:
 def mamba_prefill_ref(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_weight: Tensor,
                       conv_bias: Tensor | None, A_log: Tensor, D: Tensor, dt_bias: Tensor,
                       conv_state: Tensor | None = None, ssm_state: Tensor | None = None, slots: Tensor | None = None,
-                      lengths: Tensor | None = None) -> Tensor:
+                      lengths: Tensor | None = None, fresh: bool = False) -> Tensor:
     """The gated output y [b, T, d] of T tokens per row.
 
     x, B: [b, T, d_xb] (narrow, before the group repeat); z, C, dt: [b, T, d] (dt projected, biased once; the
     scan adds ``dt_bias`` again, as the checkpoint's reference does); conv_weight: [d, K]; A_log: [d, N], the
     checkpoint's parameter (A = -exp(A_log)); D, dt_bias: [d]. With states (conv_state [S, d, K], ssm_state
     [S, d, N]) the rows continue from slots ``slots`` (rows 0..b-1 when None) and the states are updated in place
-    to those after each row's last real token; without, rows start from zeros and nothing is kept. ``lengths``
-    [b]: right-padded rows; outputs at padding are garbage.
+    to those after each row's last real token; without, rows start from zeros and nothing is kept. ``fresh``: the
+    rows start from zeros even with states (new prompts: the slots' states are not read, only written).
+    ``lengths`` [b]: right-padded rows; outputs at padding are garbage.
 
     >>> b, T, d, dxb, N, K = 1, 3, 4, 2, 1, 2
     >>> y = mamba_prefill_ref(torch.ones(b, T, dxb), torch.ones(b, T, d), torch.ones(b, T, dxb),
@@ -58,7 +60,7 @@ def mamba_prefill_ref(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, co
         dt = dt.masked_fill(padding[..., None], float("-inf"))
     x = repeat_groups(x, d, N)  # [b, T, d]
     rows = torch.arange(b, device=x.device) if slots is None else slots
-    past = conv_state[rows, :, 1:] if conv_state is not None else x.new_zeros(b, d, K - 1)
+    past = conv_state[rows, :, 1:] if conv_state is not None and not fresh else x.new_zeros(b, d, K - 1)
     x_padded = torch.cat([past.to(x.dtype), x.transpose(1, 2)], dim=-1)  # [b, d, K-1+T]
     if conv_state is not None:
         conv_state[rows] = _conv_tail(x_padded, K, T if lengths is None else lengths).to(conv_state.dtype)
@@ -67,7 +69,7 @@ def mamba_prefill_ref(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, co
     # the repeat would have copied there
     B = B.reshape(b, T, -1, N)
     C = C.reshape(b, T, -1, N)
-    h0 = ssm_state[rows] if ssm_state is not None else None
+    h0 = ssm_state[rows] if ssm_state is not None and not fresh else None  # None: from zeros
     y, h = selective_scan(xc, dt, -torch.exp(A_log.float()), B, C, D, z, dt_bias, h0)
     if ssm_state is not None:
         ssm_state[rows] = h.to(ssm_state.dtype)
@@ -86,9 +88,10 @@ def _conv_tail(x_padded: Tensor, K: int, lengths: Tensor | int) -> Tensor:
 def mamba_prefill(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_weight: Tensor,
                   conv_bias: Tensor | None, A_log: Tensor, D: Tensor, dt_bias: Tensor, conv_state: Tensor | None = None,
                   ssm_state: Tensor | None = None, slots: Tensor | None = None,
-                  lengths: Tensor | None = None) -> Tensor:
-    """The Mamba prefill on the best backend available (Triton for CUDA tensors); same contract as
-    ``mamba_prefill_ref``.
+                  lengths: Tensor | None = None, fresh: bool = False) -> Tensor:
+    """The Mamba prefill on the best backend available; same contract as ``mamba_prefill_ref``. For CUDA tensors:
+    the fused Triton kernel, or, for fresh rows where mamba-ssm's CUDA scan is installed, the torch conv and that
+    scan.
 
     >>> b, T, d, dxb, N, K = 1, 3, 4, 2, 1, 2
     >>> x, B, z, C, dt = (torch.randn(b, T, w) for w in (dxb, dxb, d, d, d))
@@ -97,11 +100,16 @@ def mamba_prefill(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_w
     torch.Size([1, 3, 4])
     """
     from m1reason.kernels import use_triton
+    from m1reason.kernels.mamba_ssm_scan import mamba_ssm_scan
 
+    fresh = fresh or ssm_state is None
+    if fresh and use_triton(z) and mamba_ssm_scan() is not None:
+        return mamba_prefill_ref(x, z, B, C, dt, conv_weight, conv_bias, A_log, D, dt_bias, conv_state, ssm_state,
+                                 slots, lengths, fresh=True)
     if use_triton(z):
         from m1reason.kernels.triton_mamba_prefill import mamba_prefill_triton
 
         return mamba_prefill_triton(x, z, B, C, dt, conv_weight, conv_bias, A_log, D, dt_bias, conv_state, ssm_state,
                                     slots, lengths)
     return mamba_prefill_ref(x, z, B, C, dt, conv_weight, conv_bias, A_log, D, dt_bias, conv_state, ssm_state, slots,
-                             lengths)
+                             lengths, fresh)

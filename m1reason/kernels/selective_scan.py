@@ -1,7 +1,7 @@
 """The Mamba-1 selective scan over a whole sequence (prefill), in M1's grouped-B/C layout.
 
 ``selective_scan_ref`` is the definition: a chunked recurrence in fp32. Faster kernels (Triton, or
-mamba-ssm's CUDA scan) must match it and are chosen in ``selective_scan``.
+mamba-ssm's CUDA scan from a zero state where it is installed) must match it and are chosen in ``selective_scan``.
 """
 
 from __future__ import annotations
@@ -60,7 +60,10 @@ def selective_scan(x: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Te
                    dt_bias: Tensor, ssm_state: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """The selective scan on the best backend available; same contract as ``selective_scan_ref``."""
     from m1reason.kernels import use_triton
+    from m1reason.kernels.mamba_ssm_scan import mamba_ssm_scan, selective_scan_mamba_ssm
 
+    if ssm_state is None and use_triton(x) and (scan_fn := mamba_ssm_scan()) is not None:
+        return selective_scan_mamba_ssm(x, dt, A, B, C, D, z, dt_bias, scan_fn)  # it cannot start from a state
     if use_triton(x):
         from m1reason.kernels.triton_selective_scan import selective_scan_triton
 

@@ -48,7 +48,8 @@ class DecoderLayer(nn.Module):
         elif cache is None:
             x = self.mamba(x)
         else:
-            x = self.mamba(x, cache.conv_state(self.layer_idx), cache.ssm_state(self.layer_idx), slots, lengths)
+            x = self.mamba(x, cache.conv_state(self.layer_idx), cache.ssm_state(self.layer_idx), slots, lengths,
+                           fresh=bool(fresh))  # unknown (None): read the states, zero for a new slot anyway
         h, x = self.post_attention_layernorm.add_and_norm(h, x)
         return h + self.mlp(x)
 

@@ -51,17 +51,18 @@ class MambaMixer(nn.Module):
         return z, x, B, C, linear(dt_low, self.dt_proj.weight, self.dt_proj.bias)
 
     def forward(self, u: Tensor, conv_state: Tensor | None = None, ssm_state: Tensor | None = None,
-                slots: Tensor | None = None, lengths: Tensor | None = None) -> Tensor:
+                slots: Tensor | None = None, lengths: Tensor | None = None, fresh: bool = False) -> Tensor:
         """u: [b, T, hidden] -> [b, T, hidden].
 
         With states ([S, d_inner, d_conv] and [S, d_inner, d_state], rows ``slots``), the sequence continues
         from them and they are updated in place to the state after the last token; without, it starts from
         zeros and nothing is kept. ``lengths`` [b]: right-padded rows whose states stop at their last real token
-        (outputs at padded positions are garbage).
+        (outputs at padded positions are garbage). ``fresh``: the rows are new prompts, their states known to start
+        at zero (so a scan that cannot take an initial state, mamba-ssm's, may run).
         """
         z, x, B, C, dt = self._split(u)
         y = mamba_prefill(x, z, B, C, dt, self.conv1d.weight.squeeze(1), self.conv1d.bias,
-                          self.A_log, self.D, self.dt_proj.bias, conv_state, ssm_state, slots, lengths)
+                          self.A_log, self.D, self.dt_proj.bias, conv_state, ssm_state, slots, lengths, fresh)
         return self.out_proj(y)
 
     def step(self, u: Tensor, conv_state: Tensor, ssm_state: Tensor, slots: Tensor | None = None) -> Tensor:
