@@ -66,6 +66,10 @@ class PagedCache:
         self._free_blocks = list(range(num_blocks - 1, -1, -1))
         self._free_slots = list(range(slots - 1, -1, -1))
         self._pending_writes: list[tuple[int, int, int]] | None = None  # block-table writes held for one copy
+        # Slots handed out whose Mamba states are still to be zeroed: done for all of them at once when a model call
+        # first reads the states (44 small kernels for M1-3B whatever the count, not 44 per slot), and never for
+        # fork children, whose states are overwritten with the parent's.
+        self._unzeroed: list[int] = []
 
     # ---- capacity -------------------------------------------------------------------------------------------
     @property
@@ -103,9 +107,21 @@ class PagedCache:
             raise CapacityError(f"all {self.num_slots} slots are in use")
         slot = self._free_slots.pop()
         self.lengths[slot] = 0
-        for t in (*self._conv.values(), *self._ssm.values()):
-            t[slot] = 0
+        self._unzeroed.append(slot)
         return slot
+
+    def zero_new_slots(self) -> None:
+        """Zero the Mamba states of the slots handed out since the last call, in one batched write per tensor.
+        The state accessors call it, so a model call never reads a new slot's stale state; a CUDA graph being
+        captured must not record it (``DecodeGraphs`` calls it before capturing)."""
+        if not self._unzeroed:
+            return
+        if self.device.type == "cuda" and torch.cuda.is_current_stream_capturing():
+            raise RuntimeError("new slots must be zeroed before a CUDA graph capture, not recorded in it")
+        rows = torch.tensor(self._unzeroed, device=self.device)
+        self._unzeroed = []
+        for t in (*self._conv.values(), *self._ssm.values()):
+            t.index_fill_(0, rows, 0)
 
     def free_slot(self, slot: int) -> None:
         for block in self._owned[slot]:
@@ -167,7 +183,9 @@ class PagedCache:
             raise CapacityError(f"fork needs {n} slots, {len(self._free_slots)} free")
         if partial and len(self._free_blocks) < n:
             raise OutOfBlocks(f"fork needs {n} KV blocks, {len(self._free_blocks)} free")
+        self.zero_new_slots()  # the parent's state must be settled before it is copied
         children = [self.allocate_slot() for _ in range(n)]
+        self._unzeroed = [s for s in self._unzeroed if s not in children]  # overwritten whole just below
         rows = torch.tensor(children, device=self.device)
         for t in (*self._conv.values(), *self._ssm.values()):
             t[rows] = t[parent].clone()
@@ -192,9 +210,11 @@ class PagedCache:
 
     # ---- InferenceCache -------------------------------------------------------------------------------------
     def conv_state(self, layer: int) -> Tensor:
+        self.zero_new_slots()
         return self._conv[layer]
 
     def ssm_state(self, layer: int) -> Tensor:
+        self.zero_new_slots()
         return self._ssm[layer]
 
     def write_kv(self, layer: int, slots: Tensor, positions: Tensor, k: Tensor, v: Tensor) -> None:

@@ -60,6 +60,7 @@ class DecodeGraphs:
     @torch.no_grad()
     def _capture(self, bucket: int) -> None:
         self._slots.fill_(self.cache.pad_slot)  # warm-up and capture must touch no live sequence
+        self.cache.zero_new_slots()  # outside the graph: recorded in it, every replay would zero those slots
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
