@@ -13,6 +13,14 @@ from m1reason.kernels.mamba_ssm_scan import selective_scan_mamba_ssm
 from m1reason.kernels.selective_scan import selective_scan_ref
 
 
+@pytest.fixture(autouse=True)
+def fresh_self_check():
+    """Each test sees (and leaves) the installed scan unchecked: the check's verdict is cached per process."""
+    mamba_ssm_scan_module._checked_scan.cache_clear()
+    yield
+    mamba_ssm_scan_module._checked_scan.cache_clear()
+
+
 def stand_in_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
                   return_last_state=False):
     """mamba-ssm's selective_scan_fn as documented: u, delta, z [b, d, L]; B, C [b, G, N, L]; channel c reads
@@ -59,6 +67,29 @@ def test_without_mamba_ssm_the_adapter_says_so(monkeypatch):
     monkeypatch.setattr(mamba_ssm_scan_module, "mamba_ssm_scan", lambda: None)
     with pytest.raises(RuntimeError, match="mamba-ssm"):
         selective_scan_mamba_ssm(*scan_inputs())
+
+
+def test_an_installed_scan_is_used_only_after_it_passes_its_self_check(monkeypatch, caplog):
+    def broken(*args, **kwargs):  # as a build with another layout would behave
+        y, h = stand_in_scan(*args, **kwargs)
+        return y.flip(-1), h
+
+    def raising(*args, **kwargs):
+        raise TypeError("selective_scan_fn() got an unexpected keyword argument 'return_last_state'")
+
+    for scan, usable in ((stand_in_scan, True), (broken, False), (raising, False)):
+        monkeypatch.setattr(mamba_ssm_scan_module, "_installed_scan", lambda scan=scan: scan)
+        mamba_ssm_scan_module._checked_scan.cache_clear()
+        assert (mamba_ssm_scan_module.mamba_ssm_scan() is scan) == usable, scan.__name__
+    assert "disagrees with the reference" in caplog.text and "failed its self-check" in caplog.text
+
+
+def test_switched_off_by_environment(monkeypatch):
+    monkeypatch.setattr(mamba_ssm_scan_module, "_installed_scan", lambda: stand_in_scan)
+    monkeypatch.setenv("M1REASON_MAMBA_SSM", "0")
+    assert mamba_ssm_scan_module.mamba_ssm_scan() is None
+    monkeypatch.delenv("M1REASON_MAMBA_SSM")
+    assert mamba_ssm_scan_module.mamba_ssm_scan() is stand_in_scan
 
 
 def prefill_inputs(b=2, T=7, d=8, dxb=4, N=2, K=4, S=3):
