@@ -53,15 +53,21 @@ class DecoderLayer(nn.Module):
         h, x = self.post_attention_layernorm.add_and_norm(h, x)
         return h + self.mlp(x)
 
-    def step(self, h: Tensor, positions: Tensor, cache: InferenceCache, slots: Tensor) -> Tensor:
-        """One token per row: h [b, hidden] at ``positions`` [b]."""
-        x = self.input_layernorm(h)
+    def step(self, h: Tensor, positions: Tensor, cache: InferenceCache, slots: Tensor,
+             pending: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """One token per row: h [b, hidden] at ``positions`` [b]. ``pending``: the previous layer's MLP output,
+        not yet added to the residual stream h; the add happens here, in one kernel with this layer's input norm
+        (a decode step at batch 1 is bound by its kernel count). Returns (h, pending) for the next layer."""
+        if pending is None:
+            x = self.input_layernorm(h)
+        else:
+            h, x = self.input_layernorm.add_and_norm(h, pending)
         if self.is_attention:
             x = self.mha.step(x, positions, cache, slots)
         else:
             x = self.mamba.step(x, cache.conv_state(self.layer_idx), cache.ssm_state(self.layer_idx), slots)
         h, x = self.post_attention_layernorm.add_and_norm(h, x)
-        return h + self.mlp(x)
+        return h, self.mlp(x)
 
 
 class _Backbone(nn.Module):
@@ -144,8 +150,9 @@ class HybridLM(nn.Module):
         """Decode one token per slot: token_ids [b] -> logits [b, vocab]; states and lengths advance."""
         slots = torch.arange(token_ids.shape[0], device=token_ids.device) if slots is None else slots
         positions = cache.lengths[slots]
-        h = self.model.embed_tokens(token_ids)
+        h, pending = self.model.embed_tokens(token_ids), None
         for layer in self.model.layers:
-            h = layer.step(h, positions, cache, slots)
+            h, pending = layer.step(h, positions, cache, slots, pending)
         cache.lengths[slots] += 1
-        return linear(self.model.norm(h), self.output_weight)
+        _, x = self.model.norm.add_and_norm(h, pending)  # the last layer's residual add, with the final norm
+        return linear(x, self.output_weight)
