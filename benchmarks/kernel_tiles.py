@@ -158,6 +158,34 @@ def gemv_records(rows: int, blocks_n: list[int], blocks_k: list[int], warps: lis
                     x, w, block_n=bn, block_k=bk, num_warps=nw, stages=st))
             records.append({"kernel": f"gemv {name} ({N} x {K}, {per_step}/step)", "batch": rows, "context": "",
                             "config": label, "ms": ms, "gb_s": moved / ms / 1e6})
+    return records + gated_records(rows, blocks_n, blocks_k, warps, stages)
+
+
+def gated_records(rows: int, blocks_n: list[int], blocks_k: list[int], warps: list[int], stages: list[int]
+                  ) -> list[dict]:
+    """The MLP's first half, silu(x W_gate^T) * (x W_up^T), 28 per step: two cuBLAS GEMMs and the engine's
+    silu_mul kernel, against the Triton gated GEMV's tilings (one launch)."""
+    import torch
+    import torch.nn.functional as F
+
+    from m1reason.kernels.triton_elementwise import silu_mul_triton
+    from m1reason.kernels.triton_gemv import gated_gemv_triton
+
+    N, K = 8192, 3072
+    w_gate, w_up = (torch.randn(N, K, device="cuda", dtype=torch.bfloat16) / K**0.5 for _ in range(2))
+    x = torch.randn(rows, K, device="cuda", dtype=torch.bfloat16)
+    moved, records = 2 * N * K * 2, []
+    for tiling in [None, *itertools.product(blocks_n, blocks_k, warps, stages)]:
+        if tiling is None:
+            label = "cuBLAS x 2 + silu_mul"
+            ms = median_ms(lambda: silu_mul_triton(F.linear(x, w_gate), F.linear(x, w_up)))
+        else:
+            bn, bk, nw, st = tiling
+            label = f"triton gated {bn} x {bk}, {nw} warps, {st} stages"
+            ms = median_ms(lambda bn=bn, bk=bk, nw=nw, st=st: gated_gemv_triton(
+                x, w_gate, w_up, block_n=bn, block_k=bk, num_warps=nw, stages=st))
+        records.append({"kernel": f"mlp gate + up + silu ({N} x {K} x 2, 28/step)", "batch": rows, "context": "",
+                        "config": label, "ms": ms, "gb_s": moved / ms / 1e6})
     return records
 
 

@@ -3,6 +3,7 @@
 Off by default: the GEMV (``m1reason.kernels.triton_gemv``) has passed its tests but has not yet been timed
 against cuBLAS on a GPU. ``M1REASON_GEMV=1`` switches it on for inference on CUDA with at most
 ``GEMV_MAX_ROWS`` rows (batch-1 to batch-4 decode steps); everything else goes to ``torch.nn.functional.linear``.
+``silu_gate`` is the MLP's gate and up projections with their product, one GEMV kernel where it applies.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from torch import Tensor
 
 from m1reason.kernels.dispatch import use_triton
 
-__all__ = ["GEMV_MAX_ROWS", "gemv_enabled", "linear"]
+__all__ = ["GEMV_MAX_ROWS", "gemv_enabled", "linear", "silu_gate"]
 
 GEMV_MAX_ROWS = 4
 
@@ -28,6 +29,12 @@ def gemv_enabled() -> bool:
     return os.environ.get("M1REASON_GEMV", "0") == "1"
 
 
+def _gemv_applies(x: Tensor, weight: Tensor) -> bool:
+    rows = x.numel() // x.shape[-1]
+    return (rows <= GEMV_MAX_ROWS and gemv_enabled() and use_triton(x) and x.dtype == weight.dtype
+            and weight.is_contiguous() and x.stride(-1) == 1)
+
+
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``F.linear(x, weight, bias)``; for a few rows on CUDA with the GEMV switched on, the Triton GEMV.
 
@@ -36,10 +43,31 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> torch.equal(linear(torch.ones(2, 4), w), torch.ones(2, 4) @ w.T)
     True
     """
-    rows = x.numel() // x.shape[-1]
-    if (rows <= GEMV_MAX_ROWS and gemv_enabled() and use_triton(x) and x.dtype == weight.dtype
-            and weight.is_contiguous() and x.stride(-1) == 1):
+    if _gemv_applies(x, weight):
         from m1reason.kernels.triton_gemv import gemv_triton
 
+        rows = x.numel() // x.shape[-1]
         return gemv_triton(x.reshape(rows, x.shape[-1]), weight, bias).view(*x.shape[:-1], weight.shape[0])
     return F.linear(x, weight, bias)
+
+
+def silu_gate(x: Tensor, w_gate: Tensor, w_up: Tensor) -> Tensor:
+    """silu(x W_gate^T) * (x W_up^T), the first half of Llama's MLP: one Triton kernel where the GEMV applies,
+    else two GEMMs and the product (fused into one Triton kernel on CUDA).
+
+    >>> import torch
+    >>> x, wg, wu = torch.randn(2, 4), torch.randn(3, 4), torch.randn(3, 4)
+    >>> torch.allclose(silu_gate(x, wg, wu), F.silu(x @ wg.T) * (x @ wu.T))
+    True
+    """
+    if _gemv_applies(x, w_gate) and w_up.is_contiguous():
+        from m1reason.kernels.triton_gemv import gated_gemv_triton
+
+        rows = x.numel() // x.shape[-1]
+        return gated_gemv_triton(x.reshape(rows, x.shape[-1]), w_gate, w_up).view(*x.shape[:-1], w_gate.shape[0])
+    gate, up = F.linear(x, w_gate), F.linear(x, w_up)
+    if use_triton(gate):
+        from m1reason.kernels.triton_elementwise import silu_mul_triton
+
+        return silu_mul_triton(gate, up)
+    return F.silu(gate) * up

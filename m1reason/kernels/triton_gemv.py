@@ -4,7 +4,9 @@ At batch 1 a decode step of M1-3B is ~160 matrix-vector products whose only real
 (6.9 GB a token). cuBLAS runs them at ~75% of the copy bandwidth on an H200 (BENCHMARKS.md "profile_b1_h200"),
 some as split-K with an extra reduction kernel each. Here each program owns BLOCK_N output columns, walks K in
 BLOCK_K slices with STAGES slices' loads in flight, and multiplies every row of x against the same weight tile
-(read once for all rows), accumulating in fp32.
+(read once for all rows), accumulating in fp32. ``gated_gemv_triton`` is the MLP's first half in one launch:
+silu(x W_gate^T) * (x W_up^T), both weight tiles walked by the same program (where cuBLAS takes two GEMMs and a
+third kernel for the product).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-__all__ = ["gemv_triton"]
+__all__ = ["gated_gemv_triton", "gemv_triton"]
 
 
 @triton.jit
@@ -38,6 +40,46 @@ def _gemv_kernel(x_ptr, w_ptr, bias_ptr, y_ptr, M, N, K, stride_xm, stride_wn, s
         acc += tl.load(bias_ptr + n, mask=live_n, other=0.0).to(tl.float32)[None, :]
     tl.store(y_ptr + m[:, None] * stride_ym + n[None, :], acc.to(y_ptr.dtype.element_ty),
              mask=live_m[:, None] & live_n[None, :])
+
+
+@triton.jit
+def _gated_gemv_kernel(x_ptr, gate_ptr, up_ptr, y_ptr, M, N, K, stride_xm, stride_wn, stride_ym,
+                       M_PAD: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, STAGES: tl.constexpr):
+    n = tl.program_id(0) * BLOCK_N + tl.arange(0, BLOCK_N)
+    live_n = n < N
+    m = tl.arange(0, M_PAD)
+    live_m = m < M
+    k = tl.arange(0, BLOCK_K)
+    gate = tl.zeros([M_PAD, BLOCK_N], tl.float32)
+    up = tl.zeros([M_PAD, BLOCK_N], tl.float32)
+    for start in tl.range(0, K, BLOCK_K, num_stages=STAGES):
+        live_k = start + k < K
+        rows = n[:, None].to(tl.int64) * stride_wn + (start + k)[None, :]
+        live = live_n[:, None] & live_k[None, :]
+        x = tl.load(x_ptr + m[:, None] * stride_xm + (start + k)[None, :],
+                    mask=live_m[:, None] & live_k[None, :], other=0.0).to(tl.float32)[:, None, :]
+        gate += tl.sum(x * tl.load(gate_ptr + rows, mask=live, other=0.0).to(tl.float32)[None, :, :], axis=2)
+        up += tl.sum(x * tl.load(up_ptr + rows, mask=live, other=0.0).to(tl.float32)[None, :, :], axis=2)
+    # each projection rounded to the activation dtype first, as the unfused path's GEMM outputs are
+    dtype = y_ptr.dtype.element_ty
+    gate, up = gate.to(dtype).to(tl.float32), up.to(dtype).to(tl.float32)
+    y = gate * tl.sigmoid(gate) * up
+    tl.store(y_ptr + m[:, None] * stride_ym + n[None, :], y.to(dtype), mask=live_m[:, None] & live_n[None, :])
+
+
+def gated_gemv_triton(x: Tensor, w_gate: Tensor, w_up: Tensor, *, block_n: int = 32, block_k: int = 256,
+                      num_warps: int = 4, stages: int = 3) -> Tensor:
+    """``silu(F.linear(x, w_gate)) * F.linear(x, w_up)`` for x [M, K] with M <= 8 rows, in one launch; weights
+    [N, K] contiguous, on CUDA."""
+    M, K = x.shape
+    N = w_gate.shape[0]
+    assert M <= 8 and w_gate.shape == w_up.shape and w_gate.shape[1] == K and x.stride(1) == 1
+    assert w_gate.is_contiguous() and w_up.is_contiguous()
+    y = torch.empty(M, N, dtype=x.dtype, device=x.device)
+    _gated_gemv_kernel[(triton.cdiv(N, block_n),)](
+        x, w_gate, w_up, y, M, N, K, x.stride(0), w_gate.stride(0), y.stride(0), M_PAD=triton.next_power_of_2(M),
+        BLOCK_N=block_n, BLOCK_K=block_k, STAGES=stages, num_warps=num_warps)
+    return y
 
 
 def gemv_triton(x: Tensor, weight: Tensor, bias: Tensor | None = None, *, block_n: int = 32, block_k: int = 256,

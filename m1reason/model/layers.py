@@ -9,11 +9,10 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from m1reason.kernels.dispatch import use_triton
-from m1reason.kernels.linear import linear
+from m1reason.kernels.linear import linear, silu_gate
 from m1reason.model.config import RopeConfig
 
 __all__ = ["RMSNorm", "GatedMLP", "rope_inverse_frequencies", "apply_rope"]
@@ -71,12 +70,7 @@ class GatedMLP(nn.Module):
         self.down_proj = nn.Linear(intermediate, hidden, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        gate, up = linear(x, self.gate_proj.weight), linear(x, self.up_proj.weight)
-        if use_triton(gate):
-            from m1reason.kernels.triton_elementwise import silu_mul_triton
-
-            return linear(silu_mul_triton(gate, up), self.down_proj.weight)
-        return linear(F.silu(gate) * up, self.down_proj.weight)
+        return linear(silu_gate(x, self.gate_proj.weight, self.up_proj.weight), self.down_proj.weight)
 
 
 def rope_inverse_frequencies(head_dim: int, rope: RopeConfig) -> Tensor:
