@@ -168,9 +168,10 @@ class Engine:
     ``decode_steps=K`` (default 1) lets a batch whose rows carry over from step to step run up to K decode steps
     per ``step()``, back to back on the device, with one device-to-host copy for all of them: fewer when a row
     would reach max_new_tokens or max_len sooner, or when the KV pool has no free blocks for the tokens ahead
-    (it never preempts for them). The tokens are those of K single steps: a sample that ends inside the K keeps
-    the tokens up to its end and no others. The trade-off is latency between steps: deadlines, cancels,
-    admissions and the caller's stop strings are seen every K tokens instead of every token. A sample that
+    (it never preempts for them), or when a row's deadline would fall inside the K (estimated from the recent
+    time per step). The tokens are those of K single steps: a sample that ends inside the K keeps the tokens up
+    to its end and no others. The trade-off is latency between steps: cancels, admissions and the caller's stop
+    strings are seen every K tokens instead of every token. A sample that
     ended inside the K has run its state past its end, so resuming it (``append``, ``fork``) recomputes its
     state from its tokens rather than continuing it.
 
@@ -532,12 +533,28 @@ class Engine:
 
     def _steps_ahead(self, rows: _Rows) -> int:
         """How many decode steps this batch takes now: ``decode_steps``, fewer where a row reaches its length limit
-        sooner (none may run past max_new_tokens or max_len) or the KV pool lacks free blocks for the tokens
-        ahead, and 1 when the rows change from step to step (tokens banned until min_new_tokens)."""
+        sooner (none may run past max_new_tokens or max_len), where a row's deadline comes sooner (at the recent
+        time per step of this batch size, so a deadline is seen within about a step of it, not up to
+        ``decode_steps`` late) or the KV pool lacks free blocks for the tokens ahead, and 1 when the rows change
+        from step to step (tokens banned until min_new_tokens)."""
         steps = min(self.decode_steps, rows.min_budget)
         if steps <= 1 or rows.sampling.banned is not None:
             return 1
+        steps = min(steps, self._steps_before_deadline(rows.seqs))
+        if steps <= 1:
+            return 1
         return self.scheduler.reserve_ahead(rows.seqs, steps - 1)
+
+    def _steps_before_deadline(self, seqs: list[Sequence]) -> int:
+        """How many decode steps fit before the nearest deadline of ``seqs`` (at least 1), from the last measured
+        time per step of this batch size; unbounded without deadlines or a measurement."""
+        deadlines = [s.deadline_at for s in seqs if s.deadline_at is not None]
+        if not deadlines:
+            return self.decode_steps
+        per_step = next((seconds for batch, _, seconds in reversed(self.timings.decode) if batch == len(seqs)), None)
+        if not per_step:
+            return self.decode_steps
+        return max(1, int((min(deadlines) - time.monotonic()) / per_step))
 
     def _decode_several(self, rows: _Rows, steps: int, out: StepOutput) -> None:
         """``steps`` decode steps back to back on the device, each fed the tokens the last one sampled, and one

@@ -2,9 +2,10 @@
 
 Off by default: the GEMV (``m1reason.kernels.triton_gemv``) is checked against ``F.linear`` in Triton's CPU
 interpreter; its GPU tests (tests/kernels, tests/engine) and its timing against cuBLAS (``python -m
-benchmarks.kernel_tiles --gemv 1``) are still to run, and the default should follow that timing. ``M1REASON_GEMV=1`` switches it on for inference on CUDA with at most
-``GEMV_MAX_ROWS`` rows (batch-1 to batch-4 decode steps); everything else goes to ``torch.nn.functional.linear``.
-``silu_gate`` is the MLP's gate and up projections with their product, one GEMV kernel where it applies.
+benchmarks.kernel_tiles --gemv 1``) are still to run, and the default should follow that timing.
+``M1REASON_GEMV=1`` switches it on for inference on CUDA with at most ``GEMV_MAX_ROWS`` rows (batch-1 to
+batch-4 decode steps); everything else goes to ``torch.nn.functional.linear``. ``silu_gate`` is the MLP's gate
+and up projections with their product, one GEMV kernel where it applies.
 """
 
 from __future__ import annotations

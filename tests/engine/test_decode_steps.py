@@ -166,6 +166,30 @@ def test_steps_stop_short_of_max_new_tokens_and_max_len(model):
     assert tokens_per_step == [2, 2 * 5, 4], tokens_per_step  # 5 steps to short's end, then 4 to max_len
 
 
+def test_steps_stop_short_of_the_nearest_deadline(model, monkeypatch):
+    """A batch takes no more steps than fit before a row's deadline at the recent time per step, so the deadline
+    is seen about when it falls, not up to decode_steps late; without one, the full count."""
+    import m1reason.engine.engine as engine_module
+
+    now = [100.0]
+    monkeypatch.setattr(engine_module.time, "monotonic", lambda: now[0])
+    engine = Engine(model, max_slots=4, max_len=64, decode_steps=8)
+    free = seqs_for([1, 2, 3], SamplingParams(temperature=0, max_new_tokens=40, ignore_eos=True), n=2)
+    engine.add(free)
+    engine.step()  # prefill and the first token
+    engine.timings.decode.append((2, 4.0, 0.010))  # this batch size last took 10 ms a step
+    assert len(engine.step().tokens) == 2 * 8  # no deadline: all 8
+    free[1].deadline_at = now[0] + 0.035  # 3.5 steps away
+    engine.timings.decode.append((2, 12.0, 0.010))
+    assert len(engine.step().tokens) == 2 * 3
+    free[1].deadline_at = now[0] + 0.001  # less than a step away: one step, then the deadline is seen
+    engine.timings.decode.append((2, 15.0, 0.010))
+    assert len(engine.step().tokens) == 2 * 1
+    now[0] += 0.002
+    out = engine.step()
+    assert free[1].finish_reason == "deadline" and free[1] in out.finished
+
+
 @pytest.mark.parametrize("released", [False, True], ids=["slot held", "slot freed"])
 def test_append_after_ending_inside_a_chunk_continues_as_one_step_at_a_time(model, released):
     prompt = [9, 8, 7]
