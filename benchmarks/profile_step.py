@@ -32,7 +32,9 @@ def family(name: str) -> str:
                        ("mamba_prefill", "mamba prefill: conv + scan (triton)"),
                        ("flash", "attention prefill (sdpa)"), ("fmha", "attention prefill (sdpa)"),
                        ("conv", "conv1d"), ("paged_decode", "attention decode (triton)"),
-                       ("gumbel", "sampling (triton)"), ("gemm", "GEMM"), ("cutlass", "GEMM"), ("cublas", "GEMM"),
+                       ("gumbel", "sampling (triton)"), ("first_best", "sampling (triton)"),
+                       ("rope_decode", "rope (triton)"), ("gemv", "GEMV (triton)"), ("gemm", "GEMM"),
+                       ("cutlass", "GEMM"), ("cublas", "GEMM"),
                        ("nvjet", "GEMM"), ("memcpy", "memcpy"), ("reduce", "reductions"),
                        ("elementwise", "elementwise"),
                        ("index", "index/scatter"), ("scatter", "index/scatter"), ("gather", "index/scatter")):
