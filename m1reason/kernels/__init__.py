@@ -9,10 +9,10 @@ references (for debugging or comparison).
 from __future__ import annotations
 
 from m1reason.kernels.dispatch import triton_enabled, use_triton
-from m1reason.kernels.linear import GEMV_MAX_ROWS, gemv_enabled, linear
 from m1reason.kernels.mamba_prefill import mamba_prefill, mamba_prefill_ref
 from m1reason.kernels.mamba_step import mamba_step, mamba_step_ref
 from m1reason.kernels.paged_attention import paged_attention_decode, paged_attention_decode_ref
+from m1reason.kernels.projection import GEMV_MAX_ROWS, gemv_enabled, linear
 from m1reason.kernels.selective_scan import selective_scan, selective_scan_ref
 
 __all__ = ["backends", "linear", "mamba_prefill", "mamba_prefill_ref", "mamba_step", "mamba_step_ref",

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from m1reason.kernels.dispatch import use_triton
-from m1reason.kernels.linear import linear
+from m1reason.kernels.projection import linear
 from m1reason.model.cache import InferenceCache
 from m1reason.model.config import ModelConfig
 from m1reason.model.layers import apply_rope, rope_inverse_frequencies

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from m1reason.kernels.linear import linear
+from m1reason.kernels.projection import linear
 from m1reason.model.attention import Attention
 from m1reason.model.cache import InferenceCache
 from m1reason.model.config import ModelConfig

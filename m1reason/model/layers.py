@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from m1reason.kernels.dispatch import use_triton
-from m1reason.kernels.linear import linear, silu_gate
+from m1reason.kernels.projection import linear, silu_gate
 from m1reason.model.config import RopeConfig
 
 __all__ = ["RMSNorm", "GatedMLP", "rope_inverse_frequencies", "apply_rope"]

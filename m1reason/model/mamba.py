@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from m1reason.kernels import mamba_prefill, mamba_step
-from m1reason.kernels.linear import linear
+from m1reason.kernels.projection import linear
 from m1reason.model.config import ModelConfig
 
 __all__ = ["MambaMixer"]
