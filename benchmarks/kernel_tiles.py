@@ -135,57 +135,39 @@ PROJECTIONS = (("mamba in_proj", 2 * D_INNER + 2 * D_XB + 192, 3072, 22), ("mamb
 
 def gemv_records(rows: int, blocks_n: list[int], blocks_k: list[int], warps: list[int], stages: list[int]
                  ) -> list[dict]:
-    """Each decode-step projection of M1-3B on ``rows`` rows (bf16): cuBLAS (``F.linear``) and the Triton GEMV's
-    tilings, timed in the same run. GB/s: the weight matrix read once."""
-    import torch
-    import torch.nn.functional as F
-
-    from m1reason.kernels.triton_gemv import gemv_triton
-
-    records = []
-    for name, N, K, per_step in PROJECTIONS:
-        w = torch.randn(N, K, device="cuda", dtype=torch.bfloat16) / K**0.5
-        x = torch.randn(rows, K, device="cuda", dtype=torch.bfloat16)
-        moved = N * K * 2
-        tilings = [None, *itertools.product(blocks_n, blocks_k, warps, stages)]  # None: cuBLAS
-        for tiling in tilings:
-            if tiling is None:
-                label, ms = "cuBLAS (F.linear)", median_ms(lambda x=x, w=w: F.linear(x, w))
-            else:
-                bn, bk, nw, st = tiling
-                label = f"triton {bn} x {bk}, {nw} warps, {st} stages"
-                ms = median_ms(lambda x=x, w=w, bn=bn, bk=bk, nw=nw, st=st: gemv_triton(
-                    x, w, block_n=bn, block_k=bk, num_warps=nw, stages=st))
-            records.append({"kernel": f"gemv {name} ({N} x {K}, {per_step}/step)", "batch": rows, "context": "",
-                            "config": label, "ms": ms, "gb_s": moved / ms / 1e6})
-    return records + gated_records(rows, blocks_n, blocks_k, warps, stages)
-
-
-def gated_records(rows: int, blocks_n: list[int], blocks_k: list[int], warps: list[int], stages: list[int]
-                  ) -> list[dict]:
-    """The MLP's first half, silu(x W_gate^T) * (x W_up^T), 28 per step: two cuBLAS GEMMs and the engine's
-    silu_mul kernel, against the Triton gated GEMV's tilings (one launch)."""
+    """Each decode-step projection of M1-3B on ``rows`` rows (bf16), and the MLP's gated first half
+    silu(x W_gate^T) * (x W_up^T): cuBLAS (with the engine's silu_mul kernel for the gated one) against the Triton
+    GEMV's tilings, timed in the same run. GB/s: the weights read once."""
     import torch
     import torch.nn.functional as F
 
     from m1reason.kernels.triton_elementwise import silu_mul_triton
-    from m1reason.kernels.triton_gemv import gated_gemv_triton
+    from m1reason.kernels.triton_gemv import gated_gemv_triton, gemv_triton
 
-    N, K = 8192, 3072
-    w_gate, w_up = (torch.randn(N, K, device="cuda", dtype=torch.bfloat16) / K**0.5 for _ in range(2))
-    x = torch.randn(rows, K, device="cuda", dtype=torch.bfloat16)
-    moved, records = 2 * N * K * 2, []
-    for tiling in [None, *itertools.product(blocks_n, blocks_k, warps, stages)]:
-        if tiling is None:
-            label = "cuBLAS x 2 + silu_mul"
-            ms = median_ms(lambda: silu_mul_triton(F.linear(x, w_gate), F.linear(x, w_up)))
-        else:
-            bn, bk, nw, st = tiling
-            label = f"triton gated {bn} x {bk}, {nw} warps, {st} stages"
-            ms = median_ms(lambda bn=bn, bk=bk, nw=nw, st=st: gated_gemv_triton(
-                x, w_gate, w_up, block_n=bn, block_k=bk, num_warps=nw, stages=st))
-        records.append({"kernel": f"mlp gate + up + silu ({N} x {K} x 2, 28/step)", "batch": rows, "context": "",
-                        "config": label, "ms": ms, "gb_s": moved / ms / 1e6})
+    def weights(N, K, count=1):
+        return [torch.randn(N, K, device="cuda", dtype=torch.bfloat16) / K**0.5 for _ in range(count)]
+
+    # (kernel, K, bytes moved, cuBLAS label and call, Triton call of (x, tiling kwargs))
+    cases = []
+    for name, N, K, per_step in PROJECTIONS:
+        [w] = weights(N, K)
+        cases.append((f"gemv {name} ({N} x {K}, {per_step}/step)", K, N * K * 2, "cuBLAS (F.linear)",
+                      lambda x, w=w: F.linear(x, w), lambda x, w=w, **tiling: gemv_triton(x, w, **tiling)))
+    w_gate, w_up = weights(8192, 3072, 2)
+    cases.append(("mlp gate + up + silu (8192 x 3072 x 2, 28/step)", 3072, 2 * 8192 * 3072 * 2,
+                  "cuBLAS x 2 + silu_mul", lambda x: silu_mul_triton(F.linear(x, w_gate), F.linear(x, w_up)),
+                  lambda x, **tiling: gated_gemv_triton(x, w_gate, w_up, **tiling)))
+
+    records = []
+    for kernel, K, moved, baseline, cublas, triton_call in cases:
+        x = torch.randn(rows, K, device="cuda", dtype=torch.bfloat16)
+        timed = [(baseline, median_ms(lambda x=x, cublas=cublas: cublas(x)))]
+        for bn, bk, nw, st in itertools.product(blocks_n, blocks_k, warps, stages):
+            tiling = {"block_n": bn, "block_k": bk, "num_warps": nw, "stages": st}
+            timed.append((f"triton {bn} x {bk}, {nw} warps, {st} stages",
+                          median_ms(lambda x=x, call=triton_call, tiling=tiling: call(x, **tiling))))
+        records += [{"kernel": kernel, "batch": rows, "context": "", "config": label, "ms": ms,
+                     "gb_s": moved / ms / 1e6} for label, ms in timed]
     return records
 
 

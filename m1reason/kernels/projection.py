@@ -31,10 +31,14 @@ def gemv_enabled() -> bool:
     return os.environ.get("M1REASON_GEMV", "0") == "1"
 
 
-def _gemv_applies(x: Tensor, weight: Tensor) -> bool:
+def _gemv_rows(x: Tensor, weight: Tensor) -> Tensor | None:
+    """x as [rows, K] where the Triton GEMV takes it (CUDA, inference, switched on, few rows), else None. The
+    cheap device test comes first: on a CPU, the common case here, nothing else is looked at."""
     rows = x.numel() // x.shape[-1]
-    return (rows <= GEMV_MAX_ROWS and gemv_enabled() and use_triton(x) and x.dtype == weight.dtype
-            and weight.is_contiguous() and x.stride(-1) == 1)
+    if (use_triton(x) and rows <= GEMV_MAX_ROWS and gemv_enabled() and x.dtype == weight.dtype
+            and weight.stride(-1) == 1 and x.stride(-1) == 1):
+        return x.reshape(rows, x.shape[-1])
+    return None
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -45,11 +49,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> torch.equal(linear(torch.ones(2, 4), w), torch.ones(2, 4) @ w.T)
     True
     """
-    if _gemv_applies(x, weight):
+    if (rows := _gemv_rows(x, weight)) is not None:
         from m1reason.kernels.triton_gemv import gemv_triton
 
-        rows = x.numel() // x.shape[-1]
-        return gemv_triton(x.reshape(rows, x.shape[-1]), weight, bias).view(*x.shape[:-1], weight.shape[0])
+        return gemv_triton(rows, weight, bias).view(*x.shape[:-1], weight.shape[0])
     return F.linear(x, weight, bias)
 
 
@@ -62,11 +65,10 @@ def silu_gate(x: Tensor, w_gate: Tensor, w_up: Tensor) -> Tensor:
     >>> torch.allclose(silu_gate(x, wg, wu), F.silu(x @ wg.T) * (x @ wu.T))
     True
     """
-    if _gemv_applies(x, w_gate) and w_up.is_contiguous():
+    if (rows := _gemv_rows(x, w_gate)) is not None and w_up.stride() == w_gate.stride():
         from m1reason.kernels.triton_gemv import gated_gemv_triton
 
-        rows = x.numel() // x.shape[-1]
-        return gated_gemv_triton(x.reshape(rows, x.shape[-1]), w_gate, w_up).view(*x.shape[:-1], w_gate.shape[0])
+        return gated_gemv_triton(rows, w_gate, w_up).view(*x.shape[:-1], w_gate.shape[0])
     gate, up = F.linear(x, w_gate), F.linear(x, w_up)
     if use_triton(gate):
         from m1reason.kernels.triton_elementwise import silu_mul_triton

@@ -20,65 +20,47 @@ __all__ = ["gated_gemv_triton", "gemv_triton"]
 
 
 @triton.jit
-def _gemv_kernel(x_ptr, w_ptr, bias_ptr, y_ptr, M, N, K, stride_xm, stride_wn, stride_ym,
-                 HAS_BIAS: tl.constexpr, M_PAD: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
-                 STAGES: tl.constexpr):
+def _gemv_kernel(x_ptr, w_ptr, up_ptr, bias_ptr, y_ptr, M, N, K, stride_xm, stride_wn, stride_ym,
+                 GATED: tl.constexpr, HAS_BIAS: tl.constexpr, M_PAD: tl.constexpr, BLOCK_N: tl.constexpr,
+                 BLOCK_K: tl.constexpr, STAGES: tl.constexpr):
+    """y = x W^T (+ bias); GATED: y = silu(x W^T) * (x U^T), U at ``up_ptr`` walked with the same tiles."""
     n = tl.program_id(0) * BLOCK_N + tl.arange(0, BLOCK_N)
     live_n = n < N
     m = tl.arange(0, M_PAD)
     live_m = m < M
     k = tl.arange(0, BLOCK_K)
     acc = tl.zeros([M_PAD, BLOCK_N], tl.float32)
-    for start in tl.range(0, K, BLOCK_K, num_stages=STAGES):
-        live_k = start + k < K
-        w = tl.load(w_ptr + n[:, None].to(tl.int64) * stride_wn + (start + k)[None, :],
-                    mask=live_n[:, None] & live_k[None, :], other=0.0).to(tl.float32)
-        x = tl.load(x_ptr + m[:, None] * stride_xm + (start + k)[None, :],
-                    mask=live_m[:, None] & live_k[None, :], other=0.0).to(tl.float32)
-        acc += tl.sum(x[:, None, :] * w[None, :, :], axis=2)
-    if HAS_BIAS:
-        acc += tl.load(bias_ptr + n, mask=live_n, other=0.0).to(tl.float32)[None, :]
-    tl.store(y_ptr + m[:, None] * stride_ym + n[None, :], acc.to(y_ptr.dtype.element_ty),
-             mask=live_m[:, None] & live_n[None, :])
-
-
-@triton.jit
-def _gated_gemv_kernel(x_ptr, gate_ptr, up_ptr, y_ptr, M, N, K, stride_xm, stride_wn, stride_ym,
-                       M_PAD: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, STAGES: tl.constexpr):
-    n = tl.program_id(0) * BLOCK_N + tl.arange(0, BLOCK_N)
-    live_n = n < N
-    m = tl.arange(0, M_PAD)
-    live_m = m < M
-    k = tl.arange(0, BLOCK_K)
-    gate = tl.zeros([M_PAD, BLOCK_N], tl.float32)
     up = tl.zeros([M_PAD, BLOCK_N], tl.float32)
     for start in tl.range(0, K, BLOCK_K, num_stages=STAGES):
         live_k = start + k < K
-        rows = n[:, None].to(tl.int64) * stride_wn + (start + k)[None, :]
-        live = live_n[:, None] & live_k[None, :]
+        w_rows = n[:, None].to(tl.int64) * stride_wn + (start + k)[None, :]
+        w_live = live_n[:, None] & live_k[None, :]
         x = tl.load(x_ptr + m[:, None] * stride_xm + (start + k)[None, :],
                     mask=live_m[:, None] & live_k[None, :], other=0.0).to(tl.float32)[:, None, :]
-        gate += tl.sum(x * tl.load(gate_ptr + rows, mask=live, other=0.0).to(tl.float32)[None, :, :], axis=2)
-        up += tl.sum(x * tl.load(up_ptr + rows, mask=live, other=0.0).to(tl.float32)[None, :, :], axis=2)
-    # each projection rounded to the activation dtype first, as the unfused path's GEMM outputs are
+        acc += tl.sum(x * tl.load(w_ptr + w_rows, mask=w_live, other=0.0).to(tl.float32)[None, :, :], axis=2)
+        if GATED:
+            up += tl.sum(x * tl.load(up_ptr + w_rows, mask=w_live, other=0.0).to(tl.float32)[None, :, :], axis=2)
     dtype = y_ptr.dtype.element_ty
-    gate, up = gate.to(dtype).to(tl.float32), up.to(dtype).to(tl.float32)
-    y = gate * tl.sigmoid(gate) * up
-    tl.store(y_ptr + m[:, None] * stride_ym + n[None, :], y.to(dtype), mask=live_m[:, None] & live_n[None, :])
+    if HAS_BIAS:
+        acc += tl.load(bias_ptr + n, mask=live_n, other=0.0).to(tl.float32)[None, :]
+    if GATED:
+        # each projection rounded to the activation dtype first, as the unfused path's GEMM outputs are
+        gate, up = acc.to(dtype).to(tl.float32), up.to(dtype).to(tl.float32)
+        acc = gate * tl.sigmoid(gate) * up
+    tl.store(y_ptr + m[:, None] * stride_ym + n[None, :], acc.to(dtype), mask=live_m[:, None] & live_n[None, :])
 
 
-def gated_gemv_triton(x: Tensor, w_gate: Tensor, w_up: Tensor, *, block_n: int = 32, block_k: int = 256,
-                      num_warps: int = 4, stages: int = 3) -> Tensor:
-    """``silu(F.linear(x, w_gate)) * F.linear(x, w_up)`` for x [M, K] with M <= 8 rows, in one launch; weights
-    [N, K] contiguous, on CUDA."""
+def _launch(x: Tensor, weight: Tensor, up: Tensor | None, bias: Tensor | None, block_n: int, block_k: int,
+            num_warps: int, stages: int) -> Tensor:
     M, K = x.shape
-    N = w_gate.shape[0]
-    assert M <= 8 and w_gate.shape == w_up.shape and w_gate.shape[1] == K and x.stride(1) == 1
-    assert w_gate.is_contiguous() and w_up.is_contiguous()
+    N = weight.shape[0]
+    assert M <= 8 and weight.shape[1] == K and weight.stride(1) == 1 and x.stride(1) == 1
+    assert up is None or (up.shape == weight.shape and up.stride() == weight.stride())  # one offset for both
     y = torch.empty(M, N, dtype=x.dtype, device=x.device)
-    _gated_gemv_kernel[(triton.cdiv(N, block_n),)](
-        x, w_gate, w_up, y, M, N, K, x.stride(0), w_gate.stride(0), y.stride(0), M_PAD=triton.next_power_of_2(M),
-        BLOCK_N=block_n, BLOCK_K=block_k, STAGES=stages, num_warps=num_warps)
+    _gemv_kernel[(triton.cdiv(N, block_n),)](
+        x, weight, up if up is not None else weight, bias if bias is not None else weight, y, M, N, K, x.stride(0),
+        weight.stride(0), y.stride(0), GATED=up is not None, HAS_BIAS=bias is not None,
+        M_PAD=triton.next_power_of_2(M), BLOCK_N=block_n, BLOCK_K=block_k, STAGES=stages, num_warps=num_warps)
     return y
 
 
@@ -86,12 +68,11 @@ def gemv_triton(x: Tensor, weight: Tensor, bias: Tensor | None = None, *, block_
                 num_warps: int = 4, stages: int = 3) -> Tensor:
     """``F.linear(x, weight, bias)`` for x [M, K] with few rows (M <= 8; each row's last dimension contiguous),
     weight [N, K] contiguous, on CUDA; y [M, N] in x's dtype."""
-    M, K = x.shape
-    N = weight.shape[0]
-    assert M <= 8 and weight.shape[1] == K and weight.stride(1) == 1 and x.stride(1) == 1
-    y = torch.empty(M, N, dtype=x.dtype, device=x.device)
-    _gemv_kernel[(triton.cdiv(N, block_n),)](
-        x, weight, bias if bias is not None else weight, y, M, N, K, x.stride(0), weight.stride(0), y.stride(0),
-        HAS_BIAS=bias is not None, M_PAD=triton.next_power_of_2(M), BLOCK_N=block_n, BLOCK_K=block_k,
-        STAGES=stages, num_warps=num_warps)
-    return y
+    return _launch(x, weight, None, bias, block_n, block_k, num_warps, stages)
+
+
+def gated_gemv_triton(x: Tensor, w_gate: Tensor, w_up: Tensor, *, block_n: int = 32, block_k: int = 256,
+                      num_warps: int = 4, stages: int = 3) -> Tensor:
+    """``silu(F.linear(x, w_gate)) * F.linear(x, w_up)`` for x [M, K] with M <= 8 rows, in one launch; weights
+    [N, K] with the same strides, last dimension contiguous, on CUDA."""
+    return _launch(x, w_gate, w_up, None, block_n, block_k, num_warps, stages)

@@ -8,6 +8,8 @@ logits / temperature + Gumbel noise (greedy rows: of the logits). Same hash, sam
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import triton
 import triton.language as tl
@@ -68,7 +70,11 @@ def _first_best_kernel(best_ptr, index_ptr, out_ptr, splits, BLOCK_S: tl.constex
 
 
 BLOCK = 2048  # logits per loop iteration of a program
-_SM_COUNTS: dict[int, int] = {}
+
+
+@functools.cache
+def _sm_count(device_index: int) -> int:
+    return torch.cuda.get_device_properties(device_index).multi_processor_count
 
 
 def vocab_splits(batch: int, vocab: int, device: torch.device) -> int:
@@ -80,10 +86,7 @@ def vocab_splits(batch: int, vocab: int, device: torch.device) -> int:
     (1, 63)
     """
     if device.type == "cuda":
-        index = device.index if device.index is not None else torch.cuda.current_device()
-        if index not in _SM_COUNTS:
-            _SM_COUNTS[index] = torch.cuda.get_device_properties(index).multi_processor_count
-        sms = _SM_COUNTS[index]
+        sms = _sm_count(device.index if device.index is not None else torch.cuda.current_device())
     else:
         sms = 132  # the interpreter: any count works; an H100's
     return max(1, min(triton.cdiv(vocab, BLOCK), triton.cdiv(2 * sms, batch)))

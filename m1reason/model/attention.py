@@ -35,6 +35,8 @@ class Attention(nn.Module):
         self.in_proj = nn.Linear(config.hidden_size, q_dim + 2 * kv_dim, bias=config.attention_bias)
         self.out_proj = nn.Linear(q_dim, config.hidden_size, bias=False)
         self.register_buffer("inv_freq", rope_inverse_frequencies(config.head_dim, config.rope), persistent=False)
+        half = config.head_dim // 2
+        self._rope_kernel_fits = half & (half - 1) == 0  # the decode RoPE kernel's tl.arange needs a power of 2
 
     def forward(self, x: Tensor, positions: Tensor | None = None, cache: InferenceCache | None = None,
                 slots: Tensor | None = None, fresh: bool | None = None) -> Tensor:
@@ -67,8 +69,7 @@ class Attention(nn.Module):
         qkv = linear(x, self.in_proj.weight, self.in_proj.bias)
         q, k, v = qkv.split([self.heads * self.head_dim, self.kv_heads * self.head_dim,
                              self.kv_heads * self.head_dim], dim=-1)
-        half = self.head_dim // 2
-        if use_triton(qkv) and half & (half - 1) == 0:  # one launch for both, where torch takes ~24
+        if use_triton(qkv) and self._rope_kernel_fits:  # one launch for both, where torch takes ~24
             from m1reason.kernels.triton_rope import rope_decode_triton
 
             q, k = rope_decode_triton(qkv, positions, self.inv_freq, self.heads, self.kv_heads, self.head_dim)
