@@ -1,10 +1,9 @@
 """Tile sizes of M1-3B's Triton kernels, each timed alone on the GPU against the memory it must move: paged
 attention's keys per iteration, the Mamba step's channels per program, the fused Mamba prefill's channels per
-program and pipelined steps, each with its warps; and (``--gemv ROWS``) the decode step's projections through
-cuBLAS against the Triton GEMV's tilings.
+program and pipelined steps, each with its warps.
 
     python -m benchmarks.kernel_tiles [--batches 1 512] [--contexts 1024 4096] [--rows 1 2 4] [--json FILE]
-                                      [--prefill 256x256 [--stages 1 2 3]] [--gemv 1] [--no-write]
+                                      [--prefill 256x256 [--stages 1 2 3]] [--no-write]
 
 Attention reads each sequence's live keys and values (batch x context x 8 kv heads x 128 x 2 tensors x 2 bytes,
 bf16); the Mamba step reads and writes its ssm state (d_inner x d_state) and conv state (d_inner x d_conv), bf16.
@@ -127,50 +126,6 @@ def prefill_records(batch: int, length: int, blocks: list[int], warps: list[int]
     return records
 
 
-# M1-3B's projections in a decode step: (name, N out, K in, how many per step)
-PROJECTIONS = (("mamba in_proj", 2 * D_INNER + 2 * D_XB + 192, 3072, 22), ("mamba out_proj", 3072, D_INNER, 22),
-               ("attention qkv", (24 + 2 * 8) * 128, 3072, 6), ("attention o_proj", 3072, 3072, 6),
-               ("mlp gate / up", 8192, 3072, 56), ("mlp down", 3072, 8192, 28), ("lm_head", 128256, 3072, 1))
-
-
-def gemv_records(rows: int, blocks_n: list[int], blocks_k: list[int], warps: list[int], stages: list[int]
-                 ) -> list[dict]:
-    """Each decode-step projection of M1-3B on ``rows`` rows (bf16), and the MLP's gated first half
-    silu(x W_gate^T) * (x W_up^T): cuBLAS (with the engine's silu_mul kernel for the gated one) against the Triton
-    GEMV's tilings, timed in the same run. GB/s: the weights read once."""
-    import torch
-    import torch.nn.functional as F
-
-    from m1reason.kernels.triton_elementwise import silu_mul_triton
-    from m1reason.kernels.triton_gemv import gated_gemv_triton, gemv_triton
-
-    def weights(N, K, count=1):
-        return [torch.randn(N, K, device="cuda", dtype=torch.bfloat16) / K**0.5 for _ in range(count)]
-
-    # (kernel, K, bytes moved, cuBLAS label and call, Triton call of (x, tiling kwargs))
-    cases = []
-    for name, N, K, per_step in PROJECTIONS:
-        [w] = weights(N, K)
-        cases.append((f"gemv {name} ({N} x {K}, {per_step}/step)", K, N * K * 2, "cuBLAS (F.linear)",
-                      lambda x, w=w: F.linear(x, w), lambda x, w=w, **tiling: gemv_triton(x, w, **tiling)))
-    w_gate, w_up = weights(8192, 3072, 2)
-    cases.append(("mlp gate + up + silu (8192 x 3072 x 2, 28/step)", 3072, 2 * 8192 * 3072 * 2,
-                  "cuBLAS x 2 + silu_mul", lambda x: silu_mul_triton(F.linear(x, w_gate), F.linear(x, w_up)),
-                  lambda x, **tiling: gated_gemv_triton(x, w_gate, w_up, **tiling)))
-
-    records = []
-    for kernel, K, moved, baseline, cublas, triton_call in cases:
-        x = torch.randn(rows, K, device="cuda", dtype=torch.bfloat16)
-        timed = [(baseline, median_ms(lambda x=x, cublas=cublas: cublas(x)))]
-        for bn, bk, nw, st in itertools.product(blocks_n, blocks_k, warps, stages):
-            tiling = {"block_n": bn, "block_k": bk, "num_warps": nw, "stages": st}
-            timed.append((f"triton {bn} x {bk}, {nw} warps, {st} stages",
-                          median_ms(lambda x=x, call=triton_call, tiling=tiling: call(x, **tiling))))
-        records += [{"kernel": kernel, "batch": rows, "context": "", "config": label, "ms": ms,
-                     "gb_s": moved / ms / 1e6} for label, ms in timed]
-    return records
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 512])
@@ -184,12 +139,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefill-blocks", type=int, nargs="+", default=[16, 32, 64])
     parser.add_argument("--prefill-warps", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--stages", type=int, nargs="+", default=[1, 2, 3], help="prefill: steps' loads in flight")
-    parser.add_argument("--gemv", type=int, default=0, metavar="ROWS",
-                        help="also the decode projections on ROWS rows: cuBLAS against the Triton GEMV's tilings")
-    parser.add_argument("--gemv-blocks-n", type=int, nargs="+", default=[8, 16, 32])
-    parser.add_argument("--gemv-blocks-k", type=int, nargs="+", default=[128, 256, 512])
-    parser.add_argument("--gemv-warps", type=int, nargs="+", default=[4])
-    parser.add_argument("--gemv-stages", type=int, nargs="+", default=[2, 3])
     parser.add_argument("--json", type=Path)
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args(argv)
@@ -208,8 +157,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.prefill:
         batch, length = map(int, args.prefill.lower().split("x"))
         records += prefill_records(batch, length, args.prefill_blocks, args.prefill_warps, args.stages)
-    if args.gemv:
-        records += gemv_records(args.gemv, args.gemv_blocks_n, args.gemv_blocks_k, args.gemv_warps, args.gemv_stages)
     for r in records:
         r["% of copy"] = 100 * r["gb_s"] / copy_gb_s
         print(json.dumps(r))

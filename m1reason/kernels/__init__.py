@@ -12,19 +12,17 @@ from m1reason.kernels.dispatch import triton_enabled, use_triton
 from m1reason.kernels.mamba_prefill import mamba_prefill, mamba_prefill_ref
 from m1reason.kernels.mamba_step import mamba_step, mamba_step_ref
 from m1reason.kernels.paged_attention import paged_attention_decode, paged_attention_decode_ref
-from m1reason.kernels.projection import GEMV_MAX_ROWS, gemv_enabled, linear
 from m1reason.kernels.selective_scan import selective_scan, selective_scan_ref
 
-__all__ = ["backends", "linear", "mamba_prefill", "mamba_prefill_ref", "mamba_step", "mamba_step_ref",
-           "paged_attention_decode", "paged_attention_decode_ref", "selective_scan", "selective_scan_ref",
-           "triton_enabled", "use_triton"]
+__all__ = ["backends", "mamba_prefill", "mamba_prefill_ref", "mamba_step", "mamba_step_ref", "paged_attention_decode",
+           "paged_attention_decode_ref", "selective_scan", "selective_scan_ref", "triton_enabled", "use_triton"]
 
 
 def backends() -> dict[str, str]:
     """Which implementation each kernel uses for CUDA tensors on this machine.
 
     >>> sorted(backends())[:4]
-    ['decode_rope', 'linear', 'mamba_prefill', 'mamba_step']
+    ['decode_rope', 'mamba_prefill', 'mamba_step', 'paged_attention_decode']
     """
     import torch
 
@@ -36,6 +34,4 @@ def backends() -> dict[str, str]:
     chosen = {name: triton for name in names}
     if triton == "triton" and mamba_ssm_scan() is not None:
         chosen["mamba_prefill"] = "mamba-ssm scan for new prompts, else triton"
-    gemv = triton == "triton" and gemv_enabled()
-    chosen["linear"] = f"triton gemv up to {GEMV_MAX_ROWS} rows, else torch" if gemv else "torch"
     return chosen

@@ -11,7 +11,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from m1reason.kernels.dispatch import use_triton
-from m1reason.kernels.projection import linear
 from m1reason.model.cache import InferenceCache
 from m1reason.model.config import ModelConfig
 from m1reason.model.layers import apply_rope, rope_inverse_frequencies
@@ -66,7 +65,7 @@ class Attention(nn.Module):
         """One token per sequence: x [b, hidden] at ``positions`` [b]. Stores its k/v, attends over the slot's
         keys 0..position. No host synchronisation, so a CUDA graph can capture it."""
         b = x.shape[0]
-        qkv = linear(x, self.in_proj.weight, self.in_proj.bias)
+        qkv = self.in_proj(x)
         q, k, v = qkv.split([self.heads * self.head_dim, self.kv_heads * self.head_dim,
                              self.kv_heads * self.head_dim], dim=-1)
         if use_triton(qkv) and self._rope_kernel_fits:  # one launch for both, where torch takes ~24
@@ -82,7 +81,7 @@ class Attention(nn.Module):
             out = cache.attend_decode(self.layer_idx, slots, q[:, 0], positions)
         else:
             out = cache.attend(self.layer_idx, slots, q, positions[:, None])[:, 0]
-        return linear(out.reshape(b, -1), self.out_proj.weight, self.out_proj.bias)
+        return self.out_proj(out.reshape(b, -1))
 
     def _attend_local(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
         group = self.heads // self.kv_heads

@@ -10,7 +10,6 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from m1reason.kernels.projection import linear
 from m1reason.model.attention import Attention
 from m1reason.model.cache import InferenceCache
 from m1reason.model.config import ModelConfig
@@ -155,4 +154,4 @@ class HybridLM(nn.Module):
             h, pending = layer.step(h, positions, cache, slots, pending)
         cache.lengths[slots] += 1
         _, x = self.model.norm.add_and_norm(h, pending)  # the last layer's residual add, with the final norm
-        return linear(x, self.output_weight)
+        return x @ self.output_weight.T

@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from m1reason.kernels.dispatch import use_triton
-from m1reason.kernels.projection import linear, silu_gate
 from m1reason.model.config import RopeConfig
 
 __all__ = ["RMSNorm", "GatedMLP", "rope_inverse_frequencies", "apply_rope"]
@@ -70,7 +70,12 @@ class GatedMLP(nn.Module):
         self.down_proj = nn.Linear(intermediate, hidden, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        return linear(silu_gate(x, self.gate_proj.weight, self.up_proj.weight), self.down_proj.weight)
+        gate, up = self.gate_proj(x), self.up_proj(x)
+        if use_triton(gate):
+            from m1reason.kernels.triton_elementwise import silu_mul_triton
+
+            return self.down_proj(silu_mul_triton(gate, up))
+        return self.down_proj(F.silu(gate) * up)
 
 
 def rope_inverse_frequencies(head_dim: int, rope: RopeConfig) -> Tensor:

@@ -12,7 +12,6 @@ import torch
 from torch import Tensor, nn
 
 from m1reason.kernels import mamba_prefill, mamba_step
-from m1reason.kernels.projection import linear
 from m1reason.model.config import ModelConfig
 
 __all__ = ["MambaMixer"]
@@ -46,9 +45,8 @@ class MambaMixer(nn.Module):
 
     def _split(self, u: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
         """in_proj, split into z [.., d], x [.., d_xb], B [.., d_xb], C [.., d], dt [.., d] (projected, biased once)."""
-        z, x, B, C, dt_low = linear(u, self.in_proj.weight, self.in_proj.bias).split(
-            [self.d_inner, self.d_xb, self.d_xb, self.d_inner, self.dt_rank], -1)
-        return z, x, B, C, linear(dt_low, self.dt_proj.weight, self.dt_proj.bias)
+        z, x, B, C, dt_low = self.in_proj(u).split([self.d_inner, self.d_xb, self.d_xb, self.d_inner, self.dt_rank], -1)
+        return z, x, B, C, self.dt_proj(dt_low)
 
     def forward(self, u: Tensor, conv_state: Tensor | None = None, ssm_state: Tensor | None = None,
                 slots: Tensor | None = None, lengths: Tensor | None = None, fresh: bool = False) -> Tensor:
@@ -70,7 +68,7 @@ class MambaMixer(nn.Module):
         z, x, B, C, dt = self._split(u)
         y = mamba_step(x, z, B, C, dt, conv_state, ssm_state, self.conv1d.weight.squeeze(1), self.conv1d.bias,
                        self.A_log, self.D, self.dt_proj.bias, slots)
-        return linear(y, self.out_proj.weight, self.out_proj.bias)
+        return self.out_proj(y)
 
     def allocate_state(self, slots: int, *, dtype: torch.dtype, device: torch.device) -> tuple[Tensor, Tensor]:
         """Zeroed (conv_state [slots, d_inner, d_conv], ssm_state [slots, d_inner, d_state])."""

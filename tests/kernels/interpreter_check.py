@@ -1,10 +1,10 @@
 """The model's whole Triton path, run on the CPU through Triton's interpreter, against the torch path.
 
 For machines without a GPU (CI, the developers' own): every place the model dispatches a Triton kernel is made
-to take it for CPU tensors (``use_triton`` patched where it is imported), the GEMV switched on, and a prefill of
-three right-padded prompts (fresh) plus ten decode steps of the tiny model (fp32) must give the torch path's
-logits; the kernels actually called are counted and printed. Not part of the test suite (it needs triton
-installed and ``TRITON_INTERPRET=1`` set before triton is imported, and takes a minute or two):
+to take it for CPU tensors (``use_triton`` patched where it is imported), and a prefill of three right-padded
+prompts (fresh) plus ten decode steps of the tiny model (fp32) must give the torch path's logits; the kernels
+actually called are counted and printed. Not part of the test suite (it needs triton installed and
+``TRITON_INTERPRET=1`` set before triton is imported, and takes a minute or two):
 
     TRITON_INTERPRET=1 python -m tests.kernels.interpreter_check
 """
@@ -20,15 +20,13 @@ import torch
 def run(triton_on: bool) -> torch.Tensor:
     import m1reason.engine.sampling
     import m1reason.kernels
-    import m1reason.kernels.projection
     import m1reason.model.attention
     import m1reason.model.layers
     from m1reason.engine import PagedCache
     from m1reason.model import HybridLM, ModelConfig
 
     choose = (lambda t: not torch.is_grad_enabled()) if triton_on else (lambda t: False)
-    for module in (m1reason.kernels, m1reason.model.layers, m1reason.model.attention, m1reason.kernels.projection,
-                   m1reason.engine.sampling):
+    for module in (m1reason.kernels, m1reason.model.layers, m1reason.model.attention, m1reason.engine.sampling):
         module.use_triton = choose
     torch.manual_seed(0)
     config = ModelConfig.tiny()
@@ -48,7 +46,6 @@ def run(triton_on: bool) -> torch.Tensor:
 def count_calls() -> dict[str, int]:
     """Wrap each Triton entry point so that the run says which kernels it really took."""
     import m1reason.kernels.triton_elementwise as elementwise
-    import m1reason.kernels.triton_gemv as gemv
     import m1reason.kernels.triton_mamba_prefill as prefill
     import m1reason.kernels.triton_mamba_step as step
     import m1reason.kernels.triton_paged_attention as attention
@@ -62,10 +59,9 @@ def count_calls() -> dict[str, int]:
             return fn(*args, **kwargs)
         return counted
 
-    for module, name in ((gemv, "gemv_triton"), (gemv, "gated_gemv_triton"), (rope, "rope_decode_triton"),
-                         (prefill, "mamba_prefill_triton"), (step, "mamba_step_triton"),
+    for module, name in ((rope, "rope_decode_triton"), (prefill, "mamba_prefill_triton"), (step, "mamba_step_triton"),
                          (attention, "paged_attention_decode_triton"), (elementwise, "add_rms_norm_triton"),
-                         (elementwise, "rms_norm_triton")):
+                         (elementwise, "rms_norm_triton"), (elementwise, "silu_mul_triton")):
         setattr(module, name, counting(name, getattr(module, name)))
     return counts
 
@@ -74,14 +70,13 @@ def main() -> int:
     if os.environ.get("TRITON_INTERPRET") != "1":
         print("set TRITON_INTERPRET=1 (before triton is imported)", file=sys.stderr)
         return 2
-    os.environ["M1REASON_GEMV"] = "1"
     reference = run(triton_on=False)
     counts = count_calls()
     got = run(triton_on=True)
     error = ((got - reference).abs().max() / reference.abs().max()).item()
     agree = (got.argmax(-1) == reference.argmax(-1)).float().mean().item()
     print(f"max relative error {error:.2e}, top-1 agreement {agree:.3f}; Triton calls: {counts}")
-    return 0 if error < 1e-5 and agree == 1.0 and len(counts) == 8 else 1
+    return 0 if error < 1e-5 and agree == 1.0 and len(counts) == 7 else 1
 
 
 if __name__ == "__main__":

@@ -194,39 +194,3 @@ def test_fused_decode_rope_matches_apply_rope(dtype, tol):
     got_q, got_k = rope_decode_triton(qkv, positions, inv_freq, H, Hkv, hd)
     assert rel_err(got_q, apply_rope(q.view(b, 1, H, hd), positions[:, None], inv_freq)[:, 0]) < tol
     assert rel_err(got_k, apply_rope(k.view(b, 1, Hkv, hd), positions[:, None], inv_freq)[:, 0]) < tol
-
-
-@pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.bfloat16, 1e-2)])
-@pytest.mark.parametrize("rows", [1, 3, 4, 8])
-def test_gemv_matches_linear(dtype, tol, rows):
-    """The Triton GEMV at every tiling the benchmark sweeps, with and without bias, ragged N and K: F.linear."""
-    import torch.nn.functional as F
-
-    from m1reason.kernels.triton_gemv import gemv_triton
-
-    torch.manual_seed(7)
-    N, K = 1000, 3000  # neither a multiple of any block
-    x = torch.randn(rows, K, device="cuda", dtype=dtype)
-    w, bias = torch.randn(N, K, device="cuda", dtype=dtype) / K**0.5, torch.randn(N, device="cuda", dtype=dtype)
-    for block_n, block_k, stages in ((8, 512, 3), (16, 128, 2), (32, 256, 3)):
-        for b in (None, bias):
-            got = gemv_triton(x, w, b, block_n=block_n, block_k=block_k, stages=stages)
-            assert rel_err(got, F.linear(x.float(), w.float(), None if b is None else b.float())) < tol
-
-
-@pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.bfloat16, 2e-2)])
-@pytest.mark.parametrize("rows", [1, 4])
-def test_gated_gemv_matches_the_mlp_first_half(dtype, tol, rows):
-    """silu(x W_gate^T) * (x W_up^T) in one launch, at the benchmark's tilings: the unfused torch result."""
-    import torch.nn.functional as F
-
-    from m1reason.kernels.triton_gemv import gated_gemv_triton
-
-    torch.manual_seed(8)
-    N, K = 1000, 3000
-    x = torch.randn(rows, K, device="cuda", dtype=dtype)
-    w_gate, w_up = (torch.randn(N, K, device="cuda", dtype=dtype) / K**0.5 for _ in range(2))
-    want = F.silu(F.linear(x, w_gate)) * F.linear(x, w_up)
-    for block_n, block_k, stages in ((8, 512, 3), (32, 256, 3)):
-        got = gated_gemv_triton(x, w_gate, w_up, block_n=block_n, block_k=block_k, stages=stages)
-        assert rel_err(got, want) < tol
