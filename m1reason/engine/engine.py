@@ -215,7 +215,7 @@ class Engine:
         self._prefill_pending_since: float | None = None  # when prefill work first waited behind running decodes
         self._prefill_call_s = 0.0  # recent seconds per prefill call (moving average)
         use_graphs = cuda_graphs and self.device.type == "cuda"
-        self.graphs = DecodeGraphs(self.model, self.cache, max_slots) if use_graphs else None
+        self.graphs = DecodeGraphs(self.model, self.cache, max_slots, max_steps=decode_steps) if use_graphs else None
         self._parked: list[Sequence] = []
         self._saved_confidence: dict[int, tuple] = {}
         self._fork_ids = itertools.count(1)
@@ -515,8 +515,8 @@ class Engine:
             rows = self._rows(batch)
         self._decode_rows = None  # until this step has sampled
         steps = self._steps_ahead(rows)
-        if steps > 1:
-            return self._decode_several(rows, steps, out)
+        if steps > 1 or (self.graphs is not None and self.graphs.can_sample(rows) and not rows.feeding):
+            return self._decode_several(rows, steps, out)  # where graphed, one step samples inside the graph too
         started = time.perf_counter()
         step = self.graphs.run if self.graphs is not None else lambda t, s: self.model.step(t, self.cache, s)
         logits = self._guarded(batch, lambda: step(rows.inputs, rows.slots))
@@ -606,10 +606,12 @@ class Engine:
     def _run_steps(self, rows: _Rows, steps: int) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
         """The device work of ``steps`` decode steps, nothing copied to the host: each step's tokens [steps, b],
         finish codes [steps, b], log-probabilities [steps, b] (if asked) and token confidences (if tracked)."""
-        step = self.graphs.run if self.graphs is not None else lambda t, s: self.model.step(t, self.cache, s)
         # [steps + 1, b]: a feeding row's input at each step, -1 where it takes what it sampled; a sample whose next
         # input is an appended token is not kept, so it ends nothing
         fed = self._fed_inputs(rows.seqs, steps + 1) if rows.feeding else None
+        if self.graphs is not None and self.graphs.can_sample(rows):
+            return self._run_graphed_steps(rows, steps, fed)
+        step = self.graphs.run if self.graphs is not None else lambda t, s: self.model.step(t, self.cache, s)
         tokens, codes, logprobs, confidences = [], [], [], []
         for i in range(steps):
             logits = step(rows.inputs, rows.slots)  # a graph's output buffer: used up before the next replay
@@ -627,6 +629,25 @@ class Engine:
             rows.advance(next_inputs)
         stack = lambda ts: torch.stack(ts) if ts else None  # noqa: E731
         return torch.stack(tokens), torch.stack(codes), stack(logprobs), stack(confidences)
+
+    def _run_graphed_steps(self, rows: _Rows, steps: int, fed: Tensor | None
+                           ) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+        """``_run_steps`` with sampling, finish checks and the move to the next step inside the graph: a steady
+        step launches the graph and nothing else (a feeding row's next input and a tracked confidence excepted)."""
+        graphs, b = self.graphs, len(rows.seqs)
+        graphs.reset_ring()
+        confidences = []
+        for i in range(steps):
+            logits = graphs.step_and_sample(rows)  # valid until the next replay
+            if rows.confidence:
+                confidences.append(token_confidence(logits.float().log_softmax(-1), self.confidence_top_k))
+            if fed is not None:
+                graphs.feed(rows, torch.where(fed[i + 1] >= 0, fed[i + 1], graphs.ring_tokens[i, :b]))
+        tokens, codes = graphs.ring_tokens[:steps, :b].clone(), graphs.ring_codes[:steps, :b]
+        if fed is not None:
+            codes = torch.where(fed[1:steps + 1] >= 0, 0, codes)
+        logprobs = graphs.ring_logprobs[:steps, :b].clone() if rows.logprobs else None
+        return tokens, codes.clone(), logprobs, torch.stack(confidences) if confidences else None
 
     def _fed_inputs(self, seqs: list[Sequence], steps: int) -> Tensor:
         """[steps, b]: the pending token each feeding row takes in at each step (its last sampled token, then the

@@ -1,0 +1,74 @@
+"""The decode graphs' program, run eagerly (``DecodeGraphs(capture=False)``): sampling, finish checks and the move
+to the next step on static buffers give exactly the tokens of the engine's eager path. On a GPU the same program
+is captured and replayed (tests/engine/test_gpu_engine.py)."""
+
+import pytest
+import torch
+
+from m1reason.engine import Engine
+from m1reason.engine.graphs import DecodeGraphs
+from m1reason.generator.data import SamplingParams
+from tests.conftest import flat_tiny_model
+from tests.engine.test_decode_steps import Workload, same_results
+from tests.engine.test_engine import seqs_for
+
+
+@pytest.fixture(scope="module")
+def model():
+    return flat_tiny_model(64)  # test_decode_steps' model: a flat next-token distribution, so sampling varies
+
+
+def with_graph_program(workload: Workload) -> Workload:
+    engine = workload.engine
+    engine.graphs = DecodeGraphs(engine.model, engine.cache, engine.cache.num_slots, max_steps=engine.decode_steps,
+                                 capture=False)
+    return workload
+
+
+@pytest.mark.parametrize("decode_steps", [1, 4])
+@pytest.mark.parametrize("feed_appends", [0, 16])
+def test_graph_program_gives_the_eager_tokens(model, decode_steps, feed_appends):
+    """Requests joining and leaving, forks, cancels, appends (fed or prefilled), stop tokens, top-k, min_new_tokens
+    (its rows take the logits-only program), log-probabilities and confidence: the same as without graphs."""
+    graphed = with_graph_program(Workload(model, decode_steps, feed_appends=feed_appends))
+    sampled_inside = []
+    real = graphed.engine.graphs.step_and_sample
+    graphed.engine.graphs.step_and_sample = lambda rows: (sampled_inside.append(len(rows.seqs)), real(rows))[1]
+    results, _ = graphed.run()
+    assert set(graphed.fired) == set(graphed.actions), "every action of the script should have happened"
+    assert sampled_inside, "the sampling program should have run"
+    reference, _ = Workload(model, decode_steps, fire_at=graphed.fired, feed_appends=feed_appends).run()
+    same_results(results, reference)
+
+
+def test_a_steady_batch_is_copied_into_the_buffers_once(model, monkeypatch):
+    """While the batch stays the same, each step starts from what the last one left in the buffers."""
+    engine = Engine(model, max_slots=4, max_len=64, decode_steps=4)
+    graphs = engine.graphs = DecodeGraphs(model, engine.cache, 4, max_steps=4, capture=False)
+    engine.add(seqs_for([1, 2, 3], SamplingParams(temperature=1.0, seed=3, max_new_tokens=30, ignore_eos=True), n=3))
+    engine.step()  # prefill
+    copies = []
+    real_copy = torch.Tensor.copy_
+    monkeypatch.setattr(torch.Tensor, "copy_", lambda self, src, *a: (copies.append(self.shape), real_copy(self, src,
+                                                                                                            *a))[1])
+    for _ in range(5):
+        engine.step()
+    monkeypatch.undo()
+    # the rows' copy-in writes [:3] of each of its 10 per-row buffers (the program itself writes whole buckets of 4)
+    binds = [shape for shape in copies if shape == (3,)]
+    assert len(binds) == 10, f"{len(binds)} copies of the rows for 5 engine steps of 4 decode steps: one bind"
+    assert graphs._bound is not None and graphs._bound[0] is engine._decode_rows
+
+
+def test_padding_rows_never_finish_and_never_touch_live_slots(model):
+    """A batch of 3 runs in the bucket of 4: the padding row points at the pad slot and has no length limit."""
+    engine = Engine(model, max_slots=8, max_len=64, decode_steps=2)
+    graphs = engine.graphs = DecodeGraphs(model, engine.cache, 8, max_steps=2, capture=False)
+    params = SamplingParams(temperature=0.0, max_new_tokens=5, ignore_eos=True)
+    seqs = seqs_for([1, 2, 3], params, n=3)
+    engine.add(seqs)
+    while engine.has_work():
+        engine.step()
+    assert [s.finish_reason for s in seqs] == ["length"] * 3 and all(len(s.generated) == 5 for s in seqs)
+    assert graphs._slots[3].item() == engine.cache.pad_slot
+    assert graphs.ring_codes[:, 3].eq(0).all()  # the padding row: never a stop, never a length end
