@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import torch
 from torch import Tensor
 
+from m1reason.engine.transfer import to_device
 from m1reason.errors import CapacityError
 from m1reason.kernels.paged_attention import paged_attention_decode, paged_attention_ref
 from m1reason.model.config import ModelConfig
@@ -171,7 +172,7 @@ class PagedCache:
         finally:
             writes, self._pending_writes = self._pending_writes, None
             if writes:
-                where = torch.tensor(writes, dtype=torch.long).to(self.device).T
+                where = to_device(torch.tensor(writes, dtype=torch.long), self.device).T
                 self.block_table[where[0], where[1]] = where[2]
 
     def fork(self, parent: int, n: int) -> list[int]:

@@ -31,6 +31,7 @@ from m1reason.engine.graphs import DecodeGraphs
 from m1reason.engine.sampling import SamplingBatch, sample
 from m1reason.engine.scheduler import Scheduler
 from m1reason.engine.sequence import Sequence, Status
+from m1reason.engine.transfer import to_device
 from m1reason.errors import CapacityError
 from m1reason.model.hybrid import HybridLM
 
@@ -88,10 +89,10 @@ class _Rows:
                    for s, k in zip(seqs, skip)]
         # a row's input is its first token the model has not seen: its last, or its next appended one if feeding
         inputs = [s.tokens[min(s.num_cached, len(s.tokens) - 1)] for s in seqs]
-        ints = torch.tensor([[s.slot for s in seqs], inputs, budgets], dtype=torch.long).to(device)
+        ints = to_device(torch.tensor([[s.slot for s in seqs], inputs, budgets], dtype=torch.long), device)
         ends = [(*(() if s.params.ignore_eos else eos_token_ids), *s.params.stop_token_ids) for s in seqs]
         width = max(map(len, ends))
-        ends = torch.tensor([[*e, *(-1,) * (width - len(e))] for e in ends]).to(device) if width else None
+        ends = to_device(torch.tensor([[*e, *(-1,) * (width - len(e))] for e in ends]), device) if width else None
         return cls(seqs, ints[0], ints[1], sampling, ends, ints[2], min(budgets), any(s.params.logprobs for s in seqs),
                    any(s.params.confidence for s in seqs), sum(len(s.tokens) for s in seqs),
                    any(s.feeding for s in seqs))
@@ -128,6 +129,23 @@ class _ChunkConfidence:
     values: Tensor  # [steps, b]
     kept: list[int]  # per row: how many of the steps' tokens it keeps
     first: list[int]  # per row: the step of its first kept token (later than 0 for a row feeding an append)
+
+
+@dataclass(eq=False)
+class _Group:
+    """Decode steps launched on the device and not read back yet: what ``_collect`` needs to apply them."""
+
+    rows: _Rows
+    steps: int
+    first: list[int] | None  # per feeding row: the step of its first kept token (None: no row feeds)
+    contexts: list[float]  # mean context at each step (for the throughput model)
+    host: Tensor  # [steps + 2, b] on the CPU: each step's tokens, then each row's kept count and finish code
+    logprobs: Tensor | None  # [steps, b] on the CPU
+    confidences: Tensor | None  # [steps, b] on the device
+    done: object  # a CUDA event recorded after the copies to the host (None on a CPU)
+    launched: float  # perf_counter at launch
+    expected: list[tuple[int, int, int]]  # per row at collection: (admission number, tokens, cached tokens)
+    dropped: set[int] = field(default_factory=set)  # rows changed since launch: keep none of their tokens
 
 
 PADDING_SLACK = 1.25  # a packed prefill call may hold up to this many times its real tokens
@@ -189,7 +207,8 @@ class Engine:
     def __init__(self, model: HybridLM, *, max_slots: int = 64, max_len: int = 4096, kv_tokens: int | None = None,
                  block_size: int = 16, state_dtype: torch.dtype | None = None, confidence_window: int = 2048,
                  confidence_top_k: int = 20, cuda_graphs: bool = True, prefill_tokens: int = 65536,
-                 decode_steps: int = 1, prefill_delay: float = 0.0, feed_appends: int = 0):
+                 decode_steps: int = 1, prefill_delay: float = 0.0, feed_appends: int = 0,
+                 overlap: bool | None = None):
         if decode_steps < 1:
             raise ValueError(f"decode_steps must be >= 1, got {decode_steps}")
         if not prefill_delay >= 0:
@@ -215,6 +234,11 @@ class Engine:
         self._prefill_pending_since: float | None = None  # when prefill work first waited behind running decodes
         self._prefill_call_s = 0.0  # recent seconds per prefill call (moving average)
         use_graphs = cuda_graphs and self.device.type == "cuda"
+        # the next group of decode steps is launched before the last one is read back (see _decode); on a CPU the
+        # "device" is the host itself, so there is nothing to overlap
+        self.overlap = use_graphs if overlap is None else overlap
+        self._ahead: _Group | None = None  # a group on the device, not read back yet
+        self._last_collect = 0.0  # perf_counter when the last group was read back
         self.graphs = DecodeGraphs(self.model, self.cache, max_slots, max_steps=decode_steps) if use_graphs else None
         self._parked: list[Sequence] = []
         self._saved_confidence: dict[int, tuple] = {}
@@ -274,9 +298,12 @@ class Engine:
             raise ValueError(f"{seq.sample_id} has not started yet; put the tokens in its prompt instead")
         if len(seq.tokens) + len(token_ids) >= self.max_len:
             raise CapacityError(f"appending {len(token_ids)} tokens to {seq.sample_id} exceeds max_len {self.max_len}")
+        ran_ahead = self._drop_from_ahead(seq)  # its state has taken tokens it will not keep: recompute it
         decoding = seq.num_pending == 1 and not seq.feeding  # its state holds every token but the last
         seq.tokens.extend(token_ids)
         self._decode_rows = None  # its last token and budget are no longer what the kept rows hold
+        if ran_ahead and seq.status is Status.RUNNING:
+            self.scheduler.preempt(seq)  # queued to recompute its state from its tokens, the appended ones too
         if seq.status is Status.FINISHED:
             seq.finish_reason = None
             if seq.state_overrun and not seq.released:  # its state ran past its end: recompute it, as if preempted
@@ -301,7 +328,7 @@ class Engine:
         if seq.slot is None:
             raise ValueError(f"{seq.sample_id} holds no state to fork (waiting, or finished and freed)")
         self._settle_confidence()
-        if seq.state_overrun:
+        if seq.state_overrun or self._in_ahead(seq) is not None:  # its state is not at its tokens' end
             return self._fork_by_recompute(seq, n, params)
         slots = self.cache.fork(seq.slot, n)
         self.confidence.copy(seq.slot, torch.tensor(slots, device=self.device))
@@ -315,6 +342,24 @@ class Engine:
             children.append(child)
         self.scheduler.running.extend(children)
         return children
+
+    def _in_ahead(self, seq: Sequence) -> int | None:
+        """The sample's row in the group on the device that is not read back yet (None if it has none)."""
+        if self._ahead is not None:
+            for i, other in enumerate(self._ahead.rows.seqs):
+                if other is seq and i not in self._ahead.dropped:
+                    return i
+        return None
+
+    def _drop_from_ahead(self, seq: Sequence) -> bool:
+        """Keep none of the tokens the group on the device draws for this sample (the caller changes it now);
+        its state takes them all the same, so it is marked to be recomputed if it goes on. Whether it had a row."""
+        row = self._in_ahead(seq)
+        if row is None:
+            return False
+        self._ahead.dropped.add(row)
+        seq.state_overrun = True
+        return True
 
     def _fork_by_recompute(self, seq: Sequence, n: int, params) -> list[Sequence]:
         """Fork a sample whose state ran past its end (it ended inside a multi-step decode): the new samples
@@ -389,6 +434,9 @@ class Engine:
         if batch:
             self._decode(batch, out)
         else:
+            if self._ahead is not None:  # none of its rows decodes now: read it back for whatever it holds
+                ahead, self._ahead = self._ahead, None
+                self._collect(ahead, out)
             self._decode_rows = None  # kept rows are valid only from one decode step to the very next
         return out
 
@@ -510,13 +558,42 @@ class Engine:
         self._sample_and_append(self._rows(group), logits.expand(len(group), -1), out)
 
     def _decode(self, batch: list[Sequence], out: StepOutput) -> None:
+        """Decode ``batch``. With ``overlap``, a steady batch's groups of decode steps are pipelined: each step
+        launches the next group, then reads back the one the step before launched, so the host's work on tokens
+        (here and in the caller, until the next step) runs while the device computes."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead.rows.seqs != batch:  # the batch changed while a group ran ahead
+            self._collect(ahead, out)
+            ahead = None
+            # some may have ended in it; the others are longer now than the KV room step() reserved for them
+            batch = self.scheduler.reserve_for_step([s for s in batch if s.status is Status.RUNNING])
+            if not batch:
+                return
+        if ahead is not None:  # the same rows, moved on by the group on the device (the host is behind them)
+            self._decode_rows = None
+            self._ahead = self._launch_next(ahead.rows, ahead.steps)
+            self._collect(ahead, out, ran_on=self._ahead is not None)
+            return
         rows = self._decode_rows
         if rows is None or rows.seqs != batch:  # someone joined or left (list == compares by identity here)
             rows = self._rows(batch)
         self._decode_rows = None  # until this step has sampled
         steps = self._steps_ahead(rows)
-        if steps > 1 or (self.graphs is not None and self.graphs.can_sample(rows) and not rows.feeding):
-            return self._decode_several(rows, steps, out)  # where graphed, one step samples inside the graph too
+        if steps == 1 and not (rows.reusable and (self.graphs is not None or self.overlap)):
+            return self._decode_one(rows, out)
+        group = self._launch(rows, steps)  # where graphed, even one step samples inside the graph
+        if group is None:
+            return
+        if self.overlap and rows.reusable:
+            self._ahead = group  # read back by the next step, after it has launched the group after this one
+            self._decode_rows = rows
+        else:
+            self._collect(group, out)
+
+    def _decode_one(self, rows: _Rows, out: StepOutput) -> None:
+        """One decode step, sampled outside any graph: rows with banned tokens (their mask changes per step) or
+        feeding appended tokens one step at a time, and every step on a CPU with ``decode_steps=1``."""
+        batch = rows.seqs
         started = time.perf_counter()
         step = self.graphs.run if self.graphs is not None else lambda t, s: self.model.step(t, self.cache, s)
         logits = self._guarded(batch, lambda: step(rows.inputs, rows.slots))
@@ -545,62 +622,112 @@ class Engine:
             return 1
         return self.scheduler.reserve_ahead(rows.seqs, steps - 1)
 
-    def _steps_before_deadline(self, seqs: list[Sequence]) -> int:
-        """How many decode steps fit before the nearest deadline of ``seqs`` (at least 1), from the last measured
-        time per step of this batch size; unbounded without deadlines or a measurement."""
+    def _steps_before_deadline(self, seqs: list[Sequence], in_flight: int = 0) -> int:
+        """How many decode steps fit before the nearest deadline of ``seqs`` after ``in_flight`` steps already on
+        the device (at least 1 when none are), from the last measured time per step of this batch size;
+        ``decode_steps`` without deadlines or a measurement."""
         deadlines = [s.deadline_at for s in seqs if s.deadline_at is not None]
         if not deadlines:
             return self.decode_steps
         per_step = next((seconds for batch, _, seconds in reversed(self.timings.decode) if batch == len(seqs)), None)
         if not per_step:
             return self.decode_steps
-        return max(1, int((min(deadlines) - time.monotonic()) / per_step))
+        fit = int((min(deadlines) - time.monotonic()) / per_step) - in_flight
+        return fit if in_flight else max(1, fit)
 
-    def _decode_several(self, rows: _Rows, steps: int, out: StepOutput) -> None:
-        """``steps`` decode steps back to back on the device, each fed the tokens the last one sampled, and one
-        device-to-host copy for them all; then each row keeps its tokens up to the first that ends it (the rest
-        are never appended, reported or counted) and the rows that ended are finished."""
+    def _launch_next(self, rows: _Rows, in_flight: int) -> _Group | None:
+        """Launch the rows' next group of decode steps while the last one (``in_flight`` steps, not read back yet)
+        still runs: as many steps as every row's length budget, the nearest deadline and free KV blocks allow beyond
+        those, or none. A row that ends in the group in flight runs on in this one for nothing: its tokens are
+        never kept, and its state, which took them, is recomputed if the sample is resumed."""
+        steps = min(self.decode_steps, rows.min_budget)  # min_budget already counts the steps in flight
+        if steps < 1 or not rows.reusable:
+            return None
+        steps = min(steps, self._steps_before_deadline(rows.seqs, in_flight))
+        if steps < 1:
+            return None
+        steps = self.scheduler.reserve_ahead(rows.seqs, in_flight + steps - 1) - in_flight
+        return self._launch(rows, steps, in_flight=in_flight) if steps >= 1 else None
+
+    def _launch(self, rows: _Rows, steps: int, in_flight: int = 0) -> _Group | None:
+        """Put ``steps`` decode steps of ``rows`` on the device, each fed the tokens the last one sampled, and
+        start copying what they give to the host; nothing waits for the device here. ``in_flight``: steps of an
+        earlier group of these rows not read back yet (this group's tokens come after theirs)."""
         batch = rows.seqs
-        started = time.perf_counter()
         contexts = [(rows.total_len + i * len(batch)) / len(batch) for i in range(steps)]
         # a feeding row's first kept token comes from step p - 1 (p: its pending tokens, fed one per step)
         first = [min(s.num_pending - 1, steps) if s.feeding else 0 for s in batch] if rows.feeding else None
+        launched = time.perf_counter()
         ran = self._guarded(batch, lambda: self._run_steps(rows, steps))
         if ran is None:
-            return
+            return None
         tokens, codes, logprobs, confidences = ran
         ended = codes != 0  # [steps, b]; never on a step whose sample is not kept (see _run_steps)
         last = torch.where(ended.any(0), ended.long().argmax(0), steps - 1)  # each row's last kept step
         reason = codes.gather(0, last[None])[0]  # 0 where the row goes on
-        *by_step, ends, reasons = torch.cat([tokens, (last + 1)[None], reason[None]]).tolist()
-        by_row = list(zip(*by_step))  # each row's tokens, in order
+        packed = torch.cat([tokens, (last + 1)[None], reason[None]])
+        # non_blocking to the CPU: a pinned copy, queued behind these steps, that the host waits for only when it
+        # reads it (a .tolist() here would also wait for every group launched after this one)
+        host = packed.to("cpu", non_blocking=True)
+        host_logprobs = None if logprobs is None else logprobs.to("cpu", non_blocking=True)
+        done = None
+        if packed.is_cuda:
+            done = torch.cuda.Event()
+            done.record()
+        expected = [(s.admitted, len(s.tokens) + in_flight, s.num_cached + in_flight) for s in batch]
+        return _Group(rows, steps, first, contexts, host, host_logprobs, confidences, done, launched, expected)
+
+    def _collect(self, group: _Group, out: StepOutput, *, ran_on: bool = False) -> None:
+        """Read back a launched group and apply it: each row keeps its tokens up to the first that ends it (the
+        rest are never appended, reported or counted) and the rows that ended are finished. A row that changed
+        since the launch (ended, cancelled, preempted, appended to) keeps none; if it still holds its slot, its
+        state took them, and is recomputed should the sample be resumed. ``ran_on``: a later group of the same
+        rows is on the device already (a row that ends here has run on in it too)."""
+        if group.done is not None:
+            group.done.synchronize()
+        rows, steps, first = group.rows, group.steps, group.first
+        batch = rows.seqs
+        *by_step, ends, reasons = group.host.tolist()
+        by_row = [list(row) for row in zip(*by_step)]  # each row's tokens, in order
+        stale = [i for i, (seq, (admitted, length, cached)) in enumerate(zip(batch, group.expected))
+                 if seq.status is not Status.RUNNING or i in group.dropped or seq.admitted != admitted
+                 or len(seq.tokens) != length or seq.num_cached != cached]
+        for i in stale:
+            by_row[i], reasons[i] = [], 0
+            if batch[i].admitted == group.expected[i][0] and batch[i].slot is not None:
+                batch[i].state_overrun = True  # it still holds the state these steps ran on
         finished = [i for i, code in enumerate(reasons) if code]
         for i in finished:
             by_row[i] = by_row[i][:ends[i]]
-            batch[i].state_overrun = ends[i] < steps  # its state took the tokens it does not keep
+            batch[i].state_overrun = ends[i] < steps or ran_on  # its state took tokens it does not keep
         if first is not None:  # a feeding row keeps no token before its first kept step
             by_row = [row[start:] for row, start in zip(by_row, first)]
         for seq, row in zip(batch, by_row):
             seq.tokens.extend(row)
             seq.num_cached += len(row)
         if first is not None:
-            for seq, skipped in zip(batch, first):
-                seq.num_cached += skipped  # the appended tokens it took in before its first kept token
-                seq.feeding = seq.feeding and seq.num_pending > 1
-        if logprobs is not None:
-            for i, (seq, row, values) in enumerate(zip(batch, by_row, logprobs.T.tolist())):
+            for i, (seq, skipped) in enumerate(zip(batch, first)):
+                if i not in stale:
+                    seq.num_cached += skipped  # the appended tokens it took in before its first kept token
+                    seq.feeding = seq.feeding and seq.num_pending > 1
+        if group.logprobs is not None:
+            for i, (seq, row, values) in enumerate(zip(batch, by_row, group.logprobs.T.tolist())):
                 if seq.params.logprobs:
                     start = first[i] if first is not None else 0
                     seq.logprobs.extend(values[start:start + len(row)])
         out.tokens.extend([(seq, token) for seq, row in zip(batch, by_row) for token in row])
-        if confidences is not None:
-            self._chunk_confidence = _ChunkConfidence(batch, rows.slots, confidences, [len(r) for r in by_row],
-                                                      first or [0] * len(batch))
+        if group.confidences is not None:
+            self._settle_confidence()  # an earlier group's, collected in this same step
+            self._chunk_confidence = _ChunkConfidence(batch, rows.slots, group.confidences,
+                                                      [len(r) for r in by_row], first or [0] * len(batch))
         for i in finished:
             self.finish(batch[i], "stop" if reasons[i] == 1 else "length", out)
-        seconds = (time.perf_counter() - started) / steps
-        self.timings.decode.extend((len(batch), context, seconds) for context in contexts)
-        if rows.reusable:
+        now = time.perf_counter()
+        # with groups overlapped, a group's time is what it adds after the one before it was read back
+        seconds = (now - max(group.launched, self._last_collect)) / steps
+        self._last_collect = now
+        self.timings.decode.extend((len(batch), context, seconds) for context in group.contexts)
+        if rows.reusable and not stale:
             self._decode_rows = rows  # advanced ``steps`` times: ready for the next step
 
     def _run_steps(self, rows: _Rows, steps: int) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
@@ -657,7 +784,7 @@ class Engine:
             if seq.feeding:
                 for j, token in enumerate(seq.tokens[seq.num_cached:seq.num_cached + steps]):
                     inputs[j][i] = token
-        return torch.tensor(inputs, dtype=torch.long).to(self.device)
+        return to_device(torch.tensor(inputs, dtype=torch.long), self.device)
 
     def _settle_confidence(self) -> None:
         """Add the last multi-step decode's token confidences to the tracker, each row's up to the tokens it kept
@@ -667,7 +794,7 @@ class Engine:
             return
         kept = torch.tensor([n if seq.slot is not None else 0 for seq, n in zip(chunk.seqs, chunk.kept)])
         first = torch.tensor(chunk.first)
-        first, end = first.to(self.device), (first + kept).to(self.device)
+        first, end = to_device(first, self.device), to_device(first + kept, self.device)
         for step, values in enumerate(chunk.values):
             self.confidence.update(chunk.slots, values, live=(first <= step) & (step < end))
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from m1reason.engine.transfer import to_device
 from m1reason.generator.data import SamplingParams
 from m1reason.kernels import use_triton
 
@@ -84,9 +85,10 @@ class SamplingBatch:
         """
         params = [r[0] for r in rows]
         floats = torch.tensor([[p.temperature for p in params], [p.top_p for p in params],
-                               [p.min_p for p in params]], dtype=torch.float32).to(device)
+                               [p.min_p for p in params]], dtype=torch.float32)
         ints = torch.tensor([[p.top_k for p in params], [r[1] for r in rows], [r[2] for r in rows],
-                             [r[3] for r in rows]], dtype=torch.long).to(device)
+                             [r[3] for r in rows]], dtype=torch.long)
+        floats, ints = to_device(floats, device), to_device(ints, device)
         banned = None
         early = [i for i, (p, _, _, generated) in enumerate(rows) if generated < p.min_new_tokens]
         if early:

@@ -153,7 +153,10 @@ class M1Generator:
     this many recent prefill calls' time to share one call; 0, the default: prefill at once. The samples are
     the same), ``feed_appends`` (appends of at most this many tokens to a sample that is decoding go into the
     decode batch, one token per step, instead of a prefill call that holds up every other sequence; the samples
-    are the same. Default: ``CUDA_FEED_APPENDS`` with CUDA graphs, 0 elsewhere). ``freeze_gc``: take every
+    are the same. Default: ``CUDA_FEED_APPENDS`` with CUDA graphs, 0 elsewhere), ``overlap`` (launch the next group
+    of decode steps before reading the last one back, so the host's work on tokens runs while the device computes;
+    a sample that ends, is cancelled or is appended to meanwhile keeps none of the extra tokens, and is recomputed if
+    it goes on; the samples are the same. Default: on with CUDA graphs, off elsewhere). ``freeze_gc``: take every
     object alive when the generator is made (the model, the libraries' start-up objects) out of the garbage
     collector's full passes (``freeze_long_lived``), so that no pass stalls decoding to walk them; the
     generator's own objects stay collectable, so dropping it frees its device memory.
@@ -185,7 +188,7 @@ class M1Generator:
                  kv_tokens: int | None = None, block_size: int = 16, state_dtype: torch.dtype | None = None,
                  confidence_window: int = 2048, cuda_graphs: bool = True, prefill_tokens: int = 65536,
                  decode_steps: int | None = None, prefill_delay: float = 0.0, feed_appends: int | None = None,
-                 freeze_gc: bool = True):  # freeze_gc is acted on in __new__
+                 overlap: bool | None = None, freeze_gc: bool = True):  # freeze_gc is acted on in __new__
         self.model, self.tokenizer = model, tokenizer
         graphed = model.device.type == "cuda" and cuda_graphs
         if decode_steps is None:
@@ -195,7 +198,7 @@ class M1Generator:
         self.engine = Engine(model, max_slots=max_slots, max_len=max_len, kv_tokens=kv_tokens, block_size=block_size,
                              state_dtype=state_dtype, confidence_window=confidence_window, cuda_graphs=cuda_graphs,
                              prefill_tokens=prefill_tokens, decode_steps=decode_steps, prefill_delay=prefill_delay,
-                             feed_appends=feed_appends)
+                             feed_appends=feed_appends, overlap=overlap)
         eos = set(model.config.eos_token_ids)
         if tokenizer is not None and tokenizer.eos_token_id is not None:
             eos.add(tokenizer.eos_token_id)  # chat models end turns with a token the config may not list

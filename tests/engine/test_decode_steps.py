@@ -31,9 +31,9 @@ class Workload:
     samples, and must give the same tokens, finish reasons, log-probabilities and confidence."""
 
     def __init__(self, model, decode_steps: int, fire_at: dict | None = None, kv_tokens: int = 16 * 40,
-                 feed_appends: int = 0):
+                 feed_appends: int = 0, overlap: bool = False):
         self.engine = engine = Engine(model, max_slots=16, max_len=40, kv_tokens=kv_tokens, block_size=4,
-                                      decode_steps=decode_steps, feed_appends=feed_appends)
+                                      decode_steps=decode_steps, feed_appends=feed_appends, overlap=overlap)
         self.a = seqs_for([1, 2, 3], STOPPING, n=3, request="a")
         self.b = seqs_for([4, 5, 6, 7], SHORT, n=2, request="b")
         self.c = seqs_for(list(range(8, 28)), CAREFUL, n=2, request="c")  # 20 tokens: reaches max_len 40
@@ -322,3 +322,45 @@ def test_long_appends_and_appends_to_waiting_samples_are_still_prefilled(model):
     assert not seq.feeding
     with pytest.raises(ValueError, match="feed_appends"):
         Engine(model, max_slots=4, max_len=64, feed_appends=-1)
+
+
+@pytest.mark.parametrize("decode_steps", [1, 4])
+@pytest.mark.parametrize("feed_appends", [0, 16])
+def test_overlapped_groups_give_the_tokens_of_one_step_at_a_time(model, decode_steps, feed_appends):
+    """overlap: each engine step launches the next group of decode steps before reading the last one back (on a
+    GPU the host's work then hides behind the device's). Rows that end, are cancelled, appended to or forked while a
+    group runs ahead keep none of its tokens and recompute their state if they go on: the tokens, finish reasons,
+    log-probabilities and confidence stay those of one step at a time."""
+    overlapped = Workload(model, decode_steps, feed_appends=feed_appends, overlap=True)
+    launched, real_launch = [], overlapped.engine._launch_next
+    def launch_next(rows, in_flight):
+        group = real_launch(rows, in_flight)
+        launched.append(group is not None)
+        return group
+
+    overlapped.engine._launch_next = launch_next
+    results, _ = overlapped.run()
+    assert sum(launched) >= 3, "groups should have been launched ahead"
+    assert set(overlapped.fired) == set(overlapped.actions), "every action of the script should have happened"
+    single = Workload(model, 1, fire_at=overlapped.fired, feed_appends=feed_appends)
+    reference, _ = single.run()
+    same_results(results, reference)
+
+
+def test_a_group_runs_ahead_while_the_host_reads_the_last(model):
+    """With overlap, after the first decode step every engine step finds the group it reads back already
+    launched, and leaves the next one on the device: one group ahead, never more."""
+    engine = Engine(model, max_slots=4, max_len=64, decode_steps=4, overlap=True)
+    params = SamplingParams(temperature=1.0, seed=3, max_new_tokens=21, ignore_eos=True)
+    seqs = seqs_for([1, 2, 3], params, n=2)
+    engine.add(seqs)
+    engine.step()  # prefill: the first token
+    ahead = []
+    while engine.has_work():
+        out = engine.step()
+        ahead.append(None if engine._ahead is None else engine._ahead.steps)
+        assert all(len({t for s, t in out.tokens if s is seq}) <= 4 for seq in seqs)
+    # 20 tokens after the first: 5 groups of 4. The first step launches one and leaves it; each later step
+    # launches the next, then reads back the one before; the last reads the fifth, with none left to launch.
+    assert ahead == [4, 4, 4, 4, 4, None], ahead
+    assert all(s.num_generated == 21 and s.finish_reason == "length" for s in seqs)

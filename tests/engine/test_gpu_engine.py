@@ -39,6 +39,22 @@ def test_several_decode_steps_give_the_tokens_of_one_step_graphed_and_eager(tiny
             assert run(gen, prompts, **params) == reference, (cuda_graphs, decode_steps)
 
 
+def test_sampling_inside_the_graph_and_overlapped_groups_give_the_eager_tokens(tiny_checkpoint):
+    """Greedy, seeded, top-k/top-p/min-p, logprobs and min_new_tokens (its rows sample outside the graph) with
+    stop tokens: graphed with overlap on and off, the tokens and log-probabilities of the eager engine."""
+    model = load_model(tiny_checkpoint, device="cuda", dtype=torch.float32)
+    prompts = [[1, 2, 3], [4, 5, 6, 7, 8], [9] * 17, [10, 11, 12]]
+    for params in ({"temperature": 0}, {"temperature": 1.0, "seed": 3, "n": 3, "top_k": 20, "min_p": 0.01},
+                   {"temperature": 0.8, "seed": 4, "n": 2, "logprobs": True, "min_new_tokens": 5,
+                    "stop_token_ids": (7, 11, 13, 17)}):
+        reference = run(M1Generator(model, max_slots=16, max_len=64, cuda_graphs=False, decode_steps=1), prompts,
+                        **params)
+        for overlap in (False, True):
+            for decode_steps in (1, 4):
+                gen = M1Generator(model, max_slots=16, max_len=64, decode_steps=decode_steps, overlap=overlap)
+                assert run(gen, prompts, **params) == reference, (params, overlap, decode_steps)
+
+
 def test_gpu_bf16_step_path_tracks_cpu_fp32(tiny_checkpoint):
     """The issue's bound on bf16 GPU decode against the fp32 CPU reference."""
     cpu = load_model(tiny_checkpoint, device="cpu")

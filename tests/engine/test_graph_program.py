@@ -27,17 +27,20 @@ def with_graph_program(workload: Workload) -> Workload:
 
 @pytest.mark.parametrize("decode_steps", [1, 4])
 @pytest.mark.parametrize("feed_appends", [0, 16])
-def test_graph_program_gives_the_eager_tokens(model, decode_steps, feed_appends):
+@pytest.mark.parametrize("overlap", [False, True])
+def test_graph_program_gives_the_eager_tokens(model, decode_steps, feed_appends, overlap):
     """Requests joining and leaving, forks, cancels, appends (fed or prefilled), stop tokens, top-k, min_new_tokens
-    (its rows take the logits-only program), log-probabilities and confidence: the same as without graphs."""
-    graphed = with_graph_program(Workload(model, decode_steps, feed_appends=feed_appends))
+    (its rows take the logits-only program), log-probabilities and confidence: the same as without graphs; with
+    the next group launched before the last is read back (``overlap``, as on a GPU) too."""
+    graphed = with_graph_program(Workload(model, decode_steps, feed_appends=feed_appends, overlap=overlap))
     sampled_inside = []
     real = graphed.engine.graphs.step_and_sample
     graphed.engine.graphs.step_and_sample = lambda rows: (sampled_inside.append(len(rows.seqs)), real(rows))[1]
     results, _ = graphed.run()
     assert set(graphed.fired) == set(graphed.actions), "every action of the script should have happened"
     assert sampled_inside, "the sampling program should have run"
-    reference, _ = Workload(model, decode_steps, fire_at=graphed.fired, feed_appends=feed_appends).run()
+    # one step at a time: every count at which an action fired is a step boundary there
+    reference, _ = Workload(model, 1, fire_at=graphed.fired, feed_appends=feed_appends).run()
     same_results(results, reference)
 
 

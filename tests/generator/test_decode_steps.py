@@ -32,8 +32,16 @@ def assert_same_sample(got: dict, expected: dict) -> None:
         assert got["confidence"] == pytest.approx(expected["confidence"], abs=1e-5)
 
 
-def generators(model, *decode_steps):
-    return [M1Generator(model, ByteTokenizer(), max_slots=8, max_len=128, decode_steps=k) for k in decode_steps]
+@pytest.fixture(params=[False, True], ids=["serial", "overlapped"])
+def overlap(request):
+    """Whether the generators under test launch each group of decode steps before reading the last one back."""
+    return request.param
+
+
+def generators(model, *decode_steps, overlap=False):
+    """One generator per decode_steps; the first, the reference, reads every group back before the next."""
+    return [M1Generator(model, ByteTokenizer(), max_slots=8, max_len=128, decode_steps=k, overlap=overlap and i > 0)
+            for i, k in enumerate(decode_steps)]
 
 
 def spy_take_back(gen):
@@ -43,8 +51,8 @@ def spy_take_back(gen):
     return taken
 
 
-def test_stop_strings_inside_the_steps_cut_the_sample_where_one_step_at_a_time_does(model):
-    one, four = generators(model, 1, 4)
+def test_stop_strings_inside_the_steps_cut_the_sample_where_one_step_at_a_time_does(model, overlap):
+    one, four = generators(model, 1, 4, overlap=overlap)
     free = one.generate([request([40, 41, 42], "free", max_new_tokens=24, **SEEDED)])[0].samples[0]
     # stop strings of one and two characters (= tokens) ending at each position not at the end of a 4-token step
     # (the first token comes from the prefill, then steps of 4: tokens 1-4, 5-8, ...)
@@ -61,8 +69,8 @@ def test_stop_strings_inside_the_steps_cut_the_sample_where_one_step_at_a_time_d
     assert any(n > 0 for n in taken), "some stop string should have ended a sample before the end of its steps"
 
 
-def test_streams_show_the_same_text_and_tokens_and_nothing_past_a_stop_string(model):
-    one, four = generators(model, 1, 4)
+def test_streams_show_the_same_text_and_tokens_and_nothing_past_a_stop_string(model, overlap):
+    one, four = generators(model, 1, 4, overlap=overlap)
     free = one.generate([request([40, 41, 42], "free", max_new_tokens=16, **SEEDED)])[0].samples[0]
     stop = free.text[5:7]  # ends at token 6: inside the second 4-token step
     streamed = []
@@ -81,10 +89,10 @@ def test_streams_show_the_same_text_and_tokens_and_nothing_past_a_stop_string(mo
     assert streamed[1][1][0]["finish_reason"] == "stop"
 
 
-def test_a_mixed_batch_with_budget_forcing_gives_the_same_samples(model):
+def test_a_mixed_batch_with_budget_forcing_gives_the_same_samples(model, overlap):
     """Stop tokens, EOS, lengths, logprobs and confidence, n > 1, and an append to each sample as it ends."""
     results = []
-    for gen in generators(model, 1, 4, 7):
+    for gen in generators(model, 1, 4, 7, overlap=overlap):
         requests = [request([1, 2, 3], "stops", n=3, max_new_tokens=30, temperature=1.0, seed=5, ignore_eos=False,
                             stop_token_ids=(7, 23, 41), logprobs=True, confidence=True),
                     request([9, 8], "short", n=2, max_new_tokens=9, temperature=0.8, seed=6),
