@@ -10,7 +10,8 @@ device, the tokens sampled at one step are fed to the next without leaving the d
 device-to-host copy is the sampled tokens with their finish codes, taken as late as possible.
 
 With ``decode_steps=K`` a steady batch runs up to K decode steps back to back on the device and copies their tokens
-to the host once, so the device does not wait for the host's bookkeeping between steps (see ``Engine``).
+to the host once; with ``overlap`` the next K are on the device before those are read back, so the device does not
+wait for the host's bookkeeping between groups (see ``Engine``).
 """
 
 from __future__ import annotations
@@ -192,6 +193,12 @@ class Engine:
     strings are seen every K tokens instead of every token. A sample that
     ended inside the K has run its state past its end, so resuming it (``append``, ``fork``) recomputes its
     state from its tokens rather than continuing it.
+
+    ``overlap`` (default: on where CUDA graphs run) pipelines those groups: each ``step()`` launches the batch's
+    next group before reading the last one back, so the host's work on tokens (and the caller's, between steps)
+    runs while the device computes. A sample that ends, is cancelled, appended to or forked while a group runs
+    ahead keeps none of its tokens; its state took them, so it is recomputed if it goes on. The samples are the
+    same as without it.
 
     >>> from m1reason.model import HybridLM, ModelConfig
     >>> from m1reason.generator.data import SamplingParams
