@@ -111,22 +111,31 @@ def test_appends_continue_exactly_graphed_with_several_decode_steps(tiny_checkpo
 
 def test_several_decode_steps_never_wait_for_the_device(tiny_checkpoint):
     """Inside a multi-step decode the host only queues work: no op may synchronise with the device (an .item(), a
-    copy to unpinned host memory, a data-dependent shape), or the GPU idles for the host's launches every step."""
+    copy to unpinned host memory, a data-dependent shape), or the GPU idles for the host's launches every step.
+    The same for launching a group ahead while one is in flight (``overlap``: the copy of its tokens to the host
+    and the KV blocks reserved for it included)."""
     model = load_model(tiny_checkpoint, device="cuda")
     gen = M1Generator(model, max_slots=8, max_len=96, decode_steps=4)
+    assert gen.engine.overlap
     prompts = [[1, 2, 3], [4, 5, 6, 7, 8]]
     params = {"temperature": 0.8, "top_p": 0.9, "seed": 1, "n": 2, "logprobs": True}
     run(gen, prompts, **params)  # capture the graphs, compile the kernels
-    run_steps, checked = gen.engine._run_steps, []
+    checked = {"_run_steps": [], "_launch_next": []}
 
-    def strict(rows, steps):
-        torch.cuda.set_sync_debug_mode("error")
-        try:
-            return run_steps(rows, steps)
-        finally:
-            torch.cuda.set_sync_debug_mode("default")
-            checked.append(steps)
+    def strict(name):
+        real = getattr(gen.engine, name)
 
-    gen.engine._run_steps = strict
+        def call(rows, steps):
+            torch.cuda.set_sync_debug_mode("error")
+            try:
+                return real(rows, steps)
+            finally:
+                torch.cuda.set_sync_debug_mode("default")
+                checked[name].append(steps)
+        return call
+
+    gen.engine._run_steps = strict("_run_steps")
+    gen.engine._launch_next = strict("_launch_next")
     run(gen, prompts, **params)
-    assert checked and max(checked) == 4
+    assert checked["_run_steps"] and max(checked["_run_steps"]) == 4
+    assert checked["_launch_next"], "groups should have been launched ahead"
