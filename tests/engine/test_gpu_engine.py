@@ -126,11 +126,12 @@ def test_several_decode_steps_never_wait_for_the_device(tiny_checkpoint):
         real = getattr(gen.engine, name)
 
         def call(rows, steps):
+            before = torch.cuda.get_sync_debug_mode()  # _launch_next runs _run_steps: the inner call restores it
             torch.cuda.set_sync_debug_mode("error")
             try:
                 return real(rows, steps)
             finally:
-                torch.cuda.set_sync_debug_mode("default")
+                torch.cuda.set_sync_debug_mode(before)
                 checked[name].append(steps)
         return call
 
