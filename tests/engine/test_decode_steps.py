@@ -191,20 +191,22 @@ def test_steps_stop_short_of_the_nearest_deadline(model, monkeypatch):
 
 
 @pytest.mark.parametrize("released", [False, True], ids=["slot held", "slot freed"])
-def test_append_after_ending_inside_a_chunk_continues_as_one_step_at_a_time(model, released):
+@pytest.mark.parametrize("overlap", [False, True], ids=["serial", "overlapped"])
+def test_append_after_ending_inside_a_chunk_continues_as_one_step_at_a_time(model, released, overlap):
     prompt = [9, 8, 7]
     free = argmax_loop(model, prompt, 8)
     stop = free[1]  # the second token: the first of a 4-step chunk (the first token comes from the prefill)
     assert stop not in free[:1]
     results = []
     for decode_steps in (1, 4):
-        engine = Engine(model, max_slots=4, max_len=64, decode_steps=decode_steps)
+        engine = Engine(model, max_slots=4, max_len=64, decode_steps=decode_steps, overlap=overlap)
         seq, = seqs_for(prompt, SamplingParams(temperature=0, max_new_tokens=30, stop_token_ids=(stop,)))
         engine.add([seq])
         while seq.is_live:
             engine.step()
         assert (seq.generated, seq.finish_reason) == (free[:2], "stop")
-        assert seq.state_overrun == (decode_steps == 4)
+        # it ran past its end inside its group of 4, or in the group launched ahead of the one it ended in
+        assert seq.state_overrun == (decode_steps == 4 or overlap)
         if released:
             engine.step()
         seq.params = SamplingParams(temperature=0, max_new_tokens=12, ignore_eos=True)
@@ -216,12 +218,13 @@ def test_append_after_ending_inside_a_chunk_continues_as_one_step_at_a_time(mode
     assert results[0] == results[1] == free[:2] + [30, 31] + argmax_loop(model, head, 8)
 
 
-def test_fork_after_ending_inside_a_chunk_starts_from_the_right_state(model):
+@pytest.mark.parametrize("overlap", [False, True], ids=["serial", "overlapped"])
+def test_fork_after_ending_inside_a_chunk_starts_from_the_right_state(model, overlap):
     prompt = [9, 8, 7]
     free = argmax_loop(model, prompt, 8)
     stop = free[1]
     assert stop not in free[:1]
-    engine = Engine(model, max_slots=4, max_len=64, decode_steps=4)
+    engine = Engine(model, max_slots=4, max_len=64, decode_steps=4, overlap=overlap)
     seq, = seqs_for(prompt, SamplingParams(temperature=0, max_new_tokens=30, stop_token_ids=(stop,)))
     engine.add([seq])
     while seq.is_live:
@@ -233,11 +236,12 @@ def test_fork_after_ending_inside_a_chunk_starts_from_the_right_state(model):
     assert probe.generated == free[:2] + argmax_loop(model, prompt + free[:2], 6)
 
 
-def test_a_full_block_pool_takes_fewer_steps_and_preempts_as_before(model):
+@pytest.mark.parametrize("overlap", [False, True], ids=["serial", "overlapped"])
+def test_a_full_block_pool_takes_fewer_steps_and_preempts_as_before(model, overlap):
     """Reserving KV for the steps ahead never preempts; with the pool full it runs fewer steps at once."""
     groups = lambda: [seqs_for(list(range(i, i + 9)), SAMPLED, n=2, request=f"q{i}") for i in range(4)]  # noqa: E731
     roomy = run(Engine(model, max_slots=8, max_len=64), groups())
-    tight = Engine(model, max_slots=8, max_len=64, kv_tokens=6 * 16, block_size=16, decode_steps=4)
+    tight = Engine(model, max_slots=8, max_len=64, kv_tokens=6 * 16, block_size=16, decode_steps=4, overlap=overlap)
     preempted, ahead = [], []
     original, reserve_ahead = tight.scheduler.preempt, tight.scheduler.reserve_ahead
     tight.scheduler.preempt = lambda seq: (preempted.append(seq.sample_id), original(seq))[1]
@@ -254,9 +258,10 @@ def test_a_full_block_pool_takes_fewer_steps_and_preempts_as_before(model):
     assert any(got == 4 for _, got in ahead)
 
 
-def test_out_of_memory_in_the_middle_of_the_steps_recomputes(model):
+@pytest.mark.parametrize("overlap", [False, True], ids=["serial", "overlapped"])
+def test_out_of_memory_in_the_middle_of_the_steps_recomputes(model, overlap):
     expected = run(Engine(model, max_slots=8, max_len=64), [seqs_for([1, 2, 3, 4], SAMPLED, n=6)])
-    engine = Engine(model, max_slots=8, max_len=64, decode_steps=4)
+    engine = Engine(model, max_slots=8, max_len=64, decode_steps=4, overlap=overlap)
     real_step, calls = model.step, []
 
     def flaky_step(tokens, cache, slots):
@@ -364,3 +369,26 @@ def test_a_group_runs_ahead_while_the_host_reads_the_last(model):
     # launches the next, then reads back the one before; the last reads the fifth, with none left to launch.
     assert ahead == [4, 4, 4, 4, 4, None], ahead
     assert all(s.num_generated == 21 and s.finish_reason == "length" for s in seqs)
+
+
+def test_a_group_launched_ahead_stops_short_of_the_nearest_deadline(model, monkeypatch):
+    """With overlap, the group launched ahead counts the steps still in flight before it: together they take no
+    more steps than fit before a row's deadline; none when the ones in flight already reach it."""
+    import m1reason.engine.engine as engine_module
+
+    now = [100.0]
+    monkeypatch.setattr(engine_module.time, "monotonic", lambda: now[0])
+    # the engine's own timings of the groups then take no time: the entries appended below are the latest
+    monkeypatch.setattr(engine_module.time, "perf_counter", lambda: now[0])
+    engine = Engine(model, max_slots=4, max_len=64, decode_steps=4, overlap=True)
+    free = seqs_for([1, 2, 3], SamplingParams(temperature=0, max_new_tokens=40, ignore_eos=True), n=2)
+    engine.add(free)
+    engine.step()  # prefill and the first token
+    engine.step()  # launches a group of 4 and leaves it on the device
+    assert engine._ahead.steps == 4
+    free[1].deadline_at = now[0] + 0.065  # 6.5 steps away at 10 ms a step: 4 in flight, 2 more fit
+    engine.timings.decode.append((2, 4.0, 0.010))
+    assert len(engine.step().tokens) == 2 * 4 and engine._ahead.steps == 2
+    now[0] += 0.040  # the 4 steps read back took their 40 ms: the deadline is 2.5 steps away, 2 in flight
+    engine.timings.decode.append((2, 8.0, 0.010))
+    assert len(engine.step().tokens) == 2 * 2 and engine._ahead is None
