@@ -3,8 +3,11 @@
 For machines without a GPU (CI, the developers' own): every place the model dispatches a Triton kernel is made
 to take it for CPU tensors (``use_triton`` patched where it is imported), and a prefill of three right-padded
 prompts (fresh) plus ten decode steps of the tiny model (fp32) must give the torch path's logits; the kernels
-actually called are counted and printed. Not part of the test suite (it needs triton installed and
-``TRITON_INTERPRET=1`` set before triton is imported, and takes a minute or two):
+actually called are counted and printed. Then the engine as it runs on a GPU, less the capture: the decode
+graphs' programs (``DecodeGraphs(capture=False)``: sampling, with the Triton Gumbel kernel, inside them), four
+decode steps per group and groups overlapped, must give the tokens of the torch path one step at a time.
+Not part of the test suite (it needs triton installed and ``TRITON_INTERPRET=1`` set before triton is imported,
+and takes a minute or two):
 
     TRITON_INTERPRET=1 python -m tests.kernels.interpreter_check
 """
@@ -43,6 +46,34 @@ def run(triton_on: bool) -> torch.Tensor:
     return torch.stack(logits)
 
 
+def engine_tokens(gpu_like: bool) -> list[list[int]]:
+    """Seeded samples of the tiny model through the engine: with ``gpu_like``, Triton kernels, the decode graphs'
+    programs, 4 steps per group, overlapped; else the torch path one step at a time."""
+    import m1reason.engine.sampling
+    import m1reason.kernels
+    import m1reason.model.attention
+    import m1reason.model.layers
+    from m1reason.engine import Engine
+    from m1reason.engine.graphs import DecodeGraphs
+    from m1reason.generator.data import SamplingParams
+    from m1reason.model import HybridLM, ModelConfig
+    from tests.engine.test_engine import run as run_engine
+    from tests.engine.test_engine import seqs_for
+
+    choose = (lambda t: not torch.is_grad_enabled()) if gpu_like else (lambda t: False)
+    for module in (m1reason.kernels, m1reason.model.layers, m1reason.model.attention, m1reason.engine.sampling):
+        module.use_triton = choose
+    torch.manual_seed(0)
+    model = HybridLM(ModelConfig.tiny()).eval()
+    engine = Engine(model, max_slots=6, max_len=48, decode_steps=4 if gpu_like else 1, overlap=gpu_like)
+    if gpu_like:
+        engine.graphs = DecodeGraphs(model, engine.cache, 6, max_steps=4, capture=False)
+    plain = SamplingParams(temperature=1.0, seed=5, max_new_tokens=14, ignore_eos=True)
+    stopping = SamplingParams(temperature=0.8, seed=6, max_new_tokens=14, stop_token_ids=(3, 30, 99))
+    groups = [seqs_for([1, 2, 3, 4], plain, n=3, request="a"), seqs_for([9, 8], stopping, n=3, request="b")]
+    return [tokens for group in run_engine(engine, groups) for tokens in group]
+
+
 def count_calls() -> dict[str, int]:
     """Wrap each Triton entry point so that the run says which kernels it really took."""
     import m1reason.kernels.triton_elementwise as elementwise
@@ -50,6 +81,7 @@ def count_calls() -> dict[str, int]:
     import m1reason.kernels.triton_mamba_step as step
     import m1reason.kernels.triton_paged_attention as attention
     import m1reason.kernels.triton_rope as rope
+    import m1reason.kernels.triton_sampling as sampling
 
     counts: dict[str, int] = {}
 
@@ -61,7 +93,8 @@ def count_calls() -> dict[str, int]:
 
     for module, name in ((rope, "rope_decode_triton"), (prefill, "mamba_prefill_triton"), (step, "mamba_step_triton"),
                          (attention, "paged_attention_decode_triton"), (elementwise, "add_rms_norm_triton"),
-                         (elementwise, "rms_norm_triton"), (elementwise, "silu_mul_triton")):
+                         (elementwise, "rms_norm_triton"), (elementwise, "silu_mul_triton"),
+                         (sampling, "gumbel_argmax_triton")):
         setattr(module, name, counting(name, getattr(module, name)))
     return counts
 
@@ -71,12 +104,20 @@ def main() -> int:
         print("set TRITON_INTERPRET=1 (before triton is imported)", file=sys.stderr)
         return 2
     reference = run(triton_on=False)
+    expected_tokens = engine_tokens(gpu_like=False)
     counts = count_calls()
     got = run(triton_on=True)
     error = ((got - reference).abs().max() / reference.abs().max()).item()
     agree = (got.argmax(-1) == reference.argmax(-1)).float().mean().item()
-    print(f"max relative error {error:.2e}, top-1 agreement {agree:.3f}; Triton calls: {counts}")
-    return 0 if error < 1e-5 and agree == 1.0 and len(counts) == 7 else 1
+    print(f"model: max relative error {error:.2e}, top-1 agreement {agree:.3f}; Triton calls: {counts}")
+    sampled_before = counts.get("gumbel_argmax_triton", 0)
+    tokens = engine_tokens(gpu_like=True)
+    same = tokens == expected_tokens
+    print(f"engine (graph programs, 4 steps a group, overlapped): {'the same' if same else 'DIFFERENT'} tokens as "
+          f"the torch path one step at a time ({sum(map(len, tokens))} tokens; Gumbel kernel calls: "
+          f"{counts.get('gumbel_argmax_triton', 0) - sampled_before})")
+    model_ok = error < 1e-5 and agree == 1.0 and len(counts) >= 7
+    return 0 if model_ok and same and counts.get("gumbel_argmax_triton", 0) > sampled_before else 1
 
 
 if __name__ == "__main__":
