@@ -16,7 +16,8 @@ problem (so that the machine's drift over the run falls on all configurations al
 
     python -m benchmarks.budget_curve [--models FOLDER ...] [--count 50] [--budgets 0.1 0.2 0.4 0.8]
                                       [--concurrency 1] [--strategy-defaults auto|embedded|model]
-                                      [--device cuda] [--prefill-delay 1] [--feed-appends 0] [--out DIR]
+                                      [--device cuda] [--prefill-delay 1] [--feed-appends 0] [--overlap false]
+                                      [--out DIR]
                                       [--no-write]
 
 The GPU run (Figure 3 with >= 500 problems, the tiny hybrid beside its same-size transformer teacher):
@@ -174,7 +175,8 @@ def unique_name(name: str, taken: list[str]) -> str:
 
 
 def load(spec: str | None, *, device: str | None, concurrency: int, problems, mode: str,
-         taken: list[str], prefill_delay: float = 0.0, feed_appends: int | None = None) -> ModelUnderTest:
+         taken: list[str], prefill_delay: float = 0.0, feed_appends: int | None = None,
+         overlap: bool | None = None) -> ModelUnderTest:
     """Load ``spec`` through the public loader, its engine sized for ``concurrency``."""
     from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS, default_generator, trained_by_recipe
 
@@ -188,6 +190,8 @@ def load(spec: str | None, *, device: str | None, concurrency: int, problems, mo
         options["prefill_delay"] = prefill_delay
     if feed_appends is not None:
         options["feed_appends"] = feed_appends
+    if overlap is not None:
+        options["overlap"] = overlap
     generator = default_generator(spec, device=device, **options)
     if getattr(generator.tokenizer, "chat_template", None) is None:  # build_prompt then sends the bare question
         print(f"warning: {folder} has no chat template (chat_template.jinja): its prompts will not be in the chat "
@@ -195,7 +199,7 @@ def load(spec: str | None, *, device: str | None, concurrency: int, problems, mo
     defaults = strategy_defaults(mode, getattr(generator, "strategy_defaults", None))
     kind, layers = architecture(generator.model.config)
     engine = generator.engine  # what ran, defaults included, not only what was asked for
-    ran = {"decode_steps": engine.decode_steps, "feed_appends": engine.feed_appends,
+    ran = {"decode_steps": engine.decode_steps, "feed_appends": engine.feed_appends, "overlap": engine.overlap,
            "prefill_delay": engine.prefill_delay, "cuda_graphs": engine.graphs is not None}
     info = {"source": generator.source, "folder": str(folder), "device": str(generator.model.device),
             "dtype": str(generator.model.dtype), "engine": {**options, **ran}, "strategy_defaults": defaults}
@@ -438,6 +442,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feed-appends", type=int, default=None,
                         help="M1Generator's feed_appends (docs/generation.md; default: its own, 32 on a GPU with "
                              "CUDA graphs, else 0); 0 prefills every append")
+    parser.add_argument("--overlap", type=lambda v: {"true": True, "false": False}[v.lower()], default=None,
+                        help="true/false: M1Generator's overlap (docs/generation.md; default: its own, on with CUDA "
+                             "graphs)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     parser.add_argument("--section", default="budget_curve",
@@ -458,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     models, records = [], []
     for spec in args.models or [args.model]:
         model = load(spec, device=args.device, concurrency=concurrency, problems=problems,
-                     prefill_delay=args.prefill_delay, feed_appends=args.feed_appends,
+                     prefill_delay=args.prefill_delay, feed_appends=args.feed_appends, overlap=args.overlap,
                      mode=args.strategy_defaults, taken=[m.name for m in models])
         model.info["warm_up_s"] = warm_up(model, problems, min(args.budgets), concurrency)
         print(json.dumps({"model": model.name, **model.info}, default=str), flush=True)

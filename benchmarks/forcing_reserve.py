@@ -18,8 +18,8 @@ every generator call and event time-stamped (fork, append, each token event), wh
 seen.
 
     python -m benchmarks.forcing_reserve [--model FOLDER] [--device cpu] [--count 160] [--budgets 0.02 0.04]
-                                         [--timelines 8] [--feed-appends N] [--json FILE] [--section NAME]
-                                         [--no-write]
+                                         [--timelines 8] [--feed-appends N] [--overlap false] [--json FILE]
+                                         [--section NAME] [--no-write]
 """
 
 from __future__ import annotations
@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timelines", type=int, default=8, help="problems also solved with time-stamped events")
     parser.add_argument("--feed-appends", type=int, default=None,
                         help="M1Generator's feed_appends (default: its own); 0 prefills every append")
+    parser.add_argument("--overlap", type=lambda v: {"true": True, "false": False}[v.lower()], default=None,
+                        help="true/false: M1Generator's overlap (default: its own, on with CUDA graphs)")
     parser.add_argument("--json", type=Path, help="write the records and timelines here")
     parser.add_argument("--section", default="forcing_reserve", help="the BENCHMARKS.md section to write")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
@@ -176,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     short = trained_by_recipe(Path(args.model))  # a tiny recipe model: short solutions, a short engine
     options = {**(SHORT_ENGINE if short else {}),
-               **({} if args.feed_appends is None else {"feed_appends": args.feed_appends})}
+               **({} if args.feed_appends is None else {"feed_appends": args.feed_appends}),
+               **({} if args.overlap is None else {"overlap": args.overlap})}
     generator = M1Generator.from_pretrained(args.model, device=args.device, **options)
     defaults = dict(EMBEDDED_STRATEGY_DEFAULTS) if short else {}
     generator.throughput_model()  # calibration is a cold-start cost, outside every budget
@@ -188,8 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps({"env": env, **result}))
     if not args.no_write:
-        text = (f"`{args.model}` on {args.device} (feed_appends {generator.engine.feed_appends}), {args.count} "
-                "held-out problems (mixed kinds), one at a time; each "
+        engine = generator.engine
+        text = (f"`{args.model}` on {args.device} (feed_appends {engine.feed_appends}, overlap {engine.overlap}), "
+                f"{args.count} held-out problems (mixed kinds), one at a time; each "
                 "problem runs every configuration before the next, with the same seed. Accuracy in % ± the 95% "
                 "interval half-width; answered: any answer at all. Configurations: the module docstring of "
                 "benchmarks/forcing_reserve.py.\n\n" + body)

@@ -71,7 +71,7 @@ def decode_steps_of(record: dict) -> int:
     return record.get("decode_steps", 1)
 
 
-def run_m1reason(model, batch: int, new: int, decode_steps: int, bandwidth: float) -> dict:
+def run_m1reason(model, batch: int, new: int, decode_steps: int, bandwidth: float, overlap: bool | None = None) -> dict:
     import torch
 
     from m1reason import GenerationRequest, M1Generator, SamplingParams
@@ -85,7 +85,8 @@ def run_m1reason(model, batch: int, new: int, decode_steps: int, bandwidth: floa
     free = torch.cuda.mem_get_info()[0] - 12 * 2**30  # room for activations, logits, graphs
     length = PROMPT + new + 16
     fits = batch if not per_token_kv else max(1, min(batch, int(free // (per_token_kv * length))))
-    gen = M1Generator(model, max_slots=fits, max_len=length, kv_tokens=fits * length, decode_steps=decode_steps)
+    gen = M1Generator(model, max_slots=fits, max_len=length, kv_tokens=fits * length, decode_steps=decode_steps,
+                      overlap=overlap)
     params = SamplingParams(temperature=1.0, max_new_tokens=new, ignore_eos=True, seed=0)
     prompts = torch.randint(0, config.vocab_size, (batch, PROMPT), generator=torch.Generator().manual_seed(1))
 
@@ -164,6 +165,9 @@ def main() -> int:
     parser.add_argument("--decode-steps", type=int, default=None,
                         help="m1reason engines: decode steps run on the device per host sync (default: the "
                              "generator's CUDA default, m1reason.generator.m1.CUDA_DECODE_STEPS)")
+    parser.add_argument("--overlap", type=lambda v: {"true": True, "false": False}[v.lower()], default=True,
+                        help="m1reason engines: launch each group of decode steps before reading the last one back "
+                             "(M1Generator's overlap; default true, as on a GPU)")
     args = parser.parse_args()
     if args.decode_steps is not None and args.decode_steps < 1:
         parser.error("--decode-steps must be >= 1")
@@ -186,13 +190,14 @@ def main() -> int:
     bandwidth = None  # measured before the first point that needs it
     args.results.parent.mkdir(parents=True, exist_ok=True)
     done = [json.loads(line) for line in args.results.read_text().splitlines()] if args.results.exists() else []
-    have = {(r["engine"], r["batch"], r["new"], r["device"], decode_steps_of(r)) for r in done}
+    # a record without "overlap" ran before it existed: its groups were not overlapped
+    have = {(r["engine"], r["batch"], r["new"], r["device"], decode_steps_of(r), r.get("overlap", False)) for r in done}
     for engine in args.engines:
         model = None
         for new in args.new:
             for batch in args.batches:
                 k = 1 if engine == "hf" else decode_steps
-                if (engine, batch, new, device, k) in have:
+                if (engine, batch, new, device, k, engine != "hf" and args.overlap) in have:
                     continue
                 if bandwidth is None:
                     bandwidth = copy_bandwidth()
@@ -215,7 +220,7 @@ def main() -> int:
                 started = time.perf_counter()
                 with torch.no_grad():
                     point = (run_hf(model, batch, new, args.hf_cap_s) if engine == "hf"
-                             else run_m1reason(model, batch, new, k, bandwidth))
+                             else run_m1reason(model, batch, new, k, bandwidth, args.overlap))
                 record = {"engine": engine, "batch": batch, "prompt": PROMPT, "new": new, "device": device,
                           "decode_steps": k,
                           "date": env["date"], "versions": env["versions"], "kernels": backends(),
@@ -261,11 +266,13 @@ def device_report(device: str, records: list[dict]) -> str:
     >>> print(device_report("GPU X", [rec("m1", 30000.0), rec("llama", 7500.0)]).splitlines()[-1])
     - batch 512, decode 4096, 4 step(s)/sync: M1 / Llama in the same engine = 4.00x
     """
-    rows = sorted(records, key=lambda r: (r["new"], r["batch"], r["engine"], decode_steps_of(r)))
+    rows = sorted(records, key=lambda r: (r["new"], r["batch"], r["engine"], decode_steps_of(r), _mode(r)))
 
     def label(r):
         k = decode_steps_of(r)
-        return _NAMES[r["engine"]] + (f", {k} step{'s' if k > 1 else ''}/sync" if r["engine"] != "hf" else "")
+        if r["engine"] == "hf":
+            return _NAMES["hf"]
+        return _NAMES[r["engine"]] + f", {k} step{'s' if k > 1 else ''}/sync" + (", overlapped" if _mode(r) else "")
 
     table = markdown_table([{"engine": label(r), "batch": r["batch"], "decode": r["new"],
                              "tok/s": r.get("tokens_per_s", "skipped"), "ms/step": r.get("step_ms", ""),
@@ -274,20 +281,26 @@ def device_report(device: str, records: list[dict]) -> str:
                              "note": r.get("skipped") or _note(r)} for r in rows], _COLUMNS)
     speedups = []
     for r in rows:
-        same = (r["batch"], r["new"], decode_steps_of(r))
-        peer = next((p for p in rows if p["engine"] == "llama" and (p["batch"], p["new"], decode_steps_of(p)) == same),
-                    None)
+        same = (r["batch"], r["new"], decode_steps_of(r), _mode(r))
+        peer = next((p for p in rows if p["engine"] == "llama"
+                     and (p["batch"], p["new"], decode_steps_of(p), _mode(p)) == same), None)
         if r["engine"] == "m1" and peer and "tokens_per_s" in peer and "tokens_per_s" in r:
             caveat = ""
             if r.get("commit") != peer.get("commit"):
                 caveat = f" (M1 at {r.get('commit', '?')}, Llama at {peer.get('commit', '?')}: not the same code)"
             elif r.get("note") or peer.get("note"):
                 caveat = " (not measured in one run: see the notes)"
-            speedups.append(f"- batch {r['batch']}, decode {r['new']}, {decode_steps_of(r)} step(s)/sync: M1 / Llama "
-                            f"in the same engine = {r['tokens_per_s'] / peer['tokens_per_s']:.2f}x{caveat}")
+            overlapped = ", overlapped" if _mode(r) else ""
+            speedups.append(f"- batch {r['batch']}, decode {r['new']}, {decode_steps_of(r)} step(s)/sync{overlapped}: "
+                            f"M1 / Llama in the same engine = {r['tokens_per_s'] / peer['tokens_per_s']:.2f}x{caveat}")
     copies = sorted({round(r["copy_GBps"]) for r in rows if "copy_GBps" in r})
     measured = f" (measured copy bandwidth: {', '.join(f'{c:,} GB/s' for c in copies)})" if copies else ""
     return f"### {device}{measured}\n\n" + table + ("\n\n" + "\n".join(speedups) if speedups else "")
+
+
+def _mode(record: dict) -> bool:
+    """Whether the record's decode groups were overlapped (records from before the option: no)."""
+    return bool(record.get("overlap", False))
 
 
 def _note(record: dict) -> str:

@@ -23,3 +23,12 @@ def test_ratio_across_runs_points_to_the_notes():
     report = device_report("GPU", [record("m1", 30000.0, note="separate run"), record("llama", 10000.0)])
     assert report.splitlines()[-1].endswith("(not measured in one run: see the notes)")
     assert "separate run" in report
+
+
+def test_overlapped_and_serial_points_are_labelled_and_compared_with_their_own_kind():
+    report = device_report("GPU", [record("m1", 30000.0, overlap=False), record("llama", 7500.0),  # no key: serial
+                                   record("m1", 33000.0, overlap=True), record("llama", 11000.0, overlap=True)])
+    assert "| m1reason M1-3B, 4 steps/sync, overlapped | 512 |" in report
+    assert report.splitlines()[-2:] == [
+        "- batch 512, decode 4096, 4 step(s)/sync: M1 / Llama in the same engine = 4.00x",
+        "- batch 512, decode 4096, 4 step(s)/sync, overlapped: M1 / Llama in the same engine = 3.00x"]
