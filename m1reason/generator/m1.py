@@ -155,8 +155,9 @@ class M1Generator:
     decode batch, one token per step, instead of a prefill call that holds up every other sequence; the samples
     are the same. Default: ``CUDA_FEED_APPENDS`` with CUDA graphs, 0 elsewhere), ``overlap`` (launch the next group
     of decode steps before reading the last one back, so the host's work on tokens runs while the device computes;
-    a sample that ends, is cancelled or is appended to meanwhile keeps none of the extra tokens, and is recomputed if
-    it goes on; the samples are the same. Default: on with CUDA graphs, off elsewhere). ``freeze_gc``: take every
+    a sample that ends, is cancelled, appended to or forked meanwhile keeps none of the extra tokens, and is
+    recomputed if it goes on, so an append to a decoding sample costs a prefill rather than going through the decode
+    steps; the samples are the same. Default: on with CUDA graphs, off elsewhere). ``freeze_gc``: take every
     object alive when the generator is made (the model, the libraries' start-up objects) out of the garbage
     collector's full passes (``freeze_long_lived``), so that no pass stalls decoding to walk them; the
     generator's own objects stay collectable, so dropping it frees its device memory.
