@@ -54,7 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.report import environment, markdown_table, write_section
+from benchmarks.report import environment, markdown_table, true_or_false, write_section
 
 GRID_N = (1, 4, 16)
 GRID_TOKENS = (48, 160)
@@ -442,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feed-appends", type=int, default=None,
                         help="M1Generator's feed_appends (docs/generation.md; default: its own, 32 on a GPU with "
                              "CUDA graphs, else 0); 0 prefills every append")
-    parser.add_argument("--overlap", type=lambda v: {"true": True, "false": False}[v.lower()], default=None,
+    parser.add_argument("--overlap", type=true_or_false, default=None,
                         help="true/false: M1Generator's overlap (docs/generation.md; default: its own, on with CUDA "
                              "graphs)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from benchmarks.forcing_ab import WithoutFork
-from benchmarks.report import environment, markdown_table, write_section
+from benchmarks.report import environment, markdown_table, true_or_false, write_section
 from strategies import BudgetAware, SelfConsistency
 from strategies._runner import end_margin, forcing_text
 
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timelines", type=int, default=8, help="problems also solved with time-stamped events")
     parser.add_argument("--feed-appends", type=int, default=None,
                         help="M1Generator's feed_appends (default: its own); 0 prefills every append")
-    parser.add_argument("--overlap", type=lambda v: {"true": True, "false": False}[v.lower()], default=None,
+    parser.add_argument("--overlap", type=true_or_false, default=None,
                         help="true/false: M1Generator's overlap (default: its own, on with CUDA graphs)")
     parser.add_argument("--json", type=Path, help="write the records and timelines here")
     parser.add_argument("--section", default="forcing_reserve", help="the BENCHMARKS.md section to write")

@@ -7,6 +7,7 @@ command, device, versions and date that produced it.
 
 from __future__ import annotations
 
+import argparse
 import datetime as _dt
 import json
 import platform
@@ -38,6 +39,19 @@ def environment(packages: tuple[str, ...] = ("torch", "transformers")) -> dict:
         "versions": versions,
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
+
+
+def true_or_false(text: str) -> bool:
+    """An on/off command-line value (``--overlap false``), as the training CLI reads its flags.
+
+    >>> true_or_false("False"), true_or_false("on")
+    (False, True)
+    """
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
 
 
 def _command() -> str:

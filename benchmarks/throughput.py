@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.report import markdown_table
+from benchmarks.report import markdown_table, true_or_false
 
 PROMPT = 256
 
@@ -165,7 +165,7 @@ def main() -> int:
     parser.add_argument("--decode-steps", type=int, default=None,
                         help="m1reason engines: decode steps run on the device per host sync (default: the "
                              "generator's CUDA default, m1reason.generator.m1.CUDA_DECODE_STEPS)")
-    parser.add_argument("--overlap", type=lambda v: {"true": True, "false": False}[v.lower()], default=True,
+    parser.add_argument("--overlap", type=true_or_false, default=True,
                         help="m1reason engines: launch each group of decode steps before reading the last one back "
                              "(M1Generator's overlap; default true, as on a GPU)")
     args = parser.parse_args()
@@ -190,8 +190,7 @@ def main() -> int:
     bandwidth = None  # measured before the first point that needs it
     args.results.parent.mkdir(parents=True, exist_ok=True)
     done = [json.loads(line) for line in args.results.read_text().splitlines()] if args.results.exists() else []
-    # a record without "overlap" ran before it existed: its groups were not overlapped
-    have = {(r["engine"], r["batch"], r["new"], r["device"], decode_steps_of(r), r.get("overlap", False)) for r in done}
+    have = {(r["engine"], r["batch"], r["new"], r["device"], decode_steps_of(r), _mode(r)) for r in done}
     for engine in args.engines:
         model = None
         for new in args.new:

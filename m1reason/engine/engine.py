@@ -777,11 +777,11 @@ class Engine:
                 confidences.append(token_confidence(logits.float().log_softmax(-1), self.confidence_top_k))
             if fed is not None:
                 graphs.feed(rows, torch.where(fed[i + 1] >= 0, fed[i + 1], graphs.ring_tokens[i, :b]))
+        # copies: the next group overwrites the ring before this one is read back
         tokens, codes = graphs.ring_tokens[:steps, :b].clone(), graphs.ring_codes[:steps, :b]
-        if fed is not None:
-            codes = torch.where(fed[1:steps + 1] >= 0, 0, codes)
+        codes = torch.where(fed[1:steps + 1] >= 0, 0, codes) if fed is not None else codes.clone()
         logprobs = graphs.ring_logprobs[:steps, :b].clone() if rows.logprobs else None
-        return tokens, codes.clone(), logprobs, torch.stack(confidences) if confidences else None
+        return tokens, codes, logprobs, torch.stack(confidences) if confidences else None
 
     def _fed_inputs(self, seqs: list[Sequence], steps: int) -> Tensor:
         """[steps, b]: the pending token each feeding row takes in at each step (its last sampled token, then the
