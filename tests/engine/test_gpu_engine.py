@@ -77,15 +77,17 @@ def test_gpu_bf16_step_path_tracks_cpu_fp32(tiny_checkpoint):
     assert err <= 2e-2 and agree >= 0.99, (err, agree)
 
 
-@pytest.mark.parametrize("feed_appends", [0, 8])
-def test_appends_continue_exactly_graphed_with_several_decode_steps(tiny_checkpoint, feed_appends):
+@pytest.mark.parametrize(("feed_appends", "overlap"), [(0, False), (0, True), (8, False), (8, True)])
+def test_appends_continue_exactly_graphed_with_several_decode_steps(tiny_checkpoint, feed_appends, overlap):
     """Budget forcing on the GPU path: continuations appended to live sequences (different lengths, different
     states), prefilled in one call between graphed multi-step decodes or fed through graphed decode steps
-    (``feed_appends``), each continue exactly as the model's own greedy loop over the concatenated text."""
+    (``feed_appends``), each continue exactly as the model's own greedy loop over the concatenated text. Under
+    ``overlap`` the next group is already queued when the append arrives, so the row is recomputed instead of fed."""
     from m1reason.engine import Engine, Sequence
 
     model = load_model(tiny_checkpoint, device="cuda", dtype=torch.float32)
-    engine = Engine(model, max_slots=8, max_len=96, cuda_graphs=True, decode_steps=4, feed_appends=feed_appends)
+    engine = Engine(model, max_slots=8, max_len=96, cuda_graphs=True, decode_steps=4, feed_appends=feed_appends,
+                    overlap=overlap)
     params = SamplingParams(temperature=0, max_new_tokens=40, ignore_eos=True)
     prompts = ([4, 5, 6], [7, 8, 9, 10, 11], [12, 13])
     seqs = [Sequence(f"r{i}/0", f"r{i}", 0, 0, params, list(p), len(p)) for i, p in enumerate(prompts)]
@@ -98,7 +100,7 @@ def test_appends_continue_exactly_graphed_with_several_decode_steps(tiny_checkpo
     for seq, tokens in zip(seqs, forced):
         engine.append(seq, tokens)
         heads.append(list(seq.tokens))
-        assert seq.feeding == bool(feed_appends)
+        assert seq.feeding == (bool(feed_appends) and not overlap)
     while engine.has_work():
         engine.step()
     for seq, head in zip(seqs, heads):
