@@ -51,12 +51,12 @@ def recipe_settings(*, device: str = "cpu", seed: int = 0, scale: float = 1.0, b
                                    ce_weight=0.2, **common),
         "sft": SFTSettings(steps=steps(600), batch_size=32 * b, lr=5e-4, warmup=10, seed=seed + 2, **common),
         # GRPO rolls out 4x the prompts it trains on and keeps the groups whose rewards differ (after SFT most
-        # agree), drawn from the kinds SFT leaves weakest; the shipped model's run, docs/training.md. Its rollout
-        # limit stays at 96 tokens: the shipped run grew it from 48, where two thirds of these kinds' solutions are
-        # cut off before their answer (BENCHMARKS.md "rollout_lengths", "grpo_limit_cpu")
+        # agree). Its prompts come from the whole training mix: aimed at the kinds SFT leaves weakest (percent,
+        # fraction; the shipped model's run) it learnt those at best and lost the others, while the mix raised
+        # plain-arithmetic pass@1 with two seeds (BENCHMARKS.md "grpo_gpu_batch", "grpo_mix_cpu"). Its rollout
+        # limit stays at 96 tokens: at 48 two thirds of the solutions are cut off ("rollout_lengths")
         "grpo": GRPOSettings(steps=steps(80), prompts=16 * b, k=8, oversample=4, temperature=1.0, lr=1e-4, warmup=5,
-                             seed=seed + 3, save_every=10, max_new_tokens=96,
-                             kind_weights={"percent": 1.0, "fraction": 1.0}, heldout_count=64, **common),
+                             seed=seed + 3, save_every=10, max_new_tokens=96, heldout_count=64, **common),
     }
 
 
