@@ -53,7 +53,7 @@ def recipe_settings(*, device: str = "cpu", seed: int = 0, scale: float = 1.0, b
         # GRPO rolls out 4x the prompts it trains on and keeps the groups whose rewards differ (after SFT most
         # agree). Its prompts come from the whole training mix: aimed at the kinds SFT leaves weakest (percent,
         # fraction; the shipped model's run) it learnt those at best and lost the others, while the mix raised
-        # plain-arithmetic pass@1 with two seeds (BENCHMARKS.md "grpo_gpu_batch", "grpo_mix_cpu"). Its rollout
+        # plain-arithmetic pass@1 with three seeds (BENCHMARKS.md "grpo_gpu_batch", "grpo_mix_cpu"). Its rollout
         # limit stays at 96 tokens: at 48 two thirds of the solutions are cut off ("rollout_lengths")
         "grpo": GRPOSettings(steps=steps(80), prompts=16 * b, k=8, oversample=4, temperature=1.0, lr=1e-4, warmup=5,
                              seed=seed + 3, save_every=10, max_new_tokens=96, heldout_count=64, **common),
