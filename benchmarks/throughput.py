@@ -322,16 +322,20 @@ def _plot(rows: list[dict], folder: Path) -> Path | None:
     folder.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, new in zip(axes, (1024, 4096)):
-        series = sorted({(r["engine"], decode_steps_of(r)) for r in rows}, key=lambda s: (_ORDER.index(s[0]), s[1]))
-        for engine, k in series:
-            pts = [(r["batch"], r["tokens_per_s"]) for r in rows if (r["engine"], decode_steps_of(r)) == (engine, k)
+        series = sorted({(r["engine"], decode_steps_of(r), _mode(r)) for r in rows},
+                        key=lambda s: (_ORDER.index(s[0]), s[1], s[2]))
+        for engine, k, overlapped in series:
+            pts = [(r["batch"], r["tokens_per_s"]) for r in rows
+                   if (r["engine"], decode_steps_of(r), _mode(r)) == (engine, k, overlapped)
                    and r["new"] == new and "tokens_per_s" in r]
             if pts:
                 label = _LABELS[engine] + (f", {k} steps/sync" if k > 1 else "")
+                label += ", overlapped" if overlapped else ""
                 ax.plot(*zip(*sorted(pts)), marker="o", label=label)
         ax.set(xscale="log", xlabel="batch (requests)", ylabel="tokens/s", title=f"prompt 256, decode {new}")
         ax.grid(True, alpha=0.3)
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="small", loc="upper left")
     path = folder / "throughput.png"
     fig.tight_layout()
     fig.savefig(path, dpi=120)
