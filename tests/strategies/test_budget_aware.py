@@ -9,7 +9,7 @@ from m1reason.errors import CapacityError
 from m1reason.generator.fake import FakeCompletion
 from m1reason.generator.throughput import Calibration, FittedThroughput
 from strategies import BudgetAware
-from strategies._runner import fallback_force_at
+from strategies._runner import end_margin, fallback_force_at
 from tests.strategies.conftest import boxed
 
 
@@ -49,13 +49,13 @@ def test_answers_are_forced_early_enough_to_prefill_the_appended_text():
     strategy = BudgetAware(needed_tokens=100, force_tokens=8)
     fast, slow = speed(), FittedThroughput(Calibration(decode=speed().calibration.decode,
                                                        prefill=[(10, 0.2), (1000, 0.3)]))
-    plan = strategy.plan(fast, 10.0, prompt_tokens=50)
-    budget_s = 10.0
+    budget_s = 30.0  # a reserve under a tenth of it: at shorter budgets forcing waits as SelfConsistency's does
+    plan = strategy.plan(fast, budget_s, prompt_tokens=50)
     step = fast.decode_step_s(plan.n, 50 + plan.max_new_tokens)
     at_fast, at_slow = (strategy.force_at(t, plan, budget_s, 50) for t in (fast, slow))
     assert at_fast < budget_s - 8 * step  # time for the forced tokens...
     assert at_slow < at_fast - 0.19  # ...and for prefilling what forcing appends
-    assert at_slow >= budget_s * 0.75 - 0.5  # never more than a quarter of the budget (plus the end margin)
+    assert at_slow >= fallback_force_at(budget_s)  # never earlier than SelfConsistency forces
 
 
 def test_appends_fed_through_decode_steps_need_a_smaller_reserve():
@@ -64,13 +64,13 @@ def test_appends_fed_through_decode_steps_need_a_smaller_reserve():
     strategy = BudgetAware(needed_tokens=100, force_tokens=8)
     calibration = Calibration(decode=speed().calibration.decode, prefill=[(10, 0.2), (1000, 0.3)])
     prefilled, fed = FittedThroughput(calibration), FittedThroughput(calibration, fed_appends=32)
-    plan = strategy.plan(prefilled, 10.0, prompt_tokens=50)
-    later = strategy.force_at(fed, plan, 10.0, 50, appended_tokens=13) - strategy.force_at(
-        prefilled, plan, 10.0, 50, appended_tokens=13)
+    plan = strategy.plan(prefilled, 30.0, prompt_tokens=50)
+    later = strategy.force_at(fed, plan, 30.0, 50, appended_tokens=13) - strategy.force_at(
+        prefilled, plan, 30.0, 50, appended_tokens=13)
     step = prefilled.decode_step_s(plan.n, 50 + plan.max_new_tokens)
     assert later == pytest.approx(prefilled.prefill_s(13) - 13 * step)
-    assert strategy.force_at(fed, plan, 10.0, 50, appended_tokens=40) == strategy.force_at(
-        prefilled, plan, 10.0, 50, appended_tokens=40)  # too long to feed: prefilled either way
+    assert strategy.force_at(fed, plan, 30.0, 50, appended_tokens=40) == strategy.force_at(
+        prefilled, plan, 30.0, 50, appended_tokens=40)  # too long to feed: prefilled either way
 
 
 def test_a_chain_that_cannot_fit_is_forced_at_the_last_moment():
@@ -80,8 +80,22 @@ def test_a_chain_that_cannot_fit_is_forced_at_the_last_moment():
     slow_prefill = FittedThroughput(Calibration(decode=speed().calibration.decode, prefill=[(10, 0.2), (1000, 0.3)]))
     roomy, tight = (strategy.plan(slow_prefill, b, prompt_tokens=50) for b in (10.0, 1.0))
     assert "not even one sample" not in roomy.reason and "not even one sample" in tight.reason
-    assert strategy.force_at(slow_prefill, roomy, 10.0, 50) < fallback_force_at(10.0) - 0.1  # time for the prefill
+    roomy_at = strategy.force_at(slow_prefill, roomy, 10.0, 50)
+    assert fallback_force_at(10.0) <= roomy_at <= 10.0 - end_margin(10.0) - slow_prefill.prefill_s(10)  # prefill fits
     assert strategy.force_at(slow_prefill, tight, 1.0, 50) == pytest.approx(fallback_force_at(1.0))  # 0.85 s
+
+
+def test_answers_are_never_forced_earlier_than_self_consistency_forces_them():
+    """Where taking in the forced text and its tokens would need more than a tenth of the budget, the chains are
+    about as long as the budget: forcing them early cuts the ones that would have finished (BENCHMARKS.md,
+    "budget_curve"), so BudgetAware forces where SelfConsistency does; at longer budgets it forces later."""
+    strategy = BudgetAware(needed_tokens=100, force_tokens=8)
+    slow_prefill = FittedThroughput(Calibration(decode=speed().calibration.decode, prefill=[(10, 0.2), (1000, 0.3)]))
+    short = strategy.plan(slow_prefill, 5.0, prompt_tokens=50)
+    assert "not even one sample" not in short.reason  # every sample's chain fits: the reserve rule applies
+    assert strategy.force_at(slow_prefill, short, 5.0, 50) == pytest.approx(fallback_force_at(5.0))
+    long = strategy.plan(slow_prefill, 60.0, prompt_tokens=50)
+    assert strategy.force_at(slow_prefill, long, 60.0, 50) > fallback_force_at(60.0) + 1.0
 
 
 def test_runs_the_plan_and_stops_early_when_settled(spy):
