@@ -23,12 +23,14 @@ MODEL_ENV = "M1REASON_MODEL"
 EMBEDDED_MODEL = Path(__file__).resolve().parent / "embedded"
 EMBEDDED_NOTE = ("no model named: running the embedded tiny M1 (synthetic arithmetic and word problems only). "
                  "Name a real one with --model togethercomputer/M1-3B (hub id or folder) or $M1REASON_MODEL")
-# The embedded model writes ~40-token solutions (95% of its training solutions fit 55 tokens with the end of turn;
-# it was trained with at most 96 new tokens). The strategies' M1-3B defaults (thousands of tokens per sample) would
-# make BudgetAware plan one over-long sample instead of a vote, and so did needed_tokens=96: BudgetAware gives every
-# sample that many, so at a 0.4 s budget on 2 CPU cores it planned a single sample, cut at ~65 tokens, and scored
-# 72% where 4 samples scored 90% (python -m benchmarks.budget_curve, 2026-11-25). A forced answer needs at most 7
-# tokens (the longest held-out answer with its "}." is 6, then the end of turn), and BudgetAware keeps
+# The embedded model writes ~40-50-token solutions (it was trained with at most 96 new tokens; the model shipped
+# since 2026-12-03, on percent and fraction problems at temperature 0.7: mean 48.5, 90th percentile 55 tokens,
+# by python -m benchmarks.rollout_lengths --model m1reason/embedded --count 200 --samples 4 --limits 160
+# --temperatures 0.7). The strategies' M1-3B defaults (thousands of tokens per sample) would make BudgetAware plan
+# one over-long sample instead of a vote, and so did needed_tokens=96: BudgetAware gives every sample that many, so
+# at a 0.4 s budget on 2 CPU cores it planned a single sample, cut at ~65 tokens, and scored 72% where 4 samples
+# scored 90% (python -m benchmarks.budget_curve, 2026-11-25, the model shipped then). A forced answer needs at most
+# 7 tokens (the longest held-out answer with its "}." is 6, then the end of turn), and BudgetAware keeps
 # force_tokens steps before the deadline for it.
 EMBEDDED_STRATEGY_DEFAULTS = {"max_new_tokens": 160, "needed_tokens": 56, "force_tokens": 8}
 SHORT_ENGINE = {"max_slots": 32, "max_len": 512}  # engine options for the embedded and other recipe-trained models
