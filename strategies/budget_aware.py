@@ -107,9 +107,9 @@ class BudgetAware(SelfConsistency):
 
         When the plan gives every sample its ``needed_tokens`` in time, forcing comes after that, early enough to
         take in the appended text (``appended_tokens``; None: its length in bytes, which bounds it) and decode
-        ``force_tokens`` predicted steps (plus 5% of the budget, at most a quarter of it) before the samples'
-        deadline. The appended text costs a prefill, or one decode step per token where the generator feeds
-        short appends through its decode steps (``append_s`` of the throughput model, where it has one). When the
+        ``force_tokens`` predicted steps (plus 5% of the budget) before the samples' deadline. The appended text
+        costs a prefill, or one decode step per token where the generator feeds short appends through its decode
+        steps (``append_s`` of the throughput model, where it has one). When the
         plan does not give every sample its chain (not even one fits), forcing early would cut the very chains
         the deadline might still let finish, and the appended text's prefill stalls them: answers are forced at
         the last moment, as SelfConsistency forces them. (On the H200, 2026-12-02, that prefill took 12-19 ms for
@@ -119,7 +119,7 @@ class BudgetAware(SelfConsistency):
         reserve is more than a tenth of the budget, the chains are about as long as the budget, and forcing them
         early cuts the ones that would have finished. (On the H200, 2026-12-03, at 0.02 s, one sample of up to
         160 tokens: forced 5 ms early, 21 of 96 problems were forced and 67.7% right; forced where
-        SelfConsistency forces, 3 forced and 80.2% right: BENCHMARKS.md, "budget_curve".)
+        SelfConsistency forces, 3 forced and 80.2% right: BENCHMARKS.md, "budget_curve_force_early".)
         """
         if plan.predicted_s is not None and plan.predicted_s > budget_s * (1 - self.safety):
             return fallback_force_at(budget_s)
