@@ -1,0 +1,167 @@
+"""How much later BudgetAware's samples start than SelfConsistency's, and what that costs at tight budgets.
+
+BudgetAware counts the prompt's tokens, reads the throughput model and plans before it submits its request, all
+inside the budget; SelfConsistency submits at once. At budgets where most chains end within a few ms of the
+forcing time, that head start decides problems. This runs both (BudgetAware, and one sample of up to 160 tokens:
+the grid point BudgetAware falls back to when no chain fits) on the same problems and seeds, interleaved, through
+a view of the generator that time-stamps the request's submission and the first forced answer.
+
+    python -m benchmarks.head_start [--model FOLDER] [--device cpu] [--count 96] [--budgets 0.1 0.2]
+                                    [--json FILE] [--section NAME] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.report import environment, markdown_table, write_section
+
+
+class Stamped:
+    """The generator, with the monotonic time of the first ``stream``/``generate`` call (the request submitted)
+    and of the first ``fork``/``append`` call (an answer forced) since ``reset()``.
+
+    >>> from m1reason.generator.fake import FakeGenerator
+    >>> view = Stamped(FakeGenerator(lambda r, i: "x")); view.reset()
+    >>> view.submitted is None, "fork" in view.capabilities
+    (True, True)
+    """
+
+    def __init__(self, generator):
+        self._generator = generator
+        self.submitted: float | None = None
+        self.forced: float | None = None
+
+    def reset(self) -> None:
+        self.submitted = self.forced = None
+
+    def _submit(self, name):
+        method = getattr(self._generator, name)
+
+        def stamped(*args, **kwargs):
+            self.submitted = self.submitted or time.monotonic()
+            return method(*args, **kwargs)
+        return stamped
+
+    def _force(self, name):
+        method = getattr(self._generator, name)
+
+        def stamped(*args, **kwargs):
+            self.forced = self.forced or time.monotonic()
+            return method(*args, **kwargs)
+        return stamped
+
+    def __getattr__(self, name):
+        if name in ("stream", "generate"):
+            return self._submit(name)
+        if name in ("fork", "append"):
+            return self._force(name)
+        return getattr(self._generator, name)
+
+
+def configurations(defaults: dict) -> dict:
+    """Name -> strategy factory ``seed -> strategy``: BudgetAware and one sample of up to 160 tokens."""
+    import strategies
+
+    return {
+        "BudgetAware": lambda seed: strategies.BudgetAware(**defaults, seed=seed),
+        "n=1, 160 tok": lambda seed: strategies.SelfConsistency(
+            n=1, max_new_tokens=160, early_stop="none", force_tokens=defaults.get("force_tokens", 32), seed=seed),
+    }
+
+
+def run(generator, problems, budgets: list[float], defaults: dict) -> list[dict]:
+    """One record per (budget, configuration): accuracy with its 95% interval, the paired difference from the
+    one-sample configuration, and mean milliseconds from the call to the request's submission, to the first
+    forced answer (over the problems that forced one) and to the return."""
+    from m1reason.answers import is_equivalent
+    from m1reason.train.evaluate import mean_ci, paired_gain
+
+    view = Stamped(generator)
+    records = []
+    for budget in budgets:
+        rows: dict[str, list[dict]] = {name: [] for name in configurations(defaults)}
+        for i, problem in enumerate(problems):
+            for name, make in configurations(defaults).items():
+                view.reset()
+                started = time.monotonic()
+                solution = make(i).run(problem.problem, view, budget_s=budget)
+                wall = time.monotonic() - started
+                rows[name].append({
+                    "correct": float(solution.answer is not None and is_equivalent(solution.answer, problem.answer)),
+                    "wall_ms": 1e3 * wall,
+                    "submit_ms": 1e3 * (view.submitted - started) if view.submitted else None,
+                    "forced_ms": 1e3 * (view.forced - started) if view.forced else None})
+        baseline = [r["correct"] for r in rows["n=1, 160 tok"]]
+        for name, found in rows.items():
+            correct = [r["correct"] for r in found]
+            forced = [r["forced_ms"] for r in found if r["forced_ms"] is not None]
+            records.append({
+                "budget_s": budget, "config": name, "problems": len(found),
+                "accuracy": mean_ci(correct)[0], "ci95": mean_ci(correct)[1],
+                "minus_one_sample": paired_gain(correct, baseline),
+                "submit_ms": statistics.mean(r["submit_ms"] for r in found if r["submit_ms"] is not None),
+                "forced": len(forced), "forced_ms": statistics.mean(forced) if forced else None,
+                "wall_ms": statistics.mean(r["wall_ms"] for r in found)})
+    return records
+
+
+def table(records: list[dict]) -> str:
+    rows = [{"budget s": r["budget_s"], "configuration": r["config"],
+             "accuracy %": f"{100 * r['accuracy']:.1f} ± {100 * r['ci95']:.1f}",
+             "minus one sample": f"{100 * r['minus_one_sample'][0]:+.1f} ± {100 * r['minus_one_sample'][1]:.1f}",
+             "submitted at ms": f"{r['submit_ms']:.2f}", "forced (problems)": r["forced"],
+             "forced at ms": "" if r["forced_ms"] is None else f"{r['forced_ms']:.1f}",
+             "wall ms": f"{r['wall_ms']:.1f}"} for r in records]
+    return markdown_table(rows, list(rows[0]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="m1reason/embedded")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--count", type=int, default=96, help="held-out problems (mixed kinds)")
+    parser.add_argument("--budgets", type=float, nargs="+", default=[0.1, 0.2])
+    parser.add_argument("--json", type=Path, default=Path("benchmarks/results/head_start.json"))
+    parser.add_argument("--section", default="head_start")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    args = parser.parse_args(argv)
+    import torch
+
+    from benchmarks.budget_curve import capture_decode_graphs
+    from m1reason import M1Generator
+    from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS, SHORT_ENGINE, trained_by_recipe
+    from m1reason.train.data import heldout_problems
+
+    torch.set_num_threads(1)
+    short = trained_by_recipe(Path(args.model))  # a tiny recipe model: short solutions, a short engine
+    generator = M1Generator.from_pretrained(args.model, device=args.device, **(SHORT_ENGINE if short else {}))
+    defaults = dict(EMBEDDED_STRATEGY_DEFAULTS) if short else {}
+    problems = heldout_problems(args.count)
+    generator.throughput_model()  # calibration is a cold-start cost, outside every budget
+    capture_decode_graphs(generator)
+    run(generator, problems[:4], args.budgets[:1], defaults)  # untimed: compiles, first prefills
+    records = run(generator, problems, args.budgets, defaults)
+    text = table(records)
+    print(text)
+    env = environment()
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"env": env, "records": records}, indent=1))
+    if not args.no_write:
+        body = (f"`{args.model}` on {args.device}, {args.count} held-out problems (mixed kinds), one at a time; "
+                "each problem runs both configurations before the next, with the same seed. Accuracy in % ± the "
+                "95% interval half-width; minus one sample: the paired difference from `n=1, 160 tok` on the same "
+                "problems. Submitted at: mean ms from the strategy's call to its request reaching the generator "
+                "(BudgetAware plans in between); forced at: mean ms to the first forced answer, over the problems "
+                f"that forced one. Records: `{args.json}`.\n\n" + text)
+        write_section(args.section, "BudgetAware's head start against one sample", body, env)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
