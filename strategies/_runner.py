@@ -238,9 +238,12 @@ class _Run:
 
 def run_samples(settings: StrategySettings, problem: str, generator, plan: Plan, *, started: float,
                 budget_s: float | None, force_at: float | None = None, timings: dict | None = None,
-                on_progress: Callable[[Progress], None] | None = None) -> Solution:
+                on_progress: Callable[[Progress], None] | None = None, prompt: str | None = None,
+                prompt_token_ids: list[int] | None = None) -> Solution:
     """Draw ``plan.n`` samples of ``problem`` (streaming when the generator can), steer and vote; ``budget_s``
-    counts from ``started`` (a ``time.monotonic()`` value); samples still running then end "deadline"."""
+    counts from ``started`` (a ``time.monotonic()`` value); samples still running then end "deadline".
+    ``prompt``: the problem's prompt if the caller has rendered it already (``prompt_for``), and
+    ``prompt_token_ids`` its encoding by the generator (``encode_prompt``), sent instead of the text."""
     if not isinstance(problem, str) or not problem.strip():
         raise ValueError("problem must be a non-empty string")
     caps = frozenset(getattr(generator, "capabilities", ()))
@@ -250,7 +253,8 @@ def run_samples(settings: StrategySettings, problem: str, generator, plan: Plan,
     seed = settings.seed if settings.seed is not None else secrets.randbits(63)
     params = SamplingParams(n=plan.n, temperature=settings.temperature, top_p=settings.top_p, seed=seed,
                             max_new_tokens=plan.max_new_tokens, confidence=want_confidence and "confidence" in caps)
-    prompt = prompt_for(problem, generator)
+    if prompt is None:
+        prompt = prompt_for(problem, generator)
     run = _Run(generator, settings, params, started=started, budget_s=budget_s, force_at=force_at,
                on_progress=on_progress)
     deadline = None
@@ -258,7 +262,8 @@ def run_samples(settings: StrategySettings, problem: str, generator, plan: Plan,
         deadline = budget_s - end_margin(budget_s) - run.now()
         if deadline <= 0:
             deadline = 1e-3
-    request = GenerationRequest(prompt=prompt, sampling=params, deadline=deadline)
+    sent = {"prompt_token_ids": prompt_token_ids} if prompt_token_ids is not None else {"prompt": prompt}
+    request = GenerationRequest(**sent, sampling=params, deadline=deadline)
     if "stream" in caps:
         _stream(run, request)
     else:

@@ -87,7 +87,13 @@ class BudgetAware(SelfConsistency):
         before = time.monotonic()
         throughput = generator.throughput_model()
         started = time.monotonic()
-        prompt_tokens = _count_tokens(generator, prompt_for(problem, generator))
+        # Planning runs inside the budget, ahead of the samples: the prompt is encoded once, here, and sent as
+        # token ids where the generator can take them (on the H200's host BudgetAware's samples started 1.3 ms
+        # after SelfConsistency's, a tenth of the time a 0.02 s budget leaves before forcing).
+        prompt = prompt_for(problem, generator)
+        encode = getattr(generator, "encode_prompt", None)
+        prompt_ids = encode(prompt) if encode is not None else None
+        prompt_tokens = len(prompt_ids) if prompt_ids is not None else _count_tokens(generator, prompt)
         plan = self.plan(throughput, budget_s, prompt_tokens)
         timings = {"calibration_s": started - before, "plan_s": time.monotonic() - started}
         appended = _count_tokens(generator, forcing_text("", self.answer_prefix))
@@ -95,7 +101,8 @@ class BudgetAware(SelfConsistency):
             force_at = self.force_at(throughput, plan, budget_s, prompt_tokens, appended)
             try:
                 return run_samples(self, problem, generator, plan, started=started, budget_s=budget_s,
-                                   force_at=force_at, timings=timings, on_progress=on_progress)
+                                   force_at=force_at, timings=timings, on_progress=on_progress, prompt=prompt,
+                                   prompt_token_ids=prompt_ids)
             except CapacityError:
                 if plan.n == 1:
                     raise

@@ -302,8 +302,9 @@ class M1Generator:
         m1reason.errors.CapacityError: request ...: prompt of 40 tokens does not fit max_len 32
         """
         requests = list(requests)
+        prompts = [self._prompt_of(r) for r in requests]  # tokenized before the lock: the driver steps under it
         with self._lock:
-            prepared = [self._prepare(r) for r in requests]
+            prepared = [self._prepare(r, prompt) for r, prompt in zip(requests, prompts)]
             seen = set()
             for r in requests:
                 if r.request_id in self._requests or r.request_id in seen:
@@ -383,9 +384,9 @@ class M1Generator:
         """Force tokens into a live or just-finished sample and continue from its state (no re-prefill).
         ``sampling`` replaces its parameters from here on, e.g. a larger max_new_tokens (which counts every
         generated and appended token) after a "length" finish."""
+        ids = self._encode(text_or_token_ids)  # before the lock: the driver steps under it
         with self._lock:
             sample = self._live_sample(sample_id, allow_finished=True)
-            ids = self._encode(text_or_token_ids)
             if sampling is not None:
                 sample.seq.params = sampling
             self.engine.append(sample.seq, ids)
@@ -601,14 +602,29 @@ class M1Generator:
             self._samples.pop(sample.seq.sample_id, None)
 
     # ---- checks and conversions -------------------------------------------------------------------------------
-    def _prepare(self, request: GenerationRequest) -> _LiveRequest:
+    def encode_prompt(self, prompt: str) -> list[int]:
+        """The token ids this generator runs for a text ``prompt`` (a prompt rendered by ``build_prompt`` keeps
+        its own BOS; a bare one gets the tokenizer's). A caller that needs the prompt's length anyway (BudgetAware
+        plans with it) can send these as ``prompt_token_ids`` and spare the generator a second tokenization.
+
+        >>> from m1reason.defaults import ByteTokenizer
+        >>> from m1reason.model import ModelConfig
+        >>> gen = M1Generator(HybridLM(ModelConfig.tiny(vocab_size=259)), tokenizer=ByteTokenizer())
+        >>> gen.encode_prompt("2+2?")
+        [50, 43, 50, 63]
+        """
+        return self._encode(prompt, prompt=True)
+
+    def _prompt_of(self, request: GenerationRequest) -> list[int]:
         if not isinstance(request, GenerationRequest):
             raise TypeError(f"expected a GenerationRequest, got {type(request).__name__}")
-        params = request.sampling
-        if self.tokenizer is None and (request.prompt is not None or params.stop):
+        if self.tokenizer is None and (request.prompt is not None or request.sampling.stop):
             raise ValueError(f"request {request.request_id}: a text prompt or stop strings need a tokenizer; "
                              "this generator has none (pass prompt_token_ids, or load one)")
-        prompt = list(request.prompt_token_ids or self._encode(request.prompt, prompt=True))
+        return list(request.prompt_token_ids or self._encode(request.prompt, prompt=True))
+
+    def _prepare(self, request: GenerationRequest, prompt: list[int]) -> _LiveRequest:
+        params = request.sampling
         vocab = self.model.config.vocab_size
         if max(prompt) >= vocab:
             raise ValueError(f"request {request.request_id}: token id {max(prompt)} is outside the vocabulary "

@@ -42,6 +42,8 @@ class SharedGenerator:
         self.capabilities = frozenset(getattr(generator, "capabilities", ()))
         self.tokenizer = getattr(generator, "tokenizer", None)
         self.strategy_defaults = getattr(generator, "strategy_defaults", None)  # for make_strategy
+        if hasattr(generator, "encode_prompt"):  # thread-safe: it only reads the tokenizer
+            self.encode_prompt = generator.encode_prompt
         self.lock = threading.RLock()
         # A generator that can drive itself from a background thread (M1Generator) is thread-safe: streams then
         # only wait for their own events and every step serves all of them. Others are serialised by the lock.

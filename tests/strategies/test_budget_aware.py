@@ -140,3 +140,26 @@ def test_calibration_is_a_cold_start_cost_outside_the_budget(spy):
     sol = BudgetAware(needed_tokens=10, max_new_tokens=50, n=2).run("?", Calibrating(lambda r, i: boxed(1)),
                                                                     budget_s=5)
     assert sol.timings["calibration_s"] >= 0.3 and sol.timings["total_s"] < 0.3
+
+
+def test_the_prompt_is_encoded_once_and_sent_as_the_generators_own_token_ids():
+    # BudgetAware needs the prompt's length to plan (inside the budget); it sends the ids it counted, so the
+    # generator does not tokenize the prompt a second time, and through SharedGenerator too
+    from m1reason.defaults import ByteTokenizer
+    from m1reason.generator.m1 import M1Generator
+    from m1reason.model import HybridLM, ModelConfig
+    from m1reason.serving import SharedGenerator
+    from strategies._runner import prompt_for
+
+    model = HybridLM(ModelConfig.tiny(vocab_size=259))
+    gen = M1Generator(model, tokenizer=ByteTokenizer(), max_slots=4, max_len=256)
+    gen.throughput_model()  # calibrates by serving scratch requests: not the ones under test
+    sent = []
+    original = gen.submit
+    gen.submit = lambda requests, **kw: original(sent.extend(requests) or requests, **kw)
+    for generator in (gen, SharedGenerator(gen)):
+        sent.clear()
+        BudgetAware(n=2, needed_tokens=4, max_new_tokens=8, seed=0).run("2 + 2?", generator, budget_s=30)
+        [request] = sent
+        assert request.prompt is None
+        assert list(request.prompt_token_ids) == gen.encode_prompt(prompt_for("2 + 2?", gen))
