@@ -133,7 +133,7 @@ class FittedThroughput:
         """The calibration's fit, or (with enough served steps) the fit of calibration and served rows together.
         A refit lands inside whichever request plans next, so it must be cheap: it solves the summed normal
         equations (microseconds) instead of a least-squares pass over ~500 rows, which made the first plan after
-        a request cost 0.39 ms on a CPU instead of 0.11 (BudgetAware's samples wait for the plan)."""
+        a request cost 0.39 ms on a CPU instead of ~0.14 (BudgetAware's samples wait for the plan)."""
         pace = self.pace
         if pace is None or pace.count < self.min_paced:
             return self.decode_coef
