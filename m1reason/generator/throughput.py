@@ -56,9 +56,15 @@ class PaceMeter:
     ([(32, 100.0, 0.005)], 1)
     """
 
+    BLOCK = 64  # rows summed together: a refit adds up keep / BLOCK sums, and a step only adds one row to one
+
     def __init__(self, keep: int = 512, max_gap_s: float = 1.0):
         self._rows: deque = deque(maxlen=keep)
-        self._sums = _NormalEquations()  # of the rows kept, so a refit costs a 3x3 solve, not a pass over them
+        # The normal equations of the latest rows, in blocks: the step (the engine's hot path) adds its row to the
+        # block being filled, whole blocks fall out as new ones fill, and a refit sums them, never a pass over the
+        # rows. No row is ever subtracted, so no rounding accumulates.
+        self._blocks: deque = deque(maxlen=max(1, keep // self.BLOCK))
+        self._filling = _NormalEquations()
         self._last: tuple | None = None
         self._lock = threading.Lock()
         self.max_gap_s = max_gap_s
@@ -70,13 +76,12 @@ class PaceMeter:
             last = self._last
             if last is not None and 0 < started - last[0] <= self.max_gap_s:
                 row = (last[1], last[2], round((started - last[0]) / last[3], 9))
-                if len(self._rows) == self._rows.maxlen:
-                    self._sums.add(*self._rows[0], sign=-1.0)
                 self._rows.append(row)
-                self._sums.add(*row)
+                self._filling.add(*row)
                 self.count += 1
-                if self.count % (4 * self._rows.maxlen) == 0:  # drop the rounding that adding and removing leaves
-                    self._sums = _NormalEquations.of(self._rows)
+                if self.count % self.BLOCK == 0:
+                    self._blocks.append(self._filling)
+                    self._filling = _NormalEquations()
             self._last = (started, batch, context, tokens_per_seq) if busy and batch and tokens_per_seq else None
 
     def rows(self) -> list[tuple[int, float, float]]:
@@ -84,9 +89,10 @@ class PaceMeter:
             return list(self._rows)
 
     def sums(self) -> _NormalEquations:
-        """The normal equations of the rows kept (a copy)."""
+        """The normal equations of the latest ``keep // BLOCK`` whole blocks of rows and the block being filled
+        (about the latest ``keep`` rows)."""
         with self._lock:
-            return self._sums.copy()
+            return sum(self._blocks, self._filling)
 
 
 class FittedThroughput:
@@ -170,18 +176,18 @@ class FittedThroughput:
 
 class _NormalEquations:
     """X'X and X'y of decode rows (batch, context, seconds) under the step model: features (1, batch,
-    batch * context), target seconds. Rows add and remove in O(1), sums of two sets add, and a solve is a 3x3
-    elimination in plain Python (a few microseconds; numpy's lstsq took 200 us cold, right after a request's
-    torch work, and the solve runs inside the next request's budget).
+    batch * context), target seconds. A row adds in O(1), sums of two sets add, and a solve is a 3x3 elimination
+    in plain Python (a few microseconds; numpy's lstsq took 200 us cold, right after a request's torch work, and
+    the solve runs inside the next request's budget).
 
     >>> rows = [(b, c, 0.01 + 0.001 * b + 1e-6 * b * c) for b in (1, 8, 32) for c in (100, 1000)]
     >>> [round(x, 6) for x in _NormalEquations.of(rows).solve()]
     [0.01, 0.001, 1e-06]
     """
 
-    def __init__(self, gram: list[list[float]] | None = None, moment: list[float] | None = None):
-        self.gram = gram if gram is not None else [[0.0] * 3 for _ in range(3)]
-        self.moment = moment if moment is not None else [0.0] * 3
+    def __init__(self, sums: tuple[float, ...] = (0.0,) * 9):
+        # the six distinct entries of the symmetric X'X, then X'y
+        (self.n, self.b, self.bc, self.bb, self.bbc, self.bcbc, self.s, self.sb, self.sbc) = sums
 
     @classmethod
     def of(cls, rows) -> _NormalEquations:
@@ -190,22 +196,28 @@ class _NormalEquations:
             sums.add(*row)
         return sums
 
-    def add(self, batch: float, context: float, seconds: float, sign: float = 1.0) -> None:
-        x = (1.0, float(batch), float(batch) * context)
-        for i in range(3):
-            self.moment[i] += sign * seconds * x[i]
-            for j in range(3):
-                self.gram[i][j] += sign * x[i] * x[j]
+    def add(self, batch: float, context: float, seconds: float) -> None:
+        b = float(batch)
+        bc = b * context
+        self.n += 1.0
+        self.b += b
+        self.bc += bc
+        self.bb += b * b
+        self.bbc += b * bc
+        self.bcbc += bc * bc
+        self.s += seconds
+        self.sb += seconds * b
+        self.sbc += seconds * bc
 
-    def copy(self) -> _NormalEquations:
-        return _NormalEquations([list(row) for row in self.gram], list(self.moment))
+    def _sums(self) -> tuple[float, ...]:
+        return (self.n, self.b, self.bc, self.bb, self.bbc, self.bcbc, self.s, self.sb, self.sbc)
 
     def __add__(self, other: _NormalEquations) -> _NormalEquations:
-        return _NormalEquations([[x + y for x, y in zip(r, q)] for r, q in zip(self.gram, other.gram)],
-                                [x + y for x, y in zip(self.moment, other.moment)])
+        return _NormalEquations(tuple(x + y for x, y in zip(self._sums(), other._sums())))
 
     def solve(self) -> tuple[float, ...]:
-        return _nonnegative_solve(self.gram, self.moment)
+        gram = [[self.n, self.b, self.bc], [self.b, self.bb, self.bbc], [self.bc, self.bbc, self.bcbc]]
+        return _nonnegative_solve(gram, [self.s, self.sb, self.sbc])
 
 
 def _nonnegative_fit(features: np.ndarray, target: np.ndarray) -> tuple[float, ...]:
