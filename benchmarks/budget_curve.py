@@ -226,6 +226,23 @@ def capture_decode_graphs(generator) -> int:
     return len(graphs.buckets)
 
 
+def load_warm(model: str, device: str, **options) -> tuple:
+    """``(generator, strategy defaults)`` for the one-model forcing benchmarks: an M1Generator for ``model``
+    (a recipe-trained folder gets the short engine and the embedded model's short-solution defaults), calibrated
+    and with its decode graphs captured, so neither lands inside a timed solve. One torch thread, as measured."""
+    import torch
+
+    from m1reason import M1Generator
+    from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS, SHORT_ENGINE, trained_by_recipe
+
+    torch.set_num_threads(1)
+    short = trained_by_recipe(Path(model))  # a tiny recipe model: short solutions, a short engine
+    generator = M1Generator.from_pretrained(model, device=device, **{**(SHORT_ENGINE if short else {}), **options})
+    generator.throughput_model()  # calibration is a cold-start cost, outside every budget
+    capture_decode_graphs(generator)
+    return generator, dict(EMBEDDED_STRATEGY_DEFAULTS) if short else {}
+
+
 def warm_up(model: ModelUnderTest, problems, budget: float, concurrency: int) -> float:
     """Calibrate, capture graphs, then solve the first ``concurrency`` problems once with every configuration at
     ``budget`` through the same path as the timed cells (kernel compiles, batched prefill, forcing); seconds."""

@@ -81,17 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args(argv)
-    import torch
-
-    from m1reason import M1Generator
-    from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS, SHORT_ENGINE, trained_by_recipe
+    from benchmarks.budget_curve import load_warm
     from m1reason.train.data import heldout_problems
 
-    torch.set_num_threads(1)
-    short = trained_by_recipe(Path(args.model))  # a tiny recipe model: short solutions, a short engine
-    generator = M1Generator.from_pretrained(args.model, device=args.device, **(SHORT_ENGINE if short else {}))
-    defaults = dict(EMBEDDED_STRATEGY_DEFAULTS) if short else {}
-    generator.throughput_model()  # calibration is a cold-start cost, outside every budget
+    generator, defaults = load_warm(args.model, args.device)
     records = run(generator, heldout_problems(args.count), args.budget, defaults, args.rounds)
     rows = [{"configuration": r["config"], "forcing": r["forcing"],
              "accuracy %": f"{100 * r['accuracy']:.1f} ± {100 * r['ci95']:.1f}",

@@ -168,22 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--section", default="forcing_reserve", help="the BENCHMARKS.md section to write")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args(argv)
-    import torch
-
-    from benchmarks.budget_curve import capture_decode_graphs
-    from m1reason import M1Generator
-    from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS, SHORT_ENGINE, trained_by_recipe
+    from benchmarks.budget_curve import load_warm
     from m1reason.train.data import heldout_problems
 
-    torch.set_num_threads(1)
-    short = trained_by_recipe(Path(args.model))  # a tiny recipe model: short solutions, a short engine
-    options = {**(SHORT_ENGINE if short else {}),
-               **({} if args.feed_appends is None else {"feed_appends": args.feed_appends}),
+    options = {**({} if args.feed_appends is None else {"feed_appends": args.feed_appends}),
                **({} if args.overlap is None else {"overlap": args.overlap})}
-    generator = M1Generator.from_pretrained(args.model, device=args.device, **options)
-    defaults = dict(EMBEDDED_STRATEGY_DEFAULTS) if short else {}
-    generator.throughput_model()  # calibration is a cold-start cost, outside every budget
-    capture_decode_graphs(generator)
+    generator, defaults = load_warm(args.model, args.device, **options)
     result = run(generator, heldout_problems(args.count), args.budgets, defaults, args.timelines)
     body = table(result["records"])
     print(body)

@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.forcing_ab import configurations  # BudgetAware and one sample of up to 160 tokens
 from benchmarks.report import environment, markdown_table, write_section
 
 
@@ -40,39 +41,19 @@ class Stamped:
     def reset(self) -> None:
         self.submitted = self.forced = None
 
-    def _submit(self, name):
-        method = getattr(self._generator, name)
-
-        def stamped(*args, **kwargs):
-            self.submitted = self.submitted or time.monotonic()
+    def _stamped(self, method, field: str):
+        def call(*args, **kwargs):
+            setattr(self, field, getattr(self, field) or time.monotonic())
             return method(*args, **kwargs)
-        return stamped
-
-    def _force(self, name):
-        method = getattr(self._generator, name)
-
-        def stamped(*args, **kwargs):
-            self.forced = self.forced or time.monotonic()
-            return method(*args, **kwargs)
-        return stamped
+        return call
 
     def __getattr__(self, name):
+        method = getattr(self._generator, name)
         if name in ("stream", "generate"):
-            return self._submit(name)
+            return self._stamped(method, "submitted")
         if name in ("fork", "append"):
-            return self._force(name)
-        return getattr(self._generator, name)
-
-
-def configurations(defaults: dict) -> dict:
-    """Name -> strategy factory ``seed -> strategy``: BudgetAware and one sample of up to 160 tokens."""
-    import strategies
-
-    return {
-        "BudgetAware": lambda seed: strategies.BudgetAware(**defaults, seed=seed),
-        "n=1, 160 tok": lambda seed: strategies.SelfConsistency(
-            n=1, max_new_tokens=160, early_stop="none", force_tokens=defaults.get("force_tokens", 32), seed=seed),
-    }
+            return self._stamped(method, "forced")
+        return method
 
 
 def run(generator, problems, budgets: list[float], defaults: dict) -> list[dict]:
@@ -82,12 +63,12 @@ def run(generator, problems, budgets: list[float], defaults: dict) -> list[dict]
     from m1reason.answers import is_equivalent
     from m1reason.train.evaluate import mean_ci, paired_gain
 
-    view = Stamped(generator)
+    view, configs = Stamped(generator), configurations(defaults)
     records = []
     for budget in budgets:
-        rows: dict[str, list[dict]] = {name: [] for name in configurations(defaults)}
+        rows: dict[str, list[dict]] = {name: [] for name in configs}
         for i, problem in enumerate(problems):
-            for name, make in configurations(defaults).items():
+            for name, make in configs.items():
                 view.reset()
                 started = time.monotonic()
                 solution = make(i).run(problem.problem, view, budget_s=budget)
@@ -101,9 +82,9 @@ def run(generator, problems, budgets: list[float], defaults: dict) -> list[dict]
         for name, found in rows.items():
             correct = [r["correct"] for r in found]
             forced = [r["forced_ms"] for r in found if r["forced_ms"] is not None]
+            accuracy, half = mean_ci(correct)
             records.append({
-                "budget_s": budget, "config": name, "problems": len(found),
-                "accuracy": mean_ci(correct)[0], "ci95": mean_ci(correct)[1],
+                "budget_s": budget, "config": name, "problems": len(found), "accuracy": accuracy, "ci95": half,
                 "minus_one_sample": paired_gain(correct, baseline),
                 "submit_ms": statistics.mean(r["submit_ms"] for r in found if r["submit_ms"] is not None),
                 "forced": len(forced), "forced_ms": statistics.mean(forced) if forced else None,
@@ -131,20 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--section", default="head_start")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args(argv)
-    import torch
-
-    from benchmarks.budget_curve import capture_decode_graphs
-    from m1reason import M1Generator
-    from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS, SHORT_ENGINE, trained_by_recipe
+    from benchmarks.budget_curve import load_warm
     from m1reason.train.data import heldout_problems
 
-    torch.set_num_threads(1)
-    short = trained_by_recipe(Path(args.model))  # a tiny recipe model: short solutions, a short engine
-    generator = M1Generator.from_pretrained(args.model, device=args.device, **(SHORT_ENGINE if short else {}))
-    defaults = dict(EMBEDDED_STRATEGY_DEFAULTS) if short else {}
+    generator, defaults = load_warm(args.model, args.device)
     problems = heldout_problems(args.count)
-    generator.throughput_model()  # calibration is a cold-start cost, outside every budget
-    capture_decode_graphs(generator)
     run(generator, problems[:4], args.budgets[:1], defaults)  # untimed: compiles, first prefills
     records = run(generator, problems, args.budgets, defaults)
     text = table(records)
