@@ -208,28 +208,21 @@ def load(spec: str | None, *, device: str | None, concurrency: int, problems, mo
 
 
 # ---- warming up --------------------------------------------------------------------------------------------------
-def capture_decode_graphs(generator) -> int:
-    """Capture the CUDA graph of every decode batch size now (the engine captures each size on first use, which
-    would land inside a timed cell); returns how many. Each runs on the cache's padding row only, which holds no
-    live sequence's state. Call it before any request is in flight."""
-    graphs = getattr(getattr(generator, "engine", None), "graphs", None)
-    if graphs is None:  # CPU, or cuda_graphs=False: nothing to capture
-        return 0
-    import torch
+def warm_generator(generator) -> None:
+    """The generator's own ``warm_up`` with the strategies' sampling (calibration, every decode graph, the
+    prefill, fork and append paths compiled, then the heap frozen), so none of it lands inside a timed cell.
+    Call it before any request is in flight."""
+    from m1reason import SamplingParams
+    from strategies._settings import StrategySettings
 
-    device = generator.model.device
-    for bucket in graphs.buckets:
-        graphs.run(torch.zeros(bucket, dtype=torch.long, device=device),
-                   torch.full((bucket,), graphs.cache.pad_slot, dtype=torch.long, device=device))
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return len(graphs.buckets)
+    settings = StrategySettings()
+    generator.warm_up(SamplingParams(temperature=settings.temperature, top_p=settings.top_p))
 
 
 def load_warm(model: str, device: str, **options) -> tuple:
     """``(generator, strategy defaults)`` for the one-model forcing benchmarks: an M1Generator for ``model``
-    (a recipe-trained folder gets the short engine and the embedded model's short-solution defaults), calibrated
-    and with its decode graphs captured, so neither lands inside a timed solve. One torch thread, as measured."""
+    (a recipe-trained folder gets the short engine and the embedded model's short-solution defaults), warmed up
+    (``warm_generator``), so no cold-start cost lands inside a timed solve. One torch thread, as measured."""
     import torch
 
     from m1reason import M1Generator
@@ -238,18 +231,19 @@ def load_warm(model: str, device: str, **options) -> tuple:
     torch.set_num_threads(1)
     short = trained_by_recipe(Path(model))  # a tiny recipe model: short solutions, a short engine
     generator = M1Generator.from_pretrained(model, device=device, **{**(SHORT_ENGINE if short else {}), **options})
-    generator.throughput_model()  # calibration is a cold-start cost, outside every budget
-    capture_decode_graphs(generator)
+    warm_generator(generator)  # calibration, graphs, compiles: cold-start costs, outside every budget
     return generator, dict(EMBEDDED_STRATEGY_DEFAULTS) if short else {}
 
 
 def warm_up(model: ModelUnderTest, problems, budget: float, concurrency: int) -> float:
-    """Calibrate, capture graphs, then solve the first ``concurrency`` problems once with every configuration at
-    ``budget`` through the same path as the timed cells (kernel compiles, batched prefill, forcing); seconds."""
+    """Warm the generator up, then solve the first ``concurrency`` problems once with every configuration at
+    ``budget`` through the same path as the timed cells (batched prefill, forcing); seconds."""
     started = time.monotonic()
-    model.generator.throughput_model()  # calibrate (or load the cached calibration) before any budget runs
-    capture_decode_graphs(model.generator)
+    from m1reason.generator.m1 import freeze_long_lived
+
+    warm_generator(model.generator)
     run(model.generator, problems[:concurrency], [budget], model.defaults, concurrency=concurrency, echo=False)
+    freeze_long_lived()  # what the first solves left (the strategies' own first-use objects) joins the frozen heap
     return time.monotonic() - started
 
 

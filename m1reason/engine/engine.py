@@ -48,6 +48,7 @@ class StepOutput:
 
     tokens: list[tuple[Sequence, int]] = field(default_factory=list)
     finished: list[Sequence] = field(default_factory=list)
+    decoded: int = 0  # sequences in this step's decode batch (0: the step only prefilled, or had nothing to do)
 
 
 @dataclass
@@ -439,6 +440,7 @@ class Engine:
                  if (len(s.tokens) - s.num_cached == 1 or s.feeding) and s not in done]
         batch = self.scheduler.reserve_for_step(batch)
         if batch:
+            out.decoded = len(batch)
             self._decode(batch, out)
         else:
             if self._ahead is not None:  # none of its rows decodes now: read it back for whatever it holds

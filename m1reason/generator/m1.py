@@ -189,8 +189,9 @@ class M1Generator:
                  kv_tokens: int | None = None, block_size: int = 16, state_dtype: torch.dtype | None = None,
                  confidence_window: int = 2048, cuda_graphs: bool = True, prefill_tokens: int = 65536,
                  decode_steps: int | None = None, prefill_delay: float = 0.0, feed_appends: int | None = None,
-                 overlap: bool | None = None, freeze_gc: bool = True):  # freeze_gc is acted on in __new__
+                 overlap: bool | None = None, freeze_gc: bool = True):  # freeze_gc: see __new__ and warm_up
         self.model, self.tokenizer = model, tokenizer
+        self._freeze_gc = freeze_gc
         graphed = model.device.type == "cuda" and cuda_graphs
         if decode_steps is None:
             decode_steps = CUDA_DECODE_STEPS if model.device.type == "cuda" else 1
@@ -415,6 +416,22 @@ class M1Generator:
             self._work.notify_all()
             return [seq.sample_id for seq in children]
 
+    def warm_up(self, sampling: SamplingParams | None = None) -> int:
+        """Pay the cold-start costs now, not inside the first requests: calibrate, capture the decode graph of
+        every batch bucket for ``sampling``'s settings (default: temperature 0.7), compile the prefill, fork and
+        append paths; then freeze what that created out of the collector's full passes (unless made with
+        ``freeze_gc=False``). Call it once, idle, before serving; returns the scratch requests it served
+        (``m1reason.generator.warm``).
+
+        >>> from m1reason.model import ModelConfig
+        >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=4, max_len=64)
+        >>> gen.warm_up() >= 2 and gen.throughput_model() is not None
+        True
+        """
+        from m1reason.generator.warm import warm_up
+
+        return warm_up(self, sampling, freeze=self._freeze_gc)
+
     def throughput_model(self) -> FittedThroughput:
         """Step and prefill times for this model, device and engine shape: measured once, cached on disk.
 
@@ -490,7 +507,7 @@ class M1Generator:
                 self._wake(request_id)
             if served:
                 self.pace.step(started=started, batch=served, tokens_per_seq=len(out.tokens) / served,
-                               context=context / served, busy=self.engine.has_work())
+                               context=context / served, busy=self.engine.has_work(), decoded=out.decoded > 0)
             for seq in out.finished:
                 sample = self._samples[seq.sample_id]
                 if sample.result is None:

@@ -70,8 +70,13 @@ class PaceMeter:
         self.max_gap_s = max_gap_s
         self.count = 0  # rows ever recorded (refits key on it)
 
-    def step(self, *, started: float, batch: int, context: float, tokens_per_seq: float, busy: bool) -> None:
-        """Record an engine step that started at ``started`` (monotonic seconds); ``busy``: work remains after it."""
+    def step(self, *, started: float, batch: int, context: float, tokens_per_seq: float, busy: bool,
+             decoded: bool = True) -> None:
+        """Record an engine step that started at ``started`` (monotonic seconds); ``busy``: work remains after it;
+        ``decoded``: it ran decode steps. A step that only prefilled (new prompts, nothing else decoding) is no
+        row: the prefill is the throughput model's other term, and a request planning its own time counts its
+        own prefill there once. A prefill in a step that also decodes others stays in that row: those others
+        wait for it."""
         with self._lock:
             last = self._last
             if last is not None and 0 < started - last[0] <= self.max_gap_s:
@@ -82,7 +87,8 @@ class PaceMeter:
                 if self.count % self.BLOCK == 0:
                     self._blocks.append(self._filling)
                     self._filling = _NormalEquations()
-            self._last = (started, batch, context, tokens_per_seq) if busy and batch and tokens_per_seq else None
+            starts_row = busy and decoded and batch and tokens_per_seq
+            self._last = (started, batch, context, tokens_per_seq) if starts_row else None
 
     def rows(self) -> list[tuple[int, float, float]]:
         with self._lock:

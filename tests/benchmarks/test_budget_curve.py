@@ -7,11 +7,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from types import SimpleNamespace
 
-import torch
-
-from benchmarks.budget_curve import GRID_N, GRID_TOKENS, capture_decode_graphs, main, run, summary
+from benchmarks.budget_curve import GRID_N, GRID_TOKENS, main, run, summary
 from m1reason.generator.fake import FakeGenerator
 from m1reason.train.data import heldout_problems
 
@@ -131,15 +128,3 @@ def test_two_models_at_concurrency_4_give_a_set_of_records_each(tmp_path, capsys
         assert all(0.0 <= r["accuracy"] <= 1.0 and r["mean_wall_s"] <= r["max_wall_s"] for r in mine)
     table = capsys.readouterr().out
     assert "**embedded**: hybrid (4 Mamba + 2 attention layers)" in table and "**embedded #2**" in table
-
-
-def test_warm_up_captures_every_decode_graph_bucket_on_the_padding_row_only():
-    """No CUDA here: a stand-in for the engine's DecodeGraphs records what the warm-up replays."""
-    calls = []
-    graphs = SimpleNamespace(buckets=[1, 2, 4, 8], cache=SimpleNamespace(pad_slot=9),
-                             run=lambda tokens, slots: calls.append((tokens.tolist(), slots.tolist())))
-    cpu = SimpleNamespace(device=torch.device("cpu"))
-    generator = SimpleNamespace(engine=SimpleNamespace(graphs=graphs), model=cpu)
-    assert capture_decode_graphs(generator) == 4
-    assert [len(t) for t, _ in calls] == [1, 2, 4, 8] and all(set(s) == {9} for _, s in calls)
-    assert capture_decode_graphs(SimpleNamespace(engine=SimpleNamespace(graphs=None))) == 0  # CPU: none to capture

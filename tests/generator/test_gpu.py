@@ -26,3 +26,16 @@ def test_cuda_greedy_and_seeded_sampling(tiny_checkpoint):
     crowd = gen.generate([GenerationRequest(prompt_token_ids=[7] * 30, sampling=seeded.model_copy(update={"n": 4})),
                           GenerationRequest(prompt_token_ids=prompt, sampling=seeded, request_id="a")])[1]
     assert [s.token_ids for s in alone.samples] == [s.token_ids for s in crowd.samples]
+
+
+def test_warm_up_captures_the_sampled_step_graph_of_every_bucket(tiny_checkpoint):
+    model = load_model(tiny_checkpoint, device="cuda", dtype=torch.bfloat16)
+    gen = M1Generator(model, max_slots=16, max_len=128)
+    gen.warm_up(SamplingParams(temperature=0.7))
+    graphs = gen.engine.graphs
+    captured = {key[0] for key in graphs._graphs if isinstance(key, tuple)}
+    assert captured == set(graphs.buckets)
+    before = len(graphs._graphs)  # a request like the warm-up's captures nothing new
+    gen.generate([GenerationRequest(prompt_token_ids=[3, 1, 4], sampling=SamplingParams(n=5, temperature=0.7,
+                                                                                        max_new_tokens=9))])
+    assert len(graphs._graphs) == before

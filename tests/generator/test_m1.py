@@ -302,6 +302,28 @@ def test_served_steps_feed_the_throughput_model(model, tmp_path, monkeypatch):
     assert gen.throughput_model().decode_step_s(4, 40) > calibrated + 0.015
 
 
+def test_a_step_that_only_prefilled_is_not_a_decode_row(model, tmp_path, monkeypatch):
+    """A lone request's first step prefills its prompt and decodes nothing: the throughput model has a prefill
+    term for that time, so the pace meter keeps no row of it (a slow prefill there is not a slow decode)."""
+    monkeypatch.setenv("M1REASON_CACHE", str(tmp_path))
+    gen = M1Generator(model, max_slots=8, max_len=96)
+    gen.throughput_model()
+    engine_step = gen.engine.step
+
+    def slow_prefill():
+        out = engine_step()
+        if out.tokens and not out.decoded:
+            time.sleep(0.05)
+        return out
+
+    monkeypatch.setattr(gen.engine, "step", slow_prefill)
+    params = SamplingParams(n=2, temperature=1.0, seed=1, max_new_tokens=12, ignore_eos=True)
+    for _ in range(3):
+        gen.generate([GenerationRequest(prompt_token_ids=[3, 1, 4], sampling=params)])
+    rows = gen.pace.rows()
+    assert len(rows) >= 3 * 10 and all(seconds < 0.05 for _, _, seconds in rows)
+
+
 def test_a_kv_pool_too_small_for_the_scratch_requests_calibrates_on_a_scratch_cache(model, monkeypatch, tmp_path):
     """measure_served needs the KV pool to hold its prompts; where it cannot (many slots, a small pool), the
     generator falls back to timing model.step on a scratch cache instead of failing."""

@@ -1,0 +1,82 @@
+"""Pay a generator's cold-start costs before serving, then keep what they left out of the collector's full passes.
+
+A GPU generator's first requests do work no later request repeats: the throughput calibration, a CUDA graph
+captured per (batch bucket, sampling variant) on first use, Triton kernels compiled per specialisation for the
+prefill, the append and the fork paths. Each costs tens of milliseconds inside whichever request meets it first,
+and all of them leave long-lived Python objects behind (compiled kernels, graphs, their bookkeeping) created after
+the generator froze the start-up heap (``freeze_long_lived``). Those objects are walked by every full pass of the
+cyclic collector for the rest of the process: on the H200 (2026-12-03, ``python -m benchmarks.head_start``), one
+problem in five under a 0.02 s budget took 50-100 ms, 30-80 ms of it a stall at one step.
+
+``warm_up`` serves scratch requests that meet each of those first uses (a request per graph bucket with the
+caller's sampling settings, then a fork and an append), and freezes again at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+
+from m1reason.errors import CapacityError
+from m1reason.generator.data import GenerationRequest, SamplingParams, TokensAppended
+
+__all__ = ["scratch_batch_sizes", "warm_up"]
+
+log = logging.getLogger(__name__)
+
+PROMPT_TOKENS = 16  # scratch prompt length: long enough for a prefill, short enough to fit any engine
+
+
+def warm_up(generator, sampling: SamplingParams | None = None, *, freeze: bool = True) -> int:
+    """Calibrate ``generator`` (an idle M1Generator), serve a scratch request at every decode-graph batch bucket
+    with ``sampling``'s settings (temperature, filters, stop tokens: they pick the graph variant), and fork and
+    append to a scratch sample; then, with ``freeze``, move every object alive to the collector's permanent
+    generation. Returns the number of scratch requests served."""
+    from m1reason.generator.m1 import freeze_long_lived
+
+    generator.throughput_model()
+    engine = generator.engine
+    steps = engine.decode_steps
+    sampling = (sampling or SamplingParams(temperature=0.7)).model_copy(update={"seed": 0,
+                                                                               "max_new_tokens": 2 * steps + 1})
+    vocab = generator.model.config.vocab_size
+    prompt = torch.randint(0, vocab, (PROMPT_TOKENS,), generator=torch.Generator().manual_seed(0)).tolist()
+    served = 0
+    for n in scratch_batch_sizes(engine):
+        try:
+            request = GenerationRequest(prompt_token_ids=prompt, sampling=sampling.model_copy(update={"n": n}))
+            generator.generate([request])
+        except CapacityError as err:  # a KV pool too small for this many scratch samples: the larger ones neither
+            log.warning("warm-up stopped at %d samples: %s", n, err)
+            break
+        served += 1
+    _fork_and_append(generator, prompt, sampling.model_copy(update={"n": 1, "max_new_tokens": 4 * steps + 8}))
+    if freeze:
+        freeze_long_lived()
+    return served + 1
+
+
+def scratch_batch_sizes(engine) -> list[int]:
+    """The sample counts warm-up serves: every decode-graph batch bucket (each captures its graph), or one
+    where the engine replays no graphs."""
+    return list(engine.graphs.buckets) if engine.graphs is not None else [1]
+
+
+def _fork_and_append(generator, prompt: list[int], sampling: SamplingParams) -> None:
+    """A request whose sample is forked and whose fork gets text appended at its first tokens, as budget forcing
+    does at a deadline (the hedge), run to its end."""
+    request = GenerationRequest(prompt_token_ids=prompt, sampling=sampling)
+    forked = False
+    stream = generator.stream([request])
+    try:
+        for event in stream:
+            if isinstance(event, TokensAppended) and not forked:
+                forked = True
+                try:
+                    [copy] = generator.fork(event.sample_id)
+                    generator.append(copy, prompt[:3])
+                except (KeyError, ValueError):  # the sample ended in the step that brought its tokens
+                    pass
+    finally:
+        stream.close()

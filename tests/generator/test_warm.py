@@ -1,0 +1,63 @@
+"""M1Generator.warm_up: a scratch request at every graph bucket with the caller's sampling, a fork and an append,
+then the heap frozen (unless the generator was made with freeze_gc=False); the generator serves as before."""
+
+import gc
+
+import pytest
+
+from m1reason.generator import GenerationRequest, M1Generator, SamplingParams
+from m1reason.generator import warm
+from m1reason.model import HybridLM, ModelConfig
+
+
+@pytest.fixture
+def generator():
+    return M1Generator(HybridLM(ModelConfig.tiny()), max_slots=8, max_len=64)
+
+
+def spy(monkeypatch, generator, name):
+    calls, original = [], getattr(generator, name)
+
+    def call(*args, **kwargs):
+        calls.append((args, kwargs))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(generator, name, call)
+    return calls
+
+
+def test_every_bucket_is_served_with_the_callers_sampling_then_forked_and_appended(monkeypatch, generator):
+    monkeypatch.setattr(warm, "scratch_batch_sizes", lambda engine: [1, 2, 4, 8])
+    generated, forks, appends = (spy(monkeypatch, generator, name) for name in ("generate", "fork", "append"))
+    served = generator.warm_up(SamplingParams(temperature=0.9, top_p=0.8))
+    # (the calibration's own scratch requests sample at temperature 1.0: not the warm-up's)
+    requests = [args[0][0] for args, _ in generated if args[0][0].sampling.temperature == 0.9]
+    assert [r.sampling.n for r in requests] == [1, 2, 4, 8] and served == 5
+    assert all(r.sampling.top_p == 0.8 for r in requests)
+    assert len(forks) == 1 and len(appends) == 1
+    assert generator.occupancy() == 0  # nothing of the scratch requests is left running
+
+
+def test_a_bucket_too_large_for_the_pool_ends_the_warm_up_quietly(monkeypatch, generator):
+    monkeypatch.setattr(warm, "scratch_batch_sizes", lambda engine: [1, 2, 4096])
+    assert generator.warm_up() == 3  # 1 and 2 served, 4096 refused, then the fork and append
+
+
+def test_objects_alive_before_the_warm_up_are_frozen_unless_the_generator_may_not():
+    thawed = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=4, max_len=64, freeze_gc=False)
+    kept = [[]]  # a container: tracked by the collector until frozen
+    thawed.warm_up()
+    assert any(o is kept for o in gc.get_objects())
+    frozen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=4, max_len=64)
+    later = [[]]
+    frozen.warm_up()
+    assert not any(o is later for o in gc.get_objects())
+
+
+def test_the_generator_serves_the_same_tokens_after_its_warm_up(generator):
+    params = SamplingParams(n=2, temperature=0.8, seed=3, max_new_tokens=6, ignore_eos=True)
+    request = lambda: GenerationRequest(prompt_token_ids=[1, 5, 9], sampling=params)  # noqa: E731
+    [before] = generator.generate([request()])
+    generator.warm_up()
+    [after] = generator.generate([request()])
+    assert [s.token_ids for s in after.samples] == [s.token_ids for s in before.samples]
