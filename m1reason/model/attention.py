@@ -7,11 +7,10 @@ earlier tokens live is the cache's business (see m1reason.model.cache).
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from m1reason.kernels.dispatch import use_triton
-from m1reason.model.cache import InferenceCache
+from m1reason.model.cache import InferenceCache, sdpa
 from m1reason.model.config import ModelConfig
 from m1reason.model.layers import apply_rope, rope_inverse_frequencies
 
@@ -86,5 +85,5 @@ class Attention(nn.Module):
     def _attend_local(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
         group = self.heads // self.kv_heads
         k, v = k.repeat_interleave(group, dim=2), v.repeat_interleave(group, dim=2)
-        out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), is_causal=True)
+        out = sdpa(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), is_causal=True)
         return out.transpose(1, 2)

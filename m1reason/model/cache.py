@@ -13,11 +13,12 @@ from typing import Protocol, runtime_checkable
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from m1reason.errors import CapacityError
 from m1reason.model.config import ModelConfig
 
-__all__ = ["DenseCache", "InferenceCache", "attend_causal"]
+__all__ = ["DenseCache", "InferenceCache", "attend_causal", "sdpa"]
 
 
 @runtime_checkable
@@ -37,6 +38,30 @@ class InferenceCache(Protocol):
         """Causal attention of q [b, T, heads, head_dim] at ``positions`` over the slot's stored KV."""
 
 
+def sdpa(q: Tensor, k: Tensor, v: Tensor, **options) -> Tensor:
+    """``F.scaled_dot_product_attention`` over q, k, v [b, H, T, hd]; on a GPU, never through the cuDNN backend.
+    Prompts and appended text come in every length, and cuDNN's attention, which torch may prefer on Hopper,
+    plans each new shape on first sight, inside the request that brings it. The backends an enclosing
+    ``sdpa_kernel`` allows (training's deterministic math-only one, say) are kept, less cuDNN.
+
+    >>> q = torch.randn(1, 2, 3, 8)
+    >>> torch.allclose(sdpa(q, q, q, is_causal=True), F.scaled_dot_product_attention(q, q, q, is_causal=True))
+    True
+    """
+    if not (q.is_cuda and torch.backends.cuda.cudnn_sdp_enabled()):
+        return F.scaled_dot_product_attention(q, k, v, **options)
+    with sdpa_kernel(_enabled_backends_but_cudnn()):
+        return F.scaled_dot_product_attention(q, k, v, **options)
+
+
+def _enabled_backends_but_cudnn() -> list[SDPBackend]:
+    cuda = torch.backends.cuda
+    enabled = ((SDPBackend.FLASH_ATTENTION, cuda.flash_sdp_enabled()),
+               (SDPBackend.EFFICIENT_ATTENTION, cuda.mem_efficient_sdp_enabled()),
+               (SDPBackend.MATH, cuda.math_sdp_enabled()))
+    return [backend for backend, on in enabled if on] or [SDPBackend.MATH]
+
+
 def attend_causal(q: Tensor, k: Tensor, v: Tensor, q_positions: Tensor, k_valid: Tensor | None = None) -> Tensor:
     """Attention of q [b, T, H, hd] over k, v [b, L, Hkv, hd] where key j is seen by a query at position p iff j <= p.
 
@@ -53,8 +78,7 @@ def attend_causal(q: Tensor, k: Tensor, v: Tensor, q_positions: Tensor, k_valid:
     mask = key_pos[None, None, :] <= q_positions[:, :, None]  # [b, T, L]
     if k_valid is not None:
         mask = mask & k_valid[:, None, :]
-    out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
-                                         attn_mask=mask[:, None])
+    out = sdpa(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), attn_mask=mask[:, None])
     return out.transpose(1, 2)
 
 
