@@ -432,7 +432,7 @@ def section_body(args, models: list[ModelUnderTest], concurrency: int, table: st
             "deadline. The best grid point is the highest of six noisy estimates, so it is biased upward; the "
             "paired column is BudgetAware's per-problem difference from it on the same problems and seeds, with "
             "its 95% interval. All records (with mean, max and whole-cell wall seconds, and per-problem results): "
-            "`benchmarks/results/budget_curve.json`, plot `budget_curve.png`.\n\n" + table)
+            f"`{args.out / 'budget_curve.json'}`, plot `{args.out / 'budget_curve.png'}`.\n\n" + table)
 
 
 def main(argv: list[str] | None = None) -> int:

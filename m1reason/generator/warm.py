@@ -2,14 +2,15 @@
 
 A GPU generator's first requests do work no later request repeats: the throughput calibration, a CUDA graph
 captured per (batch bucket, sampling variant) on first use, Triton kernels compiled per specialisation for the
-prefill, the append and the fork paths. Each costs tens of milliseconds inside whichever request meets it first,
-and all of them leave long-lived Python objects behind (compiled kernels, graphs, their bookkeeping) created after
-the generator froze the start-up heap (``freeze_long_lived``). Those objects are walked by every full pass of the
-cyclic collector for the rest of the process: on the H200 (2026-12-03, ``python -m benchmarks.head_start``), one
-problem in five under a 0.02 s budget took 50-100 ms, 30-80 ms of it a stall at one step.
+prefill, append and fork paths. Each lands inside whichever request meets it first. All of them leave long-lived
+Python objects behind (compiled kernels, graphs, their bookkeeping), made after the generator froze the start-up
+heap (``freeze_long_lived``), which every full pass of the cyclic collector would walk for the rest of the process.
 
 ``warm_up`` serves scratch requests that meet each of those first uses (a request per graph bucket with the
-caller's sampling settings, then a fork and an append), and freezes again at the end.
+caller's sampling settings, then a fork and an append) and freezes again at the end. On the H200 (2026-12-03,
+``python -m benchmarks.head_start``, BENCHMARKS.md "head_start_h200_warm"), full collector passes took 1.5 ms in
+all during the 576 timed solves after it. (The 50-100 ms solves of the runs before it were mostly cuDNN
+planning attention for each new prompt length, fixed in ``m1reason.model.cache.sdpa``, not collections.)
 """
 
 from __future__ import annotations

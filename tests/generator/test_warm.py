@@ -5,8 +5,7 @@ import gc
 
 import pytest
 
-from m1reason.generator import GenerationRequest, M1Generator, SamplingParams
-from m1reason.generator import warm
+from m1reason.generator import GenerationRequest, M1Generator, SamplingParams, warm
 from m1reason.model import HybridLM, ModelConfig
 
 
