@@ -17,6 +17,7 @@ fewer samples instead of missing the deadline.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 
 from pydantic import Field
@@ -96,7 +97,7 @@ class BudgetAware(SelfConsistency):
         prompt_tokens = len(prompt_ids) if prompt_ids is not None else _count_tokens(generator, prompt)
         plan = self.plan(throughput, budget_s, prompt_tokens)
         timings = {"calibration_s": started - before, "plan_s": time.monotonic() - started}
-        appended = _count_tokens(generator, forcing_text("", self.answer_prefix))
+        appended = _count_forcing_tokens(generator, forcing_text("", self.answer_prefix))
         while True:
             force_at = self.force_at(throughput, plan, budget_s, prompt_tokens, appended)
             try:
@@ -164,3 +165,19 @@ def _count_tokens(generator, prompt: str) -> int:
     if tokenizer is None:
         return len(prompt)  # characters: at least the token count for any subword tokenizer
     return len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
+
+
+_forcing_counts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # tokenizer -> {forcing text: tokens}
+
+
+def _count_forcing_tokens(generator, text: str) -> int:
+    """``_count_tokens`` of the forcing text, remembered per tokenizer: it is the same text every solve, and
+    counting it again sat between BudgetAware's call and its request's submission."""
+    tokenizer = getattr(generator, "tokenizer", None)
+    try:
+        known = _forcing_counts.setdefault(tokenizer, {})
+    except TypeError:  # None, or a tokenizer that cannot be weakly referenced: count every time
+        return _count_tokens(generator, text)
+    if text not in known:
+        known[text] = _count_tokens(generator, text)
+    return known[text]

@@ -163,3 +163,22 @@ def test_the_prompt_is_encoded_once_and_sent_as_the_generators_own_token_ids():
         [request] = sent
         assert request.prompt is None
         assert list(request.prompt_token_ids) == gen.encode_prompt(prompt_for("2 + 2?", gen))
+
+
+def test_the_forcing_text_is_counted_once_per_tokenizer():
+    from strategies.budget_aware import _count_forcing_tokens
+
+    class Counting:
+        def __init__(self, per_char: int):
+            self.calls, self.per_char = 0, per_char
+
+        def __call__(self, text, add_special_tokens=True):
+            self.calls += 1
+            return {"input_ids": [0] * (len(text) * self.per_char)}
+
+    one, two = (type("Generator", (), {"tokenizer": Counting(k)})() for k in (1, 2))
+    assert [_count_forcing_tokens(one, "</think>") for _ in range(3)] == [8, 8, 8] and one.tokenizer.calls == 1
+    assert _count_forcing_tokens(two, "</think>") == 16 and two.tokenizer.calls == 1
+    assert _count_forcing_tokens(one, "\\boxed{") == 7 and one.tokenizer.calls == 2  # another text: counted
+    no_tokenizer = type("Generator", (), {"tokenizer": None})()
+    assert _count_forcing_tokens(no_tokenizer, "</think>") == 8  # characters
