@@ -113,7 +113,8 @@ CUDA_DECODE_STEPS = 4
 # Appended tokens fed through decode steps on a GPU (``feed_appends``), at most this many per append: enough for
 # budget forcing's appended text (13-20 tokens with the embedded or M1's tokenizer). Measured parts on an H200
 # (2026-12-02, BENCHMARKS.md "forcing_reserve"): appending that text by an eager prefill held every sequence up
-# for 12-19 ms, while a graphed decode step of the embedded model took 0.46 ms. On a CPU a prefill of a few
+# for 12-19 ms (most of it cuDNN planning attention for a new length, since removed; a prompt's prefill took
+# ~4.5 ms on 2026-12-03), while a graphed decode step of the embedded model took 0.46 ms. On a CPU a prefill of a few
 # tokens costs about as much as one decode step, so appends are prefilled there.
 CUDA_FEED_APPENDS = 32
 
