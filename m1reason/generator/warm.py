@@ -7,7 +7,8 @@ Python objects behind (compiled kernels, graphs, their bookkeeping), made after 
 heap (``freeze_long_lived``), which every full pass of the cyclic collector would walk for the rest of the process.
 
 ``warm_up`` serves scratch requests that meet each of those first uses (a request per graph bucket with the
-caller's sampling settings, then a fork and an append) and freezes again at the end. On the H200 (2026-12-03,
+caller's sampling settings, two prompts of different lengths prefilled together, two samples forked and appended
+to at once) and freezes again at the end. On the H200 (2026-12-03,
 ``python -m benchmarks.head_start``, BENCHMARKS.md "head_start_h200_warm"), full collector passes took 1.5 ms in
 all during the 576 timed solves after it. (The 50-100 ms solves of the runs before it were mostly cuDNN
 planning attention for each new prompt length, fixed in ``m1reason.model.cache.sdpa``, not collections.)
@@ -31,8 +32,8 @@ PROMPT_TOKENS = 16  # scratch prompt length: long enough for a prefill, short en
 
 def warm_up(generator, sampling: SamplingParams | None = None, *, freeze: bool = True) -> int:
     """Calibrate ``generator`` (an idle M1Generator), serve a scratch request at every decode-graph batch bucket
-    with ``sampling``'s settings (temperature, filters, stop tokens: they pick the graph variant), and fork and
-    append to a scratch sample; then, with ``freeze``, move every object alive to the collector's permanent
+    with ``sampling``'s settings (temperature, filters, stop tokens: they pick the graph variant), prefill two
+    prompts of different lengths together, and fork and append to two scratch samples at once; then, with ``freeze``, move every object alive to the collector's permanent
     generation. Returns the number of scratch requests served."""
     from m1reason.generator.m1 import freeze_long_lived
 
@@ -52,10 +53,12 @@ def warm_up(generator, sampling: SamplingParams | None = None, *, freeze: bool =
             log.warning("warm-up stopped at %d samples: %s", n, err)
             break
         served += 1
-    _fork_and_append(generator, prompt, sampling.model_copy(update={"n": 1, "max_new_tokens": 4 * steps + 8}))
+    # two prompts of different lengths in one batched prefill call (the ragged variant of the prefill kernels)
+    generator.generate([GenerationRequest(prompt_token_ids=ids, sampling=sampling) for ids in (prompt, prompt[:9])])
+    _fork_and_append(generator, prompt, sampling.model_copy(update={"n": 2, "max_new_tokens": 4 * steps + 8}))
     if freeze:
         freeze_long_lived()
-    return served + 1
+    return served + 2
 
 
 def scratch_batch_sizes(engine) -> list[int]:
@@ -65,19 +68,22 @@ def scratch_batch_sizes(engine) -> list[int]:
 
 
 def _fork_and_append(generator, prompt: list[int], sampling: SamplingParams) -> None:
-    """A request whose sample is forked and whose fork gets text appended at its first tokens, as budget forcing
-    does at a deadline (the hedge), run to its end."""
+    """A request of ``sampling.n`` samples, each forked at its first tokens and its fork given text of a different
+    length, all before the next step (as budget forcing hedges every live sample at a deadline), run to its end."""
     request = GenerationRequest(prompt_token_ids=prompt, sampling=sampling)
+    samples = [f"{request.request_id}/{i}" for i in range(sampling.n)]
     forked = False
     stream = generator.stream([request])
     try:
         for event in stream:
             if isinstance(event, TokensAppended) and not forked:
                 forked = True
-                try:
-                    [copy] = generator.fork(event.sample_id)
-                    generator.append(copy, prompt[:3])
-                except (KeyError, ValueError):  # the sample ended in the step that brought its tokens
-                    pass
+                with generator.exclusive():
+                    for i, sample_id in enumerate(samples):
+                        try:
+                            [copy] = generator.fork(sample_id)
+                            generator.append(copy, prompt[:3 + 2 * i])
+                        except (KeyError, ValueError):  # it ended in the step that brought its tokens
+                            pass
     finally:
         stream.close()

@@ -30,16 +30,18 @@ def test_every_bucket_is_served_with_the_callers_sampling_then_forked_and_append
     generated, forks, appends = (spy(monkeypatch, generator, name) for name in ("generate", "fork", "append"))
     served = generator.warm_up(SamplingParams(temperature=0.9, top_p=0.8))
     # (the calibration's own scratch requests sample at temperature 1.0: not the warm-up's)
-    requests = [args[0][0] for args, _ in generated if args[0][0].sampling.temperature == 0.9]
-    assert [r.sampling.n for r in requests] == [1, 2, 4, 8] and served == 5
-    assert all(r.sampling.top_p == 0.8 for r in requests)
-    assert len(forks) == 1 and len(appends) == 1
+    calls = [args[0] for args, _ in generated if args[0][0].sampling.temperature == 0.9]
+    assert [[r.sampling.n for r in call] for call in calls] == [[1], [2], [4], [8], [1, 1]] and served == 6
+    assert all(r.sampling.top_p == 0.8 for call in calls for r in call)
+    ragged = calls[-1]  # two prompts of different lengths in one call: prefilled together, padded
+    assert len({len(r.prompt_token_ids) for r in ragged}) == 2
+    assert len(forks) == 2 and [len(args[1]) for args, _ in appends] == [3, 5]  # both samples, texts of two lengths
     assert generator.occupancy() == 0  # nothing of the scratch requests is left running
 
 
 def test_a_bucket_too_large_for_the_pool_ends_the_warm_up_quietly(monkeypatch, generator):
     monkeypatch.setattr(warm, "scratch_batch_sizes", lambda engine: [1, 2, 4096])
-    assert generator.warm_up() == 3  # 1 and 2 served, 4096 refused, then the fork and append
+    assert generator.warm_up() == 4  # 1 and 2 served, 4096 refused, then the ragged pair and the forks
 
 
 def test_objects_alive_before_the_warm_up_are_frozen_unless_the_generator_may_not():
