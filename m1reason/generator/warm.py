@@ -33,8 +33,9 @@ PROMPT_TOKENS = 16  # scratch prompt length: long enough for a prefill, short en
 def warm_up(generator, sampling: SamplingParams | None = None, *, freeze: bool = True) -> int:
     """Calibrate ``generator`` (an idle M1Generator), serve a scratch request at every decode-graph batch bucket
     with ``sampling``'s settings (temperature, filters, stop tokens: they pick the graph variant), prefill two
-    prompts of different lengths together, and fork and append to two scratch samples at once; then, with ``freeze``, move every object alive to the collector's permanent
-    generation. Returns the number of scratch requests served."""
+    prompts of different lengths together, and fork and append to two scratch samples at once; then, with
+    ``freeze``, move every object alive to the collector's permanent generation. Returns the number of scratch
+    generate/stream calls made."""
     from m1reason.generator.m1 import freeze_long_lived
 
     generator.throughput_model()

@@ -313,7 +313,7 @@ def test_a_step_that_only_prefilled_is_not_a_decode_row(model, tmp_path, monkeyp
     def slow_prefill():
         out = engine_step()
         if out.tokens and not out.decoded:
-            time.sleep(0.05)
+            time.sleep(0.25)
         return out
 
     monkeypatch.setattr(gen.engine, "step", slow_prefill)
@@ -321,7 +321,7 @@ def test_a_step_that_only_prefilled_is_not_a_decode_row(model, tmp_path, monkeyp
     for _ in range(3):
         gen.generate([GenerationRequest(prompt_token_ids=[3, 1, 4], sampling=params)])
     rows = gen.pace.rows()
-    assert len(rows) >= 3 * 10 and all(seconds < 0.05 for _, _, seconds in rows)
+    assert len(rows) >= 3 * 10 and all(seconds < 0.25 for _, _, seconds in rows)
 
 
 def test_a_kv_pool_too_small_for_the_scratch_requests_calibrates_on_a_scratch_cache(model, monkeypatch, tmp_path):
