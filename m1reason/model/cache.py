@@ -43,8 +43,9 @@ def sdpa(q: Tensor, k: Tensor, v: Tensor, **options) -> Tensor:
     Prompts and appended text come in every length, and cuDNN's attention, which torch 2.11 picked on the H200,
     plans each new shape on first sight, inside the request that brings it: 32-35 ms for a causal prompt of a
     length not seen before, 30-700 ms with a mask, against 0.04-0.2 ms through flash or memory-efficient attention
-    (2026-12-03, timed around single calls; BENCHMARKS.md "head_start_h200_warm_cudnn" for what it did to 0.02 s
-    budgets). The backends an enclosing ``sdpa_kernel`` allows (training's deterministic math-only one, say) are
+    (H200, 2026-12-03, single calls timed by the diagnostic that became ``python -m
+    benchmarks.attention_first_call``, which has not run on a GPU yet; BENCHMARKS.md "head_start_h200_warm_cudnn"
+    for what it did to 0.02 s budgets). The backends an enclosing ``sdpa_kernel`` allows (training's deterministic math-only one, say) are
     kept, less cuDNN.
 
     >>> q = torch.randn(1, 2, 3, 8)
