@@ -45,8 +45,8 @@ def sdpa(q: Tensor, k: Tensor, v: Tensor, **options) -> Tensor:
     length not seen before, 30-700 ms with a mask, against 0.04-0.2 ms through flash or memory-efficient attention
     (H200, 2026-12-03, single calls timed by the diagnostic that became ``python -m
     benchmarks.attention_first_call``, which has not run on a GPU yet; BENCHMARKS.md "head_start_h200_warm_cudnn"
-    for what it did to 0.02 s budgets). The backends an enclosing ``sdpa_kernel`` allows (training's deterministic math-only one, say) are
-    kept, less cuDNN.
+    for what it did to 0.02 s budgets). The backends an enclosing ``sdpa_kernel`` allows (training's
+    deterministic math-only one, say) are kept, less cuDNN.
 
     >>> q = torch.randn(1, 2, 3, 8)
     >>> torch.allclose(sdpa(q, q, q, is_causal=True), F.scaled_dot_product_attention(q, q, q, is_causal=True))
