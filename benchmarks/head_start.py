@@ -22,12 +22,15 @@ from pathlib import Path
 from benchmarks.forcing_ab import configurations  # BudgetAware and one sample of up to 160 tokens
 from benchmarks.gc_pause import Collections
 from benchmarks.report import environment, markdown_table, write_section
+from m1reason.generator import TokensAppended
 
 
 class Stamped:
     """The generator, with the monotonic time of the first ``stream``/``generate`` call (the request submitted),
-    of the first ``fork``/``append`` call (an answer forced: at the deadline, or at a sample's length cap) and of
-    the first ``fork`` (at the deadline only: the runner hedges there) since ``reset()``.
+    of the first token a stream delivers (after the generator has tokenized and prefilled the prompt: where a
+    strategy that tokenizes before submitting and one that leaves it to the generator compare fairly), of the
+    first ``fork``/``append`` call (an answer forced: at the deadline, or at a sample's length cap) and of the
+    first ``fork`` (at the deadline only: the runner hedges there) since ``reset()``.
 
     >>> from m1reason.generator.fake import FakeGenerator
     >>> view = Stamped(FakeGenerator(lambda r, i: "x")); view.reset()
@@ -40,9 +43,16 @@ class Stamped:
         self.submitted: float | None = None
         self.forced: float | None = None
         self.forked: float | None = None
+        self.first_token: float | None = None
 
     def reset(self) -> None:
-        self.submitted = self.forced = self.forked = None
+        self.submitted = self.forced = self.forked = self.first_token = None
+
+    def _first_token_stamped(self, events):
+        for event in events:
+            if self.first_token is None and isinstance(event, TokensAppended):
+                self.first_token = time.monotonic()
+            yield event
 
     def _stamped(self, method, *fields: str):
         def call(*args, **kwargs):
@@ -54,7 +64,10 @@ class Stamped:
 
     def __getattr__(self, name):
         method = getattr(self._generator, name)
-        if name in ("stream", "generate"):
+        if name == "stream":
+            stream = self._stamped(method, "submitted")
+            return lambda *args, **kwargs: self._first_token_stamped(stream(*args, **kwargs))
+        if name == "generate":
             return self._stamped(method, "submitted")
         if name == "fork":
             return self._stamped(method, "forced", "forked")
@@ -113,6 +126,7 @@ def run(generator, problems, budgets: list[float], defaults: dict, uncapped: boo
                     "submit_ms": 1e3 * (view.submitted - started) if view.submitted else None,
                     "forced_ms": 1e3 * (view.forced - started) if view.forced else None,
                     "forked_ms": 1e3 * (view.forked - started) if view.forked else None,
+                    "first_token_ms": 1e3 * (view.first_token - started) if view.first_token else None,
                     "problem": i, "n": solution.plan.n, "max_new_tokens": solution.plan.max_new_tokens,
                     "predicted_ms": None if solution.plan.predicted_s is None else 1e3 * solution.plan.predicted_s,
                     "stopped": solution.stopped,
@@ -127,11 +141,17 @@ def run(generator, problems, budgets: list[float], defaults: dict, uncapped: boo
                 "budget_s": budget, "config": name, "problems": len(found), "accuracy": accuracy, "ci95": half,
                 "minus_one_sample": paired_gain(correct, baseline),
                 "submit_ms": statistics.mean(r["submit_ms"] for r in found if r["submit_ms"] is not None),
+                "first_token_ms": _mean(r["first_token_ms"] for r in found),
                 "forced": len(forced), "forced_ms": statistics.mean(forced) if forced else None,
                 "wall_ms": statistics.mean(r["wall_ms"] for r in found),
                 "max_wall_ms": max(r["wall_ms"] for r in found),
                 "gc_full_ms": sum(r["gc_full_ms"] for r in found), "rows": found})
     return records
+
+
+def _mean(values) -> float | None:
+    found = [v for v in values if v is not None]
+    return statistics.mean(found) if found else None
 
 
 def snapshot(generator) -> dict:
@@ -147,7 +167,9 @@ def table(records: list[dict]) -> str:
     rows = [{"budget s": r["budget_s"], "configuration": r["config"],
              "accuracy %": f"{100 * r['accuracy']:.1f} ± {100 * r['ci95']:.1f}",
              "minus one sample": f"{100 * r['minus_one_sample'][0]:+.1f} ± {100 * r['minus_one_sample'][1]:.1f}",
-             "submitted at ms": f"{r['submit_ms']:.2f}", "forced (problems)": r["forced"],
+             "submitted at ms": f"{r['submit_ms']:.2f}",
+             "first token at ms": "" if r.get("first_token_ms") is None else f"{r['first_token_ms']:.2f}",
+             "forced (problems)": r["forced"],
              "forced at ms": "" if r["forced_ms"] is None else f"{r['forced_ms']:.1f}",
              "wall ms": f"{r['wall_ms']:.1f}", "max wall ms": f"{r['max_wall_ms']:.1f}",
              "full gc ms": f"{r['gc_full_ms']:.1f}"} for r in records]
@@ -183,9 +205,11 @@ def main(argv: list[str] | None = None) -> int:
                 "each problem runs every configuration before the next, with the same seed. Accuracy in % ± the "
                 "95% interval half-width; minus one sample: the paired difference from `n=1, 160 tok` on the same "
                 "problems. Submitted at: mean ms from the strategy's call to its request reaching the generator "
-                "(BudgetAware plans in between); forced at: mean ms to the first forced answer, over the problems "
-                "that forced one (at the deadline, or at a sample's length cap); full gc ms: time in the garbage "
-                "collector's full passes during the solves, all problems together. Records (per problem, with the "
+                "(BudgetAware plans and tokenizes in between); first token at: mean ms to the first token "
+                "streamed back (the prompt tokenized and prefilled by then, whoever tokenized it); forced at: mean "
+                "ms to the first forced answer, over the problems that forced one (at the deadline, or at a "
+                "sample's length cap); full gc ms: time in the garbage collector's full passes during the solves, "
+                "all problems together. Records (per problem, with the "
                 f"throughput model's fit): `{args.json}`.\n\n" + text)
         write_section(args.section, "BudgetAware's head start against one sample", body, env)
     return 0

@@ -17,6 +17,7 @@ def test_both_configurations_run_at_every_budget_and_are_time_stamped():
     assert all(r["problems"] == 3 and r["accuracy"] == 1.0 and r["minus_one_sample"] == (0.0, 0.0)
                for r in records)
     assert all(r["submit_ms"] >= 0 and r["forced"] == 0 and r["forced_ms"] is None for r in records)
+    assert all(r["first_token_ms"] >= r["submit_ms"] for r in records)  # tokens come after the request
     one_sample_rows = records[1]["rows"]
     assert [row["problem"] for row in one_sample_rows] == [0, 1, 2]
     assert all(row["n"] == 1 and row["max_new_tokens"] == 160 and row["forked_ms"] is None
