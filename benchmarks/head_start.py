@@ -199,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     env = environment()
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"env": env, "records": records, "throughput": snapshot(generator)}, indent=1))
+    # compact: with a row per problem and configuration and the served rows, an indented file runs to ~0.5 MB
+    args.json.write_text(json.dumps({"env": env, "records": records, "throughput": snapshot(generator)},
+                                    separators=(",", ":")))
     if not args.no_write:
         body = (f"`{args.model}` on {args.device}, {args.count} held-out problems (mixed kinds), one at a time; "
                 "each problem runs every configuration before the next, with the same seed. Accuracy in % ± the "
