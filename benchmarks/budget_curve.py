@@ -238,9 +238,9 @@ def load_warm(model: str, device: str, **options) -> tuple:
 def warm_up(model: ModelUnderTest, problems, budget: float, concurrency: int) -> float:
     """Warm the generator up, then solve the first ``concurrency`` problems once with every configuration at
     ``budget`` through the same path as the timed cells (batched prefill, forcing); seconds."""
-    started = time.monotonic()
     from m1reason.generator.m1 import freeze_long_lived
 
+    started = time.monotonic()
     warm_generator(model.generator)
     run(model.generator, problems[:concurrency], [budget], model.defaults, concurrency=concurrency, echo=False)
     freeze_long_lived()  # what the first solves left (the strategies' own first-use objects) joins the frozen heap

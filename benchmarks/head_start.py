@@ -49,10 +49,13 @@ class Stamped:
         self.submitted = self.forced = self.forked = self.first_token = None
 
     def _first_token_stamped(self, events):
-        for event in events:
-            if self.first_token is None and isinstance(event, TokensAppended):
-                self.first_token = time.monotonic()
-            yield event
+        try:
+            for event in events:
+                if self.first_token is None and isinstance(event, TokensAppended):
+                    self.first_token = time.monotonic()
+                yield event
+        finally:
+            events.close()  # the caller closing this view's stream closes (and so cancels) the generator's
 
     def _stamped(self, method, *fields: str):
         def call(*args, **kwargs):
@@ -76,28 +79,26 @@ class Stamped:
         return method
 
 
-class Uncapped:
-    """BudgetAware's plan with each sample's length cap lifted back to ``max_new_tokens``: the deadline alone
-    ends the chains, as it does SelfConsistency's. (Tests the suspicion that the cap, the length BudgetAware
-    predicts will fit, cuts chains a host faster than predicted had time to finish.)
+def uncapped(defaults: dict):
+    """A factory ``seed -> strategy`` of BudgetAware whose plan lifts each sample's length cap back to
+    ``max_new_tokens``: the deadline alone ends the chains, as it does SelfConsistency's. (Tests the suspicion
+    that the cap, the length BudgetAware predicts will fit, cuts chains a host faster than predicted had time
+    to finish.)
 
-    >>> Uncapped.make({"needed_tokens": 8, "max_new_tokens": 32})(0).max_new_tokens
+    >>> uncapped({"needed_tokens": 8, "max_new_tokens": 32})(0).max_new_tokens
     32
     """
+    import strategies
 
-    @staticmethod
-    def make(defaults: dict):
-        import strategies
+    class BudgetAwareUncapped(strategies.BudgetAware):
+        def plan(self, throughput, budget_s, prompt_tokens):
+            plan = super().plan(throughput, budget_s, prompt_tokens)
+            return plan.model_copy(update={"max_new_tokens": self.max_new_tokens})
 
-        class BudgetAwareUncapped(strategies.BudgetAware):
-            def plan(self, throughput, budget_s, prompt_tokens):
-                plan = super().plan(throughput, budget_s, prompt_tokens)
-                return plan.model_copy(update={"max_new_tokens": self.max_new_tokens})
-
-        return lambda seed: BudgetAwareUncapped(**defaults, seed=seed)
+    return lambda seed: BudgetAwareUncapped(**defaults, seed=seed)
 
 
-def run(generator, problems, budgets: list[float], defaults: dict, uncapped: bool = False) -> list[dict]:
+def run(generator, problems, budgets: list[float], defaults: dict, with_uncapped: bool = False) -> list[dict]:
     """One record per (budget, configuration): accuracy with its 95% interval, the paired difference from the
     one-sample configuration, and mean milliseconds from the call to the request's submission, to the first
     forced answer (over the problems that forced one) and to the return, the longest return and the time spent
@@ -108,8 +109,8 @@ def run(generator, problems, budgets: list[float], defaults: dict, uncapped: boo
     from m1reason.train.evaluate import mean_ci, paired_gain
 
     view, configs = Stamped(generator), configurations(defaults)
-    if uncapped:
-        configs["BudgetAware, uncapped"] = Uncapped.make(defaults)
+    if with_uncapped:
+        configs["BudgetAware, uncapped"] = uncapped(defaults)
     records = []
     for budget in budgets:
         rows: dict[str, list[dict]] = {name: [] for name in configs}
@@ -140,9 +141,9 @@ def run(generator, problems, budgets: list[float], defaults: dict, uncapped: boo
             records.append({
                 "budget_s": budget, "config": name, "problems": len(found), "accuracy": accuracy, "ci95": half,
                 "minus_one_sample": paired_gain(correct, baseline),
-                "submit_ms": statistics.mean(r["submit_ms"] for r in found if r["submit_ms"] is not None),
+                "submit_ms": _mean(r["submit_ms"] for r in found),
                 "first_token_ms": _mean(r["first_token_ms"] for r in found),
-                "forced": len(forced), "forced_ms": statistics.mean(forced) if forced else None,
+                "forced": len(forced), "forced_ms": _mean(forced),
                 "wall_ms": statistics.mean(r["wall_ms"] for r in found),
                 "max_wall_ms": max(r["wall_ms"] for r in found),
                 "gc_full_ms": sum(r["gc_full_ms"] for r in found), "rows": found})
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     generator, defaults = load_warm(args.model, args.device)
     problems = heldout_problems(args.count)
     run(generator, problems[:4], args.budgets[:1], defaults)  # untimed: compiles, first prefills
-    records = run(generator, problems, args.budgets, defaults, uncapped=args.uncapped)
+    records = run(generator, problems, args.budgets, defaults, with_uncapped=args.uncapped)
     text = table(records)
     print(text)
     env = environment()

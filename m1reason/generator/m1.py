@@ -421,8 +421,8 @@ class M1Generator:
         """Pay the cold-start costs now, not inside the first requests: calibrate, capture the decode graph of
         every batch bucket for ``sampling``'s settings (default: temperature 0.7), compile the prefill, fork and
         append paths; then freeze what that created out of the collector's full passes (unless made with
-        ``freeze_gc=False``). Call it once, idle, before serving; returns the scratch requests it served
-        (``m1reason.generator.warm``).
+        ``freeze_gc=False``). Call it once, idle, before serving; returns the scratch generate/stream calls it
+        made (``m1reason.generator.warm``).
 
         >>> from m1reason.model import ModelConfig
         >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=4, max_len=64)

@@ -50,7 +50,7 @@ def test_an_answer_forced_at_a_length_cap_is_not_a_fork():
 def test_the_uncapped_configuration_keeps_max_new_tokens_and_lets_the_chain_run():
     problem = heldout_problems(1)
     gen = FakeGenerator(lambda request, i: FakeCompletion("so </think> \\boxed{4}"))
-    records = run(gen, problem, [30.0], {"needed_tokens": 8, "max_new_tokens": 64}, uncapped=True)
+    records = run(gen, problem, [30.0], {"needed_tokens": 8, "max_new_tokens": 64}, with_uncapped=True)
     assert [r["config"] for r in records] == ["BudgetAware", "n=1, 160 tok", "BudgetAware, uncapped"]
     [capped], [uncapped] = records[0]["rows"], records[2]["rows"]
     assert capped["n"] == uncapped["n"] and uncapped["max_new_tokens"] == 64
