@@ -41,11 +41,10 @@ class InferenceCache(Protocol):
 def sdpa(q: Tensor, k: Tensor, v: Tensor, **options) -> Tensor:
     """``F.scaled_dot_product_attention`` over q, k, v [b, H, T, hd]; on a GPU, never through the cuDNN backend.
     Prompts and appended text come in every length, and cuDNN's attention, which torch 2.11 picked on the H200,
-    plans each new shape on first sight, inside the request that brings it: 32-35 ms for a causal prompt of a
-    length not seen before, 30-700 ms with a mask, against 0.04-0.2 ms through flash or memory-efficient attention
-    (H200, 2026-12-03, single calls timed by the diagnostic that became ``python -m
-    benchmarks.attention_first_call``, which has not run on a GPU yet; BENCHMARKS.md "head_start_h200_warm_cudnn"
-    for what it did to 0.02 s budgets). The backends an enclosing ``sdpa_kernel`` allows (training's
+    plans each new shape on first sight, inside the request that brings it: a median 47 ms (up to 0.9 s) for a
+    causal prompt of a length not seen before and 62 ms (up to 0.8 s) with a mask, against 0.09 and 0.17 ms
+    without cuDNN (H200, 2026-12-03: ``python -m benchmarks.attention_first_call``, BENCHMARKS.md
+    "attention_first_call"; "head_start_h200_warm_cudnn" for what it did to 0.02 s budgets). The backends an enclosing ``sdpa_kernel`` allows (training's
     deterministic math-only one, say) are kept, less cuDNN.
 
     >>> q = torch.randn(1, 2, 3, 8)
