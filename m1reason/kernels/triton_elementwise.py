@@ -52,21 +52,20 @@ def _add_rms_norm_kernel(h_ptr, x_ptr, w_ptr, sum_ptr, out_ptr, n, stride_h, str
 
 
 @triton.jit
-def _silu_mul_kernel(gate_ptr, up_ptr, out_ptr, numel, BLOCK: tl.constexpr):
-    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    live = offs < numel
-    g = tl.load(gate_ptr + offs, mask=live, other=0.0).to(tl.float32)
-    u = tl.load(up_ptr + offs, mask=live, other=0.0).to(tl.float32)
+def _silu_mul_kernel(gate_ptr, up_ptr, out_ptr, cols, stride_gate, stride_up, stride_out, BLOCK: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)
+    offs = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
+    live = offs < cols
+    g = tl.load(gate_ptr + row * stride_gate + offs, mask=live, other=0.0).to(tl.float32)
+    u = tl.load(up_ptr + row * stride_up + offs, mask=live, other=0.0).to(tl.float32)
     act = (g * tl.sigmoid(g)).to(gate_ptr.dtype.element_ty).to(tl.float32)
-    tl.store(out_ptr + offs, (act * u).to(out_ptr.dtype.element_ty), mask=live)
+    tl.store(out_ptr + row * stride_out + offs, (act * u).to(out_ptr.dtype.element_ty), mask=live)
 
 
 def rms_norm_triton(x: Tensor, weight: Tensor, eps: float) -> Tensor:
     """weight * (x / rms(x)) over the last dimension; same result as m1reason.model.layers.RMSNorm."""
     shape = x.shape
-    rows = x.reshape(-1, shape[-1])
-    if rows.stride(-1) != 1:
-        rows = rows.contiguous()
+    rows = _rows(x)
     out_dtype = torch.promote_types(weight.dtype, x.dtype)
     out = torch.empty(rows.shape, dtype=out_dtype, device=x.device)
     block = triton.next_power_of_2(shape[-1])
@@ -79,11 +78,7 @@ def add_rms_norm_triton(h: Tensor, x: Tensor, weight: Tensor, eps: float) -> tup
     """(h + x, RMSNorm(h + x)) in one pass: the residual add and the norm after it, a decoder layer's two
     elementwise kernels between mixer and MLP. Same results as torch's add, then ``rms_norm_triton``."""
     shape = h.shape
-    h_rows, x_rows = h.reshape(-1, shape[-1]), x.reshape(-1, shape[-1])
-    if h_rows.stride(-1) != 1:
-        h_rows = h_rows.contiguous()
-    if x_rows.stride(-1) != 1:
-        x_rows = x_rows.contiguous()
+    h_rows, x_rows = _rows(h), _rows(x)
     total = torch.empty(h_rows.shape, dtype=h.dtype, device=h.device)
     out = torch.empty(h_rows.shape, dtype=torch.promote_types(weight.dtype, h.dtype), device=h.device)
     block = triton.next_power_of_2(shape[-1])
@@ -94,9 +89,20 @@ def add_rms_norm_triton(h: Tensor, x: Tensor, weight: Tensor, eps: float) -> tup
 
 
 def silu_mul_triton(gate: Tensor, up: Tensor) -> Tensor:
-    """silu(gate) * up elementwise (same shapes, contiguous)."""
-    gate, up = gate.contiguous(), up.contiguous()
-    out = torch.empty_like(gate)
-    numel = gate.numel()
-    _silu_mul_kernel[(triton.cdiv(numel, 4096),)](gate, up, out, numel, BLOCK=4096, num_warps=8)
+    """silu(gate) * up elementwise (same shapes). The rows may be strided, as the two halves of one merged
+    gate-and-up GEMM's output are (``GatedMLP.merge_gate_up``): they are read in place, not copied."""
+    shape, cols = gate.shape, gate.shape[-1]
+    gate_rows, up_rows = _rows(gate), _rows(up)
+    out = torch.empty(shape, dtype=gate.dtype, device=gate.device)
+    out_rows = out.view(-1, cols)
+    block = min(4096, triton.next_power_of_2(cols))
+    grid = (gate_rows.shape[0], triton.cdiv(cols, block))
+    _silu_mul_kernel[grid](gate_rows, up_rows, out_rows, cols, gate_rows.stride(0), up_rows.stride(0),
+                           out_rows.stride(0), BLOCK=block, num_warps=8 if block >= 2048 else 4)
     return out
+
+
+def _rows(x: Tensor) -> Tensor:
+    """x as [rows, last dim] with unit stride along the row: a view where one exists, else a copy."""
+    rows = x.reshape(-1, x.shape[-1])
+    return rows if rows.stride(-1) == 1 else rows.contiguous()

@@ -44,8 +44,8 @@ def sdpa(q: Tensor, k: Tensor, v: Tensor, **options) -> Tensor:
     plans each new shape on first sight, inside the request that brings it: a median 47 ms (up to 0.9 s) for a
     causal prompt of a length not seen before and 62 ms (up to 0.8 s) with a mask, against 0.09 and 0.17 ms
     without cuDNN (H200, 2026-12-03: ``python -m benchmarks.attention_first_call``, BENCHMARKS.md
-    "attention_first_call"; "head_start_h200_warm_cudnn" for what it did to 0.02 s budgets). The backends an enclosing ``sdpa_kernel`` allows (training's
-    deterministic math-only one, say) are kept, less cuDNN.
+    "attention_first_call"; "head_start_h200_warm_cudnn" for what it did to 0.02 s budgets). The backends an
+    enclosing ``sdpa_kernel`` allows (training's deterministic math-only one, say) are kept, less cuDNN.
 
     >>> q = torch.randn(1, 2, 3, 8)
     >>> torch.allclose(sdpa(q, q, q, is_causal=True), F.scaled_dot_product_attention(q, q, q, is_causal=True))

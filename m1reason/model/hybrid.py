@@ -116,6 +116,19 @@ class HybridLM(nn.Module):
                 module.D.data = module.D.data.float()
         return self
 
+    def merge_gate_up(self) -> None:
+        """Every MLP's gate and up weights in one tensor each, run as one GEMM at small batches
+        (``GatedMLP.merge_gate_up``: same parameters and values, no extra memory). The engine does it on a GPU.
+
+        >>> model = HybridLM(ModelConfig.tiny())
+        >>> model.merge_gate_up()
+        >>> mlp = model.model.layers[0].mlp
+        >>> mlp.up_proj.weight.data_ptr() - mlp.gate_proj.weight.data_ptr() == mlp.gate_proj.weight.nbytes
+        True
+        """
+        for layer in self.model.layers:
+            layer.mlp.merge_gate_up()
+
     def forward(self, input_ids: Tensor) -> Tensor:
         """input_ids: [b, T] -> logits [b, T, vocab], the parallel path from an empty state."""
         h = self.model.embed_tokens(input_ids)

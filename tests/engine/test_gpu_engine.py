@@ -55,10 +55,14 @@ def test_sampling_inside_the_graph_and_overlapped_groups_give_the_eager_tokens(t
                 assert run(gen, prompts, **params) == reference, (params, overlap, decode_steps)
 
 
-def test_gpu_bf16_step_path_tracks_cpu_fp32(tiny_checkpoint):
-    """The issue's bound on bf16 GPU decode against the fp32 CPU reference."""
+@pytest.mark.parametrize("merged", [False, True])
+def test_gpu_bf16_step_path_tracks_cpu_fp32(tiny_checkpoint, merged):
+    """The issue's bound on bf16 GPU decode against the fp32 CPU reference, with the MLP's gate and up weights
+    as they load and merged into one GEMM (as the engine runs them on a GPU)."""
     cpu = load_model(tiny_checkpoint, device="cpu")
     gpu = load_model(tiny_checkpoint, device="cuda")  # bf16, Triton kernels
+    if merged:
+        gpu.merge_gate_up()
     ids = torch.randint(0, 256, (4, 64), generator=torch.Generator().manual_seed(5))
     logits = {}
     for name, model in (("cpu", cpu), ("gpu", gpu)):
@@ -109,6 +113,14 @@ def test_appends_continue_exactly_graphed_with_several_decode_steps(tiny_checkpo
             for _ in range(len(seq.tokens) - len(head)):
                 ids.append(int(model(torch.tensor([ids], device="cuda"))[0, -1].argmax()))
         assert seq.tokens == ids
+
+
+def test_the_engine_merges_gate_and_up_on_a_gpu(tiny_checkpoint):
+    model = load_model(tiny_checkpoint, device="cuda")
+    M1Generator(model, max_slots=4, max_len=64)
+    x = torch.randn(4, model.config.hidden_size, device="cuda", dtype=model.dtype)
+    with torch.no_grad():
+        assert all(layer.mlp._merged_weight(x) is not None for layer in model.model.layers)
 
 
 def test_several_decode_steps_never_wait_for_the_device(tiny_checkpoint):

@@ -166,6 +166,22 @@ def test_fused_norm_and_silu_mul_match_torch_exactly():
     assert torch.equal(silu_mul_triton(g, u), F.silu(g) * u)
 
 
+def test_silu_mul_reads_the_halves_of_a_merged_gate_up_output_in_place():
+    """GatedMLP.merge_gate_up's GEMM gives [.., 2I]; its halves are strided views, read without a copy. A width
+    that is no power of two exercises the masked tail."""
+    import torch.nn.functional as F
+
+    from m1reason.kernels.triton_elementwise import silu_mul_triton
+
+    torch.manual_seed(6)
+    for width in (8192, 5000):
+        gate_up = torch.randn(2, 19, 2 * width, device="cuda", dtype=torch.bfloat16)
+        g, u = gate_up.chunk(2, dim=-1)
+        assert not g.is_contiguous()
+        got = silu_mul_triton(g, u)
+        assert got.shape == g.shape and torch.equal(got, F.silu(g) * u), width
+
+
 def test_fused_residual_add_and_norm_match_the_add_then_the_norm():
     """One kernel for a decoder layer's residual add and the norm after it: the sum exactly torch's bf16 add, the
     norm exactly the norm kernel's over that sum."""
