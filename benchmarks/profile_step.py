@@ -4,7 +4,7 @@ Prints, per batch size, the wall time per engine step, the GPU time per step by 
 time the GPU spent waiting (wall minus GPU busy), so claims about what limits throughput are measured.
 
     python -m benchmarks.profile_step [--batches 1 512] [--context 1024] [--decode-steps K] [--out DIR]
-                                      [--prefill 512x256 [--unfused-prefill]]
+                                      [--prefill 512x256 [--unfused-prefill]] [--separate-gate-up]
 
 With ``--decode-steps K`` every engine step runs K decode steps per host sync; times are then also given per
 token (wall per engine step / K).
@@ -13,6 +13,8 @@ token (wall per engine step / K).
 benchmark's ``prefill_s``): wall seconds, then GPU time by kernel family from a second, profiled prefill, and
 where the GPU idles in a third, traced with CPU activity. ``--unfused-prefill`` runs the Mamba layers through
 ``mamba_prefill_ref`` (the torch path around the Triton scan) instead of the fused kernel, for an A/B.
+``--separate-gate-up`` runs the MLP's gate and up projections as two GEMMs at every batch size (the engine merges
+them into one at small batches: ``GatedMLP.merge_gate_up``), for another.
 """
 
 from __future__ import annotations
@@ -223,6 +225,9 @@ def main() -> int:
     parser.add_argument("--unfused-prefill", action="store_true",
                         help="Mamba prefill through mamba_prefill_ref (repeat, cat, conv1d, Triton scan), for an A/B "
                              "against the fused kernel")
+    parser.add_argument("--separate-gate-up", action="store_true",
+                        help="the MLP's gate and up as two GEMMs at every batch (GatedMLP.merge_gate_up off), "
+                             "for an A/B")
     args = parser.parse_args()
     import torch
 
@@ -233,8 +238,13 @@ def main() -> int:
     if not torch.cuda.is_available():
         print("needs a CUDA GPU", file=sys.stderr)
         return 2
+    from m1reason.model.layers import GatedMLP
+
     with torch.device("cuda"):
         model = HybridLM(m1_3b_config()).to(torch.bfloat16).eval()
+    if args.separate_gate_up:
+        GatedMLP.merged_gemm_max_rows = 0
+    gate_up = "separate" if args.separate_gate_up else f"merged at <= {GatedMLP.merged_gemm_max_rows} rows"
     if args.prefill:
         batch, length = (int(v) for v in args.prefill.lower().split("x"))
         if args.unfused_prefill:
@@ -244,6 +254,7 @@ def main() -> int:
             mixer.mamba_prefill = mamba_prefill_ref
         record = profile_prefill(model, batch, length)
         record["mamba_prefill"] = "unfused (mamba_prefill_ref)" if args.unfused_prefill else "fused (default)"
+        record["gate_up"] = gate_up
         print(f"prefill {batch} x {length}: {record['wall_s']:.3f} s wall, GPU busy {record['gpu_busy_ms']:.1f} ms")
         for name, ms in record["gpu_ms_by_kernel"].items():
             print(f"    {name:28s} {ms:9.2f} ms")
@@ -258,7 +269,8 @@ def main() -> int:
             (args.out / "profile_prefill.json").write_text(json.dumps(
                 {"env": environment(("torch", "triton")), "records": [record]}, indent=2))
         return 0
-    records = [profile(model, b, args.context, decode_steps=args.decode_steps) for b in args.batches]
+    records = [{**profile(model, b, args.context, decode_steps=args.decode_steps), "gate_up": gate_up}
+               for b in args.batches]
     for r in records:
         print(f"batch {r['batch']}, context {r['context']}, {r['decode_steps']} decode step(s) per sync: "
               f"{r['graph_wall_ms_per_step']:.2f} ms/step ({r['graph_wall_ms_per_token']:.2f} per token) with CUDA "
