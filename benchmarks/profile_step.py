@@ -35,7 +35,7 @@ def family(name: str) -> str:
                        ("flash", "attention prefill (sdpa)"), ("fmha", "attention prefill (sdpa)"),
                        ("conv", "conv1d"), ("paged_decode", "attention decode (triton)"),
                        ("gumbel", "sampling (triton)"), ("first_best", "sampling (triton)"),
-                       ("rope_decode", "rope (triton)"), ("gemm", "GEMM"),
+                       ("rope_qk", "rope (triton)"), ("gemm", "GEMM"),
                        ("cutlass", "GEMM"), ("cublas", "GEMM"),
                        ("nvjet", "GEMM"), ("memcpy", "memcpy"), ("reduce", "reductions"),
                        ("elementwise", "elementwise"),

@@ -1,11 +1,12 @@
-"""Triton: RoPE on a decode step's query and key heads in one launch.
+"""Triton: RoPE on the query and key heads of any number of tokens in one launch.
 
 In torch, ``apply_rope`` on one token per sequence is ~12 tiny kernels (angles, cos and sin twice, concatenations,
 the rotate-half, casts) for q and again for k: ~150 launches a step over M1-3B's 6 attention layers, each a few
 microseconds of GPU time. At batch 1 on an H200 replacing them cut the step's elementwise time from 0.32 to 0.12
-ms of a 3.35 ms token (BENCHMARKS.md "profile_b1_h200"). Here one program per (sequence,
+ms of a 3.35 ms token (BENCHMARKS.md "profile_b1_h200"). Here one program per (token,
 block of heads) reads q's and k's heads straight from in_proj's fused output, rotates them in fp32 and writes
 them in the input dtype: the same math as ``m1reason.model.layers.apply_rope`` (NeoX rotate-half, angles in fp32).
+A prefill's tokens are rows too, and there torch's rotation moves q and k through fp32 copies several times.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
-__all__ = ["rope_decode_triton"]
+__all__ = ["rope_qk_triton"]
 
 
 @triton.jit
-def _rope_decode_kernel(qkv_ptr, q_ptr, k_ptr, positions_ptr, inv_freq_ptr, stride_row, q_heads, heads,
+def _rope_qk_kernel(qkv_ptr, q_ptr, k_ptr, positions_ptr, inv_freq_ptr, stride_row, q_heads, heads,
                         HALF: tl.constexpr, BLOCK_H: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
     head = tl.program_id(1) * BLOCK_H + tl.arange(0, BLOCK_H)
@@ -42,17 +43,17 @@ def _rope_decode_kernel(qkv_ptr, q_ptr, k_ptr, positions_ptr, inv_freq_ptr, stri
     tl.store(k_dst + HALF, second.to(k_ptr.dtype.element_ty), mask=k_mask)
 
 
-def rope_decode_triton(qkv: Tensor, positions: Tensor, inv_freq: Tensor, q_heads: int, kv_heads: int,
-                       head_dim: int) -> tuple[Tensor, Tensor]:
-    """q [b, q_heads, head_dim] and k [b, kv_heads, head_dim], rotated to ``positions`` [b], from in_proj's output
-    ``qkv`` [b, (q_heads + 2 kv_heads) head_dim] (q's heads, then k's, then v's; its last dimension contiguous).
-    CUDA tensors; fresh contiguous outputs in qkv's dtype."""
-    b = qkv.shape[0]
+def rope_qk_triton(qkv: Tensor, positions: Tensor, inv_freq: Tensor, q_heads: int, kv_heads: int,
+                   head_dim: int) -> tuple[Tensor, Tensor]:
+    """q [n, q_heads, head_dim] and k [n, kv_heads, head_dim], rotated to ``positions`` [n], from in_proj's output
+    ``qkv`` [n, (q_heads + 2 kv_heads) head_dim] for n tokens (q's heads, then k's, then v's; its last dimension
+    contiguous). CUDA tensors; fresh contiguous outputs in qkv's dtype."""
+    n = qkv.shape[0]
     assert qkv.stride(-1) == 1 and head_dim % 2 == 0
-    q = torch.empty(b, q_heads, head_dim, dtype=qkv.dtype, device=qkv.device)
-    k = torch.empty(b, kv_heads, head_dim, dtype=qkv.dtype, device=qkv.device)
+    q = torch.empty(n, q_heads, head_dim, dtype=qkv.dtype, device=qkv.device)
+    k = torch.empty(n, kv_heads, head_dim, dtype=qkv.dtype, device=qkv.device)
     heads, block_h = q_heads + kv_heads, 8
-    _rope_decode_kernel[(b, triton.cdiv(heads, block_h))](
+    _rope_qk_kernel[(n, triton.cdiv(heads, block_h))](
         qkv, q, k, positions, inv_freq.float().contiguous(), qkv.stride(0), q_heads, heads,
         HALF=head_dim // 2, BLOCK_H=block_h, num_warps=2)
     return q, k

@@ -44,11 +44,7 @@ class Attention(nn.Module):
         b, T, _ = x.shape
         if positions is None:
             positions = torch.arange(T, device=x.device).expand(b, T)
-        q, k, v = self.in_proj(x).split([self.heads * self.head_dim, self.kv_heads * self.head_dim,
-                                         self.kv_heads * self.head_dim], dim=-1)
-        q = apply_rope(q.view(b, T, self.heads, self.head_dim), positions, self.inv_freq)
-        k = apply_rope(k.view(b, T, self.kv_heads, self.head_dim), positions, self.inv_freq)
-        v = v.view(b, T, self.kv_heads, self.head_dim)
+        q, k, v = self._rotated_qkv(x, positions)
         if cache is not None:
             slots = torch.arange(b, device=x.device) if slots is None else slots
             cache.write_kv(self.layer_idx, slots, positions, k, v)
@@ -64,23 +60,31 @@ class Attention(nn.Module):
         """One token per sequence: x [b, hidden] at ``positions`` [b]. Stores its k/v, attends over the slot's
         keys 0..position. No host synchronisation, so a CUDA graph can capture it."""
         b = x.shape[0]
-        qkv = self.in_proj(x)
-        q, k, v = qkv.split([self.heads * self.head_dim, self.kv_heads * self.head_dim,
-                             self.kv_heads * self.head_dim], dim=-1)
-        if use_triton(qkv) and self._rope_kernel_fits:  # one launch for both, where torch takes ~24
-            from m1reason.kernels.triton_rope import rope_decode_triton
-
-            q, k = rope_decode_triton(qkv, positions, self.inv_freq, self.heads, self.kv_heads, self.head_dim)
-            q, k = q[:, None], k[:, None]
-        else:
-            q = apply_rope(q.view(b, 1, self.heads, self.head_dim), positions[:, None], self.inv_freq)
-            k = apply_rope(k.view(b, 1, self.kv_heads, self.head_dim), positions[:, None], self.inv_freq)
-        cache.write_kv(self.layer_idx, slots, positions[:, None], k, v.view(b, 1, self.kv_heads, self.head_dim))
+        q, k, v = self._rotated_qkv(x, positions)
+        cache.write_kv(self.layer_idx, slots, positions[:, None], k[:, None], v[:, None])
         if hasattr(cache, "attend_decode"):
-            out = cache.attend_decode(self.layer_idx, slots, q[:, 0], positions)
+            out = cache.attend_decode(self.layer_idx, slots, q, positions)
         else:
-            out = cache.attend(self.layer_idx, slots, q, positions[:, None])[:, 0]
+            out = cache.attend(self.layer_idx, slots, q[:, None], positions[:, None])[:, 0]
         return self.out_proj(out.reshape(b, -1))
+
+    def _rotated_qkv(self, x: Tensor, positions: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """in_proj, then RoPE on q and k: x [..., hidden] at ``positions`` [...] -> q [..., heads, head_dim],
+        k and v [..., kv_heads, head_dim]."""
+        lead = x.shape[:-1]
+        qkv = self.in_proj(x)
+        q_dim, kv_dim = self.heads * self.head_dim, self.kv_heads * self.head_dim
+        v = qkv[..., q_dim + kv_dim:].view(*lead, self.kv_heads, self.head_dim)
+        if use_triton(qkv) and self._rope_kernel_fits:  # one launch for q and k, where torch takes ~24
+            from m1reason.kernels.triton_rope import rope_qk_triton
+
+            q, k = rope_qk_triton(qkv.reshape(-1, qkv.shape[-1]), positions.reshape(-1), self.inv_freq, self.heads,
+                                  self.kv_heads, self.head_dim)
+            return q.view(*lead, self.heads, self.head_dim), k.view(*lead, self.kv_heads, self.head_dim), v
+        q, k = qkv[..., :q_dim], qkv[..., q_dim:q_dim + kv_dim]
+        q = apply_rope(q.view(*lead, self.heads, self.head_dim), positions, self.inv_freq)
+        k = apply_rope(k.view(*lead, self.kv_heads, self.head_dim), positions, self.inv_freq)
+        return q, k, v
 
     def _attend_local(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
         group = self.heads // self.kv_heads

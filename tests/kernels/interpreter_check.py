@@ -91,7 +91,7 @@ def count_calls() -> dict[str, int]:
             return fn(*args, **kwargs)
         return counted
 
-    for module, name in ((rope, "rope_decode_triton"), (prefill, "mamba_prefill_triton"), (step, "mamba_step_triton"),
+    for module, name in ((rope, "rope_qk_triton"), (prefill, "mamba_prefill_triton"), (step, "mamba_step_triton"),
                          (attention, "paged_attention_decode_triton"), (elementwise, "add_rms_norm_triton"),
                          (elementwise, "rms_norm_triton"), (elementwise, "silu_mul_triton"),
                          (sampling, "gumbel_argmax_triton")):

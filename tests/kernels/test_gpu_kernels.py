@@ -196,9 +196,9 @@ def test_fused_residual_add_and_norm_match_the_add_then_the_norm():
 
 
 @pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.bfloat16, 1e-2)])
-def test_fused_decode_rope_matches_apply_rope(dtype, tol):
+def test_fused_rope_matches_apply_rope(dtype, tol):
     """q's and k's heads rotated in one launch from in_proj's fused output: apply_rope's result, far positions too."""
-    from m1reason.kernels.triton_rope import rope_decode_triton
+    from m1reason.kernels.triton_rope import rope_qk_triton
     from m1reason.model.layers import apply_rope
 
     torch.manual_seed(6)
@@ -207,6 +207,23 @@ def test_fused_decode_rope_matches_apply_rope(dtype, tol):
     positions = torch.tensor([0, 1, 255, 4351, 120_000], device="cuda")
     inv_freq = 1.0 / (500000 ** (torch.arange(0, hd, 2, device="cuda").float() / hd))
     q, k, _ = qkv.split([H * hd, Hkv * hd, Hkv * hd], -1)
-    got_q, got_k = rope_decode_triton(qkv, positions, inv_freq, H, Hkv, hd)
+    got_q, got_k = rope_qk_triton(qkv, positions, inv_freq, H, Hkv, hd)
     assert rel_err(got_q, apply_rope(q.view(b, 1, H, hd), positions[:, None], inv_freq)[:, 0]) < tol
     assert rel_err(got_k, apply_rope(k.view(b, 1, Hkv, hd), positions[:, None], inv_freq)[:, 0]) < tol
+
+
+def test_attention_prefill_rotates_through_the_kernel_as_through_apply_rope(monkeypatch):
+    """A prefill's [b, T] tokens go through the same kernel as rows: the layer's output is apply_rope's."""
+    from m1reason.model import ModelConfig
+    from m1reason.model.attention import Attention
+
+    torch.manual_seed(7)
+    attn = Attention(ModelConfig.tiny(), layer_idx=1).cuda()
+    assert attn._rope_kernel_fits
+    x = torch.randn(3, 37, attn.in_proj.in_features, device="cuda")
+    positions = torch.arange(37, device="cuda") + torch.tensor([[0], [5], [300]], device="cuda")
+    with torch.no_grad():  # where the kernels run (m1reason.kernels.dispatch.use_triton)
+        q, k, v = attn._rotated_qkv(x, positions)
+        monkeypatch.setattr("m1reason.model.attention.use_triton", lambda *_: False)
+        want_q, want_k, want_v = attn._rotated_qkv(x, positions)
+    assert rel_err(q, want_q) < 1e-5 and rel_err(k, want_k) < 1e-5 and torch.equal(v, want_v)
