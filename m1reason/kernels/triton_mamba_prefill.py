@@ -19,7 +19,7 @@ from torch import Tensor
 
 from m1reason.kernels.triton_elementwise import softplus
 
-__all__ = ["mamba_prefill_triton"]
+__all__ = ["channels_per_program", "mamba_prefill_triton"]
 
 
 @triton.jit
@@ -99,15 +99,17 @@ def _mamba_prefill_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr,
 def mamba_prefill_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_weight: Tensor,
                          conv_bias: Tensor | None, A_log: Tensor, D: Tensor, dt_bias: Tensor,
                          conv_state: Tensor | None = None, ssm_state: Tensor | None = None,
-                         slots: Tensor | None = None, lengths: Tensor | None = None, block_d: int = 32,
+                         slots: Tensor | None = None, lengths: Tensor | None = None, block_d: int | None = None,
                          num_warps: int = 1, stages: int = 3) -> Tensor:
     """Same contract as ``m1reason.kernels.mamba_prefill_ref``; CUDA tensors. The inputs may be strided views
     (in_proj's output split five ways) as long as their last dimension is contiguous. ``block_d`` channels and
-    ``num_warps`` warps per program; ``stages`` time steps' loads in flight (software pipelining; 1: none).
-    The defaults were the fastest at M1-3B's shapes on an H200 (4.1 ms a layer for 256 x 256 tokens, against
-    6.4 ms with 2 warps and no pipelining; BENCHMARKS.md "profile_prefill_h200"); ``python -m
-    benchmarks.kernel_tiles --prefill 256x256`` times them."""
+    ``num_warps`` warps per program (block_d None: ``channels_per_program``); ``stages`` time steps' loads in
+    flight (software pipelining; 1: none). 32 channels, 1 warp, 3 stages were the fastest at M1-3B's shapes on an
+    H200 for a batched prefill (4.1 ms a layer for 256 x 256 tokens, against 6.4 ms with 2 warps and no
+    pipelining; BENCHMARKS.md "profile_prefill_h200"); ``python -m benchmarks.kernel_tiles --prefill 256x256``
+    times them."""
     b, T, d = z.shape
+    block_d = block_d or channels_per_program(b, d, z.device)
     N, K = A_log.shape[-1], conv_weight.shape[-1]
     R = d // x.shape[-1]
     assert all(t.stride(-1) == 1 for t in (x, z, B, C, dt)), "the channel dimension must be contiguous"
@@ -128,3 +130,30 @@ def mamba_prefill_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor,
         HAS_STATE=has_state, HAS_LENGTHS=lengths is not None, HAS_CONV_BIAS=conv_bias is not None,
         K=K, K_PAD=triton.next_power_of_2(K), N=N, R=R, BLOCK_D=block_d, STAGES=stages, num_warps=num_warps)
     return y
+
+
+def channels_per_program(sequences: int, channels: int, device: torch.device) -> int:
+    """32 channels a program, or fewer where that would leave the GPU's SMs fewer than 4 programs each: a program
+    walks its sequence's time steps one after another, so one long prompt's 96 programs of 32 channels (M1-3B)
+    would run on 96 of an H200's 132 SMs, one warp each, with nothing to hide each step's latency behind.
+
+    >>> channels_per_program(256, 3072, torch.device("cpu"))
+    32
+    """
+    programs_wanted = 4 * _sm_count(device)
+    block = 32
+    while block > 4 and sequences * triton.cdiv(channels, block) < programs_wanted:
+        block //= 2
+    return block
+
+
+_SM_COUNTS: dict[int | None, int] = {}
+
+
+def _sm_count(device: torch.device) -> int:
+    if device.type != "cuda":
+        return 1  # nothing to spread over; for the doctest and the CPU interpreter
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    if index not in _SM_COUNTS:
+        _SM_COUNTS[index] = torch.cuda.get_device_properties(index).multi_processor_count
+    return _SM_COUNTS[index]

@@ -82,9 +82,11 @@ def test_fused_mamba_prefill_matches_reference(act, state_dtype):
         assert torch.equal(conv2, conv) and rel_err(ssm2, ssm) < tol
 
 
-@pytest.mark.parametrize("block_d,num_warps,stages", [(16, 1, 1), (32, 2, 2), (64, 4, 3), (128, 4, 2)])
+@pytest.mark.parametrize("block_d,num_warps,stages", [(4, 1, 3), (8, 1, 3), (16, 1, 1), (32, 2, 2), (64, 4, 3),
+                                                       (128, 4, 2), (None, 1, 3)])
 def test_fused_mamba_prefill_tilings_agree(block_d, num_warps, stages):
-    """Every tiling and pipelining depth the benchmark sweeps computes the same thing (fp32, states, padding)."""
+    """Every tiling and pipelining depth the benchmark sweeps, and the one picked by the sequence count (None),
+    computes the same thing (fp32, states, padding)."""
     from m1reason.kernels.mamba_prefill import mamba_prefill_ref
     from m1reason.kernels.triton_mamba_prefill import mamba_prefill_triton
 
@@ -103,6 +105,15 @@ def test_fused_mamba_prefill_tilings_agree(block_d, num_warps, stages):
     real = torch.arange(T, device=dev)[None, :] < lengths[:, None]
     assert rel_err(got[real], want[real]) < 1e-4
     assert torch.equal(conv2, conv) and rel_err(ssm2, ssm) < 1e-4
+
+
+def test_few_sequences_get_narrower_programs_to_fill_the_gpu():
+    from m1reason.kernels.triton_mamba_prefill import _sm_count, channels_per_program
+
+    dev = torch.device("cuda")
+    assert channels_per_program(512, 3072, dev) == 32
+    one = channels_per_program(1, 3072, dev)
+    assert one < 32 and (one == 4 or 3072 // one >= 4 * _sm_count(dev))
 
 
 @pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.bfloat16, 2e-2)])
