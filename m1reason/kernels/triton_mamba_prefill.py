@@ -19,7 +19,7 @@ from torch import Tensor
 
 from m1reason.kernels.triton_elementwise import softplus
 
-__all__ = ["channels_per_program", "mamba_prefill_triton"]
+__all__ = ["mamba_prefill_triton", "prefill_tiling"]
 
 
 @triton.jit
@@ -100,16 +100,15 @@ def mamba_prefill_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor,
                          conv_bias: Tensor | None, A_log: Tensor, D: Tensor, dt_bias: Tensor,
                          conv_state: Tensor | None = None, ssm_state: Tensor | None = None,
                          slots: Tensor | None = None, lengths: Tensor | None = None, block_d: int | None = None,
-                         num_warps: int = 1, stages: int = 3) -> Tensor:
+                         num_warps: int = 1, stages: int | None = None) -> Tensor:
     """Same contract as ``m1reason.kernels.mamba_prefill_ref``; CUDA tensors. The inputs may be strided views
     (in_proj's output split five ways) as long as their last dimension is contiguous. ``block_d`` channels and
-    ``num_warps`` warps per program (block_d None: ``channels_per_program``); ``stages`` time steps' loads in
-    flight (software pipelining; 1: none). 32 channels, 1 warp, 3 stages were the fastest at M1-3B's shapes on an
-    H200 for a batched prefill (4.1 ms a layer for 256 x 256 tokens, against 6.4 ms with 2 warps and no
-    pipelining; BENCHMARKS.md "profile_prefill_h200"); ``python -m benchmarks.kernel_tiles --prefill 256x256``
-    times them."""
+    ``num_warps`` warps per program; ``stages`` time steps' loads in flight (software pipelining; 1: none).
+    None: ``prefill_tiling``'s choice for this many sequences. ``python -m benchmarks.kernel_tiles --prefill BxT``
+    times the choices."""
     b, T, d = z.shape
-    block_d = block_d or channels_per_program(b, d, z.device)
+    default_block, default_stages = prefill_tiling(b, d, z.device)
+    block_d, stages = block_d or default_block, stages or default_stages
     N, K = A_log.shape[-1], conv_weight.shape[-1]
     R = d // x.shape[-1]
     assert all(t.stride(-1) == 1 for t in (x, z, B, C, dt)), "the channel dimension must be contiguous"
@@ -132,19 +131,22 @@ def mamba_prefill_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor,
     return y
 
 
-def channels_per_program(sequences: int, channels: int, device: torch.device) -> int:
-    """32 channels a program, or fewer where that would leave the GPU's SMs fewer than 4 programs each: a program
-    walks its sequence's time steps one after another, so one long prompt's 96 programs of 32 channels (M1-3B)
-    would run on 96 of an H200's 132 SMs, one warp each, with nothing to hide each step's latency behind.
+def prefill_tiling(sequences: int, channels: int, device: torch.device) -> tuple[int, int]:
+    """(channels per program, time steps' loads in flight) for a prefill of this many sequences.
 
-    >>> channels_per_program(256, 3072, torch.device("cpu"))
-    32
+    A program walks its sequence's time steps one after another. With programs enough for 4 per SM, 32 channels
+    and 3 steps in flight were the fastest at M1-3B's shapes on an H200 (4.1 ms a layer for 256 x 256 tokens,
+    against 6.4 ms with 2 warps and no pipelining: BENCHMARKS.md "profile_prefill_h200"). With fewer, as for one
+    long prompt (96 programs of 32 channels on 132 SMs, one warp each, nothing to hide a step's latency behind),
+    8 channels without pipelining were: 0.106 against 0.240 ms a layer for 1 x 256 tokens, 0.41 against 0.94 for
+    1 x 1,024, 0.15 against 0.25 for 4 x 256 (BENCHMARKS.md "prefill_tiles_few").
+
+    >>> prefill_tiling(256, 3072, torch.device("cpu"))
+    (32, 3)
     """
-    programs_wanted = 4 * _sm_count(device)
-    block = 32
-    while block > 4 and sequences * triton.cdiv(channels, block) < programs_wanted:
-        block //= 2
-    return block
+    if sequences * triton.cdiv(channels, 32) >= 4 * _sm_count(device):
+        return 32, 3
+    return 8, 1
 
 
 _SM_COUNTS: dict[int | None, int] = {}
