@@ -149,7 +149,7 @@ def prefill_tiling(sequences: int, channels: int, device: torch.device) -> tuple
     return 8, 1
 
 
-_SM_COUNTS: dict[int | None, int] = {}
+_SM_COUNTS: dict[int, int] = {}  # device index -> streaming multiprocessors
 
 
 def _sm_count(device: torch.device) -> int:

@@ -21,7 +21,7 @@ __all__ = ["rope_qk_triton"]
 
 @triton.jit
 def _rope_qk_kernel(qkv_ptr, q_ptr, k_ptr, positions_ptr, inv_freq_ptr, stride_row, q_heads, heads,
-                        HALF: tl.constexpr, BLOCK_H: tl.constexpr):
+                    HALF: tl.constexpr, BLOCK_H: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
     head = tl.program_id(1) * BLOCK_H + tl.arange(0, BLOCK_H)
     live = head < heads

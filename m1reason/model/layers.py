@@ -64,8 +64,9 @@ class GatedMLP(nn.Module):
     """
 
     # After ``merge_gate_up``, batches of at most this many rows run gate and up as one GEMM. On an H200 (bf16,
-    # M1-3B shapes, 28 layers in a CUDA graph) one [2I, H] GEMM took 11-14% less time than two [I, H] ones at 1-64
-    # rows, 5% more at 512 and the same from 8,192 up (BENCHMARKS.md "gate_up_merge").
+    # M1-3B shapes, 28 MLPs in a CUDA graph) the whole MLP took 7-9% less time merged at 1-192 rows and 4% less at
+    # 256, but 1-7% more at 384-512 (BENCHMARKS.md "gate_up_merge"); prefill calls' tens of thousands of rows
+    # showed no consistent gain and stay unmerged.
     merged_gemm_max_rows = 256
 
     def __init__(self, hidden: int, intermediate: int):
@@ -79,8 +80,9 @@ class GatedMLP(nn.Module):
         """Keep the gate and up weights in one tensor, so that a small batch reads them in one GEMM (the
         decode step at batch 1 is bound by its GEMMs' weight reads). The parameters keep their names, values,
         shapes and gradients, and cost no extra memory: each becomes a view of its half. Anything that gives
-        either weight new storage later (``.to(dtype)``, ``load_state_dict(assign=True)``) quietly undoes the
-        merge; training, which needs the weights' gradients, always runs the two GEMMs.
+        either weight new storage later (``.to(dtype)``, ``load_state_dict(assign=True)``) undoes the merge
+        (the two GEMMs run again; merge again after it). Training, which needs the weights' gradients, always
+        runs the two GEMMs.
 
         >>> mlp, x = GatedMLP(8, 16), torch.randn(3, 8)
         >>> before = mlp(x)
@@ -95,6 +97,11 @@ class GatedMLP(nn.Module):
         merged = torch.cat([gate.detach(), up.detach()])
         gate.data, up.data = merged[: len(gate)], merged[len(gate):]
         self._gate_up = merged
+
+    def _apply(self, fn, recurse=True):
+        super()._apply(fn, recurse)
+        self._still_merged()  # a move or cast gave the weights new storage: let the old merged tensor go now
+        return self
 
     def forward(self, x: Tensor) -> Tensor:
         merged = self._merged_weight(x)

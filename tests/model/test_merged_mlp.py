@@ -67,12 +67,20 @@ def test_training_still_reaches_both_weights_and_updates_the_merged_tensor(mlp):
 def test_new_storage_for_the_weights_undoes_the_merge(mlp):
     mlp.merge_gate_up()
     mlp.to(torch.float64)
+    assert mlp._gate_up is None  # the stale float32 copy is let go at once, not at the next forward
     x = torch.randn(3, 16, dtype=torch.float64)
     with torch.no_grad():
         assert not merged_runs(mlp, x)
-        assert mlp._gate_up is None  # the stale float32 copy is let go
         want = mlp.down_proj(torch.nn.functional.silu(mlp.gate_proj(x)) * mlp.up_proj(x))
         torch.testing.assert_close(mlp(x), want)
+
+
+def test_a_move_that_keeps_the_storage_keeps_the_merge(mlp):
+    mlp.merge_gate_up()
+    mlp.to(torch.float32)  # already float32: the same tensors
+    assert mlp._gate_up is not None
+    with torch.no_grad():
+        assert merged_runs(mlp, torch.randn(3, 16))
 
 
 def test_a_merged_model_saves_and_loads_the_same_checkpoint(tmp_path):
