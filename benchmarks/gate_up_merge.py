@@ -21,34 +21,18 @@ from functools import partial
 
 
 def median_ms(run, device, repeats: int) -> float:
-    """Median milliseconds of ``run()``: a CUDA graph of it replayed on a GPU, plain calls on a CPU."""
-    import torch
+    """Median milliseconds of ``run()``: a CUDA graph of it replayed on a GPU (``kernel_tiles.median_ms``), plain
+    calls on a CPU."""
+    if device.type == "cuda":
+        from benchmarks.kernel_tiles import median_ms as graphed_median_ms
 
-    if device.type != "cuda":
-        run()
-        times = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            run()
-            times.append(1e3 * (time.perf_counter() - started))
-        return statistics.median(times)
-    side = torch.cuda.Stream()
-    side.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(side):
-        for _ in range(2):
-            run()  # warm-up: Triton compiles, cuBLAS picks its kernels
-    torch.cuda.current_stream().wait_stream(side)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        run()
+        return graphed_median_ms(run, repeats=repeats, calls=1)
+    run()
     times = []
     for _ in range(repeats):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        graph.replay()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end))
+        started = time.perf_counter()
+        run()
+        times.append(1e3 * (time.perf_counter() - started))
     return statistics.median(times)
 
 

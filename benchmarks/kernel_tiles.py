@@ -28,11 +28,16 @@ D_INNER, D_XB, D_STATE, D_CONV = 3072, 1024, 16, 4  # M1-3B's Mamba layers
 
 def median_ms(fn, repeats: int = 30, calls: int = 10) -> float:
     """Median GPU time of one ``fn()`` in ms: ``calls`` calls captured in a CUDA graph (as the engine runs them,
-    so host launch time does not count), the graph replayed ``repeats`` times after untimed calls (compile)."""
+    so host launch time does not count), the graph replayed ``repeats`` times after untimed calls (compile; on a
+    side stream, as torch asks before a capture, so that libraries such as cuBLAS set up outside it)."""
     import torch
 
-    for _ in range(3):
-        fn()
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            fn()
+    torch.cuda.current_stream().wait_stream(side)
     torch.cuda.synchronize()
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph):
