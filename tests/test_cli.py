@@ -181,8 +181,13 @@ def test_cli_solve_with_the_default_tiny_model(tmp_path):
     solution = json.loads(done.stdout)
     assert solution["reproducibility"]["model_id"] == "m1reason/embedded"
     assert solution["answer"] and solution["answer"].isdigit()  # the trained format: a boxed number
-    assert solution["plan"]["n"] > 1 and solution["plan"]["max_new_tokens"] <= 160  # a vote of short samples
-    assert solution["plan"]["strategy"] == "BudgetAware" and solution["timings"]["total_s"] < 3 + 1
+    # What BudgetAware guarantees whatever the machine's speed: a plan within its caps whose prediction fits the
+    # budget whenever it asks for more than one sample (how many fit is the machine's business, not the test's),
+    # and a return by the budget plus the vote's margin.
+    plan = solution["plan"]
+    assert plan["strategy"] == "BudgetAware" and 1 <= plan["n"] <= 64 and 1 <= plan["max_new_tokens"] <= 160
+    assert plan["n"] == 1 or plan["predicted_s"] <= 3 * 0.9, plan
+    assert solution["timings"]["total_s"] < 3 + 1
     assert solution["timings"]["load_s"] > 0 and "calibration_s" in solution["timings"]
 
 

@@ -68,7 +68,7 @@ def resolve_checkpoint(path_or_hub_id: str | os.PathLike, *, revision: str | Non
         raise CheckpointError(
             f"{name} is not a local folder and is not in the Hugging Face cache, and the hub cannot be reached "
             f"(offline: HF_HUB_OFFLINE={os.environ.get('HF_HUB_OFFLINE', 'unset')}). Fetch it where there is a network "
-            f"with `huggingface-cli download {name}` (same HF_HOME), or pass a local folder."
+            f"with `hf download {name}` (huggingface_hub's CLI; same HF_HOME), or pass a local folder."
         ) from None
     except (RepositoryNotFoundError, HfHubHTTPError) as e:
         raise CheckpointError(f"{name} could not be fetched from the hub: {e}") from None

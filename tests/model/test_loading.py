@@ -3,6 +3,9 @@ cache, and errors that list every problem by name and shape."""
 
 import json
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -136,7 +139,16 @@ def test_hub_id_not_cached_while_offline_says_how_to_fetch(monkeypatch, tmp_path
     _offline_hub(monkeypatch, tmp_path)
     with pytest.raises(CheckpointError) as err:
         load_model("togethercomputer/M1-3B", device="cpu")
-    assert "togethercomputer/M1-3B" in str(err.value) and "huggingface-cli download" in str(err.value)
+    message = str(err.value)
+    assert "`hf download togethercomputer/M1-3B`" in message and "huggingface-cli" not in message
+
+
+def test_the_fetch_command_named_in_the_message_exists():
+    # huggingface_hub's current CLI is `hf` (the older `huggingface-cli` is gone); the message must name a real one.
+    hf = shutil.which("hf", path=str(Path(sys.executable).parent)) or shutil.which("hf")
+    assert hf, "huggingface_hub's `hf` command is not installed beside this Python"
+    done = subprocess.run([hf, "download", "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "REPO_ID" in done.stdout
 
 
 def test_bad_index_is_reported(tiny_checkpoint):

@@ -3,7 +3,7 @@
 import itertools
 
 import pytest
-from scipy.stats import beta
+import sympy
 
 from strategies.voting import Tally, beta_win_probability
 
@@ -40,8 +40,12 @@ def test_weights_decide_the_winner():
 
 @pytest.mark.parametrize("leader, runner_up", [(0, 0), (1, 0), (3, 1), (4, 0), (5, 3), (10, 7)])
 def test_beta_rule_matches_the_beta_posterior(leader, runner_up):
-    expected = beta(runner_up + 1, leader + 1).cdf(0.5)  # P(p2 / (p1 + p2) < 1/2)
-    assert beta_win_probability(leader, runner_up) == pytest.approx(expected, abs=1e-12)
+    # The reference integrates the posterior density of p1 / (p1 + p2), Beta(leader + 1, runner_up + 1), over
+    # (1/2, 1) exactly in sympy: an independent route to the binomial sum the library uses.
+    x = sympy.Symbol("x")
+    density = x**leader * (1 - x) ** runner_up
+    expected = sympy.integrate(density, (x, sympy.Rational(1, 2), 1)) / sympy.integrate(density, (x, 0, 1))
+    assert beta_win_probability(leader, runner_up) == pytest.approx(float(expected), abs=1e-12)
 
 
 def test_unbeatable_stops_exactly_when_the_runner_up_cannot_catch_up():
