@@ -1,0 +1,37 @@
+"""The hand-written problem sets are well formed: unique ids and problems, every kind the default-model issue
+names, exact numeric answers in scope and none out of scope, and no problem that the training generator makes."""
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+from m1reason.train.data import heldout_problems
+
+DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
+KINDS = {"add", "sub", "mul", "div", "order", "neg", "frac", "mixed", "dec", "pct", "ratio", "unit", "eq", "sys",
+         "geom", "avg", "word"}
+
+
+def rows(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text().splitlines()]
+
+
+def test_the_natural_set_has_300_problems_over_every_kind_with_exact_answers():
+    problems = rows("natural_math.jsonl")
+    assert len(problems) >= 300
+    assert len({p["id"] for p in problems}) == len({p["problem"] for p in problems}) == len(problems)
+    assert {p["kind"] for p in problems} == KINDS
+    for p in problems:
+        assert p["id"].startswith(p["kind"] + "-") and p["problem"].strip() == p["problem"]
+        Fraction(p["answer"])  # a plain integer, decimal or fraction: nothing for a checker to be lenient about
+
+
+def test_the_out_of_scope_set_has_no_answers_and_every_kind():
+    problems = rows("out_of_scope.jsonl")
+    assert len(problems) >= 40 and all(p["answer"] is None for p in problems)
+    assert {p["kind"] for p in problems} == {"calculus", "proof", "language", "symbols", "advanced", "nonmath"}
+
+
+def test_no_problem_comes_from_the_training_generator():
+    generated = {p.problem for p in heldout_problems(2000)}
+    assert not generated & {p["problem"] for p in rows("natural_math.jsonl")}
