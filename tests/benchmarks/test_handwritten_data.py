@@ -35,3 +35,14 @@ def test_the_out_of_scope_set_has_no_answers_and_every_kind():
 def test_no_problem_comes_from_the_training_generator():
     generated = {p.problem for p in heldout_problems(2000)}
     assert not generated & {p["problem"] for p in rows("natural_math.jsonl")}
+
+
+def test_the_benchmark_scores_per_kind_and_counts_confident_winners():
+    from benchmarks.natural_math import by_kind, calibration, load_problems, winner_share
+
+    problems = load_problems("natural_math.jsonl")[:3]
+    rows = by_kind(problems, greedy=[1.0, 0.0, 1.0], vote=[1.0, 1.0, 0.0])
+    assert rows[-1] == {"kind": "all", "problems": 3, "greedy": "66.7 ± 65.3", "vote": "66.7 ± 65.3"}
+    assert winner_share(["1/2", "0.5", None, "3"]) == 0.5 and winner_share([None, None]) == 0.0
+    records = [{"answers": ["4"] * 9 + ["5"]}, {"answers": ["4", "5"]}, {"answers": ["7"] * 10}]
+    assert calibration(records, vote=[1.0, 1.0, 0.0]) == {"threshold": 0.9, "confident": 2, "confident_right": 0.5}

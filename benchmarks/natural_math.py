@@ -1,0 +1,121 @@
+"""The default model on hand-written problems: accuracy per kind, greedy and with a vote, and how it answers
+problems outside its scope.
+
+The problems are benchmarks/data/natural_math.jsonl (308, 17 kinds, natural phrasing, written by hand) and
+benchmarks/data/out_of_scope.jsonl (40: calculus, proofs, other languages, unseen symbols, advanced topics, not
+math). For each in-scope problem: one greedy sample and ``--samples`` sampled ones (temperature ``--temperature``),
+graded with m1reason.answers; pass@1 (greedy) and maj@k (the vote) per kind and overall, each with its 95%
+interval over problems, and the paired gain of the vote over greedy. Calibration: among the vote's winners whose
+share of the vote is >= 0.9 (what ``Solution.confidence`` reports), the fraction right. Out of scope: the fraction
+of problems where the vote's winner has a share >= 0.9 (answered confidently, which a tutor must not do).
+Writes the "natural_math" section of BENCHMARKS.md.
+
+    python -m benchmarks.natural_math                         # the embedded model, CPU, about 2 minutes
+    python -m benchmarks.natural_math --model runs/x/final --device cuda
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from benchmarks.report import environment, markdown_table, write_section
+from m1reason.answers import group_equivalent
+from m1reason.train.data import Problem
+from m1reason.train.evaluate import mean_ci, paired_gain, per_problem, sample_answers
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def load_problems(name: str) -> list[Problem]:
+    """A hand-written set as Problems (no worked steps: these are for scoring only)."""
+    rows = [json.loads(line) for line in (DATA / name).read_text().splitlines()]
+    return [Problem(kind=r["kind"], problem=r["problem"], steps=(), answer=r["answer"] or "") for r in rows]
+
+
+def winner_share(answers: list[str | None]) -> float:
+    """The largest cluster of equivalent answers as a share of all samples (no answer counts against it).
+
+    >>> winner_share(["4", "4.0", "5", None])
+    0.5
+    """
+    given = [a for a in answers if a is not None]
+    if not given:
+        return 0.0
+    return max(len(c) for c in group_equivalent(given)) / len(answers)
+
+
+def by_kind(problems: list[Problem], greedy: list[float], vote: list[float]) -> list[dict]:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(problems):
+        groups[p.kind].append(i)
+    rows = []
+    for kind, idx in [*sorted(groups.items()), ("all", list(range(len(problems))))]:
+        g, gh = mean_ci([greedy[i] for i in idx])
+        v, vh = mean_ci([vote[i] for i in idx])
+        rows.append({"kind": kind, "problems": len(idx), "greedy": f"{100 * g:.1f} ± {100 * gh:.1f}",
+                     "vote": f"{100 * v:.1f} ± {100 * vh:.1f}"})
+    return rows
+
+
+def calibration(records: list[dict], vote: list[float], threshold: float = 0.9) -> dict:
+    confident = [i for i, r in enumerate(records) if winner_share(r["answers"]) >= threshold]
+    right = sum(vote[i] >= 0.5 for i in confident)
+    return {"threshold": threshold, "confident": len(confident),
+            "confident_right": right / len(confident) if confident else None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="folder or hub id (default: the embedded model)")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--samples", type=int, default=8, help="samples in the vote (default 8)")
+    parser.add_argument("--temperature", type=float, default=0.7)
+    parser.add_argument("--max-new-tokens", type=int, default=160)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    if args.samples < 1:
+        parser.error("--samples must be >= 1")
+    from m1reason.defaults import default_generator
+
+    generator = default_generator(args.model, device=args.device, max_slots=256, max_len=512)
+    problems, outside = load_problems("natural_math.jsonl"), load_problems("out_of_scope.jsonl")
+    greedy = sample_answers(generator, problems, n=1, temperature=0.0, max_new_tokens=args.max_new_tokens)
+    sampled = sample_answers(generator, problems, n=args.samples, temperature=args.temperature,
+                             max_new_tokens=args.max_new_tokens, seed=args.seed)
+    greedy_right = per_problem(greedy)["pass@1"]
+    vote_right = per_problem(sampled, ks=(args.samples,))[f"maj@{args.samples}"]
+    rows = by_kind(problems, greedy_right, vote_right)
+    gain = paired_gain(vote_right, greedy_right)
+    calib = calibration(sampled, vote_right)
+    out_records = sample_answers(generator, outside, n=args.samples, temperature=args.temperature,
+                                 max_new_tokens=args.max_new_tokens, seed=args.seed)
+    confident_outside = sum(winner_share(r["answers"]) >= 0.9 for r in out_records)
+    table = markdown_table(rows, ["kind", "problems", "greedy", "vote"])
+    model = args.model or "m1reason/embedded"
+    summary = {"bench": "natural_math", "model": model, "samples": args.samples, "temperature": args.temperature,
+               "kinds": rows, "vote_minus_greedy": gain, "calibration": calib,
+               "out_of_scope": {"problems": len(outside), "answered_with_share_ge_0.9": confident_outside}}
+    print(table)
+    print(json.dumps(summary))
+    confident_right = calib["confident_right"]
+    body = (f"{model}: {len(problems)} hand-written problems (benchmarks/data/natural_math.jsonl), one greedy sample "
+            f"and a vote of {args.samples} at temperature {args.temperature}, up to {args.max_new_tokens} tokens; "
+            f"accuracy in % with 95% intervals over problems.\n\n{table}\n\nVote minus greedy, paired: "
+            f"{100 * gain[0]:+.1f} ± {100 * gain[1]:.1f} points. Calibration: {calib['confident']} problems had a "
+            f"winner with >= 90% of the vote; of those "
+            f"{'none' if confident_right is None else f'{100 * confident_right:.1f}%'} were right. Out of scope "
+            f"(benchmarks/data/out_of_scope.jsonl): {confident_outside} of {len(outside)} answered with >= 90% of "
+            f"the vote (confidently, where it should have flagged them).\n")
+    if not args.no_write:
+        write_section("natural_math", "The default model on hand-written problems", body,
+                      environment(("torch",)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
