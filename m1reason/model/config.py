@@ -18,6 +18,14 @@ from m1reason.errors import ConfigError
 
 __all__ = ["ModelConfig", "RopeConfig"]
 
+# Ceilings on each size, far above any published shape (Llama-3.1-405B: 126 layers, hidden 16384, 128 heads,
+# intermediate 53248, vocab 128256), so a corrupt or hostile config fails with the key named instead of building a
+# million layers or handing the allocator a 10^12-row embedding.
+_LIMITS = {"vocab_size": 1 << 24, "hidden_size": 1 << 16, "intermediate_size": 1 << 18, "num_layers": 1024,
+           "num_heads": 1024, "num_kv_heads": 1024, "head_dim": 1024, "d_inner": 1 << 18, "d_xb": 1 << 18,
+           "d_state": 1024, "d_conv": 64, "dt_rank": 1 << 16}
+_MAX_PARAMETERS = 10**12  # weights (elements) in all: over twice the largest dense open model (405B)
+
 
 class RopeConfig(BaseModel):
     """Rotary embedding settings of the attention layers.
@@ -48,24 +56,24 @@ class ModelConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     model_type: Literal["m1", "llama", "qwen2"] = "m1"
-    vocab_size: int = Field(gt=0)
-    hidden_size: int = Field(gt=0)
-    intermediate_size: int = Field(gt=0)
-    num_layers: int = Field(gt=0)
-    num_heads: int = Field(gt=0)
-    num_kv_heads: int = Field(gt=0)
-    head_dim: int = Field(gt=0)
+    vocab_size: int = Field(gt=0, le=_LIMITS["vocab_size"])
+    hidden_size: int = Field(gt=0, le=_LIMITS["hidden_size"])
+    intermediate_size: int = Field(gt=0, le=_LIMITS["intermediate_size"])
+    num_layers: int = Field(gt=0, le=_LIMITS["num_layers"])
+    num_heads: int = Field(gt=0, le=_LIMITS["num_heads"])
+    num_kv_heads: int = Field(gt=0, le=_LIMITS["num_kv_heads"])
+    head_dim: int = Field(gt=0, le=_LIMITS["head_dim"])
     rms_norm_eps: float = Field(gt=0)
     rope: RopeConfig
     attention_bias: bool = False  # Qwen2 has q/k/v biases; Llama and M1 have none
     tie_word_embeddings: bool = True
     attn_layers: tuple[int, ...]
     # Mamba layers (unused when every layer is attention)
-    d_inner: int = Field(default=0, ge=0)
-    d_xb: int = Field(default=0, ge=0)
-    d_state: int = Field(default=16, gt=0)
-    d_conv: int = Field(default=4, gt=0)
-    dt_rank: int = Field(default=0, ge=0)
+    d_inner: int = Field(default=0, ge=0, le=_LIMITS["d_inner"])
+    d_xb: int = Field(default=0, ge=0, le=_LIMITS["d_xb"])
+    d_state: int = Field(default=16, gt=0, le=_LIMITS["d_state"])
+    d_conv: int = Field(default=4, gt=0, le=_LIMITS["d_conv"])
+    dt_rank: int = Field(default=0, ge=0, le=_LIMITS["dt_rank"])
     conv_bias: bool = True
     bos_token_id: int | None = None
     eos_token_ids: tuple[int, ...] = ()
@@ -90,7 +98,28 @@ class ModelConfig(BaseModel):
                                  f"d_xb/d_state ({self.d_xb // self.d_state})")
             if self.dt_rank <= 0:
                 raise ValueError("dt_rank must be > 0")
+        if self.num_parameters > _MAX_PARAMETERS:
+            raise ValueError(f"the shapes give {self.num_parameters:.3g} parameters, over the limit of "
+                             f"{_MAX_PARAMETERS:.0e} (vocab_size {self.vocab_size}, hidden_size {self.hidden_size}, "
+                             f"intermediate_size {self.intermediate_size}, num_layers {self.num_layers})")
         return self
+
+    @property
+    def num_parameters(self) -> int:
+        """How many weights (elements) the model has: the size of its state dict, tied embeddings counted once.
+
+        >>> ModelConfig.tiny().num_parameters
+        236992
+        """
+        h, q = self.hidden_size, self.num_heads * self.head_dim
+        attention = h * (q + 2 * self.kv_dim) + q * h + (q + 2 * self.kv_dim) * self.attention_bias
+        d, n = self.d_inner, self.d_state
+        mamba = (h * (2 * d + 2 * self.d_xb + self.dt_rank) + d * self.dt_rank + d  # in_proj, dt_proj
+                 + d * self.d_conv + d * self.conv_bias + d * n + d + h * d)  # conv1d, A_log, D, out_proj
+        per_layer = 3 * h * self.intermediate_size + 2 * h  # MLP and the two norms
+        layers = len(self.attn_layers) * (per_layer + attention) + len(self.mamba_layers) * (per_layer + mamba)
+        embeddings = self.vocab_size * h * (1 if self.tie_word_embeddings else 2)
+        return embeddings + layers + h
 
     @property
     def mamba_layers(self) -> tuple[int, ...]:
@@ -126,7 +155,7 @@ class ModelConfig(BaseModel):
                 fields.update(_fields_from_mamba(mamba, fields, mamba_path))
             return cls(**fields)
         except ValidationError as e:
-            source = mamba_path if mamba is not None else folder / "config.json"
+            source = f"{folder / 'config.json'}" + (" and mamba_config.json" if mamba is not None else "")
             problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'config'}: {err['msg']}" for err in e.errors())
             raise ConfigError(f"invalid model config from {source}: {problems}") from None
 
@@ -158,23 +187,34 @@ def _require(cfg: dict, key: str, path: Path) -> Any:
     return cfg[key]
 
 
+def _size(value: Any, key: str, path: Path, field: str) -> int:
+    """``value`` checked as a size (an integer in [1, the limit of ``field``]) before anything is built from it."""
+    limit = _LIMITS[field]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{path}: {key} must be an integer, got {repr(value)[:40]}")
+    if not 1 <= value <= limit:
+        raise ConfigError(f"{path}: {key} = {value} is outside [1, {limit}]")
+    return value
+
+
 def _fields_from_llama(cfg: dict, path: Path) -> dict:
     model_type = cfg.get("model_type", "llama")
     if model_type not in ("llama", "qwen2"):
         raise ConfigError(f"{path}: model_type {model_type!r} is not supported (llama, qwen2, or an M1 hybrid)")
-    hidden = _require(cfg, "hidden_size", path)
-    heads = _require(cfg, "num_attention_heads", path)
-    num_layers = _require(cfg, "num_hidden_layers", path)
+    hidden = _size(_require(cfg, "hidden_size", path), "hidden_size", path, "hidden_size")
+    heads = _size(_require(cfg, "num_attention_heads", path), "num_attention_heads", path, "num_heads")
+    num_layers = _size(_require(cfg, "num_hidden_layers", path), "num_hidden_layers", path, "num_layers")
     eos = cfg.get("eos_token_id")
     return dict(
         model_type=model_type,
-        vocab_size=_require(cfg, "vocab_size", path),
+        vocab_size=_size(_require(cfg, "vocab_size", path), "vocab_size", path, "vocab_size"),
         hidden_size=hidden,
-        intermediate_size=_require(cfg, "intermediate_size", path),
+        intermediate_size=_size(_require(cfg, "intermediate_size", path), "intermediate_size", path,
+                                "intermediate_size"),
         num_layers=num_layers,
         num_heads=heads,
-        num_kv_heads=cfg.get("num_key_value_heads") or heads,
-        head_dim=cfg.get("head_dim") or hidden // heads,
+        num_kv_heads=_size(cfg.get("num_key_value_heads") or heads, "num_key_value_heads", path, "num_kv_heads"),
+        head_dim=_size(cfg.get("head_dim") or hidden // heads, "head_dim", path, "head_dim"),
         rms_norm_eps=cfg.get("rms_norm_eps", 1e-6),
         rope=_rope_from_llama(cfg, path),
         attention_bias=model_type == "qwen2" or bool(cfg.get("attention_bias", False)),
@@ -190,12 +230,17 @@ def _rope_from_llama(cfg: dict, path: Path) -> RopeConfig:
     # transformers < 5 writes rope_theta + rope_scaling; transformers 5 writes rope_parameters.
     params = cfg.get("rope_parameters") or {}
     scaling = cfg.get("rope_scaling") or None
+    for key, value in (("rope_parameters", params), ("rope_scaling", scaling or {})):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: {key} must be an object, got {repr(value)[:40]}")
     theta = params.get("rope_theta", cfg.get("rope_theta", 10000.0))
     rope_type = (scaling or params).get("rope_type", (scaling or {}).get("type", "default"))
     if rope_type == "llama3":
         source = scaling or params
-        scaling = {k: source[k] for k in ("factor", "low_freq_factor", "high_freq_factor",
-                                          "original_max_position_embeddings")}
+        keys = ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings")
+        if missing := [k for k in keys if k not in source]:
+            raise ConfigError(f"{path}: llama3 rope scaling lacks {', '.join(missing)}")
+        scaling = {k: source[k] for k in keys}
     elif rope_type in ("default", None):
         scaling = None
     else:
@@ -214,23 +259,38 @@ def _fields_from_mamba(cfg: dict, llama_fields: dict, path: Path) -> dict:
     if not ssm.get("repeat_kv_before_conv", True):
         raise ConfigError(f"{path}: ssm_cfg.repeat_kv_before_conv=false is not supported (M1 repeats before the conv)")
     dt_rank = ssm.get("dt_rank", "auto")
-    n_layer = cfg.get("n_layer", llama_fields["num_layers"])
+    n_layer = _size(cfg.get("n_layer", llama_fields["num_layers"]), "n_layer", path, "num_layers")
     if n_layer != llama_fields["num_layers"]:
         raise ConfigError(f"{path}: n_layer {n_layer} differs from config.json num_hidden_layers")
     rope = llama_fields["rope"]
     return dict(
         model_type="m1",
-        d_inner=cfg.get("d_inner") or int(ssm.get("expand", 1) * d_model),
-        d_xb=_require(cfg, "d_xb", path),
-        d_state=ssm.get("d_state", 16),
-        d_conv=ssm.get("d_conv", 4),
-        dt_rank=math.ceil(d_model / 16) if dt_rank == "auto" else dt_rank,
+        d_inner=_size(cfg.get("d_inner") or _expanded(ssm, d_model, path), "d_inner", path, "d_inner"),
+        d_xb=_size(_require(cfg, "d_xb", path), "d_xb", path, "d_xb"),
+        d_state=_size(ssm.get("d_state", 16), "ssm_cfg.d_state", path, "d_state"),
+        d_conv=_size(ssm.get("d_conv", 4), "ssm_cfg.d_conv", path, "d_conv"),
+        dt_rank=math.ceil(d_model / 16) if dt_rank == "auto" else _size(dt_rank, "ssm_cfg.dt_rank", path, "dt_rank"),
         conv_bias=ssm.get("conv_bias", True),
-        attn_layers=tuple(_require(cfg, "attn_layers", path)),
-        intermediate_size=cfg.get("intermediate_size", llama_fields["intermediate_size"]),
+        attn_layers=_layer_indices(_require(cfg, "attn_layers", path), path),
+        intermediate_size=_size(cfg.get("intermediate_size", llama_fields["intermediate_size"]), "intermediate_size",
+                                path, "intermediate_size"),
         rms_norm_eps=cfg.get("rms_norm_eps", llama_fields["rms_norm_eps"]),
         # M1's attention layers are mamba_ssm MHA modules with plain RoPE: the llama3 scaling in config.json
         # describes the teacher, not them. Applying it would shift every long-context logit.
         rope=RopeConfig(theta=rope.theta, scaling=None),
         attention_bias=False,
     )
+
+
+def _expanded(ssm: dict, d_model: int, path: Path) -> int:
+    expand = ssm.get("expand", 1)
+    if isinstance(expand, bool) or not isinstance(expand, (int, float)) or not 0 < expand <= 64:
+        raise ConfigError(f"{path}: ssm_cfg.expand must be a number in (0, 64], got {repr(expand)[:40]}")
+    return int(expand * d_model)
+
+
+def _layer_indices(value: Any, path: Path) -> tuple[int, ...]:
+    """attn_layers as integers; their range and uniqueness are checked with the other shapes."""
+    if not isinstance(value, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in value):
+        raise ConfigError(f"{path}: attn_layers must be a list of layer indices, got {repr(value)[:40]}")
+    return tuple(value)

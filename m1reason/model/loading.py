@@ -4,7 +4,9 @@ Reads the M1 layout (fused ``mamba.in_proj`` / ``mha.in_proj``), older MambaInLl
 (unfused ``in_proj_z`` ... ``dt_proj_down``, ``self_attn.*_proj``) and plain Llama/Qwen2 folders. Tensors are
 copied one at a time from memory-mapped safetensors into parameters already allocated on the target
 device, so host memory never holds the model twice. Every missing, unexpected or misshapen tensor is
-reported in one CheckpointError.
+reported in one CheckpointError. Files are untrusted: index entries must name shards inside the folder, and
+shard headers (readable, float dtypes, shapes) are checked before the weights are allocated, their values
+(finite) as they are copied.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 
 from m1reason.errors import CheckpointError
 from m1reason.model.config import ModelConfig
@@ -43,6 +45,9 @@ _FUSED = {
 }
 # Stored by some older exports; derived from the config here, so skipping them loses nothing.
 _DERIVED = re.compile(r"rotary_emb\.inv_freq$")
+_SHARD_NAME = re.compile(r"[^/\\:\x00]+\.safetensors")
+# float8 is left out on purpose: fp8 checkpoints need their scale tensors, which this loader does not apply.
+_FLOAT_DTYPES = {"F16", "BF16", "F32", "F64"}
 
 
 def resolve_checkpoint(path_or_hub_id: str | os.PathLike, *, revision: str | None = None) -> tuple[Path, dict]:
@@ -78,11 +83,7 @@ def resolve_checkpoint(path_or_hub_id: str | os.PathLike, *, revision: str | Non
 def _weight_files(folder: Path) -> list[Path]:
     index = folder / "model.safetensors.index.json"
     if index.exists():
-        try:
-            weight_map = json.loads(index.read_text())["weight_map"]
-        except (json.JSONDecodeError, KeyError) as e:
-            raise CheckpointError(f"{index} is not a valid safetensors index: {e}") from None
-        files = sorted({folder / f for f in weight_map.values()})
+        files = sorted({folder / f for f in _weight_map(index).values()})
         missing = [f.name for f in files if not f.exists()]
         if missing:
             raise CheckpointError(f"{index} names shard(s) that are missing from {folder}: {', '.join(missing)}")
@@ -90,6 +91,49 @@ def _weight_files(folder: Path) -> list[Path]:
     if (folder / "model.safetensors").exists():
         return [folder / "model.safetensors"]
     raise CheckpointError(f"{folder} holds no model.safetensors or model.safetensors.index.json")
+
+
+def _weight_map(index: Path) -> dict[str, str]:
+    """The index's tensor name -> shard file table, every shard a plain file name of the index's own folder."""
+    try:
+        weight_map = json.loads(index.read_text())["weight_map"]
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
+        raise CheckpointError(f"{index} is not a valid safetensors index: {e!r}") from None
+    if not isinstance(weight_map, dict):
+        raise CheckpointError(f"{index}: weight_map must map tensor names to shard file names")
+    for key, shard in weight_map.items():
+        # A separator, '..' or an absolute path would make the index read any file on the machine as weights.
+        if not (isinstance(shard, str) and _SHARD_NAME.fullmatch(shard) and ".." not in shard):
+            raise CheckpointError(f"{index}: weight_map[{key!r}] = {repr(shard)[:80]} is not a plain "
+                                  ".safetensors file name inside the checkpoint folder")
+    return weight_map
+
+
+def _open_shards(stack: ExitStack, files: list[Path]) -> dict[str, tuple]:
+    """Every stored tensor name -> (open safetensors handle, its file); corrupt files named."""
+    where: dict[str, tuple] = {}
+    for file in files:
+        try:
+            handle = stack.enter_context(safe_open(str(file), framework="pt", device="cpu"))
+        except (SafetensorError, OSError) as e:
+            raise CheckpointError(f"{file} is not a readable safetensors file (truncated or corrupt?): {e}") from None
+        for key in handle.keys():  # noqa: SIM118 (safe_open has no __iter__)
+            if key in where:
+                raise CheckpointError(f"{file}: tensor {key} is also stored in {where[key][1]}")
+            where[key] = (handle, file)
+    return where
+
+
+def _stored_shapes(where: dict[str, tuple]) -> dict[str, tuple]:
+    """Shapes from the file headers (nothing is read yet); a non-float tensor is refused by name."""
+    shapes = {}
+    for key, (handle, file) in where.items():
+        info = handle.get_slice(key)
+        if info.get_dtype() not in _FLOAT_DTYPES:
+            raise CheckpointError(f"{file}: tensor {key} has dtype {info.get_dtype()}; weights must be floating point "
+                                  f"({', '.join(sorted(_FLOAT_DTYPES))})")
+        shapes[key] = tuple(info.get_shape())
+    return shapes
 
 
 def _plan(model: HybridLM, stored: dict[str, tuple]) -> tuple[dict[str, list[str]], list[str]]:
@@ -105,7 +149,7 @@ def _plan(model: HybridLM, stored: dict[str, tuple]) -> tuple[dict[str, list[str
         if sources is None:
             problems.append(f"missing: {name} {list(param.shape)}")
             continue
-        rows = sum(stored[s][0] for s in sources)
+        rows = sum((stored[s] or (0,))[0] for s in sources)  # a 0-dim tensor is reported below, not indexed
         shape = (rows, *stored[sources[0]][1:])
         if tuple(shape) != tuple(param.shape) or any(stored[s][1:] != stored[sources[0]][1:] for s in sources):
             got = " + ".join(f"{s} {list(stored[s])}" for s in sources)
@@ -125,6 +169,8 @@ def load_model(path_or_hub_id: str | os.PathLike, *, device: torch.device | str 
 
     device defaults to "cuda" when available, else "cpu"; dtype to bfloat16 on CUDA and float32 on CPU.
     A_log and D stay float32 whatever the dtype. ``model.source`` records the model id and revision.
+    Raises ConfigError for an unusable or oversized config and CheckpointError for weights that are missing,
+    misshapen, unreadable, not floating point or not finite, each naming the file and the key.
 
     >>> import tempfile
     >>> from m1reason.model.checkpoint import write_random_checkpoint
@@ -140,26 +186,53 @@ def load_model(path_or_hub_id: str | os.PathLike, *, device: torch.device | str 
     dtype = dtype or (torch.bfloat16 if device.type == "cuda" else torch.float32)
     with torch.device("meta"):
         model = HybridLM(config).to(dtype)
-    model = model.to_empty(device=device)
     with ExitStack() as stack:
-        handles = [stack.enter_context(safe_open(str(f), framework="pt", device="cpu")) for f in _weight_files(folder)]
-        where = {key: h for h in handles for key in h.keys()}  # noqa: SIM118 (safe_open has no __iter__)
-        stored = {key: tuple(h.get_slice(key).get_shape()) for key, h in where.items()}
-        plan, problems = _plan(model, stored)
+        # Every header is checked against the config while the model is still on "meta": a corrupt or
+        # mismatched checkpoint fails before the weights' memory is allocated.
+        where = _open_shards(stack, _weight_files(folder))
+        plan, problems = _plan(model, _stored_shapes(where))
         if problems:
             raise CheckpointError(f"checkpoint {folder} does not match its config ({len(problems)} problem(s)):\n  "
                                   + "\n  ".join(problems))
-        params = model.state_dict()
-        with torch.no_grad():
-            for name, sources in plan.items():
-                parts = [where[s].get_tensor(s) for s in sources]
-                params[name].copy_(parts[0] if len(parts) == 1 else torch.cat(parts, dim=0))
+        model = model.to_empty(device=device)
+        _copy_weights(model, plan, where)
     _init_buffers(model)
     model.source = source
     model.eval()
     log.info("loaded %s (%s) on %s in %s in %.1f s", source["model_id"], config.model_type, device, dtype,
              time.perf_counter() - started)
     return model
+
+
+def _copy_weights(model: HybridLM, plan: dict[str, list[str]], where: dict[str, tuple]) -> None:
+    """Copy each planned tensor into its parameter, then refuse the first one holding NaN or inf."""
+    params = model.state_dict()
+    finite = []
+    with torch.no_grad():
+        for name, sources in plan.items():
+            parts = [where[s][0].get_tensor(s) for s in sources]
+            params[name].copy_(parts[0] if len(parts) == 1 else torch.cat(parts, dim=0))
+            finite.append(_finite(params[name]))
+    # one host synchronisation for the whole model, not one per tensor
+    ok = torch.stack(finite).cpu() if finite else torch.ones(0, dtype=torch.bool)
+    if not ok.all():
+        sources = plan[list(plan)[int((~ok).nonzero()[0])]]
+        files = ", ".join(sorted({str(where[s][1]) for s in sources}))
+        raise CheckpointError(f"{files}: tensor {' + '.join(sources)} holds NaN or inf values")
+
+
+def _finite(t: torch.Tensor) -> torch.Tensor:
+    """Whether ``t`` holds only finite values, as a 0-dim bool on its device (no host synchronisation).
+
+    min and max carry any NaN or inf, and aminmax reads the tensor once with no tensor-sized temporary, which
+    isfinite(t).all() would allocate and which is several times slower on CPU.
+
+    >>> _finite(torch.tensor([1.0, float("inf")])), _finite(torch.zeros(0))
+    (tensor(False), tensor(True))
+    """
+    if t.numel() == 0:
+        return torch.ones((), dtype=torch.bool, device=t.device)
+    return torch.stack(torch.aminmax(t)).isfinite().all()
 
 
 def _init_buffers(model: HybridLM) -> None:

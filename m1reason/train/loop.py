@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
 from m1reason.model import HybridLM, load_model, save_model
+from m1reason.train.state import read_trainer_state, write_trainer_state
 
 __all__ = ["STATE_FILE", "TrainSettings", "copy_tokenizer", "forward_logits", "load_history", "plot_curves",
            "train_loop"]
@@ -322,9 +323,8 @@ def _save(out: Path, wrapped: nn.Module, model: HybridLM, opt, step: int, rank: 
         if final:
             target = target.to(torch.bfloat16)
     save_model(target, out)
-    tmp = out / (STATE_FILE + ".tmp")
-    torch.save({"step": step, "optimizer": optim, "torch_rng": torch.get_rng_state()}, tmp)
-    tmp.replace(out / STATE_FILE)  # the step marker moves only once the weights it describes are on disk
+    # the step marker moves only once the weights it describes are on disk
+    write_trainer_state(out / STATE_FILE, step=step, optimizer=optim)
 
 
 def train_loop(out: str | Path, model: HybridLM, settings: TrainSettings,
@@ -354,7 +354,7 @@ def _train(out: Path, model: HybridLM, settings: TrainSettings, loss_fn, *, name
     device = _device(settings)
     start = 0
     if (out / STATE_FILE).exists():
-        saved = torch.load(out / STATE_FILE, map_location="cpu", weights_only=False)
+        saved = read_trainer_state(out / STATE_FILE)
         start = saved["step"]
         model.load_state_dict(load_model(out, device="cpu", dtype=torch.float32).state_dict())
         log.info("%s: resuming from step %d of %d in %s", name, start, settings.steps, out)

@@ -87,3 +87,76 @@ def test_config_files_round_trip(tmp_path):
     for name, doc in config_files(cfg).items():
         (tmp_path / name).write_text(json.dumps(doc))
     assert ModelConfig.from_pretrained(tmp_path) == cfg.model_copy(update={"model_type": "m1"})
+
+
+@pytest.fixture
+def nothing_built(monkeypatch):
+    """Fail the test if a model is built: the config must be refused first."""
+    from m1reason.model import HybridLM
+
+    def refuse(self, config):
+        raise AssertionError(f"a model with {config.num_layers} layers was built from a config that should fail")
+
+    monkeypatch.setattr(HybridLM, "__init__", refuse)
+
+
+def _refused(folder) -> str:
+    from m1reason.model import load_model
+
+    with pytest.raises(ConfigError) as err:
+        load_model(folder, device="cpu")
+    assert "\n" not in str(err.value)
+    return str(err.value)
+
+
+@pytest.mark.parametrize("llama, mamba, words", [
+    ({"num_hidden_layers": 10**6}, {"n_layer": 10**6}, ["config.json: num_hidden_layers = 1000000", "1024"]),
+    ({}, {"n_layer": 10**6}, ["mamba_config.json: n_layer = 1000000"]),
+    ({"vocab_size": 10**12}, {}, ["config.json: vocab_size = 1000000000000", "16777216"]),
+    ({"hidden_size": 10**6}, {"d_model": 10**6}, ["config.json: hidden_size"]),
+    ({"intermediate_size": 10**7}, {}, ["config.json: intermediate_size"]),
+    ({}, {"intermediate_size": 10**7}, ["mamba_config.json: intermediate_size"]),
+    ({"num_attention_heads": 0}, {}, ["num_attention_heads = 0"]),
+    ({"num_attention_heads": "24"}, {}, ["num_attention_heads must be an integer"]),
+    ({"num_key_value_heads": 10**5}, {}, ["num_key_value_heads"]),
+    ({"head_dim": 10**5}, {}, ["head_dim"]),
+    ({"num_hidden_layers": True}, {}, ["num_hidden_layers must be an integer"]),
+    ({"num_hidden_layers": 28.5}, {}, ["num_hidden_layers must be an integer"]),
+    ({}, {"d_inner": 10**9}, ["mamba_config.json: d_inner"]),
+    ({}, {"d_xb": 10**9}, ["mamba_config.json: d_xb"]),
+    ({}, {"ssm_cfg": {"d_state": 10**6}}, ["mamba_config.json: ssm_cfg.d_state"]),
+    ({}, {"ssm_cfg": {"d_conv": 10**6}}, ["ssm_cfg.d_conv"]),
+    ({}, {"ssm_cfg": {"dt_rank": 10**9}}, ["ssm_cfg.dt_rank"]),
+    ({}, {"d_inner": None, "ssm_cfg": {"expand": "2"}}, ["ssm_cfg.expand"]),
+    ({}, {"d_inner": None, "ssm_cfg": {"expand": 10**9}}, ["ssm_cfg.expand"]),
+    ({}, {"attn_layers": 5}, ["mamba_config.json: attn_layers must be a list"]),
+    ({}, {"attn_layers": "3,8"}, ["attn_layers must be a list"]),
+    ({}, {"attn_layers": [3, 10**12]}, ["attn_layers", "mamba_config.json"]),
+    ({"rope_scaling": [1, 2]}, {}, ["config.json: rope_scaling must be an object"]),
+    ({"rope_scaling": {"rope_type": "llama3", "factor": 8.0}}, {}, ["llama3 rope scaling lacks low_freq_factor"]),
+])
+def test_oversized_or_mistyped_config_is_refused_before_building(tmp_path, nothing_built, llama, mamba, words):
+    folder = write(tmp_path / "bad", llama={**M1_LLAMA_CONFIG, **llama}, mamba={**M1_MAMBA_CONFIG, **mamba})
+    message = _refused(folder)
+    for word in words:
+        assert word in message
+
+
+def test_total_parameter_count_is_bounded(tmp_path, nothing_built):
+    from m1reason.model.config import _MAX_PARAMETERS
+
+    # every size within its own limit, together over 10^12 weights
+    llama = {**M1_LLAMA_CONFIG, "vocab_size": 1 << 24, "hidden_size": 1 << 16, "tie_word_embeddings": False}
+    message = _refused(write(tmp_path / "big", llama=llama, mamba=None))
+    assert "config.json" in message and "over the limit of 1e+12" in message and "vocab_size 16777216" in message
+    assert ModelConfig.from_pretrained(write(tmp_path / "m1")).num_parameters < _MAX_PARAMETERS
+
+
+def test_num_parameters_is_the_state_dict_size(tmp_path):
+    from m1reason.model import HybridLM
+
+    tiny = ModelConfig.tiny(num_layers=5, attn_layers=(0, 4))
+    for cfg in (tiny, tiny.model_copy(update={"tie_word_embeddings": False, "attention_bias": True})):
+        assert cfg.num_parameters == sum(t.numel() for t in HybridLM(cfg).state_dict().values())
+    m1 = ModelConfig.from_pretrained(write(tmp_path / "m1"))
+    assert 3.0e9 < m1.num_parameters < 3.5e9  # M1-3B

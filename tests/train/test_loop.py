@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import pytest
 import torch
 
+from m1reason.errors import CheckpointError
 from m1reason.model import HybridLM, load_model
 from m1reason.tokenizer import load_tokenizer
 from m1reason.train.examples import collate, encode, step_problems
 from m1reason.train.init import teacher_config
 from m1reason.train.loop import STATE_FILE, TrainSettings, copy_tokenizer, forward_logits, lr_at, train_loop
 from m1reason.train.losses import masked_cross_entropy
+from m1reason.train.state import read_trainer_state
 
 
 def _tiny(tok) -> HybridLM:
@@ -37,7 +40,7 @@ def test_resume_reproduces_an_uninterrupted_run(tmp_path, tokenizer_dir):
     whole = train_loop(tmp_path / "a", _tiny(tok), settings, _loss(tok, settings), name="a")
     with pytest.raises(KeyboardInterrupt):
         train_loop(tmp_path / "b", _tiny(tok), settings, _loss(tok, settings, crash_at=3), name="b")
-    assert torch.load(tmp_path / "b" / STATE_FILE, weights_only=False)["step"] == 2
+    assert torch.load(tmp_path / "b" / STATE_FILE, weights_only=True)["step"] == 2  # tensors and containers only
     resumed = train_loop(tmp_path / "b", _tiny(tok), settings, _loss(tok, settings), name="b")
     for (name, a), b in zip(whole.state_dict().items(), resumed.state_dict().values()):
         torch.testing.assert_close(a, b, msg=name)
@@ -45,7 +48,7 @@ def test_resume_reproduces_an_uninterrupted_run(tmp_path, tokenizer_dir):
     # the folder is a loadable M1 checkpoint; a finished stage is stored in bf16 without optimizer state
     loaded = load_model(tmp_path / "b", device="cpu", dtype=torch.float32)
     torch.testing.assert_close(loaded.model.norm.weight, resumed.model.norm.weight.to(torch.bfloat16).float())
-    assert torch.load(tmp_path / "b" / STATE_FILE, weights_only=False)["optimizer"] is None
+    assert read_trainer_state(tmp_path / "b" / STATE_FILE)["optimizer"] is None
     again = train_loop(tmp_path / "b", _tiny(tok), settings, _loss(tok, settings, crash_at=0), name="b")
     torch.testing.assert_close(again.model.norm.weight, loaded.model.norm.weight)  # finished: nothing re-trained
 
@@ -111,3 +114,50 @@ def test_deterministic_runs_train_with_deterministic_kernels_and_restore_the_set
     for (name, a), b in zip(first.state_dict().items(), second.state_dict().values()):
         assert torch.equal(a, b), name
     assert json.loads((tmp_path / "a" / "settings.json").read_text())["deterministic"] is True
+
+
+class _WritesAMarker:
+    """Unpickling this creates ``path``: a crafted trainer_state.pt can call anything importable the same way."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return open, (str(self.path), "w")
+
+
+@pytest.mark.parametrize("writer", ["pickle", "torch.save"])
+def test_crafted_trainer_state_is_refused_without_running_it(tmp_path, tokenizer_dir, writer):
+    tok = load_tokenizer(tokenizer_dir)
+    settings = TrainSettings(steps=2, batch_size=4, warmup=0)
+    out, marker = tmp_path / "run", tmp_path / "marker"
+    train_loop(out, _tiny(tok), settings.model_copy(update={"steps": 1}), _loss(tok, settings), name="a")
+    payload = {"step": 1, "optimizer": None, "torch_rng": _WritesAMarker(marker)}
+    if writer == "pickle":
+        (out / STATE_FILE).write_bytes(pickle.dumps(payload))
+    else:
+        torch.save(payload, out / STATE_FILE)
+    with pytest.raises(CheckpointError) as err:
+        train_loop(out, _tiny(tok), settings, _loss(tok, settings), name="a")
+    message = str(err.value)
+    assert not marker.exists()
+    assert str(out / STATE_FILE) in message and "could run code" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda path: path.write_bytes(path.read_bytes()[:60]), "truncated or corrupt"),
+    (lambda path: path.write_bytes(b""), "truncated or corrupt"),
+    (lambda path: torch.save([1, 2], path), "must hold a dict"),
+    (lambda path: torch.save({"step": "2", "optimizer": None, "torch_rng": torch.get_rng_state()}, path), "'step'"),
+    (lambda path: torch.save({"step": 2, "optimizer": None, "torch_rng": torch.zeros(3)}, path), "'torch_rng'"),
+    (lambda path: torch.save({"step": 2, "optimizer": [1], "torch_rng": torch.get_rng_state()}, path), "'optimizer'"),
+])
+def test_damaged_trainer_state_is_named(tmp_path, damage, words):
+    from m1reason.train.state import write_trainer_state
+
+    path = tmp_path / STATE_FILE
+    write_trainer_state(path, step=2, optimizer=torch.optim.SGD(torch.nn.Linear(2, 2).parameters()).state_dict())
+    damage(path)
+    with pytest.raises(CheckpointError) as err:
+        read_trainer_state(path)
+    assert str(path) in str(err.value) and words in str(err.value) and "\n" not in str(err.value)
