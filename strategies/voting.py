@@ -3,12 +3,13 @@
 Answers are clustered with ``m1reason.answers.group_equivalent`` (never compared as raw strings); exact repeats
 are merged first so the checker sees each distinct string once. Ties are broken by the larger total confidence,
 then by the cluster whose first sample finished first (deterministic, and earlier finishers are shorter chains).
-This module knows nothing of generators or time.
+This module knows nothing of generators; of time it knows only the deadline that bounds the checker's work.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from typing import Literal
 
 from m1reason.answers import group_equivalent
@@ -42,10 +43,21 @@ class Tally:
     [('1/2', 2), ('3', 1)]
     >>> t.settled("unbeatable", remaining=1), t.settled("unbeatable", remaining=0)
     (False, True)
+
+    ``deadline`` (a ``time.monotonic()`` value, None for none) bounds the equivalence checks: clustering gets only
+    the time left before it, and past it answers join on an equal normalized key or an already known verdict
+    (``group_equivalent``'s ``time_limit_s``), so counting votes never runs past the solve's budget.
+
+    >>> late = Tally(deadline=time.monotonic())
+    >>> for sid, answer in [("a", "10,080"), ("b", "10080"), ("c", "3")]:
+    ...     late.add(sid, answer)
+    >>> [(v.answer, v.count) for v in late.votes()]
+    [('10,080', 2), ('3', 1)]
     """
 
-    def __init__(self):
+    def __init__(self, *, deadline: float | None = None):
         self.order: list[tuple[str, str | None, float, float]] = []  # (sample id, answer, weight, confidence)
+        self.deadline = deadline
         self._groups: list[list[str]] = []  # clusters of distinct answer strings
         self._grouped: tuple[str, ...] = ()
 
@@ -100,5 +112,7 @@ class Tally:
         new = [a for a in dict.fromkeys(answers) if a not in self._grouped]
         if new:  # re-cluster only when a string the checker has not seen arrives
             self._grouped = self._grouped + tuple(new)
-            self._groups = [[self._grouped[i] for i in group] for group in group_equivalent(list(self._grouped))]
+            left = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+            groups = group_equivalent(list(self._grouped), time_limit_s=left)
+            self._groups = [[self._grouped[i] for i in group] for group in groups]
         return {answer: k for k, group in enumerate(self._groups) for answer in group}

@@ -8,6 +8,7 @@ the "x = ..." prefix, thousands separators, and ``answer_key``: the normalized k
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -17,7 +18,17 @@ _UNICODE = {
     "\u2265": "\\ge ", "\u00b1": "\\pm ", "\u2208": "\\in ", "\u222a": "\\cup ", "\u00a0": " ",
     "\u2009": " ", "\u202f": " ",
 }
-_UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
+# Fullwidth forms (as CJK input methods type them: "－５", "（１，２）") are their ASCII characters.
+_FULLWIDTH = {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " "}
+# U+2044 FRACTION SLASH builds a fraction of the digits beside it only: "2 1⁄2" is 2½, not 21/2.
+_FRACTION_SLASH_RE = re.compile(r"(\d+)\s*\u2044\s*(\d+)")
+_AS_FRAC = r"\\frac{\1}{\2}"
+# A vulgar fraction is a \frac (its NFKC form is "1⁄2"), so a digit before it makes a mixed number as
+# "1\frac{1}{2}" does: 1½ is 3/2.
+_VULGAR = ("\u00bc\u00bd\u00be\u2150\u2151\u2152\u2153\u2154\u2155\u2156"
+           "\u2157\u2158\u2159\u215a\u215b\u215c\u215d\u215e\u2189")  # ¼ ½ ¾ ⅐ ... ⅞ ↉
+_FRACTIONS = {ch: _FRACTION_SLASH_RE.sub(_AS_FRAC, unicodedata.normalize("NFKC", ch)) for ch in _VULGAR}
+_UNICODE_TABLE = str.maketrans(_UNICODE | _FULLWIDTH | _FRACTIONS)
 # Spacing and sizing commands carry no meaning in an answer.
 _DROP_RE = re.compile(
     r"\\(?:left|right|big|Big|bigg|Bigg)(?![A-Za-z])|\\(?:displaystyle|textstyle|limits)(?![A-Za-z])"
@@ -64,8 +75,10 @@ def clean(s: str) -> str:
 
     >>> clean(r"\left( \dfrac12, 8.7\times 10^{8} \right)")
     '( \\frac{1}{2}, 8.7e8 )'
+    >>> clean("\u2212\uff15\uff0c\uff0d1\u00bd, 2 1\u20444")
+    '-5,-1\\frac{1}{2}, 2 \\frac{1}{4}'
     """
-    s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], s)
+    s = _FRACTION_SLASH_RE.sub(_AS_FRAC, s.translate(_UNICODE_TABLE))
     s = s.replace("\\$", "").replace("$", "")
     s = re.sub(r"\{,\}|,\\!\s*", ",", s)
     s = _DROP_RE.sub(" ", s)

@@ -17,7 +17,7 @@ from functools import lru_cache
 from m1reason.answers import _numbers as N
 from m1reason.answers._normalize import Marks, join_thousands, strip_marks, strip_var, unwrap_text
 from m1reason.answers._parse import ParseError, parse
-from m1reason.answers._symbolic import WorkerTimeout, pool
+from m1reason.answers._symbolic import TimedOut, WorkerOverrun, WorkerTimeout, pool
 
 # What may be sent to the worker: longer or deeper input is junk, and sympy may choke on it.
 MAX_WORKER_CHARS = 400
@@ -290,16 +290,27 @@ def _remaining(deadline: float) -> float:
     return left
 
 
-_VALUES: dict[str, Value | None] = {}
+_VALUES: dict[str, Value | TimedOut | None] = {}
 _MISSING = object()
 
 
 def _worker_value(text: str, deadline: float) -> Value | None:
-    """The worker's value of a constant ``text`` (cached; a timeout is not cached but raised)."""
+    """The worker's value of a constant ``text``, cached.
+
+    An overrun is cached too and raised again at once for as much time or less: a pair with this answer
+    cannot be decided without its value, so n answers whose value runs away cost n timeouts, not n^2.
+    """
+    left = _remaining(deadline)
     cached = _VALUES.get(text, _MISSING)
-    if cached is not _MISSING:
+    if isinstance(cached, TimedOut) and cached.covers(left):
+        raise WorkerOverrun(f"the value of this answer overran {cached.limit_s:.2f} s before")
+    if cached is not _MISSING and not isinstance(cached, TimedOut):
         return cached
-    result = pool().call("value", [text], _remaining(deadline))
+    try:
+        result = pool().call("value", [text], left)
+    except WorkerOverrun:
+        _remember(text, TimedOut(left))
+        raise
     value = None
     if isinstance(result, dict) and "rational" in result:
         q = Fraction(result["rational"])
@@ -307,10 +318,14 @@ def _worker_value(text: str, deadline: float) -> Value | None:
     elif isinstance(result, dict):
         c = N.ctx()
         value = Value("numeric", num=c.mpc(c.mpf(result["re"]), c.mpf(result["im"])))
+    _remember(text, value)
+    return value
+
+
+def _remember(text: str, value: Value | TimedOut | None) -> None:
     if len(_VALUES) > 4096:
         _VALUES.clear()
     _VALUES[text] = value
-    return value
 
 
 def _worker_verify(c: str, g: str, deadline: float) -> bool:

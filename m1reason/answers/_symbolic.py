@@ -3,7 +3,8 @@
 Lazily started, shared, thread-safe, shut down at exit. A call that overruns its deadline kills its
 worker (SIGKILL to the child, not a signal handler here) and a fresh one is started at once, so the
 pool works from any thread and from asyncio (via ``asyncio.to_thread``). Requests are JSON lines
-over pipes: nothing is unpickled from the worker.
+over pipes: nothing is unpickled from the worker. Each worker also holds the read end of a "lifeline"
+pipe whose write end only this process holds, so a worker dies with its parent however the parent dies.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -32,21 +36,67 @@ QUEUE_WAIT_S = 5.0
 
 
 class WorkerTimeout(Exception):
-    """The worker did not answer in time (it has been killed) or died."""
+    """No answer from a worker in time: none was free or started, it died, or (WorkerOverrun) it overran."""
+
+
+class WorkerOverrun(WorkerTimeout):
+    """The worker was alive but did not answer this request in time: the request's own doing (it was killed)."""
 
 
 class WorkerStarting(WorkerTimeout):
     """The worker was still starting (importing sympy) when the check's time ran out; it is kept."""
 
 
+@dataclass(frozen=True)
+class TimedOut:
+    """A cached verdict: the work overran ``limit_s`` seconds, so it is not tried again unless given clearly more.
+
+    "Clearly": over a quarter more. The time a check has left for its worker call varies by milliseconds with
+    what ran before it, and a runaway given a few milliseconds more overruns again.
+    """
+
+    limit_s: float
+
+    def covers(self, timeout_s: float) -> bool:
+        return timeout_s <= 1.25 * self.limit_s
+
+
+# Set by ``waits_until``: the latest a call may wait for a free or a started worker, whatever its timeout says.
+_WAITS_UNTIL: ContextVar[float | None] = ContextVar("answer_worker_waits_until", default=None)
+
+
+@contextlib.contextmanager
+def waits_until(end: float | None) -> Iterator[None]:
+    """Within the block, queueing for a worker and waiting for one to start end by ``end`` (``time.monotonic()``).
+
+    A caller with a total time bound (``group_equivalent``) uses it so that no wait outlasts its bound; the
+    check's own run is still bounded by its timeout.
+    """
+    token = _WAITS_UNTIL.set(end)
+    try:
+        yield
+    finally:
+        _WAITS_UNTIL.reset(token)
+
+
 class _Worker:
     """One worker process; used by one thread at a time (the pool hands it out)."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, str(WORKER_SCRIPT)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
-        )
+        # The worker exits when the write end closes, which the kernel does when this process dies, even by
+        # SIGKILL. Both ends are non-inheritable, so no other exec'd child holds a copy that keeps it alive.
+        lifeline, self._lifeline = os.pipe()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(WORKER_SCRIPT), str(lifeline)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
+                pass_fds=(lifeline,),
+            )
+        except OSError:
+            os.close(self._lifeline)
+            raise
+        finally:
+            os.close(lifeline)
         self.ready = False
         self._buf = b""
 
@@ -90,7 +140,12 @@ class _Worker:
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError) as e:
             raise WorkerTimeout("worker pipe closed") from e
-        reply = self._readline(deadline)
+        try:
+            reply = self._readline(deadline)
+        except WorkerTimeout as e:
+            if self.proc.poll() is None:
+                raise WorkerOverrun(f"no reply in {timeout_s:.2f} s") from e
+            raise
         return reply.get("result") if reply.get("ok") else None
 
     def kill(self) -> None:
@@ -102,6 +157,10 @@ class _Worker:
         for stream in (self.proc.stdin, self.proc.stdout):
             with contextlib.suppress(OSError):
                 stream.close()
+        # Once only: a second close could hit an unrelated file that reused the number.
+        lifeline, self._lifeline = self._lifeline, -1
+        if lifeline >= 0:
+            os.close(lifeline)
 
 
 class WorkerPool:
@@ -154,15 +213,20 @@ class WorkerPool:
     def call(self, op: str, args: list, timeout_s: float):
         """Run ``op`` in a worker within ``timeout_s`` (plus the pool's first start); None when it failed.
 
-        Raises WorkerTimeout when it overran (the worker is killed and replaced) or none was free.
+        Raises WorkerOverrun when it overran (the worker is killed and replaced), WorkerTimeout when none
+        was free or started in time. Inside ``waits_until(end)`` those waits also end by ``end``.
         """
+        until = _WAITS_UNTIL.get()
         # Queueing behind busy workers (many threads at once) is not the check's time: it gets its own wait.
-        worker = self._acquire(time.monotonic() + timeout_s + QUEUE_WAIT_S)
+        acquire_by = time.monotonic() + timeout_s + QUEUE_WAIT_S
+        worker = self._acquire(acquire_by if until is None else min(acquire_by, until))
         if worker is None:
             raise WorkerTimeout("no answer worker free in time")
         # Waiting for a replacement to finish starting is queueing too (bounded like it); only the pool's
         # first start may take longer. The check's own time starts when the worker is ready.
         startup_s = STARTUP_TIMEOUT_S if not self._started else timeout_s + QUEUE_WAIT_S
+        if until is not None:
+            startup_s = min(startup_s, max(0.0, until - time.monotonic()))
         try:
             result = worker.call(op, args, timeout_s, startup_s, shared=False)
         except WorkerStarting:

@@ -2,8 +2,9 @@
 
 It is a separate process because sympy can run away in C code (huge powers, factorials) where no
 timeout reaches: the parent kills it on overrun. It imports nothing from m1reason (a plain script, so a
-spawn costs sympy's import only), caps its own memory, and never uses signals (math-verify's timeouts
+spawn costs sympy's import only), caps its own memory, and installs no signal handler (math-verify's timeouts
 are disabled). Requests: {"op": "value"|"verify"|"ping", "args": [...]}; replies: {"ok": bool, "result": ...}.
+Its one argument is the "lifeline" pipe's read end: EOF there means the parent is gone, and it exits.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import threading
 
 # Run as a script, this folder is sys.path[0]; drop it so our private module names shadow nothing.
 if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
@@ -32,6 +34,34 @@ def _limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (OSError, ValueError, ImportError):
         logging.getLogger(__name__).debug("no memory cap in the answer worker", exc_info=True)
+
+
+def _die_with_parent(lifeline: int) -> None:
+    """Exit when the parent closes the lifeline or dies (by SIGKILL too), even in the middle of a runaway check.
+
+    Where the kernel supports it (Linux), the lifeline gets O_ASYNC: its EOF sends SIGIO, whose default action
+    ends this process with no Python code to run, so it works while sympy holds the interpreter lock in C code.
+    Everywhere, a thread also waits for that EOF and exits (it needs the lock, so it may come later).
+    """
+    try:
+        import fcntl
+        import signal
+
+        signal.signal(signal.SIGIO, signal.SIG_DFL)  # in case the parent ignored it: dispositions are inherited
+        fcntl.fcntl(lifeline, fcntl.F_SETOWN, os.getpid())
+        fcntl.fcntl(lifeline, fcntl.F_SETFL, fcntl.fcntl(lifeline, fcntl.F_GETFL) | os.O_ASYNC)
+    except (ImportError, AttributeError, OSError):
+        logging.getLogger(__name__).debug("no SIGIO on the lifeline; the watching thread alone", exc_info=True)
+    threading.Thread(target=_exit_at_eof, args=(lifeline,), name="lifeline", daemon=True).start()
+
+
+def _exit_at_eof(fd: int) -> None:
+    # Nothing is ever written to the lifeline: read returns only at EOF (or on an error, equally final).
+    try:
+        while os.read(fd, 1):
+            pass
+    finally:
+        os._exit(0)
 
 
 def _parse_latex(latex: str):
@@ -72,6 +102,8 @@ def verify(candidate: str, gold: str) -> bool:
 
 
 def main() -> None:
+    if len(sys.argv) > 1:
+        _die_with_parent(int(sys.argv[1]))
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     # Anything a library prints must not corrupt the reply stream.
     sys.stdout = sys.stderr
