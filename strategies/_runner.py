@@ -26,7 +26,7 @@ from m1reason import BudgetError, CapacityError, GenerationRequest, SamplingPara
 from m1reason.answers import extract_answer
 from m1reason.generator import RequestFinished, SampleFinished, TokensAppended
 from strategies._settings import StrategySettings
-from strategies.solution import Plan, SampleRecord, Solution
+from strategies.solution import NO_ANSWER, Plan, SampleRecord, Solution, no_turn_reason
 from strategies.voting import Tally
 
 __all__ = ["Progress", "check_budget", "end_margin", "fallback_force_at", "prompt_for", "run_samples"]
@@ -88,7 +88,7 @@ class _Run:
         self.started, self.budget_s, self.force_at, self.on_progress = started, budget_s, force_at, on_progress
         self.live: dict[str, _Live] = {}
         self.records: dict[str, SampleRecord] = {}
-        self.tally = Tally()
+        self.tally = Tally(deadline=None if budget_s is None else started + budget_s)
         self.tokens = 0
         self.stopped = "finished"
         self.first_sample_s: float | None = None
@@ -98,6 +98,7 @@ class _Run:
         self.copy_of: dict[str, str] = {}  # hedged sample -> its forced copy
         self.original_of: dict[str, str] = {}  # forced copy -> the sample it hedges
         self.first_end: dict[str, SampleRecord] = {}  # hedged sample -> the record of whichever side ended first
+        self.first_token_s: float | None = None  # when the request's first token came (its turn in the batch)
         self._shown_at = 0.0
 
     def now(self) -> float:
@@ -105,6 +106,8 @@ class _Run:
 
     def on_tokens(self, event: TokensAppended, request_id: str) -> None:
         live = self.live.setdefault(event.sample_id, _Live())
+        if self.first_token_s is None and event.token_ids:
+            self.first_token_s = self.now()
         live.text += event.text_delta
         live.tokens += len(event.token_ids)
         self.tokens += len(event.token_ids)
@@ -239,11 +242,12 @@ class _Run:
 def run_samples(settings: StrategySettings, problem: str, generator, plan: Plan, *, started: float,
                 budget_s: float | None, force_at: float | None = None, timings: dict | None = None,
                 on_progress: Callable[[Progress], None] | None = None, prompt: str | None = None,
-                prompt_token_ids: list[int] | None = None) -> Solution:
+                prompt_token_ids: list[int] | None = None, request_id: str | None = None) -> Solution:
     """Draw ``plan.n`` samples of ``problem`` (streaming when the generator can), steer and vote; ``budget_s``
     counts from ``started`` (a ``time.monotonic()`` value); samples still running then end "deadline".
     ``prompt``: the problem's prompt if the caller has rendered it already (``prompt_for``), and
-    ``prompt_token_ids`` its encoding by the generator (``encode_prompt``), sent instead of the text."""
+    ``prompt_token_ids`` its encoding by the generator (``encode_prompt``), sent instead of the text.
+    ``request_id``: the id to submit the samples under (a planner's ``reserve`` names it); None draws one."""
     if not isinstance(problem, str) or not problem.strip():
         raise ValueError("problem must be a non-empty string")
     caps = frozenset(getattr(generator, "capabilities", ()))
@@ -263,6 +267,8 @@ def run_samples(settings: StrategySettings, problem: str, generator, plan: Plan,
         if deadline <= 0:
             deadline = 1e-3
     sent = {"prompt_token_ids": prompt_token_ids} if prompt_token_ids is not None else {"prompt": prompt}
+    if request_id is not None:
+        sent["request_id"] = request_id
     request = GenerationRequest(**sent, sampling=params, deadline=deadline)
     if "stream" in caps:
         _stream(run, request)
@@ -327,10 +333,33 @@ def _solution(run: _Run, problem: str, plan: Plan, settings: StrategySettings, t
     generated = sum(r.num_tokens for r in records)
     repro = {**run.reproducibility, "strategy": plan.strategy, "settings": settings.model_dump(mode="json"),
              "seed": run.params.seed}
-    return Solution(problem=problem, answer=votes[0].answer if votes else None, confidence=min(1.0, share),
-                    votes=votes, samples=records, plan=plan, stopped=run.stopped, timings=all_timings,
-                    num_tokens=generated, tokens_per_s=generated / elapsed if elapsed > 0 else 0.0,
-                    reproducibility=repro)
+    answer = votes[0].answer if votes else None
+    status, reason = ("answered", None) if answer is not None else _why_no_answer(run, records, elapsed)
+    return Solution(problem=problem, answer=answer, status=status, status_reason=reason,
+                    confidence=min(1.0, share), votes=votes, samples=records, plan=plan, stopped=run.stopped,
+                    timings=all_timings, num_tokens=generated,
+                    tokens_per_s=generated / elapsed if elapsed > 0 else 0.0, reproducibility=repro)
+
+
+_ENDINGS = {"deadline": "cut by the deadline", "length": "cut by the length limit", "stop": "ended without one",
+            "cancelled": "cancelled"}
+
+
+def _why_no_answer(run: _Run, records: list[SampleRecord], elapsed: float) -> tuple[str, str]:
+    """The status of a run whose vote has no winner: "no_turn" when no sample got a single token before the
+    deadline (the request waited for a turn the whole time), else "no_answer", with how its samples ended."""
+    if records and all(r.num_tokens == 0 for r in records) and any(r.finish_reason == "deadline" for r in records):
+        return "no_turn", no_turn_reason(elapsed)
+    if not records:
+        return "no_answer", NO_ANSWER
+    endings = {}
+    for record in records:
+        endings[record.finish_reason] = endings.get(record.finish_reason, 0) + 1
+    reason = f"{NO_ANSWER} ({', '.join(f'{count} {_ENDINGS.get(end, end)}' for end, count in endings.items())})"
+    waited = run.first_token_s
+    if waited is not None and run.budget_s is not None and waited > 0.5 * run.budget_s:
+        reason += f"; the first token came after {waited:.1f} s waiting for a turn"
+    return "no_answer", reason
 
 
 def check_budget(budget_s: float | None) -> None:

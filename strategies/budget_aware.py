@@ -10,15 +10,22 @@ BudgetAware's one sample, capped at the length its pessimistic prediction allowe
 grid's one sample of up to 160 tokens, forced only at the deadline, scored 84%; with a floor of
 ``needed_tokens``, in a later run of that load, 63.6% against 75.6%: docs/training.md, "accuracy against
 wall-clock budget".)
-Other users' sequences (``occupancy()``) join the batch in the step-time prediction, so under shared load it plans
-fewer samples instead of missing the deadline.
+Other users' work joins the batch in the step-time prediction, so under shared load it plans fewer samples instead
+of missing the deadline: the sequences running or waiting (``occupancy()``), and the other requests in flight or
+waiting for a turn (``peers()``, where the throughput model has it), each counted as taking as many samples as this
+one when they hold fewer yet (requests that arrive together plan before any has submitted). Where the generator
+decodes at most ``capacity()`` sequences at once, n is also capped at the free slots and at a fair share of them:
+samples beyond the slots wait for a turn and would reach the deadline with nothing. (On 2 CPU cores, 40 problems
+at once with a 3 s budget each planned 8 samples on a 64-slot engine, and most answers came back empty.)
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from pydantic import Field
 
@@ -61,21 +68,22 @@ class BudgetAware(SelfConsistency):
     def plan(self, throughput, budget_s: float, prompt_tokens: int) -> Plan:
         """The (n, max_new_tokens) this strategy runs under ``budget_s`` with ``throughput`` (a ThroughputModel)."""
         check_budget(budget_s)
-        others = max(0, int(throughput.occupancy()))
+        load = Load.of(throughput)
         usable = budget_s * (1 - self.safety)
-        counts = sorted({self.n, *(2**k for k in range(13) if 2**k < self.n)})
-        fits = {n: self._longest(throughput, n + others, prompt_tokens, usable) for n in counts}
+        most = load.most_samples(self.n)
+        counts = sorted({most, *(2**k for k in range(13) if 2**k < most)})
+        fits = {n: self._longest(throughput, load.batch(n), prompt_tokens, usable) for n in counts}
         enough = [n for n in counts if fits[n] >= min(self.needed_tokens, self.max_new_tokens)]
         if enough:
             n = enough[-1]
             reason = (f"largest n whose samples all get {self.needed_tokens} tokens in {usable:.1f} s "
-                      f"(batch shared with {others} running sequences)")
+                      f"(batch shared with {load})")
         else:
             n = 1
             reason = (f"not even one sample gets {self.needed_tokens} tokens in {usable:.1f} s: one sample "
                       f"anyway, cut by the deadline, its answer forced out at the last moment")
         length = max(fits[n], min(self.needed_tokens, self.max_new_tokens)) if enough else self.max_new_tokens
-        predicted = self._predict(throughput, n + others, prompt_tokens, length)
+        predicted = self._predict(throughput, load.batch(n), prompt_tokens, length)
         return Plan(strategy="BudgetAware", n=n, max_new_tokens=length, reason=reason, early_stop=self.early_stop,
                     budget_s=budget_s, predicted_s=predicted)
 
@@ -95,19 +103,26 @@ class BudgetAware(SelfConsistency):
         encode = getattr(generator, "encode_prompt", None)
         prompt_ids = encode(prompt) if encode is not None else None
         prompt_tokens = len(prompt_ids) if prompt_ids is not None else _count_tokens(generator, prompt)
-        plan = self.plan(throughput, budget_s, prompt_tokens)
+        request_id = uuid.uuid4().hex[:12]
+        plan = _reserve(generator, request_id, lambda: self.plan(throughput, budget_s, prompt_tokens))
         timings = {"calibration_s": started - before, "plan_s": time.monotonic() - started}
         appended = _count_forcing_tokens(generator, forcing_text("", self.answer_prefix))
-        while True:
-            force_at = self.force_at(throughput, plan, budget_s, prompt_tokens, appended)
-            try:
-                return run_samples(self, problem, generator, plan, started=started, budget_s=budget_s,
-                                   force_at=force_at, timings=timings, on_progress=on_progress, prompt=prompt,
-                                   prompt_token_ids=prompt_ids)
-            except CapacityError:
-                if plan.n == 1:
-                    raise
-                plan = plan.model_copy(update={"n": plan.n // 2, "reason": plan.reason + "; halved: no room"})
+        try:
+            while True:
+                force_at = self.force_at(throughput, plan, budget_s, prompt_tokens, appended)
+                try:
+                    return run_samples(self, problem, generator, plan, started=started, budget_s=budget_s,
+                                       force_at=force_at, timings=timings, on_progress=on_progress, prompt=prompt,
+                                       prompt_token_ids=prompt_ids, request_id=request_id)
+                except CapacityError:
+                    if plan.n == 1:
+                        raise
+                    halved = plan.model_copy(update={"n": plan.n // 2, "reason": plan.reason + "; halved: no room"})
+                    plan = _reserve(generator, request_id, lambda halved=halved: halved)
+        finally:
+            unreserve = getattr(generator, "unreserve", None)
+            if unreserve is not None:
+                unreserve(request_id)
 
     def force_at(self, throughput, plan: Plan, budget_s: float, prompt_tokens: int,
                  appended_tokens: int | None = None) -> float:
@@ -131,7 +146,7 @@ class BudgetAware(SelfConsistency):
         """
         if plan.predicted_s is not None and plan.predicted_s > budget_s * (1 - self.safety):
             return fallback_force_at(budget_s)
-        batch, context = plan.n + throughput.occupancy(), prompt_tokens + plan.max_new_tokens
+        batch, context = Load.of(throughput).batch(plan.n), prompt_tokens + plan.max_new_tokens
         step = throughput.decode_step_s(batch, context)
         if appended_tokens is None:
             appended_tokens = len(forcing_text("", self.answer_prefix).encode())  # bytes: at least its tokens
@@ -158,6 +173,54 @@ class BudgetAware(SelfConsistency):
         context, so the mean context gives the exact sum."""
         step_s = throughput.decode_step_s(batch, prompt_tokens + length / 2)
         return throughput.prefill_s(prompt_tokens) + length * step_s
+
+
+@dataclass(frozen=True)
+class Load:
+    """What a new request shares the generator with: ``others`` sequences running or waiting, ``peers`` other
+    requests in flight or waiting for a turn, and at most ``capacity`` sequences decoded at once (None: no limit).
+
+    >>> crowd = Load(others=0, peers=29, capacity=64)   # 30 requests arriving together on a 64-slot engine
+    >>> crowd.most_samples(64), crowd.batch(2), str(crowd)
+    (2, 60, '0 sequences running or waiting and 29 other requests, at most 2 samples each of 64 slots')
+    """
+
+    others: int
+    peers: int = 0
+    capacity: int | None = None
+
+    @classmethod
+    def of(cls, throughput) -> Load:
+        """Read from a ThroughputModel (``peers`` and ``capacity`` are optional there)."""
+        peers, capacity = getattr(throughput, "peers", None), getattr(throughput, "capacity", None)
+        return cls(max(0, int(throughput.occupancy())), max(0, int(peers())) if peers else 0,
+                   capacity() if capacity else None)
+
+    def most_samples(self, n: int) -> int:
+        """At most ``n`` samples; with a capacity, at most the free slots and a fair share of all of them (one
+        at least: it waits for a turn)."""
+        if self.capacity is None:
+            return n
+        return max(1, min(n, self.capacity - self.others, self.capacity // (self.peers + 1)))
+
+    def batch(self, n: int) -> int:
+        """The batch ``n`` samples decode in: theirs, plus the sequences there now or, where the other requests
+        hold fewer yet, as many per request as this one; at most the capacity."""
+        batch = n + max(self.others, self.peers * n)
+        return batch if self.capacity is None else max(n, min(batch, self.capacity))
+
+    def __str__(self) -> str:
+        text = f"{self.others} sequences running or waiting and {self.peers} other requests"
+        if self.capacity is None:
+            return text
+        return f"{text}, at most {self.most_samples(self.capacity)} samples each of {self.capacity} slots"
+
+
+def _reserve(generator, request_id: str, plan: Callable[[], Plan]) -> Plan:
+    """``plan()`` through the generator's ``reserve`` where it has one (planners take turns, and each sees the
+    samples the others planned and have not submitted yet), else as it is."""
+    reserve = getattr(generator, "reserve", None)
+    return reserve(request_id, plan) if reserve is not None else plan()
 
 
 def _count_tokens(generator, prompt: str) -> int:

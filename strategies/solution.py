@@ -1,15 +1,32 @@
 """What a strategy returns: a ``Solution`` (pydantic, frozen, JSON in and out) and the records inside it.
 
 A Solution carries the answer, its vote share, the tally, every sample's answer and text, the plan the strategy
-followed and why, the timings (cold start kept apart from the budget) and what reproduces the run. It knows
-nothing of how the samples were drawn.
+followed and why, the timings (cold start kept apart from the budget) and what reproduces the run, and a status
+that says, when there is no answer, why not. It knows nothing of how the samples were drawn.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, Literal
 
-__all__ = ["Plan", "SampleRecord", "Solution", "Vote"]
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["Plan", "SampleRecord", "Solution", "Status", "Vote", "no_turn_reason"]
+
+# "answered": the vote has a winner. "no_answer": samples ran, none reached an answer (or the solver gave up
+# waiting for the vote). "no_turn": the budget ran out before the request got a turn (a queue ahead of it).
+Status = Literal["answered", "no_answer", "no_turn"]
+
+NO_ANSWER = "no sample reached an answer"
+
+
+def no_turn_reason(waited_s: float) -> str:
+    """The ``status_reason`` of a request whose budget ran out while it waited for a turn.
+
+    >>> no_turn_reason(2.84)
+    'no answer within the budget: waited 2.8 s for a turn'
+    """
+    return f"no answer within the budget: waited {waited_s:.1f} s for a turn"
 
 
 class SampleRecord(BaseModel):
@@ -70,6 +87,10 @@ class Plan(BaseModel):
 class Solution(BaseModel):
     """The answer to one problem and everything that explains it.
 
+    ``status`` is "answered" when there is an answer, else why there is none: "no_answer" (samples ran and none
+    reached one) or "no_turn" (the budget ran out while the request waited for a turn); ``status_reason`` says it
+    in words, e.g. "no answer within the budget: waited 2.8 s for a turn" (None when answered). A solution
+    without an answer is never "answered"; one made without a status gets "no_answer".
     ``confidence`` is the winner's share of the (weighted) vote, 0 when no sample gave an answer. ``votes`` is
     sorted best first. ``stopped`` says why sampling ended ("finished", "settled", "deadline", "forced": answers
     were forced out at the deadline; hedged, a sample that then finished by itself still voted its own answer,
@@ -81,12 +102,17 @@ class Solution(BaseModel):
     ...                max_new_tokens=64, reason="one sample"))
     >>> Solution.model_validate_json(sol.model_dump_json()) == sol
     True
+    >>> empty = Solution(problem="1+1?", answer=None, confidence=0, plan=sol.plan)
+    >>> empty.status, empty.status_reason
+    ('no_answer', 'no sample reached an answer')
     """
 
     model_config = ConfigDict(frozen=True)
 
     problem: str
     answer: str | None
+    status: Status = "answered"
+    status_reason: str | None = None
     confidence: float = Field(ge=0.0, le=1.0)
     votes: list[Vote] = Field(default_factory=list)
     samples: list[SampleRecord] = Field(default_factory=list)
@@ -96,6 +122,23 @@ class Solution(BaseModel):
     num_tokens: int = 0
     tokens_per_s: float = 0.0
     reproducibility: dict = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_status(cls, data: Any) -> Any:
+        """No status given: "answered" with an answer, else "no_answer" (never success without one)."""
+        if isinstance(data, dict) and data.get("answer") is None and "status" not in data:
+            data = {"status": "no_answer", "status_reason": NO_ANSWER, **data}
+        return data
+
+    @model_validator(mode="after")
+    def _status_matches_answer(self) -> Solution:
+        if (self.answer is not None) != (self.status == "answered"):
+            raise ValueError(f"status {self.status!r} does not fit answer {self.answer!r}: a solution is "
+                             f"'answered' exactly when it has an answer")
+        if self.status != "answered" and not self.status_reason:
+            raise ValueError(f"status {self.status!r} needs a status_reason saying why there is no answer")
+        return self
 
     @property
     def winner(self) -> SampleRecord | None:

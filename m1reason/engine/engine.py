@@ -201,6 +201,10 @@ class Engine:
     ahead keeps none of its tokens; its state took them, so it is recomputed if it goes on. The samples are the
     same as without it.
 
+    A failure inside one batch's part of a step (a prefill call and its forks, or the decode) ends that batch's
+    sequences with finish_reason "error" and the message in ``Sequence.error``, frees their slots, and the step
+    goes on for the others (``_contained``); the engine keeps serving.
+
     >>> from m1reason.model import HybridLM, ModelConfig
     >>> from m1reason.generator.data import SamplingParams
     >>> engine = Engine(HybridLM(ModelConfig.tiny()), max_slots=4, max_len=32)
@@ -443,11 +447,12 @@ class Engine:
         batch = self.scheduler.reserve_for_step(batch)
         if batch:
             out.decoded = len(batch)
-            self._decode(batch, out)
+            ahead = self._ahead.rows.seqs if self._ahead is not None else []  # their states move with the batch
+            self._contained([*batch, *ahead], out, lambda: self._decode(batch, out))
         else:
             if self._ahead is not None:  # none of its rows decodes now: read it back for whatever it holds
                 ahead, self._ahead = self._ahead, None
-                self._collect(ahead, out)
+                self._contained(ahead.rows.seqs, out, lambda: self._collect(ahead, out))
             self._decode_rows = None  # kept rows are valid only from one decode step to the very next
         return out
 
@@ -493,7 +498,29 @@ class Engine:
         slot's state and length, so each ends as if prefilled alone. (One by one, the answers a strategy forces
         out of 32 samples at its deadline cost 32 model calls in one engine step.)"""
         for batch in pack_prefills(sorted(groups, key=lambda g: g[0].num_pending), self.prefill_tokens):
-            self._run_batched_prefill(batch, out)
+            self._contained([seq for group in batch for seq in group], out,
+                            lambda batch=batch: self._run_batched_prefill(batch, out))
+
+    def _contained(self, seqs: list[Sequence], out: StepOutput, work) -> None:
+        """Run one batch's part of a step (a prefill call with its forks, or the decode). If it raises, that
+        batch's sequences end with "error" (the message in ``Sequence.error``) and free their slots; the step and
+        the engine go on with everyone else. Their states may be half written, so none of them is kept."""
+        try:
+            work()
+        except Exception as err:  # noqa: BLE001 - whatever it is, it belongs to these sequences' requests
+            log.exception("an engine step failed for %d sequences; ending them with the error", len(seqs))
+            self._fail(seqs, f"{type(err).__name__}: {err}", out)
+
+    def _fail(self, seqs: list[Sequence], message: str, out: StepOutput) -> None:
+        self._decode_rows = None
+        failed = set(seqs)
+        if self._ahead is not None and any(seq in failed for seq in self._ahead.rows.seqs):
+            self._ahead = None  # it is never read back: every row it holds is failed (a decode's batch and ahead)
+        for seq in seqs:
+            if seq.is_live:
+                seq.error = message
+                self.finish(seq, "error", out)
+                self.release(seq)
 
     def _run_batched_prefill(self, groups: list[list[Sequence]], out: StepOutput) -> None:
         if len(groups) == 1:

@@ -32,13 +32,27 @@ class Scheduler:
 
     def admit(self) -> list[list[Sequence]]:
         """Take waiting groups, oldest first, while their slots and prompt blocks fit. Each admitted group's
-        first sequence owns a slot reserved for its pending tokens; the rest get slots when it is forked."""
+        first sequence owns a slot reserved for its pending tokens; the rest get slots when it is forked, after
+        the prefill of this step, so the slots and blocks those forks will take are held back from the groups
+        admitted after it. (Checking each group against the free slots alone let two groups of 31 pass with 32
+        free: the second fork then found too few and ended the engine's thread.)
+
+        >>> from m1reason.model import ModelConfig
+        >>> cache = PagedCache(ModelConfig.tiny(), slots=6, max_len=64, kv_tokens=256)
+        >>> scheduler, parked = Scheduler(cache), cache.allocate_slot()  # a sample that ended keeps its slot a step
+        >>> for r in "ab":
+        ...     scheduler.enqueue([Sequence(f"{r}/{i}", r, i, 0, None, [1, 2], 2) for i in range(3)])
+        >>> [[s.request_id for s in group] for group in scheduler.admit()]  # b waits: a's fork takes 2 of 4 free
+        [['a', 'a', 'a']]
+        """
         admitted = []
         promised = 0  # blocks the groups admitted so far will take when they fork after their prefill
+        promised_slots = 0  # slots the same forks will take
         while self.waiting:
             group = self.waiting[0]
             first = group[0]
-            if self.cache.free_slots < len(group) or len(self.running) + len(group) > self.max_running:
+            if (self.cache.free_slots < len(group) + promised_slots
+                    or len(self.running) + len(group) > self.max_running):
                 break
             slot = self.cache.allocate_slot()
             blocks_for_fork = len(group) - 1  # each child copies the partially filled last block
@@ -51,6 +65,7 @@ class Scheduler:
                 self.cache.free_slot(slot)
                 break
             promised += blocks_for_fork
+            promised_slots += len(group) - 1
             self.waiting.popleft()
             first.slot, first.num_cached = slot, 0
             for seq in group:

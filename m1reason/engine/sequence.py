@@ -36,7 +36,8 @@ class Sequence:
     status: Status = Status.WAITING
     slot: int | None = None
     num_cached: int = 0
-    finish_reason: str | None = None
+    finish_reason: str | None = None  # "stop", "length", "deadline", "cancelled", or "error" (then see ``error``)
+    error: str | None = None  # why a step failed it: finish_reason "error" (the engine went on without it)
     logprobs: list[float] = field(default_factory=list)
     admitted: int = -1  # admission order: the youngest is preempted first
     released: bool = True  # a finished sequence keeps its slot for one step, so append() can resume it

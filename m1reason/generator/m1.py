@@ -25,7 +25,7 @@ from pydantic import TypeAdapter
 
 from m1reason.engine import Engine, Sequence
 from m1reason.engine.calibrate import measure
-from m1reason.errors import CapacityError
+from m1reason.errors import CapacityError, M1Error
 from m1reason.generator.data import (
     Confidence,
     GenerationRequest,
@@ -67,6 +67,12 @@ class _Tokens(NamedTuple):
 _TOKEN_EVENTS = TypeAdapter(list[TokensAppended])
 
 
+class _Failure(NamedTuple):
+    """A request's end by an error, posted to its mailbox: its stream raises M1Error(message) on reaching it."""
+
+    message: str
+
+
 @dataclass(eq=False)
 class _LiveSample:
     seq: Sequence
@@ -86,6 +92,7 @@ class _LiveRequest:
     submitted_at: float
     samples: list[_LiveSample] = field(default_factory=list)
     reported: bool = False  # RequestFinished sent (cleared if append/fork revives it)
+    failed: str | None = None  # why a step failed it (its stream raises; it is never reported)
 
     @property
     def done(self) -> bool:
@@ -219,6 +226,10 @@ class M1Generator:
         self._work = threading.Condition(self._lock.raw)  # the background driver waits here for work
         self._driver: threading.Thread | None = None
         self._stopping = False
+        self.failure: str | None = None  # why the engine stopped serving (see ``step``); None while it serves
+        self._planned: dict[str, int] = {}  # request id -> samples planned, not yet submitted (see ``reserve``)
+        self._planning = threading.Lock()
+        self.failed_requests = 0  # requests a step failed, the engine going on without them
 
     @classmethod
     def from_pretrained(cls, path_or_hub_id: str, *, device: torch.device | str | None = None,
@@ -306,6 +317,8 @@ class M1Generator:
         requests = list(requests)
         prompts = [self._prompt_of(r) for r in requests]  # tokenized before the lock: the driver steps under it
         with self._lock:
+            if self.failure is not None:
+                raise M1Error(f"the engine failed ({self.failure}) and stopped serving; make a new generator")
             prepared = [self._prepare(r, prompt) for r, prompt in zip(requests, prompts)]
             seen = set()
             for r in requests:
@@ -318,29 +331,44 @@ class M1Generator:
                 for sample in live.samples:
                     self._samples[sample.seq.sample_id] = sample
                 self.engine.add([s.seq for s in live.samples])
+                self._planned.pop(rid, None)  # counted in the engine now
                 if _wake is not None:
                     self._wakers[rid] = _wake
             self._work.notify_all()
         return [r.request_id for r in requests]
 
     # ---- background driving -----------------------------------------------------------------------------------
-    def run_in_background(self) -> None:
+    def run_in_background(self) -> bool:
         """Step the engine from one background thread whenever there is work. Streams then only wait for their
         own events, so hundreds of threads streaming at once (a server) share every step without contending
-        to drive it. Idempotent; ``close()`` stops the thread."""
-        with self._lock:
-            if self._driver is None:
-                self._stopping = False
-                self._driver = threading.Thread(target=self._drive, name="m1reason-engine", daemon=True)
-                self._driver.start()
+        to drive it. Idempotent; ``close()`` stops the thread. Returns whether this call started it (never
+        once the engine has failed: see ``step``).
 
-    def close(self) -> None:
-        """Stop the background thread (if any); what is still queued stays queued."""
+        >>> from m1reason.model import ModelConfig
+        >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=2, max_len=32)
+        >>> gen.run_in_background(), gen.run_in_background()
+        (True, False)
+        >>> gen.close(); gen.run_in_background(); gen.close()
+        True
+        """
+        with self._lock:
+            if self._driver is not None or self.failure is not None:
+                return False
+            self._stopping = False
+            self._driver = threading.Thread(target=self._drive, name="m1reason-engine", daemon=True)
+            self._driver.start()
+            return True
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Stop the background thread (if any) after the step in progress, waiting at most ``timeout_s`` for
+        it; what is still queued stays queued (``stream`` then drives it from the caller's thread)."""
         with self._lock:
             driver, self._stopping = self._driver, True
             self._work.notify_all()
-        if driver is not None:
-            driver.join()
+        if driver is not None and driver is not threading.current_thread():
+            driver.join(timeout_s)
+            if driver.is_alive():
+                log.warning("the engine thread did not stop within %.0f s: a step is still running", timeout_s)
         self._driver = None
 
     def _drive(self) -> None:
@@ -350,7 +378,11 @@ class M1Generator:
                     self._work.wait()
                 if self._stopping:
                     return
-                self.step()
+                try:
+                    self.step()
+                except BaseException as err:  # a fault of this loop itself: end every request, never hang them
+                    self._break(err)
+                    return
             # let the threads that waited for the lock during the step (streams collecting their events, appends,
             # cancels, new requests) take it before the next step; bounded, so a crowd cannot stall the engine
             self._lock.yield_to_waiters(timeout=DRIVER_YIELD_S)
@@ -466,54 +498,143 @@ class M1Generator:
             with self._lock:
                 return measure(self.model, max_batch=max_batch, max_context=max_context)
 
-        fit = load_or_calibrate(key, measured, occupancy=self.occupancy, pace=self.pace)
+        fit = load_or_calibrate(key, measured, occupancy=self.occupancy, pace=self.pace, peers=self.peers,
+                                capacity=lambda: engine.scheduler.max_running)
         fit.fed_appends = engine.feed_appends  # how this generator takes appends in: not part of the measurement
         return fit
 
     def occupancy(self) -> int:
-        """Sequences running or waiting right now."""
+        """Sequences running or waiting right now (read without the lock: a planner must not wait for a step)."""
         scheduler = self.engine.scheduler
-        return len(scheduler.running) + sum(len(g) for g in scheduler.waiting)
+        running = len(scheduler.running) + sum(len(g) for g in list(scheduler.waiting))
+        return running + sum(list(self._planned.values()))
+
+    def peers(self) -> int:
+        """Requests in flight right now (submitted and not yet delivered, or planned: ``reserve``), whose samples
+        share the engine with any new one's.
+
+        >>> from m1reason.model import ModelConfig
+        >>> M1Generator(HybridLM(ModelConfig.tiny()), max_slots=2, max_len=32).peers()
+        0
+        """
+        return sum(not live.reported for live in list(self._requests.values())) + len(self._planned)
+
+    def reserve(self, request_id: str, plan):
+        """Run ``plan()``, which reads ``occupancy()`` and ``peers()``, one planner at a time, and count the samples
+        it plans (its result's ``n``) in both from then until request ``request_id`` is submitted (or
+        ``unreserve``): requests that arrive together each see what the others planned, not an idle engine.
+        Returns what ``plan()`` returned.
+
+        >>> from types import SimpleNamespace
+        >>> from m1reason.model import ModelConfig
+        >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=4, max_len=32)
+        >>> gen.reserve("q", lambda: SimpleNamespace(n=3)).n, gen.occupancy(), gen.peers()
+        (3, 3, 1)
+        >>> gen.unreserve("q"); gen.occupancy()
+        0
+        """
+        with self._planning:
+            planned = plan()
+            self._planned[request_id] = planned.n
+        return planned
+
+    def unreserve(self, request_id: str) -> None:
+        """Drop what ``reserve`` holds for a request that will not be submitted (a no-op once it has been)."""
+        self._planned.pop(request_id, None)
 
     # ---- driving ----------------------------------------------------------------------------------------------
     def step(self) -> None:
-        """One engine step; its events go to the mailboxes of their requests."""
+        """One engine step; its events go to the mailboxes of their requests.
+
+        A request the step failed (the engine ended its samples with "error", or its tokens could not be turned
+        into text) gets the error instead: its stream raises M1Error naming it, its other samples are cancelled,
+        and every other request goes on. An error outside any one request's work leaves the engine in an unknown
+        state: every live request ends with it, ``failure`` says why, and the generator stops serving (new
+        requests are refused at once, never left waiting)."""
         with self._lock:
-            if not self.engine.has_work():
+            if self.failure is not None or not self.engine.has_work():
                 return
             started = time.monotonic()
-            out = self.engine.step()
-            now = time.monotonic()
-            samples, mailboxes, numbers = self._samples, self._mailboxes, self._event_numbers
-            posted = set()  # requests given events, woken once each after the loop
-            served, context = 0, 0  # sequences given tokens this step, and their lengths, for the pace meter
-            # One event per sample per step, however many tokens it got (several with decode_steps > 1).
-            for seq, tokens in _runs_by_sample(out.tokens):
-                served, context = served + 1, context + len(seq.tokens)
-                sample = samples[seq.sample_id]
-                if sample.first_token_at is None:
-                    sample.first_token_at = now
-                if sample.text is None:  # no tokenizer: no text and no stop strings, just the tokens
-                    mailboxes[seq.request_id].append((next(numbers), _Tokens(seq.sample_id, tokens, "")))
-                    posted.add(seq.request_id)
-                    continue
-                kept = self._emit_sampled(sample, tokens)
-                if kept is not None:  # a stop string appeared: the sample ends at token ``kept``
-                    if seq.is_live:
-                        self.engine.finish(seq, "stop")
-                        out.finished.append(seq)
-                    # tokens sampled after it (several decode steps ran at once) are never shown: take them back
-                    self.engine.take_back(seq, len(tokens) - kept)
-            for request_id in posted:
-                self._wake(request_id)
+            try:
+                out = self.engine.step()
+            except Exception as err:  # noqa: BLE001 - not contained by the engine: its state is unknown
+                return self._break(err)
+            served, context = self._deliver_tokens(out, time.monotonic())
             if served:
                 self.pace.step(started=started, batch=served, tokens_per_seq=len(out.tokens) / served,
                                context=context / served, busy=self.engine.has_work(), decoded=out.decoded > 0)
             for seq in out.finished:
                 sample = self._samples[seq.sample_id]
-                if sample.result is None:
+                if seq.finish_reason == "error":
+                    self._fail_request(seq.request_id, f"an engine step failed while running it ({seq.error}); "
+                                                       "the engine goes on serving other requests")
+                elif sample.result is None:
                     reason = "stop" if sample.stops.matched is not None else seq.finish_reason
-                    self._finish(sample, reason, self.engine.read_confidence(seq))
+                    self._guard(seq, self._finish_sequence, sample, seq, reason)
+
+    def _deliver_tokens(self, out, now: float) -> tuple[int, int]:
+        """Post the step's tokens and the text they make visible, one event per sample however many tokens it got
+        (several with decode_steps > 1); returns the sequences served and their summed lengths (pace meter)."""
+        samples, mailboxes, numbers = self._samples, self._mailboxes, self._event_numbers
+        posted = set()  # requests given events, woken once each after the loop
+        served, context = 0, 0
+        for seq, tokens in _runs_by_sample(out.tokens):
+            served, context = served + 1, context + len(seq.tokens)
+            sample = samples[seq.sample_id]
+            if sample.first_token_at is None:
+                sample.first_token_at = now
+            if sample.text is None:  # no tokenizer: no text and no stop strings, just the tokens
+                mailboxes[seq.request_id].append((next(numbers), _Tokens(seq.sample_id, tokens, "")))
+                posted.add(seq.request_id)
+                continue
+            kept = self._guard(seq, self._emit_sampled, sample, tokens)
+            if kept is not None:  # a stop string appeared: the sample ends at token ``kept``
+                if seq.is_live:
+                    self.engine.finish(seq, "stop")
+                    out.finished.append(seq)
+                # tokens sampled after it (several decode steps ran at once) are never shown: take them back
+                self.engine.take_back(seq, len(tokens) - kept)
+        for request_id in posted:
+            self._wake(request_id)
+        return served, context
+
+    def _finish_sequence(self, sample: _LiveSample, seq: Sequence, reason: str) -> None:
+        self._finish(sample, reason, self.engine.read_confidence(seq))
+
+    def _guard(self, seq: Sequence, work, *args):
+        """``work(*args)`` for one sample (its text, its end); if it raises, its request fails, not the step."""
+        try:
+            return work(*args)
+        except Exception as err:  # noqa: BLE001 - one request's text or stop strings must not end the others
+            log.exception("turning %s's tokens into events failed", seq.sample_id)
+            self._fail_request(seq.request_id, f"{type(err).__name__}: {err}")
+            return None
+
+    def _fail_request(self, request_id: str, message: str) -> None:
+        """End a request with an error: its stream yields the events before it, then raises M1Error(message);
+        its other samples are cancelled, so their slots free now."""
+        live = self._requests.get(request_id)
+        if live is None or live.failed is not None:
+            return
+        live.failed = message
+        self.failed_requests += 1
+        for sample in live.samples:
+            if sample.result is None:
+                try:
+                    self.engine.cancel(sample.seq)
+                except Exception:  # noqa: BLE001 - a failed engine may fail again here; the request ends anyway
+                    log.exception("could not free %s", sample.seq.sample_id)
+        self._post(request_id, _Failure(f"request {request_id}: {message}"))
+
+    def _break(self, err: BaseException) -> None:
+        """The engine failed outside any one request's work (under the lock): end every live request with the
+        error and stop serving; ``failure`` says why (health checks read it)."""
+        log.error("the engine failed outside any one request's work; it stops serving", exc_info=err)
+        self.failure = f"{type(err).__name__}: {err}"
+        for request_id in list(self._requests):
+            self._fail_request(request_id, f"the engine failed ({self.failure}) and stopped serving")
+        self._stopping = True
+        self._work.notify_all()
 
     def _emit_tokens(self, sample: _LiveSample, token_ids: list[int]) -> bool:
         """Send new (forced) tokens and the text they make visible; True if a stop string just appeared."""
@@ -593,6 +714,8 @@ class M1Generator:
                       if isinstance(e, SampleFinished)}
         last_end = {request_of[e.sample_id]: i for i, e in enumerate(events) if isinstance(e, SampleFinished)}
         for i, event in enumerate(events):
+            if isinstance(event, _Failure):
+                raise M1Error(event.message)
             yield event
             if isinstance(event, SampleFinished) and last_end[request_of[event.sample_id]] == i:
                 with self._lock:

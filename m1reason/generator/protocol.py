@@ -33,9 +33,11 @@ class ThroughputModel(Protocol):
 
     ``decode_step_s(batch, context)``: seconds for one decode step of ``batch`` sequences whose mean context is
     ``context`` tokens. ``prefill_s(tokens)``: seconds to prefill that many prompt tokens. ``occupancy()``:
-    sequences in flight right now (other users' work shares the batch). Optional: ``append_s(tokens, batch,
-    context)``, seconds for a decoding sample to take in that many appended tokens (FittedThroughput has it;
-    BudgetAware uses a prefill's time where a model lacks it).
+    sequences in flight right now, running or waiting (other users' work shares the batch). Optional:
+    ``append_s(tokens, batch, context)``, seconds for a decoding sample to take in that many appended tokens
+    (BudgetAware uses a prefill's time where a model lacks it); ``peers()``, other requests in flight or about to
+    be (their samples will share the batch; 0 where a model lacks it); ``capacity()``, the most sequences decoded
+    at once, more waiting for a turn (None: no fixed limit). FittedThroughput has all three.
 
     >>> from m1reason.generator.throughput import Calibration, FittedThroughput
     >>> fit = FittedThroughput(Calibration(decode=[(1, 8, 0.01), (2, 8, 0.012), (2, 64, 0.02)],

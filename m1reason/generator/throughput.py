@@ -104,6 +104,8 @@ class PaceMeter:
 class FittedThroughput:
     """A ThroughputModel fitted to measurements (non-negative least squares on the cost terms above), refitted
     with the served steps of ``pace`` once it holds ``min_paced`` rows (and every ``refit_every`` more).
+    ``occupancy``, ``peers`` and ``capacity`` are the generator's live load: sequences running or waiting, other
+    requests in flight, and the most sequences it decodes at once (None: no fixed limit).
 
     >>> rows = [(b, c, 0.01 + 0.001 * b + 1e-6 * b * c) for b in (1, 8, 32) for c in (100, 1000)]
     >>> model = FittedThroughput(Calibration(decode=rows, prefill=[(100, 0.02), (1000, 0.11)]))
@@ -125,10 +127,11 @@ class FittedThroughput:
     """
 
     def __init__(self, calibration: Calibration, occupancy: Callable[[], int] = lambda: 0, *,
-                 pace: PaceMeter | None = None, min_paced: int = 32, refit_every: int = 16, fed_appends: int = 0):
+                 pace: PaceMeter | None = None, min_paced: int = 32, refit_every: int = 16, fed_appends: int = 0,
+                 peers: Callable[[], int] = lambda: 0, capacity: Callable[[], int | None] = lambda: None):
         self.calibration = calibration
         self.fed_appends = fed_appends  # the generator feeds appends of at most this many tokens through decode
-        self._occupancy = occupancy
+        self._occupancy, self._peers, self._capacity = occupancy, peers, capacity
         self._calibration_sums = _NormalEquations.of(calibration.decode)
         self.decode_coef = self._calibration_sums.solve()
         t, s = (np.array(col, dtype=float) for col in zip(*calibration.prefill))
@@ -174,6 +177,19 @@ class FittedThroughput:
 
     def occupancy(self) -> int:
         return self._occupancy()
+
+    def peers(self) -> int:
+        """Other requests in flight now (their samples, planned or running, share the batch with a new one's)."""
+        return self._peers()
+
+    def capacity(self) -> int | None:
+        """The most sequences decoded at once (the engine's slots); more wait for a turn. None: no fixed limit.
+
+        >>> FittedThroughput(Calibration(decode=[(1, 8, 0.01), (2, 8, 0.02)], prefill=[(8, 0.01), (64, 0.03)]),
+        ...                  capacity=lambda: 32).capacity()
+        32
+        """
+        return self._capacity()
 
     def tokens_per_s(self, batch: int, context: int) -> float:
         """Generated tokens per second across a batch at this mean context."""
@@ -274,10 +290,11 @@ def cache_dir() -> Path:
 
 
 def load_or_calibrate(key: dict, measure: Callable[[], Calibration], occupancy: Callable[[], int] = lambda: 0,
-                      *, refresh: bool = False, pace: PaceMeter | None = None) -> FittedThroughput:
+                      *, refresh: bool = False, pace: PaceMeter | None = None, **load) -> FittedThroughput:
     """The fit for ``key`` (model, revision, dtype, device, engine shape, versions): read from disk, or measured
     now and saved. A corrupt or unreadable cache file is measured again, not trusted. ``pace``: the generator's
-    served steps, refitted in as they come (never saved: they describe this process's load).
+    served steps, refitted in as they come (never saved: they describe this process's load); ``load``: the
+    generator's ``peers`` and ``capacity`` (see FittedThroughput).
 
     >>> import tempfile; os.environ["M1REASON_CACHE"] = tempfile.mkdtemp()
     >>> calls = []
@@ -295,7 +312,7 @@ def load_or_calibrate(key: dict, measure: Callable[[], Calibration], occupancy: 
             saved = json.loads(path.read_text())
             calibration = Calibration(decode=[tuple(r) for r in saved["decode"]],
                                       prefill=[tuple(r) for r in saved["prefill"]])
-            return FittedThroughput(calibration, occupancy, pace=pace)
+            return FittedThroughput(calibration, occupancy, pace=pace, **load)
         except (OSError, ValueError, KeyError, TypeError) as err:
             log.warning("ignoring unreadable throughput cache %s (%s); calibrating again", path, err)
     calibration = measure()
@@ -306,4 +323,4 @@ def load_or_calibrate(key: dict, measure: Callable[[], Calibration], occupancy: 
         tmp.replace(path)
     except OSError as err:  # a read-only home must not stop generation
         log.warning("could not save throughput calibration to %s: %s", path, err)
-    return FittedThroughput(calibration, occupancy, pace=pace)
+    return FittedThroughput(calibration, occupancy, pace=pace, **load)

@@ -44,12 +44,33 @@ class SharedGenerator:
         self.strategy_defaults = getattr(generator, "strategy_defaults", None)  # for make_strategy
         if hasattr(generator, "encode_prompt"):  # thread-safe: it only reads the tokenizer
             self.encode_prompt = generator.encode_prompt
+        if hasattr(generator, "reserve"):  # thread-safe: planners take turns on their own lock
+            self.reserve, self.unreserve = generator.reserve, generator.unreserve
         self.lock = threading.RLock()
         # A generator that can drive itself from a background thread (M1Generator) is thread-safe: streams then
         # only wait for their own events and every step serves all of them. Others are serialised by the lock.
         self.self_driven = hasattr(generator, "run_in_background")
-        if self.self_driven:
-            generator.run_in_background()
+        self._started_driver = bool(generator.run_in_background()) if self.self_driven else False
+
+    @property
+    def failure(self) -> str | None:
+        """Why the wrapped generator stopped serving (its engine failed), or None while it serves.
+
+        >>> from m1reason.generator.fake import FakeGenerator
+        >>> SharedGenerator(FakeGenerator(lambda request, i: "x")).failure is None
+        True
+        """
+        return getattr(self.generator, "failure", None)
+
+    def close(self) -> None:
+        """Stop the background driver this adapter started (a self-driven generator's ``close``), if any.
+
+        >>> from m1reason.generator.fake import FakeGenerator
+        >>> SharedGenerator(FakeGenerator(lambda request, i: "x")).close()
+        """
+        if self._started_driver:
+            self._started_driver = False
+            self.generator.close()
 
     def stream(self, requests: Iterable[GenerationRequest]) -> Iterator[GenerationEvent]:
         """The wrapped generator's stream; each event is taken under the lock. Closing it cancels what still runs."""

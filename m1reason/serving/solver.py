@@ -4,130 +4,42 @@ generator, so their samples share the engine's batched decode steps instead of e
 Each admitted request runs its strategy in a worker thread over one SharedGenerator: the strategies' streams
 all feed one engine, which advances every live sample each step (continuous batching: a new request's samples
 join the running batch at the next step). Answer extraction and voting run in those threads, off the event loop.
-Admission (queue bound, tenant limits) lives in ``admission``; the thread-to-loop hand-over in ``_channel``.
+Admission (queue bound, tenant limits) lives in ``admission``; a request's job in ``_jobs``; the thread-to-loop
+hand-over in ``_channel``.
+
+Under a budget a caller never waits much past it: a request still waiting for a turn when its budget runs out, or
+whose strategy has not returned ``RETURN_BY_S`` after it, gets a Solution with no answer and a status saying why
+("no_turn", "no_answer"), never an empty answer that looks like success and never an open-ended wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
-import threading
 import time
 from collections.abc import AsyncIterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 from m1reason.errors import CapacityError
-from m1reason.generator import SampleFinished, TokensAppended
 from m1reason.serving._channel import Channel
+from m1reason.serving._jobs import _Cancelled, _Job, _JobGenerator, unanswered
 from m1reason.serving.admission import Admission
 from m1reason.serving.async_generator import AsyncGenerator
-from m1reason.serving.events import ProgressUpdate, SampleEnded, SolveEvent, Started, TextDelta
+from m1reason.serving.events import SolveEvent, Started
 from m1reason.serving.shared import SharedGenerator
 from m1reason.solving import check_request, make_strategy
 
 __all__ = ["AsyncSolver"]
 
-
-class _Cancelled(Exception):
-    """Raised inside a strategy's thread when its caller went away or the solver shut down."""
+RETURN_BY_S = 1.0  # a request under a budget returns at most this long after its budget, answered or not
 
 
-class _JobGenerator:
-    """The generator one strategy run sees: the shared one, plus a record of its requests (so the run can be
-    cancelled from outside) and an optional tap on its events (for streaming text)."""
+class _NoTurn(Exception):
+    """Inside ``_begin``: the request's budget ran out before it got a turn; ``solution`` says so."""
 
-    def __init__(self, shared: SharedGenerator, on_event=None):
-        self.shared, self.on_event = shared, on_event
-        self.capabilities, self.tokenizer = shared.capabilities, shared.tokenizer
-        self.cancelled = False
-        self._request_ids: list[str] = []
-        self._lock = threading.Lock()
-
-    def stream(self, requests):
-        requests = self._track(requests)
-        events = self.shared.stream(requests)
-        try:
-            for event in events:
-                if self.cancelled:
-                    raise _Cancelled()
-                if self.on_event is not None:
-                    self.on_event(event)
-                yield event
-        finally:
-            events.close()  # cancels whatever of these requests still runs
-
-    def generate(self, requests):
-        requests = self._track(requests)
-        results = self.shared.generate(requests)
-        if self.cancelled:
-            raise _Cancelled()
-        return results
-
-    def cancel(self, id: str) -> bool:
-        return self.shared.cancel(id)
-
-    def append(self, sample_id, text_or_token_ids, *, sampling=None):
-        return self.shared.append(sample_id, text_or_token_ids, sampling=sampling)
-
-    def fork(self, sample_id, n=1, sampling=None):
-        return self.shared.fork(sample_id, n, sampling)
-
-    def throughput_model(self):
-        return self.shared.throughput_model()
-
-    def cancel_all(self) -> None:
-        """From another thread: stop this run; its live samples end now and free their slots."""
-        self.cancelled = True
-        with self._lock:
-            ids = list(self._request_ids)
-        for request_id in ids:
-            self.shared.cancel(request_id)
-
-    def _track(self, requests) -> list:
-        if self.cancelled:
-            raise _Cancelled()
-        requests = list(requests)
-        with self._lock:
-            self._request_ids += [r.request_id for r in requests]
-        return requests
-
-
-class _Job:
-    def __init__(self, strategy, problem: str, budget_s: float | None, tenant: str | None,
-                 generator: _JobGenerator, channel: Channel | None, cold: dict):
-        self.strategy, self.problem, self.budget_s, self.tenant = strategy, problem, budget_s, tenant
-        self.generator, self.channel, self.cold = generator, channel, cold
-        self.queued_s = 0.0
-        self.started = 0.0
-        self.future: Future | None = None
-
-    def run(self):
-        """In a worker thread: the strategy, with the budget left after queueing (at least a quarter of it)."""
-        try:
-            budget = None if self.budget_s is None else max(self.budget_s - self.queued_s, 0.25 * self.budget_s)
-            options = {"budget_s": budget}
-            if self.channel is not None and "on_progress" in inspect.signature(self.strategy.run).parameters:
-                options["on_progress"] = self._progress
-            solution = self.strategy.run(self.problem, self.generator, **options)
-            timings = {**solution.timings, "queue_s": self.queued_s, **self.cold}
-            return solution.model_copy(update={"timings": timings})
-        finally:
-            if self.channel is not None:
-                self.channel.close()
-
-    def _progress(self, p) -> None:
-        self.channel.put(ProgressUpdate(finished=p.finished, running=p.running, tokens=p.tokens,
-                                        elapsed_s=p.elapsed_s, tokens_per_s=p.tokens_per_s, budget_s=p.budget_s,
-                                        tally=[(str(a), int(c)) for a, c in p.tally]))
-
-    def on_event(self, event) -> None:
-        if isinstance(event, TokensAppended):
-            if event.text_delta:
-                self.channel.put(TextDelta(sample_id=event.sample_id, text=event.text_delta))
-        elif isinstance(event, SampleFinished):
-            self.channel.put(SampleEnded(sample_id=event.sample_id, finish_reason=event.sample.finish_reason,
-                                         num_tokens=event.sample.num_tokens))
+    def __init__(self, solution):
+        super().__init__(solution.status_reason)
+        self.solution = solution
 
 
 class AsyncSolver:
@@ -138,7 +50,9 @@ class AsyncSolver:
     samples share the engine's batch, whose width is the engine's ``max_slots``). ``max_queue``: requests that
     may wait beyond those; more raise CapacityError with ``retry_after_s`` at once. Per tenant (``tenant=`` on a
     call; None is exempt): ``tenant_rate`` starts per ``tenant_period_s`` (asyncio-throttle; callers wait their
-    turn), ``tenant_concurrency`` running at once, ``tenant_queue`` waiting at most.
+    turn), ``tenant_concurrency`` running at once, ``tenant_queue`` waiting at most. ``check`` runs answer checks
+    on their own ``check_workers`` threads, never behind solves; more than ``max_checks`` running or waiting raise
+    CapacityError at once.
 
     >>> from m1reason.generator.fake import FakeGenerator
     >>> async def demo():
@@ -151,7 +65,11 @@ class AsyncSolver:
 
     def __init__(self, generator=None, *, max_queue: int = 512, max_active: int = 256,
                  tenant_rate: int | None = None, tenant_period_s: float = 60.0,
-                 tenant_concurrency: int | None = None, tenant_queue: int | None = None, model: str | None = None):
+                 tenant_concurrency: int | None = None, tenant_queue: int | None = None, model: str | None = None,
+                 check_workers: int = 4, max_checks: int = 16):
+        if check_workers < 1 or max_checks < check_workers:
+            raise ValueError(f"need check_workers >= 1 and max_checks >= check_workers (got {check_workers}, "
+                             f"{max_checks})")
         self.admission = Admission(max_active=max_active, max_queue=max_queue, tenant_rate=tenant_rate,
                                    tenant_period_s=tenant_period_s, tenant_concurrency=tenant_concurrency,
                                    tenant_queue=tenant_queue)
@@ -159,6 +77,9 @@ class AsyncSolver:
         self.shared: SharedGenerator | None = None
         self._workers = ThreadPoolExecutor(max_active, thread_name_prefix="m1reason-solve")
         self._control = ThreadPoolExecutor(1, thread_name_prefix="m1reason-control")
+        self._checks = ThreadPoolExecutor(check_workers, thread_name_prefix="m1reason-check")
+        self.max_checks, self._checks_pending = max_checks, 0
+        self._owns_shared = False  # this solver made the SharedGenerator (so it stops its engine thread on close)
         self._cold: dict[str, float] = {}
         self._starting: asyncio.Lock | None = None
         self._jobs: set[_Job] = set()
@@ -178,17 +99,21 @@ class AsyncSolver:
 
     async def solve(self, problem: str, *, budget_s: float | None = 30.0, strategy="auto",
                     tenant: str | None = None):
-        """A ``strategies.Solution`` for ``problem``; ``budget_s`` counts from the call (queueing included).
+        """A ``strategies.Solution`` for ``problem``; ``budget_s`` counts from the call (queueing included), and
+        the Solution comes within about ``RETURN_BY_S`` after it, with status "no_turn" if the budget ran out
+        before the request got a turn, "no_answer" if none came in time.
 
         Raises CapacityError (with ``retry_after_s``) when the queue is full, BudgetError or ValueError for bad
-        arguments, and whatever this request's strategy raised (other requests are not affected). Cancelling
-        the awaiting task cancels the request's samples and frees their slots.
+        arguments, M1Error when the engine failed while running it, and whatever this request's strategy raised
+        (other requests are not affected). Cancelling the awaiting task cancels the request's samples and frees
+        their slots.
         """
-        job = await self._begin(problem, budget_s, strategy, tenant, stream=False)
         try:
-            return await asyncio.wrap_future(job.future)
-        except _Cancelled:
-            raise CapacityError("the solver shut down before this request finished") from None
+            job = await self._begin(problem, budget_s, strategy, tenant, stream=False)
+        except _NoTurn as late:
+            return late.solution
+        try:
+            return await self._outcome(job)
         except asyncio.CancelledError:
             self._cancel(job)
             raise
@@ -196,45 +121,73 @@ class AsyncSolver:
     async def stream(self, problem: str, *, budget_s: float | None = 30.0, strategy="auto",
                      tenant: str | None = None) -> AsyncIterator[SolveEvent]:
         """Like ``solve``, as events: Started, then TextDelta / SampleEnded / ProgressUpdate as they happen, and
-        the Solution last. Leaving early (break, cancellation, a client gone) cancels the request; close the
-        iterator promptly, e.g. with ``contextlib.aclosing``."""
-        job = await self._begin(problem, budget_s, strategy, tenant, stream=True)
+        the Solution last (only the Solution, status "no_turn", when the budget ran out before a turn came).
+        Leaving early (break, cancellation, a client gone) cancels the request; close the iterator promptly,
+        e.g. with ``contextlib.aclosing``."""
+        try:
+            job = await self._begin(problem, budget_s, strategy, tenant, stream=True)
+        except _NoTurn as late:
+            yield late.solution
+            return
+        stop_events = None
+        if job.deadline is not None:  # the events end by the deadline, whatever the strategy is doing
+            loop = asyncio.get_running_loop()
+            stop_events = loop.call_later(max(0.0, job.deadline - time.monotonic()), job.channel.close)
         try:
             yield Started(queued_s=job.queued_s)
             async for batch in job.channel.batches():
                 for event in batch:
                     yield event
-            try:
-                solution = await asyncio.wrap_future(job.future)
-            except _Cancelled:
-                raise CapacityError("the solver shut down before this request finished") from None
-            yield solution
+            yield await self._outcome(job)
         finally:
+            if stop_events is not None:
+                stop_events.cancel()
             if not job.future.done():
                 self._cancel(job)
 
     async def check(self, candidate: str, gold: str) -> bool:
-        """``m1reason.answers.is_equivalent`` in a worker thread (symbolic checks can take a while).
+        """``m1reason.answers.is_equivalent`` on the check threads (symbolic checks can take a while), which
+        solves never hold up; a check waits at most behind ``max_checks`` others, and past that raises
+        CapacityError (with ``retry_after_s``) at once.
 
         >>> asyncio.run(AsyncSolver(object()).check("0.5", "\\\\frac{1}{2}"))
         True
         """
         from m1reason.answers import is_equivalent
 
-        return await asyncio.get_running_loop().run_in_executor(self._control, is_equivalent, candidate, gold)
+        if self._closed:
+            raise CapacityError("the solver is shut down")
+        if self._checks_pending >= self.max_checks:
+            raise CapacityError(f"busy: {self._checks_pending} answer checks already running or waiting "
+                                f"(max_checks={self.max_checks})", retry_after_s=1.0)
+        loop = asyncio.get_running_loop()
+        self._checks_pending += 1
+        future = self._checks.submit(is_equivalent, candidate, gold)
+        future.add_done_callback(lambda _: _call_soon(loop, self._check_done))
+        return await asyncio.wrap_future(future)
+
+    def _check_done(self) -> None:
+        self._checks_pending -= 1
 
     def stats(self) -> dict:
-        """Requests running and waiting, and sequences in the engine now (None before the generator is loaded).
+        """Health and load: ``ok`` (False once the engine has failed, with ``error`` saying why, or while shutting
+        down), requests running and waiting, sequences in the engine now (None before the generator is loaded),
+        answer checks running or waiting.
 
         >>> AsyncSolver(object()).stats()
-        {'active': 0, 'queued': 0, 'occupancy': None}
+        {'ok': True, 'error': None, 'active': 0, 'queued': 0, 'occupancy': None, 'checks': 0}
         """
+        failure = getattr(self.shared, "failure", None)
+        error = (f"the engine failed and stopped serving: {failure}" if failure is not None
+                 else "the solver is shutting down" if self._closed else None)
         occupancy = self.shared.occupancy() if self.shared is not None else None
-        return {"active": self.admission.active, "queued": self.admission.queued, "occupancy": occupancy}
+        return {"ok": error is None, "error": error, "active": self.admission.active,
+                "queued": self.admission.queued, "occupancy": occupancy, "checks": self._checks_pending}
 
     async def aclose(self, *, grace_s: float = 30.0) -> None:
         """Refuse new requests, fail waiting ones (CapacityError), let running ones finish for ``grace_s``
-        seconds, then cancel the rest and stop the worker threads."""
+        seconds, then cancel the rest and stop the worker threads and, if this solver started it, the engine's
+        thread (checks still running are not waited for)."""
         self._closed = True
         self.admission.close()
         running = {asyncio.wrap_future(job.future): job for job in self._jobs}
@@ -264,6 +217,7 @@ class AsyncSolver:
             source = default_generator(self._model, max_slots=64)
             cold["load_s"] = time.monotonic() - started
         shared = source.shared if isinstance(source, AsyncGenerator) else SharedGenerator(source)
+        self._owns_shared = not isinstance(source, AsyncGenerator)
         measured = time.monotonic()
         warm_up = getattr(shared.generator, "warm_up", None)
         if warm_up is not None:  # calibration, every decode graph, first compiles, then the heap frozen
@@ -281,15 +235,20 @@ class AsyncSolver:
         await self.start()
         chosen = make_strategy(strategy, budget_s, self.shared)  # sized for the model (its strategy_defaults)
         arrived = time.monotonic()
-        await self.admission.enter(tenant)
+        try:  # a turn that has not come by the end of the budget is no use
+            await asyncio.wait_for(self.admission.enter(tenant), timeout=budget_s)
+        except asyncio.TimeoutError:
+            waited = time.monotonic() - arrived
+            raise _NoTurn(unanswered(problem, chosen, "no_turn", waited, {"total_s": 0.0, "queue_s": waited})) \
+                from None
         try:
             loop = asyncio.get_running_loop()
             channel = Channel(loop) if stream else None
             cold, self._cold = self._cold, {}
-            job = _Job(chosen, problem, budget_s, tenant, None, channel, cold)
-            job.generator = _JobGenerator(self.shared, job.on_event if stream else None)
+            job = _Job(chosen, problem, budget_s, tenant, arrived, channel, cold)
+            job.generator = _JobGenerator(self.shared, job.on_event if stream else None, self._peers)
             job.queued_s = time.monotonic() - arrived
-            job.started = time.monotonic()
+            job.deadline = None if budget_s is None else arrived + budget_s + RETURN_BY_S
             job.future = self._workers.submit(job.run)
         except BaseException:
             self.admission.leave(tenant)
@@ -297,6 +256,26 @@ class AsyncSolver:
         self._jobs.add(job)
         job.future.add_done_callback(lambda _: _call_soon(loop, self._finished, job))
         return job
+
+    async def _outcome(self, job: _Job):
+        """The job's Solution; by its deadline (budget + RETURN_BY_S from the call) one with no answer instead,
+        the job cancelled: a strategy held up (an overloaded host, a slow vote) does not hold its caller."""
+        future = asyncio.wrap_future(job.future)
+        try:
+            if job.deadline is None:
+                return await future
+            return await asyncio.wait_for(asyncio.shield(future), max(0.0, job.deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            self._cancel(job)
+            future.add_done_callback(_retrieve)  # its error (cancelled) has no reader
+            return job.late()
+        except _Cancelled:
+            raise CapacityError("the solver shut down before this request finished") from None
+
+    def _peers(self) -> int:
+        """Requests of this solver besides the caller's, running or waiting for a turn (read from a job's
+        thread: two counters, each read whole)."""
+        return max(0, self.admission.active + self.admission.queued - 1)
 
     def _finished(self, job: _Job) -> None:
         self._jobs.discard(job)
@@ -310,6 +289,14 @@ class AsyncSolver:
     def _shutdown(self) -> None:
         self._workers.shutdown(wait=True)
         self._control.shutdown(wait=True)
+        self._checks.shutdown(wait=False, cancel_futures=True)
+        if self._owns_shared and self.shared is not None:
+            self.shared.close()
+
+
+def _retrieve(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, callback, *args) -> None:

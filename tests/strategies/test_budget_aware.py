@@ -34,6 +34,26 @@ def test_plan_fits_the_budget(budget_s, occupancy):
     assert 1 <= plan.n <= strategy.n and plan.budget_s == budget_s
 
 
+def test_requests_that_have_not_submitted_yet_count_as_load():
+    # 30 requests arrive together: none is in the engine yet, so occupancy alone says the engine is idle
+    strategy, rows = BudgetAware(needed_tokens=256), speed().calibration
+    alone = FittedThroughput(rows, capacity=lambda: 64)
+    crowd = FittedThroughput(rows, peers=lambda: 29, capacity=lambda: 64)
+    assert strategy.plan(alone, 60.0, 200).n == 64
+    plan = strategy.plan(crowd, 60.0, 200)
+    assert plan.n == 2 and "29 other requests, at most 2 samples each of 64 slots" in plan.reason
+    # without a fixed capacity the others still join the predicted batch, so fewer samples fit the time
+    unbounded = FittedThroughput(rows, peers=lambda: 29)
+    assert strategy.plan(unbounded, 30.0, 200).n < strategy.plan(speed(), 30.0, 200).n
+
+
+def test_samples_beyond_the_free_slots_are_not_planned():
+    strategy, rows = BudgetAware(needed_tokens=256), speed().calibration
+    assert strategy.plan(FittedThroughput(rows, lambda: 60, capacity=lambda: 64), 60.0, 200).n == 4
+    full = strategy.plan(FittedThroughput(rows, lambda: 64, capacity=lambda: 64), 60.0, 200)
+    assert full.n == 1  # it waits for a turn; the deadline says so if none comes
+
+
 def test_more_budget_buys_more_samples_and_load_buys_fewer():
     strategy = BudgetAware(needed_tokens=1024)
     ns = [strategy.plan(speed(), b, 200).n for b in (1.0, 30.0, 60.0, 600.0)]
