@@ -117,7 +117,8 @@ class _Job:
         self.queued_s = 0.0
         self.started = time.monotonic()
         self.deadline: float | None = None  # when the solver stops waiting for it (monotonic; None: never)
-        self.future: Future | None = None
+        self.future: Future | None = None  # the strategy's run on a worker thread; None once released
+        self.outcome = None  # the asyncio future callers await, wrapping ``future``
 
     def run(self):
         """In a worker thread: the strategy, with the budget left after waiting for a turn (it counts from the
@@ -141,6 +142,13 @@ class _Job:
         finally:
             if self.channel is not None:
                 self.channel.close()
+
+    def release(self) -> None:
+        """Drop the references that tie a finished job into cycles (its future's done-callback and error
+        traceback lead back to it, and so does its generator's bound ``on_event``), so that what it holds, a
+        prompt's tokens among it, is freed when its caller lets go, not at the next full garbage collection."""
+        self.future = None
+        self.generator = None
 
     def late(self):
         """The Solution of a job the solver stopped waiting for (its budget and the grace after it are spent):

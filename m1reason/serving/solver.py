@@ -142,7 +142,7 @@ class AsyncSolver:
         finally:
             if stop_events is not None:
                 stop_events.cancel()
-            if not job.future.done():
+            if job.future is not None and not job.future.done():  # None: released, so finished
                 self._cancel(job)
 
     async def check(self, candidate: str, gold: str) -> bool:
@@ -254,13 +254,14 @@ class AsyncSolver:
             self.admission.leave(tenant)
             raise
         self._jobs.add(job)
+        job.outcome = asyncio.wrap_future(job.future)  # what callers await: it outlives the job's release
         job.future.add_done_callback(lambda _: _call_soon(loop, self._finished, job))
         return job
 
     async def _outcome(self, job: _Job):
         """The job's Solution; by its deadline (budget + RETURN_BY_S from the call) one with no answer instead,
         the job cancelled: a strategy held up (an overloaded host, a slow vote) does not hold its caller."""
-        future = asyncio.wrap_future(job.future)
+        future = job.outcome
         try:
             if job.deadline is None:
                 return await future
@@ -280,11 +281,15 @@ class AsyncSolver:
     def _finished(self, job: _Job) -> None:
         self._jobs.discard(job)
         self.admission.leave(job.tenant, time.monotonic() - job.started)
+        job.release()
 
     def _cancel(self, job: _Job) -> None:
-        job.generator.cancelled = True
+        generator = job.generator
+        if generator is None:  # released: the job has finished
+            return
+        generator.cancelled = True
         with contextlib.suppress(RuntimeError):  # shut down: the job ends at its next event anyway
-            self._control.submit(job.generator.cancel_all)
+            self._control.submit(generator.cancel_all)
 
     def _shutdown(self) -> None:
         self._workers.shutdown(wait=True)

@@ -196,3 +196,26 @@ def test_a_named_strategy_is_sized_for_the_model(tiny):
     solution = run(main())
     assert solution.plan.strategy == "BudgetAware" and solution.plan.max_new_tokens <= 160
     assert solution.answer is not None
+
+
+def test_a_finished_job_is_freed_without_a_garbage_collection(fake):
+    # A job held in reference cycles (its future's callback, its generator's bound on_event) kept its prompt
+    # and text alive until the next full collection; a burst of large problems then held gigabytes.
+    import gc
+
+    from m1reason.serving._jobs import _Job
+
+    async def main():
+        async with AsyncSolver(fake) as solver:
+            solutions = await asyncio.gather(*(solver.solve(f"number {k}: double it", strategy=sc(k))
+                                               for k in range(8)))
+            await asyncio.sleep(0.05)  # the done-callbacks that release each job run on the loop
+            return solutions, sum(type(o) is _Job for o in gc.get_objects())  # type(): no module __getattr__
+
+    gc.collect()
+    gc.disable()
+    try:
+        solutions, alive = run(main())
+    finally:
+        gc.enable()
+    assert [s.answer for s in solutions] == [str(2 * k) for k in range(8)] and alive == 0
