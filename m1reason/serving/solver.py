@@ -31,7 +31,9 @@ from m1reason.solving import check_request, make_strategy
 
 __all__ = ["AsyncSolver"]
 
-RETURN_BY_S = 1.0  # a request under a budget returns at most this long after its budget, answered or not
+# A request under a budget returns at most this long after its budget, answered or not: half of the second a caller
+# is promised, the other half left for the transport (an HTTP front's event loop under a burst, the response).
+RETURN_BY_S = 0.5
 
 
 class _NoTurn(Exception):
