@@ -15,6 +15,7 @@ from m1reason.generator import GenerationRequest, SamplingParams
 from m1reason.generator.fake import FakeCompletion, FakeGenerator
 from m1reason.generator.m1 import M1Generator
 from m1reason.serving import AsyncSolver
+from m1reason.serving.solver import RETURN_BY_S
 from tests.conftest import flat_tiny_model
 
 STATUSES = {"answered", "no_answer", "no_turn"}
@@ -259,4 +260,4 @@ def test_a_strategy_that_overruns_its_budget_is_not_waited_for(turn, status, rea
 
     solution, seconds = run(main())
     assert solution.answer is None and solution.status == status and solution.status_reason.startswith(reason)
-    assert 0.3 + 1.0 - 0.05 <= seconds < 0.3 + 1.0 + 0.5
+    assert 0.3 + RETURN_BY_S - 0.05 <= seconds < 0.3 + RETURN_BY_S + 0.5
