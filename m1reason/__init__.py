@@ -5,7 +5,7 @@
 4
 """
 
-from m1reason.errors import BudgetError, CapacityError, CheckpointError, ConfigError, M1Error
+from m1reason.errors import BudgetError, CapacityError, CheckpointError, ConfigError, M1Error, PromptTooLong
 from m1reason.generator import (
     FakeGenerator,
     GenerationRequest,
@@ -36,6 +36,7 @@ __all__ = [
     "M1Error",
     "M1Generator",
     "ModelConfig",
+    "PromptTooLong",
     "Sample",
     "SamplingParams",
     "build_prompt",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 import time
 
@@ -130,7 +131,8 @@ def _eval(args) -> int:
         records = run_eval(rows, lambda problem, budget: solve(problem, budget_s=budget, strategy=_strategy_arg(args),
                                                                generator=generator), out, budgets=budgets)
     # --- end scale-out change
-    table = summarize([r for r in records if r["id"] in {row["id"] for row in rows}], k=args.k)
+    records = [r for r in records if r["id"] in {row["id"] for row in rows}]
+    table = summarize(records, k=args.k)
     print(f"{'budget_s':>9} {'problems':>8} {'accuracy':>8} {'pass@1':>7} {'maj@k':>10} {'mean_s':>7} "
           f"{'acc/s':>7} {'tok/s':>8}")
     for row in table:
@@ -138,10 +140,23 @@ def _eval(args) -> int:
         print(f"{row['budget_s'] or '-':>9} {row['problems']:>8} {row['accuracy']:>8.3f} {row['pass@1']:>7.3f} "
               f"{'maj@' + str(k) + ' ' + format(row[f'maj@{k}'], '.3f'):>10} {row['mean_s']:>7.2f} "
               f"{row['accuracy_per_s']:>7.3f} {row['tokens_per_s']:>8.0f}")
+    _print_failures([r for r in records if r.get("status") == "failed"], len(records), out)
     print(f"records: {out}")
     if args.plot:
         print(f"plot: {plot_accuracy(table, Path(args.plot))}")
     return 0
+
+
+def _print_failures(failed: list[dict], total: int, out, shown: int = 5) -> None:
+    """Which records could not run and why: a few in full, then how to find the rest."""
+    if not failed:
+        return
+    print(f"failed: {len(failed)} of {total} records could not run (counted as wrong):")
+    for record in failed[:shown]:
+        budget = "" if record["budget_s"] is None else f" (budget {record['budget_s']:g} s)"
+        print(f"  {record['id']}{budget}: {record.get('error')}")
+    if len(failed) > shown:
+        print(f'  ... and {len(failed) - shown} more: the records with "status": "failed" in {out}')
 
 
 def _bench(args) -> int:
@@ -196,8 +211,18 @@ def _positive(value: str) -> float:
         number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected seconds > 0, got {value!r}") from None
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {value!r}")
+    if not 0 < number < math.inf:  # nan fails too
+        raise argparse.ArgumentTypeError(f"expected seconds > 0 and finite, got {value!r}")
+    return number
+
+
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
     return number
 
 
@@ -240,17 +265,19 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--budget-s", type=_budgets, default=None, help="seconds per problem; '5,10,30' sweeps")
     evaluate.add_argument("--strategy", default="auto")
     evaluate.add_argument("--n", type=int, default=None)
-    evaluate.add_argument("--k", type=int, default=None, help="k of maj@k (default: fewest samples voted)")
-    evaluate.add_argument("--limit", type=int, default=None)
+    evaluate.add_argument("--k", type=_count, default=None, help="k of maj@k (default: fewest samples voted)")
+    evaluate.add_argument("--limit", type=_count, default=None, help="only the first LIMIT problems")
     evaluate.add_argument("--model", default=None)
-    evaluate.add_argument("--out", default=None, help="records JSONL (resumes: problems in it are skipped)")
+    evaluate.add_argument("--out", default=None, help="records JSONL (resumes: problems in it, failed ones "
+                          "included, are skipped; one eval at a time may write it)")
     evaluate.add_argument("--plot", default=None, help="write accuracy vs budget to this PNG")
     evaluate.add_argument("--strict", action="store_true", help="grade as M1's grader: no </think>, no answer")
     # --- begin scale-out change (issue 9)
     evaluate.add_argument("--seed", type=int, default=None, help="seed each problem's samples from its id and this")
     evaluate.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
                           help="split the dataset over Ray actors (no ADDRESS: a local cluster or $RAY_ADDRESS)")
-    evaluate.add_argument("--ray-workers", type=int, default=None, help="Ray workers (default: one per GPU, else CPU)")
+    evaluate.add_argument("--ray-workers", type=_count, default=None,
+                          help="Ray workers (default: one per GPU, else CPU)")
     # --- end scale-out change
     evaluate.set_defaults(run=_eval)
     bench = sub.add_parser("bench", help="decode speed per batch size, as JSON records and a table")

@@ -6,6 +6,7 @@ Everything m1reason raises on purpose derives from ``M1Error``::
     ├── ConfigError       a config value that cannot be used (names the field and the file)
     ├── CheckpointError   weights or files that are missing, unexpected or misshapen
     ├── CapacityError     a request that does not fit, or a full queue (carries retry_after_s)
+    │   └── PromptTooLong a prompt longer than the model's context: the request's fault, never worth a retry
     └── BudgetError       a time budget that cannot be met (e.g. <= 0)
 
 Bad parameters in pydantic objects (SamplingParams, requests, strategy settings) raise pydantic's
@@ -19,7 +20,7 @@ True
 
 from __future__ import annotations
 
-__all__ = ["BudgetError", "CapacityError", "CheckpointError", "ConfigError", "M1Error"]
+__all__ = ["BudgetError", "CapacityError", "CheckpointError", "ConfigError", "M1Error", "PromptTooLong"]
 
 
 class M1Error(Exception):
@@ -65,6 +66,19 @@ class CapacityError(M1Error):
     def __str__(self) -> str:
         base = super().__str__()
         return base if self.retry_after_s is None else f"{base} (retry after {self.retry_after_s} s)"
+
+
+class PromptTooLong(CapacityError):
+    """A prompt with more tokens than the model's context holds. Unlike a full queue, waiting never helps, so it
+    has no ``retry_after_s``; an eval records the problem as failed and goes on, an HTTP front answers 413.
+
+    >>> err = PromptTooLong("prompt of 691 tokens does not fit max_len 512")
+    >>> isinstance(err, CapacityError), err.retry_after_s
+    (True, None)
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
 
 
 class BudgetError(M1Error, ValueError):

@@ -1,21 +1,28 @@
 """Evaluation: run a strategy over a JSONL dataset (id, problem, answer), grade, estimate pass@k and maj@k.
 
-Records go to a JSONL file one problem at a time, so an interrupted run resumes where it stopped. The pass@k
-and maj@k estimators are the unbiased ones (expectations over k-subsets of the n samples drawn), checked against
-brute-force enumeration in the tests. Plotting is optional (matplotlib) and never needed to grade.
+Records go to a JSONL file one problem at a time, so an interrupted run resumes where it stopped; one run at a
+time holds the file (a lock beside it). A problem that cannot run (empty, too long for the model) becomes a
+failed record with its reason and the run goes on. The pass@k and maj@k estimators are the unbiased ones
+(expectations over k-subsets of the n samples drawn), checked against brute-force enumeration in the tests.
+Plotting is optional (matplotlib) and never needed to grade.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import math
+import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from m1reason.errors import ConfigError
+from m1reason.errors import ConfigError, PromptTooLong
+
+log = logging.getLogger(__name__)
 
 __all__ = ["grade", "load_dataset", "maj_at_k", "pass_at_k", "plot_accuracy", "problem_seed", "run_eval", "summarize"]
 
@@ -63,7 +70,9 @@ def maj_at_k(counts: list[int], correct: int | None, k: int, unanswered: int = 0
 
 
 def load_dataset(path: str | Path, limit: int | None = None) -> list[dict]:
-    """Problems from a JSONL file with fields id, problem, answer; a bad line names its number.
+    """Problems from a JSONL file with fields id, problem, answer; a bad line or a repeated id names its line.
+
+    A null problem or answer reads as "" (never the text "None"): ``run_eval`` records such a row as failed.
 
     >>> load_dataset("/no/such.jsonl")
     Traceback (most recent call last):
@@ -72,9 +81,9 @@ def load_dataset(path: str | Path, limit: int | None = None) -> list[dict]:
     """
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as err:
-        raise ConfigError(f"cannot read dataset {path}: {err.strerror or err}") from None
-    rows = []
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read dataset {path}: {getattr(err, 'strerror', None) or err}") from None
+    rows, first_line = [], {}
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -85,10 +94,18 @@ def load_dataset(path: str | Path, limit: int | None = None) -> list[dict]:
         missing = [f for f in ("id", "problem", "answer") if not isinstance(row, dict) or f not in row]
         if missing:
             raise ConfigError(f"{path} line {number}: missing field(s) {', '.join(missing)}")
-        rows.append({"id": str(row["id"]), "problem": str(row["problem"]), "answer": str(row["answer"])})
+        row_id = str(row["id"])
+        if row_id in first_line:  # its records would be indistinguishable, and resume would skip the second
+            raise ConfigError(f"{path} line {number}: id {row_id!r} repeats line {first_line[row_id]}")
+        first_line[row_id] = number
+        rows.append({"id": row_id, "problem": _text(row["problem"]), "answer": _text(row["answer"])})
         if limit is not None and len(rows) >= limit:
             break
     return rows
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
 
 
 def grade(solution, gold: str) -> dict:
@@ -122,7 +139,15 @@ def problem_seed(seed: int, problem_id: str, budget_s: float | None) -> int:
 
 
 def _record(row: dict, budget: float | None, solution) -> dict:
-    return {"id": row["id"], "budget_s": budget, "gold": row["answer"], **grade(solution, row["answer"])}
+    return {"id": row["id"], "budget_s": budget, "gold": row["answer"], "status": "done", "error": None,
+            **grade(solution, row["answer"])}
+
+
+def _failed_record(row: dict, budget: float | None, error: str, time_s: float) -> dict:
+    """The record of a problem that could not run: no samples, wrong, and why (the fields of a graded one)."""
+    return {"id": row["id"], "budget_s": budget, "gold": row["answer"], "status": "failed", "error": error,
+            "answer": None, "correct": False, "clusters": [], "correct_cluster": None, "unanswered": 0,
+            "samples_correct": [], "n": 0, "num_tokens": 0, "stopped": None, "time_s": time_s}
 
 
 def _solver(strategy, generator) -> Callable:
@@ -138,57 +163,138 @@ def _solver(strategy, generator) -> Callable:
 # --- end scale-out change
 
 
+# A generator names the request in its errors; request ids are random, and a record must read the same whichever
+# run or worker wrote it.
+_REQUEST_ID = re.compile(r"^request \S+: ")
+
+
+def _attempt(task: dict, solve_one: Callable) -> dict:
+    """The record of one task (a dataset row with budget_s and seed): graded, or failed with the reason when the
+    problem itself cannot run (empty, no gold answer, a prompt too long for the model). Any other error (a bad
+    strategy, more samples than the generator holds, a broken generator, a grader bug) is not this problem's fault
+    and propagates: recorded as failed, every problem would fail alike and a resume would skip them all."""
+    started = time.monotonic()
+    error = _unrunnable(task)
+    if error is None:
+        seeded = {} if task["seed"] is None else {"seed": task["seed"]}
+        try:
+            return _record(task, task["budget_s"], solve_one(task["problem"], task["budget_s"], **seeded))
+        except PromptTooLong as err:
+            error = _REQUEST_ID.sub("", str(err))
+    return _failed_record(task, task["budget_s"], error, time.monotonic() - started)
+
+
+def _unrunnable(row: dict) -> str | None:
+    if not isinstance(row["problem"], str) or not row["problem"].strip():
+        return "empty problem"
+    if not isinstance(row["answer"], str) or not row["answer"].strip():
+        return "empty gold answer: nothing to grade against"
+    return None
+
+
+def _pending(rows: list[dict], budgets: list[float | None], done: list[dict], seed: int | None) -> list[dict]:
+    """The tasks (row, budget_s, seed) of every (problem, budget) without a record in ``done``, budget by budget."""
+    first: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        if first.setdefault(row["id"], index) != index:  # both would count, and a resume would skip the second
+            raise ValueError(f"problem id {row['id']!r} appears twice (rows {first[row['id']]} and {index})")
+    seen = {(r["id"], r["budget_s"]) for r in done}
+    return [{**row, "budget_s": b, "seed": None if seed is None else problem_seed(seed, row["id"], b)}
+            for b in budgets for row in rows if (row["id"], b) not in seen]
+
+
 def run_eval(rows: list[dict], solve_one: Callable, out: Path, *, budgets: list[float | None],
              progress=None, seed: int | None = None) -> list[dict]:
     """Solve every (problem, budget) not already in ``out``; append one record per problem; return all records.
 
     With ``seed``, ``solve_one`` is called as ``solve_one(problem, budget, seed=problem_seed(seed, id, budget))``.
-    ``progress``: where the progress line goes (default: sys.stderr as it is at call time)."""
+    ``progress``: where the progress line goes (default: sys.stderr as it is at call time).
+
+    A problem that cannot run (empty, no gold answer, a prompt too long for the model) gets a record with
+    ``status`` "failed" and its ``error``, counts as wrong, and the run goes on; any other error stops the run
+    (rerun to resume). A rerun skips failed records as it skips done ones. One run at a time writes ``out``: a
+    second gets a ConfigError. A torn last line (a killed run) is cut from ``out`` with a warning.
+
+    >>> import io, tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "results.jsonl"
+    >>> [record] = run_eval([{"id": "p1", "problem": " ", "answer": "2"}], print, out, budgets=[None],
+    ...                     progress=io.StringIO())
+    >>> record["status"], record["error"], record["correct"]
+    ('failed', 'empty problem', False)
+    """
     progress = sys.stderr if progress is None else progress  # not bound at import: stderr can be replaced
-    done = _read_records(out)
-    seen = {(r["id"], r.get("budget_s")) for r in done}
-    todo = [(b, row) for b in budgets for row in rows if (row["id"], b) not in seen]
-    started, right = time.monotonic(), 0
-    with out.open("a", encoding="utf-8") as sink:
-        for count, (budget, row) in enumerate(todo, 1):
-            seeded = {} if seed is None else {"seed": problem_seed(seed, row["id"], budget)}
-            record = _record(row, budget, solve_one(row["problem"], budget, **seeded))
-            sink.write(json.dumps(record) + "\n")
-            sink.flush()
+    with _records_file(Path(out)) as (done, sink):
+        todo = _pending(rows, budgets, done, seed)
+        meter = _Progress(progress, len(todo))
+        for task in todo:
+            record = _attempt(task, solve_one)
+            _append(sink, record)
             done.append(record)
-            right += record["correct"]
-            elapsed = time.monotonic() - started
-            eta = elapsed / count * (len(todo) - count)
-            print(f"\r[{count}/{len(todo)}] accuracy {right / count:.1%}  {elapsed / count:.1f} s/problem  "
-                  f"ETA {eta / 60:.1f} min ", end="", file=progress, flush=True)
-    if todo:
-        print(file=progress)
+            meter.update(record)
+        meter.close()
     return done
 
 
+class _Progress:
+    """The live line of a run: records written of those to do, accuracy so far, failures, speed, time left."""
+
+    def __init__(self, stream, total: int):
+        self.stream, self.total, self.count, self.right, self.failed = stream, total, 0, 0, 0
+        self.started = time.monotonic()
+
+    def update(self, record: dict, note: str = "") -> None:
+        self.count += 1
+        self.right += record["correct"]
+        self.failed += record.get("status") == "failed"
+        elapsed = time.monotonic() - self.started
+        eta = elapsed / self.count * (self.total - self.count)
+        failed = f" ({self.failed} failed)" if self.failed else ""
+        print(f"\r[{self.count}/{self.total}] accuracy {self.right / self.count:.1%}{failed}  "
+              f"{elapsed / self.count:.1f} s/problem{note}  ETA {eta / 60:.1f} min ", end="", file=self.stream,
+              flush=True)
+
+    def close(self) -> None:
+        if self.count:
+            print(file=self.stream)
+
+
+def _append(sink, record: dict) -> None:
+    sink.write(json.dumps(record) + "\n")  # one write per record: a kill can tear only the last line
+    sink.flush()
+
+
 def summarize(records: list[dict], k: int | None = None) -> list[dict]:
-    """One row per budget: accuracy, pass@1, maj@k (k = the smallest sample count, unless given), time.
+    """One row per budget: accuracy, pass@1, maj@k (k = the smallest sample count, unless given), time, failures.
+
+    A failed record (its problem could not run) counts as wrong in accuracy, pass@1 and maj@k; ``failed`` says
+    how many there were.
 
     >>> rows = [{"budget_s": 5, "correct": True, "clusters": [2, 1], "correct_cluster": 0, "unanswered": 0,
     ...          "samples_correct": [True, True, False], "time_s": 2.0, "num_tokens": 300}]
-    >>> s = summarize(rows)[0]; s["accuracy"], round(s["pass@1"], 3), s["k"], s["accuracy_per_s"]
-    (1.0, 0.667, 3, 0.5)
+    >>> s = summarize(rows)[0]; s["accuracy"], round(s["pass@1"], 3), s["k"], s["accuracy_per_s"], s["failed"]
+    (1.0, 0.667, 3, 0.5, 0)
+    >>> failed = {**rows[0], "status": "failed", "correct": False, "clusters": [], "samples_correct": []}
+    >>> s = summarize(rows + [failed])[0]; s["accuracy"], round(s["pass@1"], 3), s["maj@3"], s["failed"]
+    (0.5, 0.333, 0.5, 1)
     """
     table = []
     for budget in sorted({r.get("budget_s") for r in records}, key=lambda b: (b is None, b or 0)):
         group = [r for r in records if r.get("budget_s") == budget]
-        sizes = [len(r["samples_correct"]) for r in group if r["samples_correct"]]
+        failed = sum(r.get("status") == "failed" for r in group)
+        sampled = [r for r in group if r["samples_correct"]]
+        sizes = [len(r["samples_correct"]) for r in sampled]
         kk = k or (min(sizes) if sizes else 1)
         maj = [maj_at_k(r["clusters"], r["correct_cluster"], kk, r["unanswered"]) if r["clusters"] else 0.0
-               for r in group if len(r["samples_correct"]) >= kk]
+               for r in group if len(r["samples_correct"]) >= kk] + [0.0] * failed
         mean_s = sum(r["time_s"] for r in group) / len(group)
         accuracy = sum(r["correct"] for r in group) / len(group)
         table.append({"budget_s": budget, "problems": len(group), "accuracy": accuracy,
-                      "pass@1": sum(sum(r["samples_correct"]) / len(r["samples_correct"])
-                                    for r in group if r["samples_correct"]) / max(1, len(sizes)),
+                      "pass@1": sum(sum(r["samples_correct"]) / len(r["samples_correct"]) for r in sampled)
+                      / max(1, len(sampled) + failed),
                       "k": kk, f"maj@{kk}": sum(maj) / len(maj) if maj else 0.0, "mean_s": mean_s,
                       "accuracy_per_s": accuracy / mean_s if mean_s > 0 else 0.0,
-                      "tokens_per_s": sum(r["num_tokens"] for r in group) / max(1e-9, sum(r["time_s"] for r in group))})
+                      "tokens_per_s": sum(r["num_tokens"] for r in group) / max(1e-9, sum(r["time_s"] for r in group)),
+                      "failed": failed})
     return table
 
 
@@ -211,14 +317,105 @@ def plot_accuracy(table: list[dict], path: Path) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def _records_file(out: Path) -> Iterator[tuple[list[dict], object]]:
+    """Hold ``out`` for one run: lock it, read its records (a torn last line cut), and open it to append.
+
+    The lock is an flock on ``<out>.lock``, taken without waiting: two runs appending to one file would solve
+    and count the same problems twice. The kernel drops it when the process ends, however it ends."""
+    import fcntl  # POSIX only, as the rest of the eval machinery; here so that importing this module never needs it
+
+    lock_path = out.with_name(out.name + ".lock")
+    try:
+        lock = lock_path.open("a")
+    except OSError as err:
+        raise ConfigError(f"cannot write records to {out}: {err.strerror or err}") from None
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"another eval is writing {out} (it holds {lock_path}); wait for it to end or write "
+                              "to another file") from None
+        done = _read_records(out)
+        try:
+            sink = out.open("a", encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(f"cannot write records to {out}: {err.strerror or err}") from None
+        with sink:
+            yield done, sink
+
+
+# What resuming and summarize read from every record; older records without status/error read as done.
+_RECORD_FIELDS = ("id", "budget_s", "correct", "clusters", "correct_cluster", "unanswered", "samples_correct",
+                  "num_tokens", "time_s")
+_JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean",
+               type(None): "null"}
+
+
 def _read_records(out: Path) -> list[dict]:
-    if not out.exists():
+    """The records in ``out`` ([] when there is no such file), its torn last line first cut from the file.
+
+    Any other line that is not a record, and a second record of one (problem, budget), is an error naming the
+    file and line: resuming past it would skip or count problems wrongly."""
+    try:
+        data = _repair_tail(out, out.read_bytes())
+    except FileNotFoundError:
         return []
-    records = []
-    for number, line in enumerate(out.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise ConfigError(f"{out} line {number} is not JSON; fix or remove it to resume") from None
+    except OSError as err:
+        raise ConfigError(f"cannot read records {out}: {err.strerror or err}") from None
+    records, first_line = [], {}
+    for number, line in enumerate(data.split(b"\n"), 1):
+        if not line.strip():
+            continue
+        record = _parse_record(out, number, line)
+        key = (record["id"], record["budget_s"])
+        if key in first_line:
+            raise ConfigError(f"{out} line {number}: a second record of problem {key[0]!r} at budget_s {key[1]} "
+                              f"(the first is line {first_line[key]}); remove one to resume")
+        first_line[key] = number
+        records.append(record)
     return records
+
+
+def _repair_tail(out: Path, data: bytes) -> bytes:
+    """``data`` with a torn last line dropped (the file cut to match) or a missing final newline added.
+
+    A run writes each record with its newline in one write, so a last line that is not JSON was cut short by a
+    killed run: it is dropped with a warning and its problem runs again."""
+    content = data.rstrip()
+    start = content.rfind(b"\n") + 1
+    if not content:
+        return data
+    try:
+        json.loads(content[start:])
+    except ValueError:  # not JSON, or not UTF-8
+        log.warning("%s line %d is torn (a run killed while writing it?): dropped, its problem runs again",
+                    out, content.count(b"\n") + 1)
+        with out.open("r+b") as file:
+            file.truncate(start)
+        return data[:start]
+    if not data.endswith(b"\n"):
+        with out.open("ab") as file:
+            file.write(b"\n")
+        return data + b"\n"
+    return data
+
+
+def _parse_record(out: Path, number: int, line: bytes) -> dict:
+    try:
+        record = json.loads(line)
+    except ValueError as err:
+        raise ConfigError(f"{out} line {number}: not JSON ({getattr(err, 'msg', err)}); fix or remove it to "
+                          "resume") from None
+    if not isinstance(record, dict):
+        raise ConfigError(f"{out} line {number}: a record must be a JSON object, not {_JSON_KINDS[type(record)]}; "
+                          "fix or remove it to resume")
+    missing = [f for f in _RECORD_FIELDS if f not in record]
+    if missing:
+        raise ConfigError(f"{out} line {number}: not an eval record (missing {', '.join(missing)}); fix or remove "
+                          "it to resume")
+    budget = record["budget_s"]
+    if not isinstance(record["id"], str) or not (budget is None or type(budget) in (int, float)):
+        raise ConfigError(f"{out} line {number}: id must be a string and budget_s a number or null; fix or remove "
+                          "it to resume")
+    return record

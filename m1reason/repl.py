@@ -2,12 +2,16 @@
 
 While a problem runs, one live line shows samples finished/running, tokens per second, the vote tally and the
 time left; Ctrl-C cancels that problem and keeps the REPL. Lines starting with ':' are commands (:help).
-The model loads on the first problem (a cold start, reported apart from the budget).
+The model loads on the first problem (a cold start, reported apart from the budget); ``:model`` loads the new one
+at once and keeps the old one if it fails. No input (bad bytes, a model that will not load, a failing problem)
+ends the loop: each gets an error line and the next line is read.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import math
 import os
 import sys
 import time
@@ -19,10 +23,12 @@ from m1reason.errors import M1Error
 
 __all__ = ["Repl"]
 
+log = logging.getLogger(__name__)
+
 HELP = """commands:
   :budget SECONDS   time budget per problem (:budget none for no budget)
   :strategy NAME    auto, budget, sc or long
-  :model NAME       hub id or folder of the model to use (loads on the next problem)
+  :model NAME       hub id or folder of the model to use (loads now; if it fails, the current one stays)
   :show             the winning sample's reasoning
   :json             the last Solution as JSON
   :help, :quit"""
@@ -53,6 +59,8 @@ class Repl:
         interactive = stdin is None and sys.stdin.isatty()
         if interactive:
             _history()
+        if stdin is None:
+            _replace_undecodable(sys.stdin)
         self.say("m1reason: type a math problem (:help for commands, Ctrl-D to leave)")
         while True:
             try:
@@ -67,6 +75,8 @@ class Repl:
             line = line.strip()
             if not line:
                 continue
+            if "\ufffd" in line:
+                self.say("note: this line had bytes that are not UTF-8; they read as \ufffd")
             if line.startswith(":"):
                 if self.command(line) == "quit":
                     return 0
@@ -81,10 +91,10 @@ class Repl:
         if name == "budget":
             try:
                 value = None if arg.lower() in ("none", "off") else float(arg)
-                if value is not None and not value > 0:
+                if value is not None and not 0 < value < math.inf:  # nan fails too
                     raise ValueError
             except ValueError:
-                return self.say(f"error: :budget needs a number of seconds > 0 or 'none', got {arg!r}")
+                return self.say(f"error: :budget needs a finite number of seconds > 0 or 'none', got {arg!r}")
             self.budget_s = value
             return self.say(f"budget: {value} s" if value else "budget: none")
         if name == "strategy":
@@ -95,8 +105,7 @@ class Repl:
             self.strategy = arg.lower()
             return self.say(f"strategy: {arg}")
         if name == "model":
-            self.model, self.generator = arg or None, None
-            return self.say(f"model: {arg or 'default'} (loads with the next problem)")
+            return self.switch_model(arg or None)
         if name in ("show", "json"):
             if self.last is None:
                 return self.say("nothing solved yet")
@@ -104,6 +113,30 @@ class Repl:
             text = self.last.model_dump_json(indent=2) if name == "json" else (winner.text if winner else "no answer")
             return self.say(text)
         return self.say(HELP)
+
+    def switch_model(self, model: str | None) -> None:
+        """Load ``model`` (None: the default) now and use it from the next problem; if it does not load, say why
+        and keep the model in use.
+
+        >>> from m1reason.generator.fake import FakeGenerator
+        >>> repl = Repl(generator=FakeGenerator(lambda r, i: "</think> 2"), live=False)
+        >>> repl.switch_model("/no/such/folder")  # doctest: +ELLIPSIS
+        loading /no/such/folder...
+        error: cannot load model '/no/such/folder': ...; keeping the model in use
+        """
+        from m1reason.solving import shared_generator
+
+        self.say(f"loading {model or 'the default model'}...")
+        try:
+            generator, cold = shared_generator(model)
+        except KeyboardInterrupt:
+            return self.say("\ncancelled; the model in use stays")
+        except Exception as err:  # a checkpoint can fail in many ways (files, JSON, tensors, the hub): none is fatal
+            log.info("loading %s failed", model, exc_info=True)
+            kept = "the model in use" if self.generator is not None else self.model or "the default model"
+            return self.say(f"error: cannot load model {model!r}: {_describe(err)}; keeping {kept}")
+        self.model, self.generator = model, generator
+        self.say(f"model: {model or 'default'} (loaded in {cold.get('load_s', 0.0):.1f} s)")
 
     def solve(self, problem: str) -> None:
         from m1reason.solving import make_strategy, shared_generator
@@ -122,6 +155,9 @@ class Repl:
             return self.say("\ncancelled")
         except (M1Error, ValueError, ValidationError) as err:
             return self.say(f"error: {err}")
+        except Exception as err:  # a bug must not end the session; -v shows its traceback
+            log.info("solving %r failed", problem, exc_info=True)
+            return self.say(f"error: {_describe(err)} (run with -v for the traceback)")
         sol = self.last
         voted = sum(s.counted for s in sol.samples)
         self.say(("\r" if self.live else "") + f"answer: {sol.answer}   (vote share {sol.confidence:.0%}, "
@@ -137,6 +173,22 @@ class Repl:
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
+
+
+def _describe(err: Exception) -> str:
+    """An error as one line: an M1Error's message names what is wrong; any other error also needs its type.
+
+    >>> _describe(FileNotFoundError(2, "No such file or directory"))
+    'FileNotFoundError: [Errno 2] No such file or directory'
+    """
+    return f"{type(err).__name__}: {err}" if not isinstance(err, M1Error) else str(err)
+
+
+def _replace_undecodable(stream) -> None:
+    """Read bytes that are not valid text as U+FFFD instead of raising: a pipe may carry anything."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="replace")
 
 
 def _history() -> None:

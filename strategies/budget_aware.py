@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from m1reason import CapacityError
+from m1reason import CapacityError, PromptTooLong
 from strategies._runner import (
     Progress,
     check_budget,
@@ -114,8 +114,8 @@ class BudgetAware(SelfConsistency):
                     return run_samples(self, problem, generator, plan, started=started, budget_s=budget_s,
                                        force_at=force_at, timings=timings, on_progress=on_progress, prompt=prompt,
                                        prompt_token_ids=prompt_ids, request_id=request_id)
-                except CapacityError:
-                    if plan.n == 1:
+                except CapacityError as err:
+                    if plan.n == 1 or isinstance(err, PromptTooLong):  # fewer samples cannot shorten the prompt
                         raise
                     halved = plan.model_copy(update={"n": plan.n // 2, "reason": plan.reason + "; halved: no room"})
                     plan = _reserve(generator, request_id, lambda halved=halved: halved)

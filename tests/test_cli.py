@@ -89,6 +89,44 @@ def test_eval_grades_summarizes_resumes_and_plots(scripted, tmp_path, capsys):
     assert len(scripted) == calls and len(out.read_text().splitlines()) == 6
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["eval", "data.jsonl", "--limit", "0"], "--limit: expected a whole number >= 1, got '0'"),
+    (["eval", "data.jsonl", "--limit", "-1"], "--limit: expected a whole number >= 1, got '-1'"),
+    (["eval", "data.jsonl", "--k", "0"], "--k: expected a whole number >= 1, got '0'"),
+    (["eval", "data.jsonl", "--budget-s", "5,inf"], "--budget-s: expected seconds > 0 and finite"),
+    (["solve", "x", "--budget-s", "nan"], "--budget-s: expected seconds > 0 and finite"),
+])
+def test_bad_counts_and_budgets_are_rejected_by_the_parser(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_eval_records_a_problem_that_cannot_run_and_goes_on(scripted, tmp_path, capsys):
+    data, out = tmp_path / "tiny.jsonl", tmp_path / "out.jsonl"
+    rows = [{"id": "empty", "problem": " ", "answer": "1"}] + [
+        {"id": f"p{i}", "problem": p, "answer": a} for i, (p, a) in enumerate(GOLD.items())]
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert main(["eval", str(data), "--strategy", "sc", "--n", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "failed: 1 of 4 records could not run (counted as wrong):" in printed and "  empty: empty problem" in printed
+    assert " 4    0.500 " in printed  # 4 problems, accuracy 2/4: the failed one counts as wrong
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["status"] for r in records] == ["failed", "done", "done", "done"]
+
+
+def test_a_second_eval_on_the_same_out_is_refused(scripted, tmp_path, capsys):
+    from m1reason.evaluation import _records_file
+
+    data, out = tmp_path / "tiny.jsonl", tmp_path / "out.jsonl"
+    data.write_text(json.dumps({"id": "p1", "problem": "What is 1+1?", "answer": "2"}) + "\n")
+    with _records_file(out):  # what a first eval holds while it runs
+        assert main(["eval", str(data), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: another eval is writing {out}") and err.count("\n") == 1
+    assert scripted == [] and out.read_text() == ""
+
+
 def test_bench_prints_records_and_a_table(capsys, monkeypatch, tmp_path):
     assert main(["bench", "--batch", "1,2", "--tokens", "4", "--prompt", "4"]) == 0
     lines = capsys.readouterr().out.splitlines()

@@ -1,24 +1,23 @@
 """Distributed evaluation: the (problem, budget) pairs of one eval job spread over Ray actors, one generator each.
 
 Each worker solves one pair at a time and returns its finished record; the driver alone appends records to the
-JSONL (the same file and format as ``run_eval``, so either path resumes the other's run). A pair is written once,
-when its record arrives; a worker that dies hands its pair back to the queue and a replacement is started.
-Seeds come from ``problem_seed`` (the problem's id), so which worker ran a pair does not change its samples.
+JSONL (the same file, format, lock and failed records as ``run_eval``, so either path resumes the other's run).
+A pair is written once, when its record arrives; a worker that dies hands its pair back to the queue and a
+replacement is started. Seeds come from ``problem_seed`` (the problem's id), so which worker ran a pair does not
+change its samples.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
-import time
 from collections import deque
 from pathlib import Path
 
 from m1reason.distributed.cluster import connect, worker_resources
 from m1reason.errors import M1Error
-from m1reason.evaluation import _read_records, _record, _solver, problem_seed
+from m1reason.evaluation import _append, _attempt, _pending, _Progress, _records_file, _solver
 
 __all__ = ["EvalWorker", "run_eval_ray"]
 
@@ -46,10 +45,14 @@ class EvalWorker:
         self.generator, self.strategy = generator, strategy
 
     def solve(self, task: dict) -> dict:
-        """The record of one (problem, budget): what ``run_eval`` would have written for it."""
-        solve_one = _solver(self.strategy, self.generator)
-        seeded = {} if task["seed"] is None else {"seed": task["seed"]}
-        return _record(task, task["budget_s"], solve_one(task["problem"], task["budget_s"], **seeded))
+        """The record of one (problem, budget): what ``run_eval`` would have written for it, a failed record
+        included when the problem cannot run.
+
+        >>> worker = EvalWorker(generator=object())
+        >>> worker.solve({"id": "p2", "problem": "", "answer": "1", "budget_s": None, "seed": None})["error"]
+        'empty problem'
+        """
+        return _attempt(task, _solver(self.strategy, self.generator))
 
 
 def run_eval_ray(rows: list[dict], out: Path, *, budgets: list[float | None], strategy="auto",
@@ -60,30 +63,32 @@ def run_eval_ray(rows: list[dict], out: Path, *, budgets: list[float | None], st
 
     A worker that dies (a crash, a lost node, ``ray.kill``) has its unfinished pair re-run by another; up to
     ``max_restarts`` (default: ``workers``) replacements are started. A record is written once per pair.
-    Errors raised by solving (a bad strategy, a grader bug) stop the run, as in ``run_eval``.
+    As in ``run_eval``: a problem that cannot run gets a failed record and the run goes on; other errors raised by
+    solving (a bad strategy, a grader bug) stop the run; ``out`` is locked for the run and a torn last line cut.
 
-    >>> import tempfile
+    >>> import json, tempfile
     >>> out = Path(tempfile.mkdtemp()) / "results.jsonl"
-    >>> _ = out.write_text('{"id": "p1", "budget_s": null, "correct": true}\\n')
+    >>> done = {"id": "p1", "budget_s": None, "correct": True, "clusters": [1], "correct_cluster": 0,
+    ...         "unanswered": 0, "samples_correct": [True], "num_tokens": 9, "time_s": 0.5}
+    >>> _ = out.write_text(json.dumps(done) + "\\n")
     >>> [r["id"] for r in run_eval_ray([{"id": "p1", "problem": "1 + 1?", "answer": "2"}], out, budgets=[None])]
     ['p1']
     >>> records = run_eval_ray(rows, out, budgets=[None], workers=2, seed=0, address="auto")  # doctest: +SKIP
     """
-    done = _read_records(out)
-    seen = {(r["id"], r.get("budget_s")) for r in done}
-    todo = deque({**row, "budget_s": b, "seed": None if seed is None else problem_seed(seed, row["id"], b)}
-                 for b in budgets for row in rows if (row["id"], b) not in seen)
-    if not todo:
-        return done
-    ray = connect(address)
-    count, options = worker_resources(ray, workers)
-    count = min(count, len(todo))
-    job = _Job(ray, ray.remote(**options)(EvalWorker), (model, strategy), f"m1reason-eval-{os.getpid()}")
-    try:
-        job.run(todo, out, done, workers=count, max_restarts=count if max_restarts is None else max_restarts,
-                progress=sys.stderr if progress is None else progress)  # stderr as it is now, not at import
-    finally:
-        job.stop()
+    with _records_file(Path(out)) as (done, sink):
+        todo = deque(_pending(rows, budgets, done, seed))
+        if not todo:
+            return done
+        ray = connect(address)
+        count, options = worker_resources(ray, workers)
+        count = min(count, len(todo))
+        job = _Job(ray, ray.remote(**options)(EvalWorker), (model, strategy), f"m1reason-eval-{os.getpid()}")
+        try:
+            job.run(todo, out, sink, done, workers=count,
+                    max_restarts=count if max_restarts is None else max_restarts,
+                    progress=sys.stderr if progress is None else progress)  # stderr as it is now, not at import
+        finally:
+            job.stop()
     return done
 
 
@@ -101,52 +106,41 @@ class _Job:
         self.actors[index] = self.actor_class.options(name=f"{self.name}-{index}").remote(*self.args)
         return index
 
-    def run(self, todo: deque, out: Path, done: list, *, workers: int, max_restarts: int, progress) -> None:
-        total, written, right, lost = len(todo), set(), 0, 0
-        started = time.monotonic()
+    def run(self, todo: deque, out: Path, sink, done: list, *, workers: int, max_restarts: int, progress) -> None:
+        written, lost, meter = set(), 0, _Progress(progress, len(todo))
         idle = [self.start_worker() for _ in range(workers)]
-        with out.open("a", encoding="utf-8") as sink:
-            while todo or self.inflight:
-                while idle and todo:
-                    index, task = idle.pop(), todo.popleft()
-                    self.inflight[self.actors[index].solve.remote(task)] = (index, task)
-                [ref], _ = self.ray.wait(list(self.inflight), num_returns=1)
-                index, task = self.inflight.pop(ref)
-                try:
-                    record = self.ray.get(ref)
-                except self.ray.exceptions.RayActorError as err:
-                    lost += 1
-                    log.warning("eval worker %d died (%s); its problem %s goes back to the queue",
-                                index, type(err).__name__, task["id"])
-                    todo.appendleft(task)
-                    del self.actors[index]
-                    if lost <= max_restarts:
-                        idle.append(self.start_worker())
-                    elif not self.actors:
-                        raise M1Error(f"every eval worker died ({lost} lost, {max_restarts} restarts allowed; last: "
-                                      f"{err}); {len(todo)} problems left, rerun to resume from {out}") from None
-                    continue
-                idle.append(index)
-                key = (record["id"], record["budget_s"])
-                if key in written:  # cannot happen with one attempt in flight per pair; kept as a guard
-                    continue
-                written.add(key)
-                sink.write(json.dumps(record) + "\n")
-                sink.flush()
-                done.append(record)
-                right += record["correct"]
-                _progress(progress, len(written), total, right, started, len(self.actors), lost)
-        print(file=progress)
+        while todo or self.inflight:
+            while idle and todo:
+                index, task = idle.pop(), todo.popleft()
+                self.inflight[self.actors[index].solve.remote(task)] = (index, task)
+            [ref], _ = self.ray.wait(list(self.inflight), num_returns=1)
+            index, task = self.inflight.pop(ref)
+            try:
+                record = self.ray.get(ref)
+            except self.ray.exceptions.RayActorError as err:
+                lost += 1
+                log.warning("eval worker %d died (%s); its problem %s goes back to the queue",
+                            index, type(err).__name__, task["id"])
+                todo.appendleft(task)
+                del self.actors[index]
+                if lost <= max_restarts:
+                    idle.append(self.start_worker())
+                elif not self.actors:
+                    raise M1Error(f"every eval worker died ({lost} lost, {max_restarts} restarts allowed; last: "
+                                  f"{err}); {len(todo)} problems left, rerun to resume from {out}") from None
+                continue
+            idle.append(index)
+            key = (record["id"], record["budget_s"])
+            if key in written:  # cannot happen with one attempt in flight per pair; kept as a guard
+                continue
+            written.add(key)
+            _append(sink, record)
+            done.append(record)
+            meter.update(record, f"  workers {len(self.actors)}" + (f" ({lost} lost)" if lost else ""))
+        meter.close()
 
     def stop(self) -> None:
         for actor in self.actors.values():
             self.ray.kill(actor)
         self.actors.clear()
 
-
-def _progress(stream, count: int, total: int, right: int, started: float, alive: int, lost: int) -> None:
-    elapsed = time.monotonic() - started
-    eta = elapsed / count * (total - count)
-    dead = f" ({lost} lost)" if lost else ""
-    print(f"\r[{count}/{total}] accuracy {right / count:.1%}  {elapsed / count:.1f} s/problem  workers {alive}{dead}  "
-          f"ETA {eta / 60:.1f} min ", end="", file=stream, flush=True)

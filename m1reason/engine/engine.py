@@ -33,7 +33,7 @@ from m1reason.engine.sampling import SamplingBatch, sample
 from m1reason.engine.scheduler import Scheduler
 from m1reason.engine.sequence import Sequence, Status
 from m1reason.engine.transfer import to_device
-from m1reason.errors import CapacityError
+from m1reason.errors import CapacityError, PromptTooLong
 from m1reason.model.hybrid import HybridLM
 
 __all__ = ["Engine", "StepOutput"]
@@ -264,7 +264,7 @@ class Engine:
     def check_fits(self, prompt_len: int, n: int) -> None:
         """Raise CapacityError if a prompt of this length with n samples can never run here."""
         if prompt_len >= self.max_len:
-            raise CapacityError(f"prompt of {prompt_len} tokens does not fit max_len {self.max_len}")
+            raise PromptTooLong(f"prompt of {prompt_len} tokens does not fit max_len {self.max_len}")
         if n > self.cache.num_slots:
             raise CapacityError(f"n={n} samples exceed the engine's {self.cache.num_slots} slots")
         if self.cache.uses_blocks:

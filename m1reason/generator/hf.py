@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from m1reason.engine.sampling import SamplingBatch, sample
-from m1reason.errors import CapacityError
+from m1reason.errors import PromptTooLong
 from m1reason.generator._padded import PaddedBatch
 from m1reason.generator.data import (
     GenerationRequest,
@@ -219,7 +219,7 @@ class HFGenerator:
             raise ValueError(f"request {request.request_id}: token id {max(prompt)} is outside the vocabulary "
                              f"of {self.vocab_size}")
         if self.max_len is not None and len(prompt) >= self.max_len:
-            raise CapacityError(f"request {request.request_id}: prompt of {len(prompt)} tokens does not fit the "
+            raise PromptTooLong(f"request {request.request_id}: prompt of {len(prompt)} tokens does not fit the "
                                 f"model's {self.max_len} positions")
         job = _Job(request, prompt, secrets.randbits(63) if p.seed is None else p.seed, submitted)
         text = (lambda: IncrementalText(self.tokenizer)) if self.tokenizer is not None else (lambda: None)

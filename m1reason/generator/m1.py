@@ -25,7 +25,7 @@ from pydantic import TypeAdapter
 
 from m1reason.engine import Engine, Sequence
 from m1reason.engine.calibrate import measure
-from m1reason.errors import CapacityError, M1Error
+from m1reason.errors import CapacityError, M1Error, PromptTooLong
 from m1reason.generator.data import (
     Confidence,
     GenerationRequest,
@@ -312,7 +312,7 @@ class M1Generator:
         >>> gen.submit([GenerationRequest(prompt_token_ids=[1] * 40)])  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        m1reason.errors.CapacityError: request ...: prompt of 40 tokens does not fit max_len 32
+        m1reason.errors.PromptTooLong: request ...: prompt of 40 tokens does not fit max_len 32
         """
         requests = list(requests)
         prompts = [self._prompt_of(r) for r in requests]  # tokenized before the lock: the driver steps under it
@@ -772,8 +772,10 @@ class M1Generator:
                              f"of {vocab}")
         try:
             self.engine.check_fits(len(prompt), params.n)
+        except PromptTooLong as err:
+            raise PromptTooLong(f"request {request.request_id}: {err}") from None
         except CapacityError as err:
-            raise CapacityError(f"request {request.request_id}: {err}") from None
+            raise CapacityError(f"request {request.request_id}: {err}", retry_after_s=err.retry_after_s) from None
         seed = params.seed if params.seed is not None else secrets.randbits(63)
         now = time.monotonic()
         deadline_at = now + request.deadline if request.deadline is not None else None

@@ -58,3 +58,15 @@ def test_killed_worker_loses_nothing_and_counts_nothing_twice(ray_cluster, datas
     assert sorted(r["id"] for r in written) == [row["id"] for row in sorted(rows, key=lambda r: r["id"])]
     assert "(1 lost)" in progress.getvalue()
     assert _content(written) == _content(_single_process(rows, tmp_path / "alone.jsonl", strategy, seed=0))
+
+
+def test_problems_that_cannot_run_are_failed_records_through_ray_too(ray_cluster, dataset, tmp_path):
+    _, rows = dataset(2)
+    rows += [{"id": "empty", "problem": "", "answer": "1"},
+             {"id": "long", "problem": "What is 1 + 1? " * 200, "answer": "2"}]
+    strategy = strategies.SelfConsistency(n=1, max_new_tokens=8)
+    spread = run_eval_ray(rows, tmp_path / "ray.jsonl", budgets=[None], strategy=strategy, seed=0, workers=2,
+                          progress=io.StringIO())
+    failed = {r["id"]: r["error"] for r in spread if r["status"] == "failed"}
+    assert failed.keys() == {"empty", "long"} and "does not fit max_len" in failed["long"]
+    assert _content(spread) == _content(_single_process(rows, tmp_path / "alone.jsonl", strategy, seed=0))

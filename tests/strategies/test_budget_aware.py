@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from m1reason.errors import CapacityError
+from m1reason.errors import CapacityError, PromptTooLong
 from m1reason.generator.fake import FakeCompletion
 from m1reason.generator.throughput import Calibration, FittedThroughput
 from strategies import BudgetAware
@@ -202,3 +202,17 @@ def test_the_forcing_text_is_counted_once_per_tokenizer():
     assert _count_forcing_tokens(one, "\\boxed{") == 7 and one.tokenizer.calls == 2  # another text: counted
     no_tokenizer = type("Generator", (), {"tokenizer": None})()
     assert _count_forcing_tokens(no_tokenizer, "</think>") == 8  # characters
+
+
+def test_a_prompt_too_long_is_raised_at_once_not_halved(spy):
+    tries = []
+
+    class Short(spy):
+        def stream(self, requests):
+            requests = list(requests)
+            tries.append(requests[0].sampling.n)
+            raise PromptTooLong("prompt of 900 tokens does not fit max_len 512")
+
+    with pytest.raises(PromptTooLong):
+        BudgetAware(needed_tokens=10, max_new_tokens=100, n=16).run("?", Short(lambda r, i: boxed(1)), budget_s=30)
+    assert len(tries) == 1
