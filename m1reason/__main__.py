@@ -98,7 +98,7 @@ def _solve(args) -> int:
     if args.json:
         print(solution.model_dump_json(indent=2))
     else:
-        print(f"answer: {solution.answer}")
+        print(solution.headline)
         print(f"vote share {solution.confidence:.0%} over {sum(s.counted for s in solution.samples)} samples; "
               f"plan: n={solution.plan.n}, up to {solution.plan.max_new_tokens} tokens ({solution.plan.reason}); "
               f"{solution.timings['total_s']:.1f} s, stopped: {solution.stopped}")

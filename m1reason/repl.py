@@ -160,7 +160,7 @@ class Repl:
             return self.say(f"error: {_describe(err)} (run with -v for the traceback)")
         sol = self.last
         voted = sum(s.counted for s in sol.samples)
-        self.say(("\r" if self.live else "") + f"answer: {sol.answer}   (vote share {sol.confidence:.0%}, "
+        self.say(("\r" if self.live else "") + f"{sol.headline}   (vote share {sol.confidence:.0%}, "
                  f"{voted}/{len(sol.samples)} samples voted, {sol.num_tokens} tokens, "
                  f"{time.monotonic() - started:.1f} s, stopped: {sol.stopped})")
 

@@ -141,6 +141,18 @@ class Solution(BaseModel):
         return self
 
     @property
+    def headline(self) -> str:
+        """One line for a person: the answer, or that there is none and why.
+
+        >>> plan = Plan(strategy="x", n=1, max_new_tokens=1, reason="r")
+        >>> Solution(problem="p", answer="4", confidence=1.0, plan=plan).headline
+        'answer: 4'
+        >>> Solution(problem="p", answer=None, confidence=0, plan=plan).headline
+        'no answer: no sample reached an answer'
+        """
+        return f"answer: {self.answer}" if self.answer is not None else f"no answer: {self.status_reason}"
+
+    @property
     def winner(self) -> SampleRecord | None:
         """The sample whose text supports the answer best: the shortest counted sample of the winning cluster.
 

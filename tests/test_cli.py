@@ -237,3 +237,14 @@ def test_cli_demo_checks_decoding_and_solves_heldout_problems(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "equal the parallel forward's argmax: True" in done.stdout
     assert done.stdout.count(" -> ") == 2 and "embedded tiny M1" in done.stdout
+
+
+def test_solve_without_an_answer_says_why_instead_of_printing_none(monkeypatch, capsys):
+    monkeypatch.setattr(m1reason.defaults, "default_generator",
+                        lambda *a, **k: FakeGenerator(lambda request, i: FakeCompletion("thinking, no box")))
+    import m1reason.solving as solve_module
+
+    monkeypatch.setattr(solve_module, "_generators", {})
+    assert main(["solve", "What is 1+1?", "--strategy", "sc", "--n", "2"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("no answer: ") and "None" not in first
