@@ -20,7 +20,7 @@ RSS back within 10% of the baseline. Writes the "soak" section of BENCHMARKS.md 
 
     python -m benchmarks.soak                                  # embedded model, CPU: 3 rounds of 300 requests
     python -m benchmarks.soak --rounds 1 --requests 60 --no-write
-    python -m benchmarks.soak --model DIR --gpu                # a checkpoint folder served on the GPU
+    python -m benchmarks.soak --gpu                            # M1-3B shapes, random bf16 weights, on the GPU
 """
 
 from __future__ import annotations
@@ -321,6 +321,26 @@ TABLE_COLUMNS = ["round", "requests", *OUTCOMES, "admitted_solves", "p50_s", "p9
                  "rss_before_mb", "rss_after_mb", "engine_alive"]
 
 
+def m1_3b_stand_in(folder: Path) -> Path:
+    """M1-3B's shapes with random bf16 weights, the embedded model's tokenizer and its short-solution settings
+    (``training.json``, so the app sizes the engine and strategies as for the embedded model), written once: the
+    serving path under load at M1-3B's cost per token. Random weights rarely reach an answer, which is itself a
+    test: every such request must come back with a status saying so."""
+    import shutil
+
+    import torch
+
+    from benchmarks.checkpoint_load import m1_3b_config
+    from m1reason.defaults import EMBEDDED_MODEL
+    from m1reason.model import write_random_checkpoint
+
+    if not (folder / "config.json").exists():
+        write_random_checkpoint(folder, m1_3b_config(), dtype=torch.bfloat16)
+        for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "training.json"):
+            shutil.copy(EMBEDDED_MODEL / name, folder / name)
+    return folder
+
+
 def verdict(rows: list[dict], baseline: float) -> dict:
     """Whether the run met the targets, and which it missed."""
     missed = [f"round {r['round']}: {k} = {r[k]}" for r in rows for k in MUST_BE_ZERO if r[k]]
@@ -343,7 +363,9 @@ def main() -> int:
     parser.add_argument("--grace-s", type=float, default=60.0,
                         help="a request with no response by budget + this is counted lost (default 60)")
     parser.add_argument("--model", default=None, help="checkpoint folder or hub id (default: the embedded model)")
-    parser.add_argument("--gpu", action="store_true", help="label the run as the GPU run (soak-gpu section)")
+    parser.add_argument("--gpu", action="store_true",
+                        help="serve M1-3B shapes with random weights on the GPU (unless --model names one); "
+                             "writes the soak-gpu section")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="write soak.json and the server log here")
     parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
@@ -353,6 +375,9 @@ def main() -> int:
             parser.error(f"--{name} must be >= 1")
     out = args.out or Path("out/soak")
     out.mkdir(parents=True, exist_ok=True)
+    label = args.model or "the embedded model"
+    if args.gpu and args.model is None:
+        args.model, label = str(m1_3b_stand_in(Path("out/m1-3b-random"))), "M1-3B shapes, random bf16 weights"
     port = free_port()
     with serve_app(port, args.model, out / "server.log") as server:
         rows, baseline, outcomes = asyncio.run(soak(args, server, port))
@@ -362,14 +387,15 @@ def main() -> int:
     details = Counter(f"{o.kind} -> {o.outcome}: {o.detail.split(':')[0][:60]}" for o in outcomes)
     env = environment(("torch", "starlette", "uvicorn", "httpx"))
     record = {"bench": "soak", "rounds": rows, **result, "shutdown_s": shutdown_s, "mix": MIX,
-              "budgets": args.budgets, "tenants": args.tenants, "model": args.model or "embedded",
+              "budgets": args.budgets, "tenants": args.tenants,
+              "model": label,
               "outcome_details": dict(details.most_common()), **env}
     table = markdown_table(rows, TABLE_COLUMNS)
     print(table)
     print(json.dumps(record))
     (out / "soak.json").write_text(json.dumps(record, indent=1))
     body = (f"{args.rounds} bursts of {args.requests} requests at once against the example app "
-            f"(`examples.tutoring_app.app`, {args.model or 'the embedded model'}) on 127.0.0.1, clients rotating "
+            f"(`examples.tutoring_app.app`, {record['model']}) on 127.0.0.1, clients rotating "
             f"over {args.tenants} tenants; mix {json.dumps(MIX)}; solve budgets {args.budgets} s. Latency is of "
             f"admitted solves (send to last byte). RSS in MB of the server process, after the burst drained.\n\n"
             f"{table}\n\nTargets (0 lost/lied/wrong_client/server_error/accepted_bad, p99 <= budget + 1 s, engine "
