@@ -4,9 +4,10 @@ the tenant is the X-Tenant header (else the client address).
 
     uvicorn examples.tutoring_app.app:app --port 8000        # then open http://127.0.0.1:8000
 
-Routes: GET / (the page), GET /api/stream?problem=...&budget_s=... (SSE: started, text, sample, progress,
-solution, error), POST /api/solve {"problem", "budget_s", "strategy"} -> Solution JSON, POST /api/check
-{"candidate", "gold"} -> {"equivalent"}, GET /api/health.
+Routes: GET / (the page; its script, style and the vendored KaTeX under /static/), GET
+/api/stream?problem=...&budget_s=...&detail=... (SSE; ``summary.py`` says which events each ``detail`` sends),
+POST /api/solve {"problem", "budget_s", "strategy"} -> Solution JSON, POST /api/check {"candidate", "gold"} ->
+{"equivalent"}, GET /api/health.
 
 Every refusal is JSON ``{"error", "status"}`` with that HTTP status (in the stream: an ``error`` event carrying
 it): 400 bad input, 413 over a limit (``Limits``: checked while the body is read and before anything is
@@ -28,8 +29,10 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
+from examples.tutoring_app.summary import DETAILS, StreamFilter
 from m1reason.answers import MAX_ANSWER_CHARS
 from m1reason.errors import CapacityError, ConfigError
 from m1reason.serving import AsyncSolver
@@ -37,9 +40,11 @@ from m1reason.serving import AsyncSolver
 log = logging.getLogger(__name__)
 
 PAGE = Path(__file__).with_name("index.html")
+STATIC = Path(__file__).with_name("static")
 MAX_BUDGET_S = 120.0
 STRATEGIES = ("auto", "budget", "sc", "long")
 SOLVE_FIELDS = ("problem", "budget_s", "strategy")
+STREAM_FIELDS = (*SOLVE_FIELDS, "detail")
 CHECK_FIELDS = ("candidate", "gold")
 MAX_TENANT_CHARS = 200
 ENV = {"max_problem_chars": "M1REASON_MAX_PROBLEM_CHARS", "max_body_bytes": "M1REASON_MAX_BODY_BYTES"}
@@ -109,7 +114,8 @@ def create_app(solver_factory=None, *, limits: Limits | None = None) -> Starlett
 
     app = Starlette(lifespan=lifespan, routes=[
         Route("/", page), Route("/api/stream", stream), Route("/api/solve", solve, methods=["POST"]),
-        Route("/api/check", check, methods=["POST"]), Route("/api/health", health)],
+        Route("/api/check", check, methods=["POST"]), Route("/api/health", health),
+        Mount("/static", StaticFiles(directory=STATIC), name="static")],
         exception_handlers={_Refusal: _refused, HTTPException: _http_error, Exception: _server_error})
     app.state.limits = limits or Limits.from_env()
     app.state.closing = False
@@ -134,8 +140,12 @@ async def solve(request: Request) -> JSONResponse:
 
 async def stream(request: Request):
     limits, state = request.app.state.limits, request.app.state
-    problem, budget_s, strategy = _arguments(_query_values(request, SOLVE_FIELDS), limits)
-    solver, tenant = state.solver, _tenant(request)
+    values = _query_values(request, STREAM_FIELDS)
+    problem, budget_s, strategy = _arguments(values, limits)
+    detail = values.get("detail", "summary")
+    if detail not in DETAILS:
+        raise _Refusal(400, f"detail must be one of {', '.join(DETAILS)}")
+    solver, tenant, sent = state.solver, _tenant(request), StreamFilter(detail)
 
     async def events():
         # A client that goes away cancels this generator; its finally (in AsyncSolver.stream) cancels the samples.
@@ -143,7 +153,8 @@ async def stream(request: Request):
                                                      tenant=tenant)) as updates:
             try:
                 async for update in updates:
-                    yield _event(getattr(update, "kind", "solution"), update.model_dump_json())
+                    for kind, data in sent.feed(update):
+                        yield _event(kind, data)
             except Exception as err:  # the headers are sent: the status travels in the event
                 yield _event("error", json.dumps(_solver_refusal(err, state).body()))
 
@@ -157,8 +168,11 @@ async def check(request: Request) -> JSONResponse:
 
 
 async def health(request: Request) -> JSONResponse:
-    limits = request.app.state.limits.model_dump()
-    return JSONResponse({"ok": True, **request.app.state.solver.stats(), "limits": limits})
+    """200 while the solver serves, 503 once its engine has failed or it is shutting down: an orchestrator that
+    reads only the status code restarts the process."""
+    stats = {"ok": True, **request.app.state.solver.stats()}
+    return JSONResponse({**stats, "limits": request.app.state.limits.model_dump()},
+                        status_code=200 if stats["ok"] else 503)
 
 
 # ---- reading and checking what a client sent ------------------------------------------------------------------
