@@ -1,9 +1,10 @@
 """Answer checking for graders and voting: extract, compare, cluster.
 
-``extract_answer`` finds the final answer in model output, ``is_equivalent`` decides whether two
-answers are the same (exact for integers and fractions, decimals to their stated precision, structures,
-symbolic forms through a killable sympy/math-verify worker), ``group_equivalent`` clusters answers for
-majority voting. The policy and the disputed cases are documented in docs/answers.md.
+``extract_answer`` finds the final answer in model output (``lenient=True`` also reads one out of output
+that neither boxes nor announces it), ``is_equivalent`` decides whether two answers are the same (exact for
+integers and fractions, decimals to their stated precision, structures, symbolic forms through a killable
+sympy/math-verify worker), ``group_equivalent`` clusters answers for majority voting. The policy and the
+disputed cases are documented in docs/answers.md.
 
 >>> from m1reason.answers import is_equivalent
 >>> is_equivalent(r"<think>...</think> So the answer is $\\boxed{870{,}000{,}000}$.", "8.7e8")

@@ -14,8 +14,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 
+from m1reason.answers._clock import clock_verdict
 from m1reason.answers._extract import extract_answer
 from m1reason.answers._normalize import answer_key, clean
+from m1reason.answers._statements import strip_template_tokens
 from m1reason.answers._structures import struct_equal, structure
 from m1reason.answers._symbolic import TimedOut, WorkerOverrun, WorkerTimeout, waits_until
 
@@ -53,15 +55,16 @@ class _LRU:
 _PAIRS = _LRU(_CACHE_SIZE)
 
 
-def _answer_of(text) -> str | None:
-    """The answer in ``text``: extracted when it looks like model output, else the text itself."""
+def _answer_of(text, lenient: bool = False) -> str | None:
+    """The answer in ``text``: extracted when it looks like model output (always when ``lenient``), else the
+    text itself."""
     if not isinstance(text, str):
         return None
-    if _ANNOUNCED.search(text):
-        found = extract_answer(text)
+    if lenient or _ANNOUNCED.search(text):
+        found = extract_answer(text, lenient=lenient)
         if found is not None or "\\boxed" in text or "</think>" in text:
             return found
-    text = text.strip()
+    text = strip_template_tokens(text).strip()
     return text if 0 < len(text) <= MAX_ANSWER_CHARS else None
 
 
@@ -94,6 +97,8 @@ def _pair(cand: str, gold: str, timeout_s: float) -> bool:
         return False
     if answer_key(cand) == answer_key(gold):
         result = True
+    elif (clock := clock_verdict(cand, gold)) is not None:
+        result = clock
     else:
         deadline = time.monotonic() + timeout_s
         try:
@@ -112,8 +117,11 @@ def _pair(cand: str, gold: str, timeout_s: float) -> bool:
     return result
 
 
-def is_equivalent(candidate, gold, *, timeout: float = DEFAULT_TIMEOUT_S) -> bool:
+def is_equivalent(candidate, gold, *, timeout: float = DEFAULT_TIMEOUT_S, lenient: bool = False) -> bool:
     r"""Does ``candidate`` (raw model output or an extracted answer) give the answer ``gold``?
+
+    ``lenient=True`` extracts the candidate as ``extract_answer(candidate, lenient=True)`` does (an output with
+    neither box nor answer phrase gives its last math span or number); the gold is read as always.
 
     Never raises on junk: anything unreadable is simply not equivalent. ``timeout`` bounds the
     symbolic part of the check (plus a worker's start-up the first time, and queueing for a worker
@@ -126,9 +134,12 @@ def is_equivalent(candidate, gold, *, timeout: float = DEFAULT_TIMEOUT_S) -> boo
     (False, True)
     >>> is_equivalent("[1,2)", "[1,2]"), is_equivalent(r"\{3,1,2\}", r"\{1,2,3\}")
     (False, True)
+    >>> output = "Therefore $x > 5$."
+    >>> is_equivalent(output, r"(5, \infty)"), is_equivalent(output, r"(5, \infty)", lenient=True)
+    (False, True)
     """
     try:
-        cand, ans = _answer_of(candidate), _answer_of(gold)
+        cand, ans = _answer_of(candidate, lenient), _answer_of(gold)
         if not cand or not ans:
             return False
         return _pair(cand, ans, timeout)

@@ -1,13 +1,18 @@
 """Finding the final answer in a model's output.
 
-Owns ``extract_answer``: the last ``\\boxed{...}`` (or ``\\boxed 5``, ``\\fbox``, ``\\framebox``) after
-``</think>``, with "the final answer is ..." phrasings as the fallback. Pure string scanning: linear in
-the text, no recursion, so hostile nesting cannot exhaust the stack.
+Owns ``extract_answer``: after ``</think>``, the last run of ``\\boxed{...}`` (or ``\\boxed 5``, ``\\fbox``,
+``\\framebox``), where boxes joined only by commas, "and", spacing or "x =" are one answer; a "final answer is
+..." phrase after the boxes overrules them; a phrase alone is the fallback, and in lenient mode the last
+mathematical statement after that. Pure string scanning: linear in the text, no recursion, so hostile nesting
+cannot exhaust the stack.
 """
 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
+
+from m1reason.answers._statements import is_mathematical, last_phrase, last_statement, strip_template_tokens
 
 THINK_END = "</think>"
 
@@ -16,61 +21,110 @@ THINK_END = "</think>"
 MAX_TEXT_CHARS = 2_000_000
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox|framebox)(?![A-Za-z])")
-# A phrase that announces the answer; the answer itself follows, up to the end of the sentence.
-_PHRASE_RE = re.compile(
-    r"\banswer\s*(?:\*\*)?\s*(?:is\b|:|=)\s*(?:\*\*)?\s*(?::\s*)?", re.IGNORECASE
-)
 _TOKEN_ARG_RE = re.compile(r"[^\s$]+")
-_HOPE_RE = re.compile(r"\.?\s*I hope it is correct\.?\s*$", re.IGNORECASE)
-_MATH_DELIMS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
+# What may stand between boxes that give one answer together: spacing, commas, "and"/"or", math delimiters,
+# and the name of the next value ("$x = \boxed{2}$ and $y = \boxed{3}$"). A sentence between them ends the run.
+_JOINER_RE = re.compile(
+    r"(?:\s|[,;&$]|\\[,;:! ]|\\q?quad(?![A-Za-z])|\\\\|\\[()\[\]]|\\text\s*\{\s*(?:and|or|,)?\s*\}|\b(?:and|or)\b"
+    r"|(?<![A-Za-z\\])[A-Za-z](?:_\{?\w+\}?)?\s*=)*"
+)
+MAX_JOIN_GAP = 200
+# More boxes than a list holds (structures compare at most 64 items) make no answer worth joining further.
+MAX_RUN = 64
 
 
-def extract_answer(text: str | None, *, strict: bool = False) -> str | None:
+class _Box(NamedTuple):
+    start: int  # where the command starts
+    body: tuple[int, int] | None  # the argument's span; None when it never closes
+    end: int  # just past the box
+
+
+def extract_answer(text: str | None, *, strict: bool = False, lenient: bool = False) -> str | None:
     r"""The final answer in ``text``, or ``None`` when there is none.
 
     Only what follows the last ``</think>`` counts when it is present (as M1's grader); with
-    ``strict=True`` an output without ``</think>`` has no answer. The last complete box wins; a box that
-    is still open at the end (output cut off by the length limit) means there is no answer.
+    ``strict=True`` an output without ``</think>`` has no answer. The last run of boxes wins (boxes joined by
+    commas, "and" or spacing are one answer, joined with ", "); a box that is still open at the end (output cut
+    off by the length limit) means there is no answer. A "final answer is ..." phrase after the last box
+    overrules it when it states something mathematical. ``lenient=True`` (not with ``strict``) adds a last
+    fallback: the last math span or number of an output with neither box nor phrase (not inside a ``<think>``
+    that never closed).
 
     >>> extract_answer(r"so $x=\boxed{\frac{1}{2}}$.")
     '\\frac{1}{2}'
     >>> extract_answer(r"<think>maybe \boxed{3}</think> The answer is \boxed 5.")
     '5'
+    >>> extract_answer(r"$\boxed{-2}$ \quad\text{and}\quad $\boxed{1}$"), extract_answer(r"\boxed{3}. Final answer: 5")
+    ('-2, 1', '5')
     >>> extract_answer("no think tag, \\boxed{4}", strict=True) is None
     True
-    >>> extract_answer("Final Answer: The final answer is $42$. I hope it is correct.")
-    '42'
+    >>> extract_answer("Final Answer: The largest $n$ is 34.")
+    '34'
+    >>> extract_answer("Therefore $x > 5$ is the solution."), extract_answer("So it is $x > 5$.", lenient=True)
+    (None, 'x > 5')
     >>> extract_answer(r"cut off: \boxed{\frac{1}{") is None
     True
     """
+    if strict and lenient:
+        raise ValueError("extract_answer: strict=True and lenient=True exclude each other; pass one of them")
     if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
         return None
+    # Thinking that never ended states nothing yet: the lenient fallback does not guess from it.
+    guessable = lenient and (THINK_END in text or "<think>" not in text)
     if THINK_END in text:
         text = text.rsplit(THINK_END, 1)[1]
     elif strict:
         return None
-    found, boxed = _last_box(text)
+    text = strip_template_tokens(text)
+    found, boxed, run_end = _last_boxes(text)
+    phrase, phrase_at = last_phrase(text)
     if found:
+        # The later statement wins: a model that boxed 3 and then wrote "Final answer: 5" answered 5.
+        if boxed is not None and phrase is not None and phrase_at >= run_end and is_mathematical(phrase):
+            return phrase
         return boxed
-    return _from_phrase(text)
+    if phrase is not None:
+        return phrase
+    return last_statement(text) if guessable else None
 
 
-def _last_box(text: str) -> tuple[bool, str | None]:
-    """(a box was found, its content); a box left open at the end of the text yields (True, None)."""
-    starts = [m.end() for m in _BOX_RE.finditer(text)]
-    if not starts:
-        return False, None
+def _last_boxes(text: str) -> tuple[bool, str | None, int]:
+    """(a box was found, the answer of the last run of boxes, where the run ends).
+
+    A box left open at the end of the text yields (True, None, ...): the output was cut off in its answer.
+    """
+    boxes = _boxes(text)
+    if not boxes:
+        return False, None, -1
+    if boxes[-1].body is None:
+        return True, None, len(text)
+    last = next((k for k in range(len(boxes) - 1, -1, -1) if _content(text, boxes[k])), None)
+    if last is None:
+        return False, None, -1
+    run = [last]
+    for k in range(last - 1, max(-1, last - MAX_RUN), -1):
+        gap_start, gap_end = boxes[k].end, boxes[run[-1]].start
+        if boxes[k].body is None or gap_end < gap_start or gap_end - gap_start > MAX_JOIN_GAP:
+            break
+        if not _JOINER_RE.fullmatch(text, gap_start, gap_end):
+            break
+        run.append(k)
+    contents = [_content(text, boxes[k]) for k in reversed(run)]
+    # A model that boxes the same answer twice ("**Final Answer** \boxed{3}" again) gave one answer.
+    return True, ", ".join(dict.fromkeys(c for c in contents if c)), boxes[last].end
+
+
+def _content(text: str, box: _Box) -> str:
+    return text[box.body[0] : box.body[1]].strip() if box.body is not None else ""
+
+
+def _boxes(text: str) -> list[_Box]:
+    """Every box command in ``text``, in order, with the span of its argument."""
+    names = list(_BOX_RE.finditer(text))
+    if not names:
+        return []
     closing = _closing_braces(text)
-    for i, start in enumerate(reversed(starts)):
-        content = _box_content(text, start, closing)
-        if content is None:
-            if i == 0:
-                return True, None
-            continue
-        content = content.strip()
-        if content:
-            return True, content
-    return False, None
+    return [_box_at(text, m.start(), m.end(), closing) for m in names]
 
 
 def _closing_braces(text: str) -> dict[int, int]:
@@ -90,8 +144,8 @@ def _closing_braces(text: str) -> dict[int, int]:
     return closing
 
 
-def _box_content(text: str, pos: int, closing: dict[int, int]) -> str | None:
-    """The argument of a box command whose name ends at ``pos``; None if it never closes."""
+def _box_at(text: str, start: int, pos: int, closing: dict[int, int]) -> _Box:
+    """The box whose command spans ``start:pos``."""
     n = len(text)
     while pos < n and text[pos] in " \t\n":
         pos += 1
@@ -99,38 +153,14 @@ def _box_content(text: str, pos: int, closing: dict[int, int]) -> str | None:
     while pos < n and text[pos] == "[":
         close = text.find("]", pos)
         if close < 0:
-            return None
+            return _Box(start, None, n)
         pos = close + 1
     if pos < n and text[pos] == "{":
         end = closing.get(pos)
-        return None if end is None else text[pos + 1 : end]
+        return _Box(start, None, n) if end is None else _Box(start, (pos + 1, end), end + 1)
     # "\boxed 5": the argument is the next token, up to whitespace or the end of inline math.
     m = _TOKEN_ARG_RE.match(text, pos)
-    return m.group(0).rstrip(".,;") if m else ""
-
-
-def _from_phrase(text: str) -> str | None:
-    """The answer after the last "the (final) answer is" phrasing, or None."""
-    matches = list(_PHRASE_RE.finditer(text))
-    for m in reversed(matches):
-        answer = _phrase_tail(text[m.end() : m.end() + 2000])
-        if answer:
-            return answer
-    return None
-
-
-def _phrase_tail(tail: str) -> str | None:
-    """The answer at the start of ``tail``: a math span, or the words up to the end of the sentence."""
-    tail = _HOPE_RE.sub("", tail.split("\n", 1)[0]).strip()
-    for left, right in _MATH_DELIMS:
-        if tail.startswith(left):
-            close = tail.find(right, len(left))
-            if close > len(left):
-                return tail[len(left) : close].strip().rstrip(".").strip() or None
-            return None
-    # A sentence ends at a period followed by a space or the end, not at a decimal point.
-    sentence = re.split(r"\.(?:\s|$)", tail, maxsplit=1)[0].strip()
-    sentence = sentence.strip("*").strip()
-    if not sentence or len(sentence) > 200:
-        return None
-    return sentence
+    if not m:
+        return _Box(start, (pos, pos), pos)
+    token = m.group(0).rstrip(".,;")
+    return _Box(start, (pos, pos + len(token)), m.end())

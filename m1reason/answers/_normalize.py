@@ -15,7 +15,7 @@ from fractions import Fraction
 _UNICODE = {
     "\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\u00b7": "\\cdot ", "\u22c5": "\\cdot ",
     "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u221a": "\\sqrt", "\u00b0": "^\\circ", "\u2264": "\\le ",
-    "\u2265": "\\ge ", "\u00b1": "\\pm ", "\u2208": "\\in ", "\u222a": "\\cup ", "\u00a0": " ",
+    "\u2265": "\\ge ", "\u2260": "\\neq ", "\u00b1": "\\pm ", "\u2208": "\\in ", "\u222a": "\\cup ", "\u00a0": " ",
     "\u2009": " ", "\u202f": " ",
 }
 # Fullwidth forms (as CJK input methods type them: "－５", "（１，２）") are their ASCII characters.
@@ -48,13 +48,21 @@ _UNIT_WORD_RE = re.compile(
     r"^(.*?[^\\\s])\s*(?<![\\A-Za-z])([A-Za-z]{2,}(?:\s+[A-Za-z]{2,})*)\.?(?:\s*\^\s*\{?\d\}?)?$"
 )
 _DEGREE_WORDS = {"degree", "degrees", "deg"}
-_VAR_RE = re.compile(
-    # x, x_1, \theta, f(x), P(3), and sums of single letters (m + n = 25) as AIME answers name them.
-    r"^\s*((?:[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?|\\(?:theta|alpha|beta|gamma|lambda|mu|phi|omega|rho|sigma|tau))"
-    r"(?:\s*\([^()=]{1,20}\))?|[A-Za-z](?:\s*\+\s*[A-Za-z]){1,4})"
-    r"\s*(=|\\in(?![A-Za-z]))\s*(\S.*)$",
-    re.S,
-)
+# What an answer may name before "=": x, x_1, \theta, f(x), P(3); sums of single letters (m + n = 25) as AIME
+# answers write them; and the quantities of geometry golds: AB, |AB|, \angle ABC, \overline{AB}, \frac{NO}{BO}.
+_GREEK_NAME = r"\\(?:theta|alpha|beta|gamma|lambda|mu|phi|omega|rho|sigma|tau)(?![A-Za-z])"
+QUANTITY = (rf"(?:(?:m\s*)?\\angle\s*[A-Z]{{1,3}}|\\overline\{{[A-Z]{{2,4}}\}}|[A-Z]{{2,4}}(?![A-Za-z(])"
+             rf"|(?:[A-Za-z](?:_\{{?[A-Za-z0-9]+\}}?)?|{_GREEK_NAME})(?:\s*\([^()=]{{1,20}}\))?)")
+NAME = (rf"(?:{QUANTITY}\s*/\s*{QUANTITY}|\\frac\{{{QUANTITY}\}}\{{{QUANTITY}\}}|\|\s*{QUANTITY}\s*\|"
+        rf"|[A-Za-z](?:\s*\+\s*[A-Za-z]){{1,4}}|{QUANTITY})")
+_VAR_RE = re.compile(rf"^\s*({NAME})\s*(=|\\in(?![A-Za-z]))\s*(\S.*)$", re.S)
+_SIMPLE_NAME_RE = re.compile(r"[A-Za-z]_\{[A-Za-z0-9]+\}")
+# "x<=1", "x >= 5", "x != 3" as typed in ASCII; "=<" and "=>" are not relations anyone means.
+_ASCII_RELATIONS = {"<=": "\\leq ", ">=": "\\geq ", "!=": "\\neq "}
+_ASCII_RELATION_RE = re.compile(r"<=|>=|!=")
+# "1 1/2" is read as a mixed number, as "1\frac12" is: an integer, spaces (not a line break, not a comma), a
+# fraction of integers. Not after a decimal point or a slash ("2.5 1/2", "3/4 1/2").
+_MIXED_RE = re.compile(r"(?<![\d.,/])(-?\d+)[ \t]+(\d+)\s*/\s*(\d+)(?![\d.])")
 _REPEATING_RE = re.compile(r"(?<![\d.])(\d*)\.(\d*)\\overline\{(\d{1,20})\}")
 # "(C) 144": a choice letter in front of the value it names, as AMC answers are written.
 _CHOICE_PREFIX_RE = re.compile(r"^\(([A-E])\)\s*(?=[-\d.\\])")
@@ -86,13 +94,22 @@ def clean(s: str) -> str:
     s = re.sub(r"\\[dt]binom(?![A-Za-z])", r"\\binom", s)
     s = re.sub(r"\\(?:le|leqslant)(?![A-Za-z])", r"\\leq", s)
     s = re.sub(r"\\(?:ge|geqslant)(?![A-Za-z])", r"\\geq", s)
+    s = _ASCII_RELATION_RE.sub(lambda m: _ASCII_RELATIONS[m.group(0)], re.sub(r"\\ne(?![A-Za-z])", r"\\neq", s))
     s = _STYLE_RE.sub(r"\\text", s)
     s = re.sub(r"\\text\s*([^\s{\\])", r"\\text{\1}", s)
     s = _ENOTATION_RE.sub(lambda m: f"{m.group(1)}e{m.group(2) or m.group(3)}", s)
     s = _REPEATING_RE.sub(_repeating, s)
     s = _brace_shorthand(s)
-    s = s.replace("~", " ")
-    return " ".join(s.split())
+    s = _MIXED_RE.sub(_mixed, s.replace("~", " "))
+    s = " ".join(s.split())
+    # "185\" (a stray backslash, or a line break) ends nothing that an answer says.
+    return s.rstrip("\\").rstrip() if s.endswith("\\") else s
+
+
+def _mixed(m: re.Match) -> str:
+    r"""``1 1/2`` -> ``1\frac{1}{2}`` (the mixed number 3/2) when the fraction is proper, so ``4 0/0`` stays."""
+    whole, num, den = m.groups()
+    return f"{whole}\\frac{{{num}}}{{{den}}}" if 0 <= int(num) < int(den) else m.group(0)
 
 
 def _repeating(m: re.Match) -> str:
@@ -206,7 +223,9 @@ def strip_var(s: str) -> tuple[str | None, str]:
     m = _VAR_RE.match(s)
     if not m or (m.group(2) == "=" and re.search(r"(?<![<>\\!])=", m.group(3))):
         return None, s
-    return m.group(1).replace("{", "").replace("}", ""), m.group(3).strip()
+    name = m.group(1)
+    # x_{1} is x_1 (the name is compared, when the other side is an equation); \frac{NO}{BO} keeps its braces.
+    return (name.replace("{", "").replace("}", "") if _SIMPLE_NAME_RE.fullmatch(name) else name), m.group(3).strip()
 
 
 def join_thousands(s: str) -> str:

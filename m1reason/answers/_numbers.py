@@ -221,7 +221,12 @@ def numeric(node, env: dict):
     if tag == "div":
         return numeric(node[1], env) / numeric(node[2], env)
     if tag == "pow":
-        return _npow(numeric(node[1], env), numeric(node[2], env))
+        base = numeric(node[1], env)
+        odd = _odd_root(node[2])
+        # x^{2/3} at a negative x is the real (cube root of x)^2, as \sqrt[3]{x}^2 is: answers mean the real root.
+        if odd is not None and c.im(base) == 0 and c.re(base) < 0:
+            return (-1) ** odd.numerator * _npow(-c.re(base), c.mpf(odd.numerator) / odd.denominator)
+        return _npow(base, numeric(node[2], env))
     if tag == "root":
         index = numeric(node[2], env) if node[2] is not None else c.mpf(2)
         x = numeric(node[1], env)
@@ -247,6 +252,19 @@ def numeric(node, env: dict):
         arg = numeric(node[1], env)
         return c.log(arg) / c.log(numeric(node[2], env)) if node[2] is not None else c.log(arg)
     raise NotExact(tag)
+
+
+def _odd_root(exponent) -> Fraction | None:
+    """The exponent's value when it is a constant rational with an odd denominator above 1 (p/3, p/5, ...)."""
+    if exponent[0] in ("num", "var", "const") and (exponent[0] != "num" or exponent[1].denominator == 1):
+        return None
+    if free_vars(exponent):
+        return None
+    try:
+        re_part, im_part = exact(exponent)
+    except (NotExact, TooBig, ZeroDivisionError, OverflowError):
+        return None
+    return re_part if im_part == 0 and re_part.denominator % 2 == 1 and re_part.denominator > 1 else None
 
 
 def _npow(base, exp):

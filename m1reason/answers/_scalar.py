@@ -17,6 +17,7 @@ from functools import lru_cache
 from m1reason.answers import _numbers as N
 from m1reason.answers._normalize import Marks, join_thousands, strip_marks, strip_var, unwrap_text
 from m1reason.answers._parse import ParseError, parse
+from m1reason.answers._statements import has_prose
 from m1reason.answers._symbolic import TimedOut, WorkerOverrun, WorkerTimeout, pool
 
 # What may be sent to the worker: longer or deeper input is junk, and sympy may choke on it.
@@ -272,8 +273,9 @@ def _equal(c: str, g: str, deadline: float) -> bool:
 
 
 def _sane(s: str) -> bool:
-    """Short, shallow, printable: the only input the worker is given."""
-    if len(s) > MAX_WORKER_CHARS or not s.isprintable():
+    """Short, shallow, printable, no prose: the only input the worker is given."""
+    # A sentence compared as written ("Answer 9") is no expression; sympy would only spend its time on it.
+    if len(s) > MAX_WORKER_CHARS or not s.isprintable() or has_prose(s):
         return False
     depth = 0
     for ch in s:

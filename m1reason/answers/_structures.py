@@ -2,7 +2,8 @@
 
 Owns splitting a cleaned answer at its top level into a small tree, and comparing two trees:
 tuples and intervals in order with their brackets (open and closed intervals are kept apart), sets and
-bare lists in any order, matrices cell by cell. Leaves go to ``scalar_equal``.
+bare lists in any order, values named one by one (``AB=4, CD=5``) by name or in order, matrices cell by cell.
+Inequalities become intervals in ``_relations``; leaves go to ``scalar_equal``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 
 from m1reason.answers._normalize import join_thousands, strip_marks, strip_var, unwrap_text
+from m1reason.answers._relations import inequality
 from m1reason.answers._scalar import scalar_equal
 
 MAX_ITEMS = 64
@@ -18,10 +20,8 @@ _MATRIX_RE = re.compile(r"\\begin\{([pbBv]?matrix|array)\}\s*(?:\{[^{}]*\})?(.*)
 _OPEN, _CLOSE = "([{", ")]}"
 # "(a, b) = (2, 3)": the names of a tuple, then its value.
 _TUPLE_VAR_RE = re.compile(r"\(\s*[A-Za-z](?:\s*,\s*[A-Za-z])+\s*\)\s*=\s*(\S.*)", re.S)
-# Relation operators an inequality answer is written with, after clean(): "<" and "\\leq" point one way.
-_REL_RE = re.compile(r"<|>|\\leq(?![A-Za-z])|\\geq(?![A-Za-z])|\\lt(?![A-Za-z])|\\gt(?![A-Za-z])")
-_LESS = {"<": "<", "\\lt": "<", "\\leq": "<=", ">": ">", "\\gt": ">", "\\geq": ">="}
-_VAR_ONLY_RE = re.compile(r"[A-Za-z]")
+# "\left[\begin{array}{cc}...\end{array}\right]": an array in brackets is a matrix (clean() dropped \left).
+_BRACKETED_MATRIX_RE = re.compile(r"[(\[]\s*(\\begin\{(array|matrix)\}.*\\end\{\2\})\s*[)\]]", re.S)
 
 
 def split_top(s: str, sep: str) -> list[str]:
@@ -65,7 +65,7 @@ def _encloses(s: str) -> bool:
 
 
 def structure(s: str, level: int = 0):
-    r"""The tree of a cleaned answer: ("scalar", s), ("list", items), ("set", items),
+    r"""The tree of a cleaned answer: ("scalar", s), ("list", items[, names]), ("set", items),
     ("brack", open, close, items), ("matrix", rows) or ("union", parts).
 
     >>> structure(r"x \in [-2,7]")
@@ -83,16 +83,23 @@ def structure(s: str, level: int = 0):
     named = _TUPLE_VAR_RE.fullmatch(s)
     if named:
         s = named.group(1)
-    m = _MATRIX_RE.fullmatch(s)
+    bracketed = _BRACKETED_MATRIX_RE.fullmatch(s)
+    m = _MATRIX_RE.fullmatch(bracketed.group(1) if bracketed else s)
     if m and m.group(1) != "vmatrix":
         rows = [r for r in re.split(r"\\\\", m.group(2)) if r.strip()]
         return ("matrix", [[("scalar", cell.strip()) for cell in r.split("&")] for r in rows])
     unions = split_top(s, "\\cup")
     if len(unions) > 1:
         return ("union", [structure(p, level + 1) for p in unions])
-    items = [p for p in split_top(s, ",") if p.strip()]
+    items = _items(s)
     if len(items) > 1:
-        return ("list", _flatten([structure(strip_var(p)[1], level + 1) for p in items]))
+        named = [strip_var(p) for p in items]
+        values = _flatten([structure(value, level + 1) for _, value in named])
+        names = tuple(name for name, _ in named)
+        # "AB=4, CD=5": each value has its own name, so the values are not interchangeable (see struct_equal).
+        if all(names) and len(set(names)) == len(names) == len(values):
+            return ("list", values, names)
+        return ("list", values)
     var, rest = strip_var(s)
     if var is not None:
         inner = structure(rest, level + 1)
@@ -102,14 +109,14 @@ def structure(s: str, level: int = 0):
 
 
 def _single(s: str, level: int):
-    interval = _inequality(s)
+    interval = inequality(s)
     if interval is not None:
         return interval
     if s.startswith("\\{") and s.endswith("\\}"):
         inner = s[2:-2]
         return ("set", _flatten([structure(p, level + 1) for p in split_top(inner, ",") if p.strip()]))
     if s[0] in "([" and s[-1] in ")]" and _encloses(s):
-        items = split_top(s[1:-1], ",")
+        items = _items(s[1:-1], keep_empty=True)
         if len(items) >= 2:
             return ("brack", s[0], s[-1], [structure(p, level + 1) for p in items])
         if s[0] == "(" and s[-1] == ")":
@@ -120,6 +127,14 @@ def _single(s: str, level: int):
     if pm is not None:
         return ("list", pm)
     return ("scalar", s)
+
+
+def _items(s: str, keep_empty: bool = False) -> list[str]:
+    """The top-level items of a list: split at commas, or at semicolons when there is no comma (``-12;-11``)."""
+    items = split_top(s, ",")
+    if len(items) == 1 and ";" in s:
+        items = split_top(s, ";")
+    return items if keep_empty else [p for p in items if p.strip()]
 
 
 def _expand_pm(s: str, level: int):
@@ -145,43 +160,6 @@ def _flatten(items: list) -> list:
     return out[: MAX_ITEMS + 1]
 
 
-def _inequality(s: str):
-    r"""``a < x \leq b`` -> (a, b]; ``x \geq a`` and ``a \leq x`` -> [a, \infty); None for anything else.
-
-    Found by splitting at the relation signs (no backtracking regex: answers may be hostile).
-
-    >>> _inequality(r"-2 < x \leq 7")
-    ('brack', '(', ']', [('scalar', '-2'), ('scalar', '7')])
-    >>> _inequality("5 > x")
-    ('brack', '(', ')', [('scalar', '-\\infty'), ('scalar', '5')])
-    """
-    ops = [(m.start(), m.end(), _LESS[m.group(0)]) for m in _REL_RE.finditer(s)]
-    if not ops or len(ops) > 2:
-        return None
-    cuts = [0, *[i for a, b, _ in ops for i in (a, b)], len(s)]
-    sides = [s[cuts[k] : cuts[k + 1]].strip() for k in range(0, len(cuts), 2)]
-    rels = [op for _, _, op in ops]
-    if not all(sides):
-        return None
-    if len(ops) == 2:
-        if not _VAR_ONLY_RE.fullmatch(sides[1]) or rels[0][0] != rels[1][0]:
-            return None
-        lo, hi = (sides[0], sides[2]) if rels[0][0] == "<" else (sides[2], sides[0])
-        lo_op, hi_op = (rels[0], rels[1]) if rels[0][0] == "<" else (rels[1], rels[0])
-        return ("brack", "(" if len(lo_op) == 1 else "[", ")" if len(hi_op) == 1 else "]",
-                [("scalar", lo), ("scalar", hi)])
-    op = rels[0]
-    if _VAR_ONLY_RE.fullmatch(sides[0]):
-        bound = sides[1]
-    elif _VAR_ONLY_RE.fullmatch(sides[1]):
-        bound, op = sides[0], {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
-    else:
-        return None
-    if op[0] == "<":
-        return ("brack", "(", ")" if op == "<" else "]", [("scalar", "-\\infty"), ("scalar", bound)])
-    return ("brack", "(" if op == ">" else "[", ")", [("scalar", bound), ("scalar", "\\infty")])
-
-
 def struct_equal(c, g, deadline: float) -> bool:
     """Is the candidate tree ``c`` the gold tree ``g``? (see the module docstring for the rules)"""
     kc, kg = c[0], g[0]
@@ -191,16 +169,31 @@ def struct_equal(c, g, deadline: float) -> bool:
         return _matrix_equal(c, g, deadline)
     if kc == kg == "brack":
         return c[1:3] == g[1:3] and _in_order(c[3], g[3], deadline)
+    if kc == kg == "list" and (len(c) > 2 or len(g) > 2):
+        return _named_equal(c, g, deadline)
     if kc in ("list", "set") and kg in ("list", "set") or kc == kg == "union":
         return _any_order(c[1], g[1], deadline)
     # A bare list is read as a tuple against a tuple: "15, -29" is "(15,-29)".
     if {kc, kg} == {"brack", "list"}:
         br = c if kc == "brack" else g
-        return br[1:3] == ("(", ")") and _in_order(c[-1], g[-1], deadline)
+        return br[1:3] == ("(", ")") and _in_order(_parts(c), _parts(g), deadline)
     if {kc, kg} == {"set", "scalar"}:
         st, sc = (c, g) if kc == "set" else (g, c)
         return len(st[1]) == 1 and struct_equal(st[1][0], sc, deadline)
     return False
+
+
+def _parts(node) -> list:
+    return node[3] if node[0] == "brack" else node[1]
+
+
+def _named_equal(c, g, deadline: float) -> bool:
+    """Lists where one side names each value: by name when both use the same names, else in the order written
+    ("4, 5" is AB=4, CD=5; "5, 4" is not)."""
+    names_c, names_g = (c[2] if len(c) > 2 else None), (g[2] if len(g) > 2 else None)
+    if names_c and names_g and set(names_c) == set(names_g):
+        return _in_order([c[1][names_c.index(n)] for n in names_g], g[1], deadline)
+    return _in_order(c[1], g[1], deadline)
 
 
 def _in_order(cs: list, gs: list, deadline: float) -> bool:
