@@ -155,8 +155,8 @@ class _Run:
         live.text, live.tokens = sample.text, sample.num_tokens
         if self.continues(sample, live):
             return
-        strict = self.settings.strict
-        answer = None if sample.finish_reason == "cancelled" else extract_answer(sample.text, strict=strict)
+        modes = {"strict": self.settings.strict, "lenient": self.settings.lenient}
+        answer = None if sample.finish_reason == "cancelled" else extract_answer(sample.text, **modes)
         if (sample.finish_reason == "length" and answer is None and self.settings.force_answers
                 and "append" not in self.caps):
             self.reprompts.append((sample.sample_id, forcing_text(sample.text, self.settings.answer_prefix)))
@@ -307,7 +307,7 @@ def _reprompt(run: _Run, prompt: str) -> None:
     for sample_id, (_, forced), result in zip(ids, run.reprompts, run.generator.generate(requests)):
         old = run.records[sample_id]
         text = old.text + forced + result.samples[0].text
-        answer = extract_answer(text, strict=run.settings.strict)
+        answer = extract_answer(text, strict=run.settings.strict, lenient=run.settings.lenient)
         run.records[sample_id] = old.model_copy(update={"text": text, "answer": answer, "forced": [forced],
                                                         "num_tokens": old.num_tokens + result.samples[0].num_tokens})
         run.tally.order = [(s, answer if s == sample_id else a, w, c) for s, a, w, c in run.tally.order]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from strategies.voting import EarlyStop
 
@@ -19,7 +19,9 @@ ANSWER_PREFIX = "\n\nThe final answer is $\\boxed{"
 
 class StrategySettings(BaseModel):
     """Shared fields. ``temperature``/``top_p``: the paper's sampling (0.7, 1.0). ``seed``: None draws one and
-    records it in the Solution. ``strict``: extract answers as M1's grader (no ``</think>``, no answer).
+    records it in the Solution. ``strict``: extract answers as M1's grader (no ``</think>``, no answer);
+    ``lenient``: with neither a box nor an answer phrase, take the last mathematical statement (never with
+    ``strict``; see docs/answers.md).
     ``force_answers``: budget forcing (s1) when a sample runs out of length or time inside its thinking:
     ``"</think>"`` (if missing) and ``answer_prefix`` are appended to the live sample, which then gets
     ``force_tokens`` more tokens. ``min_tokens``/``max_waits``/``wait_text``: when a sample stops before
@@ -29,6 +31,11 @@ class StrategySettings(BaseModel):
 
     >>> StrategySettings().temperature, StrategySettings(keep_top=0.5).keep_top
     (0.7, 0.5)
+    >>> StrategySettings(strict=True, lenient=True)
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for StrategySettings
+    ...
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -38,6 +45,7 @@ class StrategySettings(BaseModel):
     seed: int | None = Field(default=None, ge=0, lt=2**63)
     max_new_tokens: int = Field(default=8192, ge=1)
     strict: bool = False
+    lenient: bool = False
     force_answers: bool = True
     answer_prefix: str = Field(default=ANSWER_PREFIX, min_length=1)
     force_tokens: int = Field(default=32, ge=1)
@@ -49,3 +57,9 @@ class StrategySettings(BaseModel):
     early_stop: EarlyStop = "none"
     m: int = Field(default=3, ge=1)
     beta_threshold: float = Field(default=0.95, gt=0.5, lt=1.0)
+
+    @model_validator(mode="after")
+    def _one_extraction_mode(self) -> StrategySettings:
+        if self.strict and self.lenient:
+            raise ValueError("strict and lenient extraction exclude each other: choose one")
+        return self

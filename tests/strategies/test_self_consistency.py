@@ -89,3 +89,12 @@ def test_bad_settings_and_inputs_fail_clearly(spy):
         SelfConsistency().run("?", spy(scripted(["1"])), budget_s=0)
     with pytest.raises(ValueError, match="non-empty"):
         SelfConsistency().run("  ", spy(scripted(["1"])))
+
+
+def test_lenient_extraction_reads_unboxed_answers_and_excludes_strict(spy):
+    unboxed = spy(lambda request, i: FakeCompletion("We add them. </think> Adding the two gives $9$."))
+    assert SelfConsistency(n=2).run("4 + 5?", unboxed).answer is None
+    lenient = SelfConsistency(n=2, lenient=True).run("4 + 5?", unboxed)
+    assert lenient.answer == "9" and lenient.status == "answered"
+    with pytest.raises(ValidationError, match="exclude each other"):
+        SelfConsistency(strict=True, lenient=True)
