@@ -63,6 +63,7 @@ class Outcome:
     latency_s: float
     budget_s: float | None = None
     detail: str = ""
+    server_s: float | None = None  # a solution's own account of its time: queue_s + total_s
 
 
 def classify_solution(body: dict, problem: str) -> tuple[str, str]:
@@ -113,6 +114,7 @@ class Client:
 
     def __init__(self, http: httpx.AsyncClient, budgets: list[float], tenants: int, grace_s: float):
         self.http, self.budgets, self.tenants, self.grace_s = http, budgets, tenants, grace_s
+        self.server_s: dict[int, float] = {}  # request index -> the solution's queue_s + total_s
 
     async def send(self, kind: str, i: int, rng: random.Random) -> Outcome:
         started = time.perf_counter()
@@ -123,7 +125,8 @@ class Client:
             outcome, detail = "lost", f"no response within budget + {self.grace_s:.0f} s"
         except httpx.HTTPError as err:
             outcome, detail = "lost", f"{type(err).__name__}: {err}"
-        return Outcome(kind, outcome, time.perf_counter() - started, budget if kind == "solve" else None, detail)
+        return Outcome(kind, outcome, time.perf_counter() - started, budget if kind == "solve" else None, detail,
+                       self.server_s.pop(i, None))
 
     async def _send(self, kind: str, i: int, rng: random.Random, budget: float) -> tuple[str, str]:
         headers = {"X-Tenant": f"tenant-{i % self.tenants}", "Content-Type": "application/json"}
@@ -131,6 +134,9 @@ class Client:
         if kind == "solve":
             response = await self.http.post("/api/solve", json={"problem": problem, "budget_s": budget},
                                             headers=headers)
+            if response.status_code == 200:
+                timings = response.json().get("timings", {})
+                self.server_s[i] = timings.get("queue_s", 0.0) + timings.get("total_s", 0.0)
             return _judge(response, problem)
         if kind in ("stream", "stream_hangup"):
             return await self._stream(problem, budget, headers, hang_up=kind == "stream_hangup")
@@ -287,11 +293,18 @@ def round_row(number: int, outcomes: list[Outcome], rss_before: float, rss_after
     solves = [o for o in outcomes if admitted(o)]
     latency = sorted(o.latency_s for o in solves)
     over = sum(o.latency_s > o.budget_s + grace_s for o in solves)
+    # Where a late answer lost its time: in the solver (its own clock past the budget) or outside it (the HTTP
+    # front's loop and the transport: the client's wait beyond the solver's).
+    solver_late = sorted(o.server_s - o.budget_s for o in solves if o.server_s is not None)
+    outside = sorted(o.latency_s - o.server_s for o in solves if o.server_s is not None)
     return {"round": number, "requests": len(outcomes), **{k: counts.get(k, 0) for k in OUTCOMES},
             "admitted_solves": len(solves),
             "p50_s": statistics.median(latency) if latency else None,
             "p99_s": latency[min(len(latency) - 1, int(0.99 * len(latency)))] if latency else None,
-            "over_budget_plus_1s": over, "rss_before_mb": rss_before, "rss_after_mb": rss_after,
+            "over_budget_plus_1s": over,
+            "solver_p99_past_budget_s": solver_late[int(0.99 * (len(solver_late) - 1))] if solver_late else None,
+            "outside_solver_p99_s": outside[int(0.99 * (len(outside) - 1))] if outside else None,
+            "rss_before_mb": rss_before, "rss_after_mb": rss_after,
             "engine_alive": alive[0], "alive_detail": alive[1]}
 
 
@@ -318,7 +331,7 @@ async def soak(args, server: subprocess.Popen, port: int) -> tuple[list[dict], f
 
 
 TABLE_COLUMNS = ["round", "requests", *OUTCOMES, "admitted_solves", "p50_s", "p99_s", "over_budget_plus_1s",
-                 "rss_before_mb", "rss_after_mb", "engine_alive"]
+                 "solver_p99_past_budget_s", "outside_solver_p99_s", "rss_before_mb", "rss_after_mb", "engine_alive"]
 
 
 def m1_3b_stand_in(folder: Path) -> Path:

@@ -101,7 +101,8 @@ def create_app(solver_factory=None, *, limits: Limits | None = None) -> Starlett
     the embedded one, 4 running and 8 waiting requests per tenant, 30 starts a minute per tenant); ``limits``
     default to ``Limits.from_env()``."""
     solver_factory = solver_factory or (lambda: AsyncSolver(
-        max_queue=int(os.environ.get("M1REASON_MAX_QUEUE", "512")), tenant_rate=30, tenant_period_s=60.0,
+        max_queue=int(os.environ.get("M1REASON_MAX_QUEUE", "512")),
+        max_active=int(os.environ.get("M1REASON_MAX_ACTIVE", "256")), tenant_rate=30, tenant_period_s=60.0,
         tenant_concurrency=4, tenant_queue=8))
 
     @contextlib.asynccontextmanager
