@@ -309,7 +309,9 @@ def round_row(number: int, outcomes: list[Outcome], rss_before: float, rss_after
 
 
 async def soak(args, server: subprocess.Popen, port: int) -> tuple[list[dict], float, list[Outcome]]:
-    limits = httpx.Limits(max_connections=args.requests + 16, max_keepalive_connections=64)
+    # Idle connections expire on the client before the server's keep-alive timeout (uvicorn's 5 s): reusing one
+    # the server is closing at that moment fails as a ReadError, a race of HTTP keep-alive, not a lost request.
+    limits = httpx.Limits(max_connections=args.requests + 16, max_keepalive_connections=64, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=None) as http:
         await wait_ready(http, server)
         client = Client(http, args.budgets, args.tenants, grace_s=args.grace_s)

@@ -257,6 +257,7 @@ class AsyncSolver:
             raise
         self._jobs.add(job)
         job.outcome = asyncio.wrap_future(job.future)  # what callers await: it outlives the job's release
+        job.outcome.add_done_callback(_retrieve)  # a stream whose client left never awaits it: no "never retrieved"
         job.future.add_done_callback(lambda _: _call_soon(loop, self._finished, job))
         return job
 

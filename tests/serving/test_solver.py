@@ -219,3 +219,21 @@ def test_a_finished_job_is_freed_without_a_garbage_collection(fake):
     finally:
         gc.enable()
     assert [s.answer for s in solutions] == [str(2 * k) for k in range(8)] and alive == 0
+
+
+def test_a_stream_left_early_logs_no_unretrieved_error(slow_fake, caplog):
+    # The outcome of a stream whose client went away is never awaited; asyncio must not log its error.
+    import gc
+    import logging
+
+    async def main():
+        async with AsyncSolver(slow_fake) as solver:
+            updates = solver.stream("2 + 2?", strategy=sc(3, n=2))
+            await updates.__anext__()  # started: the samples are running
+            await updates.aclose()  # the client leaves; its job is cancelled mid-way
+            await asyncio.sleep(0.3)
+
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        run(main())
+        gc.collect()
+    assert "never retrieved" not in caplog.text
