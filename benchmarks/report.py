@@ -55,11 +55,26 @@ def true_or_false(text: str) -> bool:
 
 
 def _command() -> str:
-    """The command as typed: ``python -m benchmarks.x ...`` when run as a module (sys.argv[0] is then a path)."""
+    """The command as typed: ``python -m benchmarks.x ...`` when run as a module (sys.argv[0] is then a path),
+    with the paths of the machine it ran on made portable (``portable_paths``)."""
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
     head = ["-m", spec.name] if spec is not None and spec.name else sys.argv[:1]
-    return " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *head, *sys.argv[1:]])
+    return portable_paths(" ".join(shlex.quote(a) for a in [Path(sys.executable).name, *head, *sys.argv[1:]]))
+
+
+def portable_paths(text: str) -> str:
+    """``text`` with this checkout's absolute path made relative and scratch folders (a home, /tmp) named by
+    placeholders: a recorded command reruns anywhere and names no path of the machine that ran it.
+
+    >>> portable_paths("python3 /work/main/benchmarks/x.py --out /root/out/ckpt --json /tmp/c3/k.json")
+    'python3 benchmarks/x.py --out $OUT/ckpt --json $TMP/c3/k.json'
+    """
+    text = text.replace(str(BENCHMARKS_MD.parent) + "/", "")
+    text = re.sub(r"/work/[\w.-]+/", "", text)  # a checkout elsewhere on a machine of this project
+    text = re.sub(r"(?:/root|/home/[\w.-]+)/out\b", "$OUT", text)
+    text = re.sub(r"/(?:root|home/[\w.-]+)/", "~/", text)
+    return re.sub(r"/tmp/", "$TMP/", text)
 
 
 def markdown_table(rows: list[dict], columns: list[str]) -> str:
