@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 import time
 
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 
 from m1reason.errors import M1Error
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
 
 
 def _info(_args) -> int:
@@ -100,8 +101,8 @@ def _solve(args) -> int:
     else:
         print(solution.headline)
         print(f"vote share {solution.confidence:.0%} over {sum(s.counted for s in solution.samples)} samples; "
-              f"plan: n={solution.plan.n}, up to {solution.plan.max_new_tokens} tokens ({solution.plan.reason}); "
               f"{solution.timings['total_s']:.1f} s, stopped: {solution.stopped}")
+        print(f"plan ({solution.plan.strategy}): {solution.plan.reason}")
     return 0
 
 
@@ -143,7 +144,11 @@ def _eval(args) -> int:
     _print_failures([r for r in records if r.get("status") == "failed"], len(records), out)
     print(f"records: {out}")
     if args.plot:
-        print(f"plot: {plot_accuracy(table, Path(args.plot))}")
+        sizes = [len(r["samples_correct"]) for r in records if r.get("status") != "failed"]
+        model = args.model or os.environ.get("M1REASON_MODEL") or "the embedded model"
+        path = plot_accuracy(table, Path(args.plot), model=model, strategy=args.strategy,
+                             samples=sum(sizes) / len(sizes) if sizes else None)
+        print(f"plot: {path}")
     return 0
 
 
@@ -192,7 +197,8 @@ def _bench(args) -> int:
 def _repl(args) -> int:
     from m1reason.repl import Repl
 
-    return Repl(budget_s=args.budget_s, strategy=args.strategy, model=args.model).run()
+    return Repl(budget_s=args.budget_s, strategy=args.strategy, model=args.model, live=sys.stdout.isatty(),
+                stream=not args.no_stream).run()
 
 
 def _strategy_arg(args):
@@ -230,47 +236,60 @@ def _budgets(value: str) -> list[float]:
     return [_positive(v) for v in value.split(",")]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m m1reason`` and the ``m1reason`` script.
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser; ``-v`` is taken before or after the subcommand.
 
-    >>> main(["info"])  # doctest: +ELLIPSIS
-    {
-      "m1reason": ...
-    0
+    >>> build_parser().parse_args(["solve", "1+1?", "-v"]).verbose
+    True
     """
-    parser = argparse.ArgumentParser(prog="m1reason", description=__doc__.splitlines()[0])
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
+    from m1reason import __version__
+
+    # -v on every parser; SUPPRESS keeps a subcommand's unset -v from overwriting one given before it
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="log what the library does (on stderr)")
+    parser = argparse.ArgumentParser(prog="m1reason", description=__doc__.splitlines()[0], parents=[verbose])
+    parser.add_argument("--version", action="version", version=f"m1reason {__version__}")
     parser.add_argument("--model", default=None, help="hub id or folder (default: $M1REASON_MODEL, else embedded)")
-    parser.add_argument("--budget-s", type=_positive, default=30.0, help="seconds per problem (REPL)")
-    parser.add_argument("--strategy", default="auto", help="auto, budget, sc or long (REPL)")
+    parser.add_argument("--budget-s", type=_positive, default=30.0, help="seconds per problem (REPL; default 30)")
+    parser.add_argument("--strategy", default="auto", help="auto, budget, sc or long (REPL; default auto)")
+    parser.add_argument("--no-stream", action="store_true",
+                        help="REPL: do not print the leading sample's reasoning as it is written")
     parser.set_defaults(run=_repl)
-    sub = parser.add_subparsers(dest="command")
-    sub.add_parser("info", help="versions, device and kernel backends").set_defaults(run=_info)
-    demo = sub.add_parser("demo", help="the embedded tiny M1: load, check decoding, solve held-out problems")
-    demo.add_argument("--tokens", type=int, default=32)
-    demo.add_argument("--problems", type=int, default=5)
-    demo.add_argument("--budget-s", type=_positive, default=2.0)
+    sub = parser.add_subparsers(dest="command", metavar="{info,demo,solve,eval,bench}")
+    sub.add_parser("info", parents=[verbose], help="versions, device and kernel backends").set_defaults(run=_info)
+    demo = sub.add_parser("demo", parents=[verbose],
+                          help="the embedded tiny M1: load, check decoding, solve held-out problems")
+    demo.add_argument("--tokens", type=_count, default=32, help="greedy tokens to decode in the check (default 32)")
+    demo.add_argument("--problems", type=_count, default=5, help="held-out problems to solve (default 5)")
+    demo.add_argument("--budget-s", type=_positive, default=2.0, help="seconds per problem (default 2)")
     demo.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     demo.set_defaults(run=_demo)
-    solve = sub.add_parser("solve", help="answer one problem")
-    solve.add_argument("problem")
-    solve.add_argument("--budget-s", type=_positive, default=30.0)
-    solve.add_argument("--strategy", default="auto", help="auto, budget, sc or long")
-    solve.add_argument("--n", type=int, default=None, help="samples (at most n for budget)")
-    solve.add_argument("--model", default=None)
+    solve = sub.add_parser("solve", parents=[verbose], help="answer one problem")
+    solve.add_argument("problem", help="the problem, quoted")
+    solve.add_argument("--budget-s", type=_positive, default=30.0, help="seconds for this problem (default 30)")
+    solve.add_argument("--strategy", default="auto", help="auto, budget, sc or long (default auto)")
+    solve.add_argument("--n", type=int, default=None,
+                       help="samples to draw (budget: at most this many; default: the strategy's own)")
+    solve.add_argument("--model", default=None, help="hub id or folder (default: $M1REASON_MODEL, else embedded)")
     solve.add_argument("--json", action="store_true", help="print the whole Solution as JSON")
     solve.set_defaults(run=_solve)
-    evaluate = sub.add_parser("eval", help="grade a strategy on a JSONL dataset (fields id, problem, answer)")
-    evaluate.add_argument("data")
-    evaluate.add_argument("--budget-s", type=_budgets, default=None, help="seconds per problem; '5,10,30' sweeps")
-    evaluate.add_argument("--strategy", default="auto")
-    evaluate.add_argument("--n", type=int, default=None)
+    evaluate = sub.add_parser("eval", parents=[verbose],
+                              help="grade a strategy on a JSONL dataset (fields id, problem, answer)")
+    evaluate.add_argument("data", help="JSONL file, one problem a line: id, problem, answer")
+    evaluate.add_argument("--budget-s", type=_budgets, default=None,
+                          help="seconds per problem; '5,10,30' sweeps (default: no budget)")
+    evaluate.add_argument("--strategy", default="auto", help="auto, budget, sc or long (default auto)")
+    evaluate.add_argument("--n", type=int, default=None,
+                          help="samples per problem (budget: at most this many; default: the strategy's own)")
     evaluate.add_argument("--k", type=_count, default=None, help="k of maj@k (default: fewest samples voted)")
     evaluate.add_argument("--limit", type=_count, default=None, help="only the first LIMIT problems")
-    evaluate.add_argument("--model", default=None)
+    evaluate.add_argument("--model", default=None,
+                          help="hub id or folder (default: $M1REASON_MODEL, else embedded)")
     evaluate.add_argument("--out", default=None, help="records JSONL (resumes: problems in it, failed ones "
                           "included, are skipped; one eval at a time may write it)")
-    evaluate.add_argument("--plot", default=None, help="write accuracy vs budget to this PNG")
+    evaluate.add_argument("--plot", default=None,
+                          help="write accuracy vs budget, with 95%% intervals and a table, to this PNG")
     evaluate.add_argument("--strict", action="store_true", help="grade as M1's grader: no </think>, no answer")
     # --- begin scale-out change (issue 9)
     evaluate.add_argument("--seed", type=int, default=None, help="seed each problem's samples from its id and this")
@@ -280,17 +299,45 @@ def main(argv: list[str] | None = None) -> int:
                           help="Ray workers (default: one per GPU, else CPU)")
     # --- end scale-out change
     evaluate.set_defaults(run=_eval)
-    bench = sub.add_parser("bench", help="decode speed per batch size, as JSON records and a table")
-    bench.add_argument("--model", default=None)
-    bench.add_argument("--batch", type=lambda v: [int(b) for b in v.split(",")], default=[1, 4, 16])
-    bench.add_argument("--tokens", type=int, default=64)
-    bench.add_argument("--prompt", type=int, default=32)
-    bench.add_argument("--device", default=None)
+    bench = sub.add_parser("bench", parents=[verbose],
+                           help="decode speed per batch size, as JSON records and a table")
+    bench.add_argument("--model", default=None, help="hub id or folder (default: $M1REASON_MODEL, else embedded)")
+    bench.add_argument("--batch", type=lambda v: [int(b) for b in v.split(",")], default=[1, 4, 16],
+                       help="batch sizes, comma-separated (default 1,4,16)")
+    bench.add_argument("--tokens", type=_count, default=64, help="tokens decoded per batch (default 64)")
+    bench.add_argument("--prompt", type=_count, default=32, help="prompt length in tokens (default 32)")
+    bench.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     bench.set_defaults(run=_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m m1reason`` and the ``m1reason`` script.
+
+    >>> main(["info"])  # doctest: +ELLIPSIS
+    {
+      "m1reason": ...
+    0
+    """
+    parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
+    if hasattr(args, "strategy"):
+        from m1reason.solving import STRATEGY_NAMES
+
+        if args.strategy.strip().lower() not in STRATEGY_NAMES:  # before any model loads
+            print(f"error: unknown strategy {args.strategy!r}; choose auto, budget, sc or long", file=sys.stderr)
+            return 2
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+                        format="%(name)s: %(message)s")
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the try, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader left (``m1reason info | head -4``): point stdout at devnull so the interpreter's final flush
+        # does not fail again, and exit as a process killed by SIGPIPE would.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -4,7 +4,7 @@ Records go to a JSONL file one problem at a time, so an interrupted run resumes 
 time holds the file (a lock beside it). A problem that cannot run (empty, too long for the model) becomes a
 failed record with its reason and the run goes on. The pass@k and maj@k estimators are the unbiased ones
 (expectations over k-subsets of the n samples drawn), checked against brute-force enumeration in the tests.
-Plotting is optional (matplotlib) and never needed to grade.
+Plotting (m1reason.eval_plot) is optional (matplotlib) and never needed to grade.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from m1reason.errors import ConfigError, PromptTooLong
+from m1reason.eval_plot import plot_accuracy
 
 log = logging.getLogger(__name__)
 
@@ -296,25 +297,6 @@ def summarize(records: list[dict], k: int | None = None) -> list[dict]:
                       "tokens_per_s": sum(r["num_tokens"] for r in group) / max(1e-9, sum(r["time_s"] for r in group)),
                       "failed": failed})
     return table
-
-
-def plot_accuracy(table: list[dict], path: Path) -> Path:
-    """Accuracy against the time budget (the paper's Figure 3 shape) as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    points = [(row["budget_s"], row["accuracy"]) for row in table if row["budget_s"] is not None]
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot([p[0] for p in points], [p[1] for p in points], marker="o")
-    ax.set_xlabel("time budget per problem (s)")
-    ax.set_ylabel("accuracy")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
 
 
 @contextlib.contextmanager

@@ -1,7 +1,10 @@
 """The interactive loop behind ``python -m m1reason``: type a problem, watch it being solved, get the answer.
 
-While a problem runs, one live line shows samples finished/running, tokens per second, the vote tally and the
-time left; Ctrl-C cancels that problem and keeps the REPL. Lines starting with ':' are commands (:help).
+While a problem runs, the reasoning of its first sample is printed as it is written, line by line, and under
+it one status line, rewritten in place on a terminal, shows samples finished/running, tokens per second, the
+vote tally and the time left. Plain text, no terminal library: piped, it reads as a transcript. Ctrl-C cancels
+that problem and keeps the REPL. Lines starting with ':' are commands (:help); ``help``, ``?``, ``quit`` and
+``exit`` typed alone are too.
 The model loads on the first problem (a cold start, reported apart from the budget); ``:model`` loads the new one
 at once and keeps the old one if it fails. No input (bad bytes, a model that will not load, a failing problem)
 ends the loop: each gets an error line and the next line is read.
@@ -13,13 +16,15 @@ import contextlib
 import logging
 import math
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from m1reason.errors import M1Error
+from m1reason.errors import ConfigError, M1Error
+from m1reason.generator import SampleFinished, TokensAppended
 
 __all__ = ["Repl"]
 
@@ -29,9 +34,13 @@ HELP = """commands:
   :budget SECONDS   time budget per problem (:budget none for no budget)
   :strategy NAME    auto, budget, sc or long
   :model NAME       hub id or folder of the model to use (loads now; if it fails, the current one stays)
+  :stream on|off    print the first sample's reasoning as it is written (default on)
   :show             the winning sample's reasoning
   :json             the last Solution as JSON
-  :help, :quit"""
+  :help, :quit      (help, ?, quit and exit work without the colon)"""
+
+# Bare words that are commands, not problems: nobody asks a math model to solve "quit".
+BARE = {"help": ":help", "?": ":help", "quit": ":quit", "exit": ":quit"}
 
 
 class Repl:
@@ -48,10 +57,17 @@ class Repl:
     """
 
     def __init__(self, *, budget_s: float | None = 30.0, strategy: str = "auto", model: str | None = None,
-                 generator=None, stdout=None, live: bool = True):
+                 generator=None, stdout=None, live: bool = True, stream: bool = True):
+        from m1reason.solving import STRATEGY_NAMES
+
+        # Checked here, before any model loads: a typo should not cost a cold start first.
+        if strategy.strip().lower() not in STRATEGY_NAMES:
+            raise ConfigError(f"unknown strategy {strategy!r}; choose auto, budget, sc or long")
+        if budget_s is not None and not 0 < budget_s < math.inf:
+            raise ConfigError(f"budget_s must be a finite number of seconds > 0 or None, got {budget_s!r}")
         self.budget_s, self.strategy, self.model, self.generator = budget_s, strategy, model, generator
         self.out = stdout or sys.stdout
-        self.live = live
+        self.live, self.stream = live, stream
         self.last = None
 
     def run(self, stdin=None) -> int:
@@ -77,6 +93,7 @@ class Repl:
                 continue
             if "\ufffd" in line:
                 self.say("note: this line had bytes that are not UTF-8; they read as \ufffd")
+            line = BARE.get(line.lower(), line)
             if line.startswith(":"):
                 if self.command(line) == "quit":
                     return 0
@@ -88,6 +105,13 @@ class Repl:
         arg = arg.strip()
         if name in ("quit", "q", "exit"):
             return "quit"
+        if name in ("help", "h", "?", ""):
+            return self.say(HELP)
+        if name == "stream":
+            if arg.lower() not in ("on", "off"):
+                return self.say(f"error: :stream takes on or off, got {arg!r}")
+            self.stream = arg.lower() == "on"
+            return self.say(f"stream: {arg.lower()}")
         if name == "budget":
             try:
                 value = None if arg.lower() in ("none", "off") else float(arg)
@@ -112,7 +136,7 @@ class Repl:
             winner = self.last.winner
             text = self.last.model_dump_json(indent=2) if name == "json" else (winner.text if winner else "no answer")
             return self.say(text)
-        return self.say(HELP)
+        return self.say(f"unknown command :{name} (type :help)")
 
     def switch_model(self, model: str | None) -> None:
         """Load ``model`` (None: the default) now and use it from the next problem; if it does not load, say why
@@ -141,6 +165,7 @@ class Repl:
     def solve(self, problem: str) -> None:
         from m1reason.solving import make_strategy, shared_generator
 
+        display = _Display(self.out, live=self.live)
         try:
             make_strategy(self.strategy, self.budget_s)  # a bad name fails before the model loads
             if self.generator is None:
@@ -148,31 +173,118 @@ class Repl:
                 self.generator, cold = shared_generator(self.model)
                 self.say(f"loaded in {cold.get('load_s', 0.0):.1f} s")
             strategy = make_strategy(self.strategy, self.budget_s, self.generator)
+            generator = _Tap(self.generator, display.on_event) if self.stream else self.generator
             started = time.monotonic()
-            self.last = strategy.run(problem, self.generator, budget_s=self.budget_s,
-                                     on_progress=self.show_progress if self.live else None)
+            self.last = strategy.run(problem, generator, budget_s=self.budget_s,
+                                     on_progress=display.on_progress if self.live else None)
         except KeyboardInterrupt:
-            return self.say("\ncancelled")
+            return self.say("cancelled")
         except (M1Error, ValueError, ValidationError) as err:
             return self.say(f"error: {err}")
         except Exception as err:  # a bug must not end the session; -v shows its traceback
             log.info("solving %r failed", problem, exc_info=True)
             return self.say(f"error: {_describe(err)} (run with -v for the traceback)")
+        finally:
+            display.end()  # before any answer or error line: the status line ends and the reasoning is flushed
         sol = self.last
         voted = sum(s.counted for s in sol.samples)
-        self.say(("\r" if self.live else "") + f"{sol.headline}   (vote share {sol.confidence:.0%}, "
+        self.say(f"{sol.headline}   (vote share {sol.confidence:.0%}, "
                  f"{voted}/{len(sol.samples)} samples voted, {sol.num_tokens} tokens, "
                  f"{time.monotonic() - started:.1f} s, stopped: {sol.stopped})")
 
-    def show_progress(self, p) -> None:
-        tally = " ".join(f"{answer[:12]}x{count}" for answer, count in p.tally[:4]) or "-"
-        left = f" | {max(0.0, p.budget_s - p.elapsed_s):.1f} s left" if p.budget_s else ""
-        line = (f"{p.finished} done, {p.running} running | {p.tokens_per_s:.0f} tok/s | votes {tally}{left}")
-        self.out.write("\r" + line[:110].ljust(110))
-        self.out.flush()
-
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
+
+
+class _Display:
+    """What a problem prints while it runs: one sample's reasoning in whole lines, and one status line under it
+    that is rewritten in place (``live``). A line of reasoning first clears the status line, so the two never
+    mix; without ``live`` there is no status line and the output is a plain transcript.
+
+    The sample shown is the first to start (the samples of one problem read alike, and showing each in turn
+    would repeat it n times); when it ends, a line says how, and the status line carries on alone."""
+
+    def __init__(self, out, *, live: bool):
+        self.out, self.live = out, live
+        self.width = max(40, shutil.get_terminal_size((100, 24)).columns - 1)
+        self.followed: str | None = None
+        self.done = False
+        self.pending = ""  # the followed sample's text not printed yet (less than a line)
+        self.status = ""
+
+    def on_event(self, event) -> None:
+        if isinstance(event, TokensAppended) and not self.done:
+            if self.followed is None:
+                self.followed = event.sample_id
+                self.line(f"[reasoning of sample {event.sample_id}]")
+            if event.sample_id == self.followed:
+                self.pending += event.text_delta
+                self.print_lines()
+        elif isinstance(event, SampleFinished) and event.sample_id == self.followed and not self.done:
+            self.print_lines(flush=True)
+            self.line(f"[sample {event.sample_id} ended: {event.sample.finish_reason}]")
+            self.done = True
+
+    def print_lines(self, flush: bool = False) -> None:
+        """Print the pending text's whole lines (a long one wraps at a space before the terminal's width)."""
+        while "\n" in self.pending or len(self.pending) >= self.width:
+            cut = self.pending.find("\n", 0, self.width + 1)
+            if cut < 0:
+                space = self.pending.rfind(" ", self.width // 2, self.width)
+                cut = space if space >= 0 else self.width
+            self.line(self.pending[:cut])
+            self.pending = self.pending[cut + 1 if self.pending[cut:cut + 1] in ("\n", " ") else cut:]
+        if flush and self.pending:
+            self.line(self.pending)
+            self.pending = ""
+
+    def line(self, text: str) -> None:
+        self.clear()
+        self.out.write(text + "\n")
+        self.draw()
+
+    def on_progress(self, p) -> None:
+        tally = " ".join(f"{answer[:12]}x{count}" for answer, count in p.tally[:4]) or "-"
+        left = f" | {max(0.0, p.budget_s - p.elapsed_s):.1f} s left" if p.budget_s else ""
+        self.status = f"{p.finished} done, {p.running} running | {p.tokens_per_s:.0f} tok/s | votes {tally}{left}"
+        self.draw()
+
+    def draw(self) -> None:
+        if self.live and self.status:
+            self.out.write("\r" + self.status[:self.width])
+        self.out.flush()
+
+    def clear(self) -> None:
+        if self.live and self.status:
+            self.out.write("\r" + " " * min(len(self.status), self.width) + "\r")
+
+    def end(self) -> None:
+        """Print what is left of the reasoning and leave the status line on screen, ended by a newline."""
+        if not self.done:
+            self.print_lines(flush=True)
+        if self.live and self.status:
+            self.out.write("\n")
+        self.status = ""
+        self.out.flush()
+
+
+class _Tap:
+    """The generator as it is, except that ``stream`` also hands each event to ``listener`` (the display)."""
+
+    def __init__(self, generator, listener):
+        self._generator, self._listener = generator, listener
+
+    def __getattr__(self, name):
+        return getattr(self._generator, name)
+
+    def stream(self, requests):
+        events = self._generator.stream(requests)
+        try:
+            for event in events:
+                self._listener(event)
+                yield event
+        finally:
+            events.close()  # closing the tap (Ctrl-C, the vote settled) cancels what still runs, as before
 
 
 def _describe(err: Exception) -> str:

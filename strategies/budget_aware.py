@@ -58,6 +58,9 @@ class BudgetAware(SelfConsistency):
     >>> plan = BudgetAware(needed_tokens=500).plan(speed, budget_s=30, prompt_tokens=100)
     >>> plan.n, plan.max_new_tokens, plan.predicted_s <= 30
     (32, 642, True)
+    >>> print(plan.reason)  # doctest: +NORMALIZE_WHITESPACE
+    32 samples of up to 642 tokens (a chain needs about 500): the most that fit 27.0 s on this machine
+    (nothing else running)
     """
 
     n: int = Field(default=64, ge=1, le=4096)
@@ -74,15 +77,12 @@ class BudgetAware(SelfConsistency):
         counts = sorted({most, *(2**k for k in range(13) if 2**k < most)})
         fits = {n: self._longest(throughput, load.batch(n), prompt_tokens, usable) for n in counts}
         enough = [n for n in counts if fits[n] >= min(self.needed_tokens, self.max_new_tokens)]
-        if enough:
-            n = enough[-1]
-            reason = (f"largest n whose samples all get {self.needed_tokens} tokens in {usable:.1f} s "
-                      f"(batch shared with {load})")
-        else:
-            n = 1
-            reason = (f"not even one sample gets {self.needed_tokens} tokens in {usable:.1f} s: one sample "
-                      f"anyway, cut by the deadline, its answer forced out at the last moment")
+        n = enough[-1] if enough else 1
         length = max(fits[n], min(self.needed_tokens, self.max_new_tokens)) if enough else self.max_new_tokens
+        reason = self._reason(n, length, most, usable, load) if enough else (
+            f"1 sample of up to {length} tokens: not even one sample gets the {self.needed_tokens} tokens a chain "
+            f"needs in {usable:.1f} s on this machine ({load}); it runs anyway, and its answer is forced out at "
+            f"the deadline")
         predicted = self._predict(throughput, load.batch(n), prompt_tokens, length)
         return Plan(strategy="BudgetAware", n=n, max_new_tokens=length, reason=reason, early_stop=self.early_stop,
                     budget_s=budget_s, predicted_s=predicted)
@@ -107,6 +107,7 @@ class BudgetAware(SelfConsistency):
         plan = _reserve(generator, request_id, lambda: self.plan(throughput, budget_s, prompt_tokens))
         timings = {"calibration_s": started - before, "plan_s": time.monotonic() - started}
         appended = _count_forcing_tokens(generator, forcing_text("", self.answer_prefix))
+        first_reason = plan.reason
         try:
             while True:
                 force_at = self.force_at(throughput, plan, budget_s, prompt_tokens, appended)
@@ -117,12 +118,25 @@ class BudgetAware(SelfConsistency):
                 except CapacityError as err:
                     if plan.n == 1 or isinstance(err, PromptTooLong):  # fewer samples cannot shorten the prompt
                         raise
-                    halved = plan.model_copy(update={"n": plan.n // 2, "reason": plan.reason + "; halved: no room"})
+                    halved = plan.model_copy(update={"n": plan.n // 2, "reason": (
+                        f"{plan.n // 2} samples, halved: the engine had no room for {plan.n} when they were "
+                        f"submitted (planned: {first_reason})")})
                     plan = _reserve(generator, request_id, lambda halved=halved: halved)
         finally:
             unreserve = getattr(generator, "unreserve", None)
             if unreserve is not None:
                 unreserve(request_id)
+
+    def _reason(self, n: int, length: int, most: int, usable: float, load: Load) -> str:
+        """The plan in a user's words: what runs, what limited n, and the load it was planned under."""
+        if n == self.n:
+            why = f"the {self.n} asked for, and they fit {usable:.1f} s"
+        elif n == most:
+            why = f"the most the engine runs at once for one request, and they fit {usable:.1f} s"
+        else:
+            why = f"the most that fit {usable:.1f} s"
+        return (f"{n} samples of up to {length} tokens (a chain needs about {self.needed_tokens}): {why} on this "
+                f"machine ({load})")
 
     def force_at(self, throughput, plan: Plan, budget_s: float, prompt_tokens: int,
                  appended_tokens: int | None = None) -> float:
@@ -182,7 +196,9 @@ class Load:
 
     >>> crowd = Load(others=0, peers=29, capacity=64)   # 30 requests arriving together on a 64-slot engine
     >>> crowd.most_samples(64), crowd.batch(2), str(crowd)
-    (2, 60, '0 sequences running or waiting and 29 other requests, at most 2 samples each of 64 slots')
+    (2, 60, '29 other requests, at most 2 samples each of 64 slots')
+    >>> str(Load(others=0, capacity=32)), str(Load(others=3))
+    ('nothing else running, 32 slots', '3 sequences running or waiting')
     """
 
     others: int
@@ -210,9 +226,13 @@ class Load:
         return batch if self.capacity is None else max(n, min(batch, self.capacity))
 
     def __str__(self) -> str:
-        text = f"{self.others} sequences running or waiting and {self.peers} other requests"
+        busy = [f"{self.others} sequences running or waiting"] if self.others else []
+        busy += [f"{self.peers} other requests"] if self.peers else []
+        text = " and ".join(busy) or "nothing else running"
         if self.capacity is None:
             return text
+        if not self.peers:
+            return f"{text}, {self.capacity} slots"
         return f"{text}, at most {self.most_samples(self.capacity)} samples each of {self.capacity} slots"
 
 

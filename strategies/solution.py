@@ -140,6 +140,25 @@ class Solution(BaseModel):
             raise ValueError(f"status {self.status!r} needs a status_reason saying why there is no answer")
         return self
 
+    def __repr__(self) -> str:
+        """One line: the problem (cut), the answer and its vote share or why there is none, the samples, the plan
+        and the time. The whole record (every sample) is in ``model_dump()`` and the JSON.
+
+        >>> plan = Plan(strategy="BudgetAware", n=8, max_new_tokens=160, reason="r")
+        >>> Solution(problem="What is 48 + 27?", answer="75", confidence=0.75, plan=plan, stopped="settled",
+        ...          timings={"total_s": 0.812})
+        <Solution 'What is 48 + 27?': answer '75' (vote 75%), 0 samples, BudgetAware n=8 x 160 tokens, 0.81 s, settled>
+        >>> Solution(problem="x" * 60, answer=None, confidence=0, plan=plan)  # doctest: +ELLIPSIS
+        <Solution 'xxx...x…': no answer (no sample reached an answer), 0 samples, BudgetAware ... tokens, finished>
+        """
+        problem = self.problem if len(self.problem) <= 40 else self.problem[:39] + "\u2026"
+        outcome = (f"answer {self.answer!r} (vote {self.confidence:.0%})" if self.answer is not None
+                   else f"no answer ({self.status_reason})")
+        total = self.timings.get("total_s")
+        timing = f", {total:.2f} s" if total is not None else ""
+        return (f"<Solution {problem!r}: {outcome}, {len(self.samples)} samples, {self.plan.strategy} "
+                f"n={self.plan.n} x {self.plan.max_new_tokens} tokens{timing}, {self.stopped}>")
+
     @property
     def headline(self) -> str:
         """One line for a person: the answer, or that there is none and why.

@@ -248,3 +248,77 @@ def test_solve_without_an_answer_says_why_instead_of_printing_none(monkeypatch, 
     assert main(["solve", "What is 1+1?", "--strategy", "sc", "--n", "2"]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith("no answer: ") and "None" not in first
+
+
+@pytest.mark.parametrize("argv", [["-v", "info"], ["info", "-v"], ["solve", "x", "--verbose"], ["--verbose"]])
+def test_verbose_before_or_after_the_subcommand(argv):
+    from m1reason.__main__ import build_parser
+
+    assert build_parser().parse_args(argv).verbose is True
+    assert getattr(build_parser().parse_args([a for a in argv if a not in ("-v", "--verbose")]), "verbose",
+                   False) is False
+
+
+def test_version(capsys):
+    from m1reason import __version__
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == f"m1reason {__version__}"
+
+
+def test_every_option_has_help_text():
+    import argparse
+
+    from m1reason.__main__ import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    missing = [f"{name} {action.dest}" for name, p in [("m1reason", parser), *commands.items()]
+               for action in p._actions if not isinstance(action, argparse._SubParsersAction) and not action.help]
+    assert missing == []
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    """``m1reason info | head -1``: the pipe is closed before info writes; Python ignores SIGPIPE, so the write
+    raises BrokenPipeError, which must end the process quietly."""
+    child = subprocess.Popen([sys.executable, "-m", "m1reason", "info"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    child.stdout.close()
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 141 and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_an_unknown_strategy_is_rejected_before_the_model_loads(monkeypatch, capsys):
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the model must not load for a bad option")
+
+    monkeypatch.setattr(m1reason.defaults, "default_generator", no_loading)
+    for argv in (["--strategy", "magic"], ["solve", "x", "--strategy", "magic"], ["eval", "d.jsonl", "--strategy",
+                                                                                    "magic"]):
+        assert main(argv) == 2
+        assert capsys.readouterr().err == "error: unknown strategy 'magic'; choose auto, budget, sc or long\n"
+
+
+def test_solve_explains_the_plan_in_words(scripted, capsys):
+    assert main(["solve", "What is 1+1?", "--budget-s", "5"]) == 0
+    plan = capsys.readouterr().out.splitlines()[2]
+    assert plan.startswith("plan (BudgetAware): ") and " of up to " in plan and "halved" not in plan
+    assert "4.5 s on this machine (nothing else running)" in plan  # the budget less the safety margin
+
+
+def test_eval_plot_has_a_title_and_intervals(scripted, tmp_path, monkeypatch):
+    import m1reason.eval_plot
+
+    figures = []
+    draw = m1reason.eval_plot.accuracy_figure
+    monkeypatch.setattr(m1reason.eval_plot, "accuracy_figure", lambda *a, **k: figures.append(draw(*a, **k)) or
+                        figures[-1])
+    data, plot = tmp_path / "tiny.jsonl", tmp_path / "acc.png"
+    data.write_text("".join(json.dumps({"id": f"p{i}", "problem": p, "answer": a}) + "\n"
+                            for i, (p, a) in enumerate(GOLD.items())))
+    assert main(["eval", str(data), "--strategy", "sc", "--n", "3", "--budget-s", "5,10", "--out",
+                 str(tmp_path / "out.jsonl"), "--plot", str(plot), "--model", "tiny/model"]) == 0
+    assert plot.stat().st_size > 1000
+    title = figures[0].get_suptitle()
+    assert "sc on tiny/model" in title and "n = 3 problems" in title and "samples per problem" in title

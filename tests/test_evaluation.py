@@ -3,6 +3,7 @@
 import itertools
 import json
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -54,7 +55,7 @@ def test_dataset_errors_name_the_line(tmp_path):
 
 
 def test_bundled_datasets_load():
-    rows = load_dataset("/work/shared/data/aime24.jsonl")
+    rows = load_dataset(Path(__file__).resolve().parents[2] / "shared" / "data" / "aime24.jsonl")
     assert len(rows) == 30 and all(r["problem"] and r["answer"] for r in rows)
 
 
@@ -66,3 +67,33 @@ def test_summary_per_budget():
     assert [(r["budget_s"], r["problems"], r["accuracy"]) for r in table] == [(5.0, 2, 0.5), (10.0, 1, 1.0)]
     assert table[0]["maj@2"] == 0.5 and table[0]["accuracy_per_s"] == 0.125
     assert json.dumps(table)
+
+
+def test_wilson_interval_against_known_values():
+    from m1reason.eval_plot import wilson_interval
+
+    assert wilson_interval(8, 10) == pytest.approx((0.4902, 0.9433), abs=1e-4)
+    low, high = wilson_interval(10, 10)
+    assert high == 1.0 and low == pytest.approx(0.7225, abs=1e-4)  # not empty at 100%, as the normal one is
+
+
+def test_plot_has_title_error_bars_and_a_table(tmp_path):
+    import matplotlib.pyplot as plt
+    from matplotlib.container import ErrorbarContainer
+
+    from m1reason.eval_plot import accuracy_figure, plot_accuracy
+
+    table = [{"budget_s": 5.0, "problems": 40, "accuracy": 0.5, "mean_s": 4.0},
+             {"budget_s": 10.0, "problems": 40, "accuracy": 0.75, "mean_s": 8.0}]
+    fig = accuracy_figure(table, model="m1/tiny", strategy="budget", samples=12.5)
+    try:
+        assert fig.get_suptitle() == ("budget on m1/tiny: accuracy vs budget (n = 40 problems per budget, "
+                                      "12.5 samples per problem)")
+        bars = [c for c in fig.axes[0].containers if isinstance(c, ErrorbarContainer)]
+        assert len(bars) == 1 and bars[0].has_yerr
+        (table_artist,) = fig.axes[1].tables
+        texts = [cell.get_text().get_text() for cell in table_artist.get_celld().values()]
+        assert "95% interval" in texts and "0.750" in texts and "0.60-0.86" in texts
+    finally:
+        plt.close(fig)
+    assert plot_accuracy(table, tmp_path / "acc.png").stat().st_size > 1000

@@ -92,4 +92,57 @@ def test_bytes_that_are_not_utf8_on_a_pipe_do_not_end_the_repl():
     out = done.stdout.decode("utf-8")
     assert "note: this line had bytes that are not UTF-8; they read as \ufffd" in out
     assert out.count("answer: 2 ") == 2
-    assert json.loads(out[out.index("{"):out.rindex("}") + 1])["answer"] == "2"
+    assert json.loads(out[out.index("\n{") + 1:out.rindex("}") + 1])["answer"] == "2"  # the reasoning has braces
+
+
+@pytest.mark.parametrize("word", ["help", "?", "HELP"])
+def test_bare_help_is_a_command_not_a_problem(word):
+    repl, lines = run_repl(f"{word}\n:quit\n")
+    assert "commands:" in lines and repl.last is None
+
+
+@pytest.mark.parametrize("word", ["quit", "exit", "Quit"])
+def test_bare_quit_and_exit_leave(word):
+    repl, lines = run_repl(f"{word}\n1 + 1?\n")
+    assert repl.last is None and not any(line.startswith("answer") for line in lines)
+
+
+def test_an_unknown_command_says_so_instead_of_printing_help():
+    _, lines = run_repl(":foo bar\n:quit\n")
+    assert lines[-1] == "unknown command :foo (type :help)" and "commands:" not in lines
+
+
+@pytest.mark.parametrize("options, message", [({"strategy": "magic"}, "unknown strategy 'magic'"),
+                                              ({"budget_s": 0.0}, "budget_s must be a finite number"),
+                                              ({"budget_s": float("nan")}, "budget_s must be a finite number")])
+def test_bad_options_are_rejected_before_any_model_loads(options, message):
+    from m1reason.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        Repl(**options)  # no generator: accepting the options would load the model at the first problem
+
+
+def test_the_first_samples_reasoning_is_printed_as_it_is_written():
+    _, lines = run_repl("1 + 1?\n:quit\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("[reasoning of sample "))
+    assert lines[start + 1] == "so </think> $\\boxed{2}$" and lines[start + 2].startswith("[sample ")
+    assert lines[start + 3].startswith("answer: 2 ") and sum(line.startswith("[reasoning") for line in lines) == 1
+
+
+def test_stream_off_prints_only_the_answer():
+    _, lines = run_repl(":stream off\n1 + 1?\n:quit\n")
+    assert lines[-1].startswith("answer: 2 ") and not any("boxed" in line for line in lines)
+
+
+def test_reasoning_lines_and_the_status_line_do_not_mix():
+    """Each reasoning line clears the rewritten status line first; a long line wraps at a space."""
+    out = io.StringIO()
+    long_text = "step " * 60 + "</think> $\\boxed{2}$"
+    repl = Repl(generator=FakeGenerator(lambda request, i: long_text), strategy="sc", budget_s=None, stdout=out)
+    repl.run(io.StringIO("1 + 1?\n:quit\n"))
+    shown = [line.split("\r")[-1] for line in out.getvalue().split("\n")]  # what a terminal leaves on each line
+    reasoning = shown[shown.index(next(s for s in shown if s.startswith("[reasoning"))) + 1:]
+    reasoning = reasoning[:next(i for i, s in enumerate(reasoning) if s.startswith("[sample "))]
+    assert " ".join(reasoning) == long_text.strip() and len(reasoning) > 1
+    assert all("running |" not in line for line in reasoning)
+    assert any(s.startswith("answer: 2 ") for s in shown)
