@@ -202,13 +202,14 @@ def _repl(args) -> int:
 
 
 def _strategy_arg(args):
-    """A name, or (with --n or --strict) a strategy object with those settings."""
+    """A name, or (with --n, --strict or --lenient) a strategy object with those settings."""
     from m1reason.solving import make_strategy
 
     strategy = make_strategy(args.strategy, args.budget_s if not isinstance(args.budget_s, list) else args.budget_s[0])
     changes = {"n": args.n} if getattr(args, "n", None) is not None else {}
-    if getattr(args, "strict", False):
-        changes["strict"] = True
+    for mode in ("strict", "lenient"):
+        if getattr(args, mode, False):
+            changes[mode] = True
     return strategy.model_validate({**strategy.model_dump(), **changes}) if changes else args.strategy
 
 
@@ -290,7 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "included, are skipped; one eval at a time may write it)")
     evaluate.add_argument("--plot", default=None,
                           help="write accuracy vs budget, with 95%% intervals and a table, to this PNG")
-    evaluate.add_argument("--strict", action="store_true", help="grade as M1's grader: no </think>, no answer")
+    extraction = evaluate.add_mutually_exclusive_group()
+    extraction.add_argument("--strict", action="store_true", help="grade as M1's grader: no </think>, no answer")
+    extraction.add_argument("--lenient", action="store_true",
+                            help="with neither a box nor an answer phrase, take a sample's last mathematical "
+                                 "statement (docs/answers.md, lenient mode)")
     # --- begin scale-out change (issue 9)
     evaluate.add_argument("--seed", type=int, default=None, help="seed each problem's samples from its id and this")
     evaluate.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",

@@ -322,3 +322,22 @@ def test_eval_plot_has_a_title_and_intervals(scripted, tmp_path, monkeypatch):
     assert plot.stat().st_size > 1000
     title = figures[0].get_suptitle()
     assert "sc on tiny/model" in title and "n = 3 problems" in title and "samples per problem" in title
+
+
+def test_eval_lenient_grades_unboxed_answers_and_excludes_strict(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(m1reason.defaults, "default_generator", lambda *a, **k: FakeGenerator(
+        lambda request, i: FakeCompletion("We add them. </think> Adding the two gives $9$.")))
+    import m1reason.solving as solve_module
+
+    monkeypatch.setattr(solve_module, "_generators", {})
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"id": "a", "problem": "4 + 5?", "answer": "9"}) + "\n")
+    graded = {}
+    for mode in ("", "--lenient"):
+        out = tmp_path / f"out{mode}.jsonl"
+        assert main(["eval", str(data), "--strategy", "sc", "--n", "2", "--out", str(out), *filter(None, [mode])]) == 0
+        graded[mode] = json.loads(out.read_text())["correct"]
+    assert graded == {"": False, "--lenient": True}
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", str(data), "--strict", "--lenient"])
+    assert exit_info.value.code == 2 and "not allowed with" in capsys.readouterr().err
