@@ -1,6 +1,8 @@
 """benchmarks.soak: every response is sorted into one outcome, a no-answer 200 without a reason and a 429 without a
-retry-after count as lies, the verdict names each missed target, and (slow) a short soak of the real app meets them."""
+retry-after count as lies, the verdict names each missed target, and (slow) a short soak of the real app loses
+and lies about nothing."""
 
+import json
 import random
 import subprocess
 import sys
@@ -58,8 +60,14 @@ def test_the_verdict_names_each_missed_target():
 
 
 @pytest.mark.slow
-def test_a_short_soak_of_the_app_meets_every_target(tmp_path):
+def test_a_short_soak_of_the_app_loses_and_lies_about_nothing(tmp_path):
+    # The invariants only: latency and memory targets depend on the machine, so the benchmark reports them
+    # (BENCHMARKS.md "soak") and a test does not time them.
     done = subprocess.run([sys.executable, "-m", "benchmarks.soak", "--rounds", "2", "--requests", "60",
                            "--budgets", "1", "2", "--no-write", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert (tmp_path / "soak.json").exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    rounds = json.loads((tmp_path / "soak.json").read_text())["rounds"]
+    assert len(rounds) == 2 and all(r["requests"] == 60 and r["engine_alive"] for r in rounds), rounds
+    assert all(r[k] == 0 for r in rounds for k in ("lost", "lied", "wrong_client", "server_error", "accepted_bad"))
+    assert all(r["answered"] + r["explicit"] == 60 for r in rounds)
