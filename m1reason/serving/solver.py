@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from m1reason.errors import CapacityError
 from m1reason.serving._channel import Channel
 from m1reason.serving._jobs import _Cancelled, _Job, _JobGenerator, unanswered
+from m1reason.serving._memory import release_free_memory
 from m1reason.serving.admission import Admission
 from m1reason.serving.async_generator import AsyncGenerator
 from m1reason.serving.events import SolveEvent, Started
@@ -34,6 +35,10 @@ __all__ = ["AsyncSolver"]
 # A request under a budget returns at most this long after its budget, answered or not: half of the second a caller
 # is promised, the other half left for the transport (an HTTP front's event loop under a burst, the response).
 RETURN_BY_S = 0.5
+# Once nothing has run or waited for this long, the pages a burst's threads freed go back to the OS: a server's
+# memory returns to where it was instead of staying at the burst's high-water mark. Long enough that a steady
+# stream of requests (idle for moments between them) does not trim after each one.
+IDLE_TRIM_S = 1.0
 
 
 class _NoTurn(Exception):
@@ -86,6 +91,7 @@ class AsyncSolver:
         self._starting: asyncio.Lock | None = None
         self._jobs: set[_Job] = set()
         self._closed = False
+        self._idle_trim: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
         """Load the generator and warm it up (off the event loop), once; ``solve`` calls it if needed. An
@@ -192,6 +198,8 @@ class AsyncSolver:
         thread (checks still running are not waited for)."""
         self._closed = True
         self.admission.close()
+        if self._idle_trim is not None:
+            self._idle_trim.cancel()
         running = {asyncio.wrap_future(job.future): job for job in self._jobs}
         if running:
             _, late = await asyncio.wait(running, timeout=grace_s)
@@ -285,6 +293,17 @@ class AsyncSolver:
         self._jobs.discard(job)
         self.admission.leave(job.tenant, time.monotonic() - job.started)
         job.release()
+        if self._idle() and self._idle_trim is None:
+            self._idle_trim = asyncio.get_running_loop().call_later(IDLE_TRIM_S, self._trim_if_idle)
+
+    def _idle(self) -> bool:
+        return not self._jobs and not self.admission.active and not self.admission.queued
+
+    def _trim_if_idle(self) -> None:
+        self._idle_trim = None
+        if self._idle() and not self._closed:  # else the next job's end schedules it again
+            with contextlib.suppress(RuntimeError):  # shut down meanwhile
+                self._control.submit(release_free_memory)
 
     def _cancel(self, job: _Job) -> None:
         generator = job.generator

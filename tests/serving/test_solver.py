@@ -237,3 +237,43 @@ def test_a_stream_left_early_logs_no_unretrieved_error(slow_fake, caplog):
         run(main())
         gc.collect()
     assert "never retrieved" not in caplog.text
+
+
+def test_idle_solver_hands_freed_memory_back_once_and_not_while_busy(fake, monkeypatch):
+    import threading
+
+    import m1reason.serving.solver as solver_module
+
+    trims = []
+    monkeypatch.setattr(solver_module, "IDLE_TRIM_S", 0.05)
+    monkeypatch.setattr(solver_module, "release_free_memory", lambda: trims.append(time.monotonic()) or True)
+    release = threading.Event()
+
+    class Held:  # a strategy that runs until the test lets it go
+        def run(self, problem, generator, budget_s=None):
+            release.wait(10)
+            return sc(0, n=1).run("number 1", generator)
+
+    async def main():
+        async with AsyncSolver(fake) as solver:
+            held = asyncio.create_task(solver.solve("held", strategy=Held(), budget_s=None))
+            await solver.solve("number 2", strategy=sc(0, n=1), budget_s=None)
+            await asyncio.sleep(0.3)  # well past IDLE_TRIM_S after this one ended, with the held one running
+            trims_while_busy = list(trims)
+            release.set()
+            await held
+            await asyncio.sleep(0.3)
+            return trims_while_busy
+
+    assert run(main()) == []
+    assert len(trims) == 1  # one trim after going idle, not one per finished job
+
+
+def test_release_free_memory_calls_the_c_library_where_it_has_malloc_trim():
+    import ctypes.util
+    import platform
+
+    from m1reason.serving._memory import release_free_memory
+
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc" and ctypes.util.find_library("c")
+    assert release_free_memory() is bool(glibc)
