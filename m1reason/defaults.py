@@ -34,6 +34,7 @@ EMBEDDED_NOTE = ("no model named: running the embedded tiny M1 (synthetic arithm
 # force_tokens steps before the deadline for it.
 EMBEDDED_STRATEGY_DEFAULTS = {"max_new_tokens": 160, "needed_tokens": 56, "force_tokens": 8}
 SHORT_ENGINE = {"max_slots": 32, "max_len": 512}  # engine options for the embedded and other recipe-trained models
+_embedded_noted = False
 RANDOM_MODEL_NOTE = ("no model named and %s is missing: running a tiny RANDOM model, so its answers "
                      "are meaningless. Name a real one with --model togethercomputer/M1-3B (hub id or folder) or "
                      "the M1REASON_MODEL variable")
@@ -103,7 +104,10 @@ def _trained_here(folder: Path, *, device: str | None = None, **engine_options):
 def _embedded(*, device: str | None = None, **engine_options):
     if not (EMBEDDED_MODEL / "config.json").exists():
         return _random_stand_in(device=device, **{**SHORT_ENGINE, **engine_options})
-    log.info(EMBEDDED_NOTE)
+    global _embedded_noted
+    if not _embedded_noted:  # once per process: a user must learn the model's scope, but not in every log line
+        log.warning(EMBEDDED_NOTE)
+        _embedded_noted = True
     gen = _trained_here(EMBEDDED_MODEL, device=device, **engine_options)
     gen.source = {**gen.source, "model_id": "m1reason/embedded"}  # the same name on every machine
     return gen

@@ -160,7 +160,7 @@ class Repl:
             kept = "the model in use" if self.generator is not None else self.model or "the default model"
             return self.say(f"error: cannot load model {model!r}: {_describe(err)}; keeping {kept}")
         self.model, self.generator = model, generator
-        self.say(f"model: {model or 'default'} (loaded in {cold.get('load_s', 0.0):.1f} s)")
+        self.say(f"model: {model or 'default'} ({_cold_start(cold)})")
 
     def solve(self, problem: str) -> None:
         from m1reason.solving import make_strategy, shared_generator
@@ -171,7 +171,7 @@ class Repl:
             if self.generator is None:
                 self.say("loading the model (a cold start, not counted in the budget)...")
                 self.generator, cold = shared_generator(self.model)
-                self.say(f"loaded in {cold.get('load_s', 0.0):.1f} s")
+                self.say(_cold_start(cold))
             strategy = make_strategy(self.strategy, self.budget_s, self.generator)
             generator = _Tap(self.generator, display.on_event) if self.stream else self.generator
             started = time.monotonic()
@@ -318,3 +318,14 @@ def _history() -> None:
 def _save_history(readline, path: Path) -> None:
     with contextlib.suppress(OSError):
         readline.write_history_file(path)
+
+
+def _cold_start(cold: dict) -> str:
+    """What loading cost, in words.
+
+    >>> _cold_start({"load_s": 1.23, "warm_s": 0.5}), _cold_start({})
+    ('loaded in 1.2 s, warmed up in 0.5 s', 'already loaded')
+    """
+    if not cold:
+        return "already loaded"
+    return f"loaded in {cold.get('load_s', 0.0):.1f} s, warmed up in {cold.get('warm_s', 0.0):.1f} s"

@@ -49,6 +49,29 @@ def test_solve_api_reuses_the_module_generator(scripted):
     second = solve("What is 1+1?", budget_s=None, strategy="long")
     assert first.plan.strategy == "SelfConsistency" and second.plan.strategy == "LongCoT"
     assert "load_s" in first.timings and "load_s" not in second.timings
+    assert "warm_s" in first.timings and "warm_s" not in second.timings  # warmed up outside the budget
+
+
+def test_the_first_solve_warms_the_model_up_outside_its_budget(monkeypatch):
+    import time
+
+    import m1reason.solving as solve_module
+
+    class SlowToWarm(FakeGenerator):
+        warmed = 0
+
+        def warm_up(self):
+            time.sleep(0.5)  # longer than the budget below
+            SlowToWarm.warmed += 1
+
+    monkeypatch.setattr(m1reason.defaults, "default_generator",
+                        lambda *a, **k: SlowToWarm(lambda request, i: "</think> $\\boxed{2}$"))
+    monkeypatch.setattr(solve_module, "_generators", {})
+    first = solve("What is 1+1?", budget_s=0.3)
+    assert first.answer == "2" and SlowToWarm.warmed == 1
+    assert first.timings["warm_s"] >= 0.5 and first.timings["total_s"] < 0.3
+    solve("What is 1+1?", budget_s=0.3)
+    assert SlowToWarm.warmed == 1  # once per process
 
 
 @pytest.mark.parametrize("argv, message", [

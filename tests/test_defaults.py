@@ -39,3 +39,13 @@ def test_a_folder_trained_by_the_recipe_loads_like_the_embedded_model(tmp_path):
     (trained / "training.json").unlink()  # now just a checkpoint: the strategies' own (M1-3B) defaults
     plain = defaults.default_generator(str(trained), max_slots=2)
     assert plain.strategy_defaults is None and plain.engine.max_len == 32768
+
+
+def test_the_embedded_models_scope_is_said_once_by_default(monkeypatch, caplog):
+    import m1reason.defaults as defaults
+
+    monkeypatch.setattr(defaults, "_embedded_noted", False)
+    with caplog.at_level(logging.WARNING):  # the level a script without logging set up shows
+        defaults.default_generator(max_slots=2, max_len=64)
+        defaults.default_generator(max_slots=2, max_len=64)
+    assert [r.levelno for r in caplog.records if "embedded tiny M1" in r.getMessage()] == [logging.WARNING]
