@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from m1reason import BudgetError, CapacityError, GenerationRequest, SamplingParams, build_prompt
 from m1reason.answers import extract_answer
 from m1reason.generator import RequestFinished, SampleFinished, TokensAppended
+from strategies._false_steps import caveat, excluded, readmitted, steps_of
 from strategies._settings import StrategySettings
 from strategies.solution import NO_ANSWER, Plan, SampleRecord, Solution, no_turn_reason
 from strategies.voting import Tally
@@ -164,7 +165,7 @@ class _Run:
         record = SampleRecord(
             sample_id=sample.sample_id, answer=answer, text=sample.text, num_tokens=sample.num_tokens,
             finish_reason=sample.finish_reason, confidence=confidence, forced=list(live.forced),
-            counted=sample.finish_reason != "cancelled")
+            counted=sample.finish_reason != "cancelled", **steps_of(sample.text, sample.finish_reason))
         key = self.original_of.get(sample.sample_id, sample.sample_id)
         if key in self.copy_of:
             record = self.settle_hedge(key, record)
@@ -189,8 +190,9 @@ class _Run:
         return own if own.answer is not None or not copy.counted else copy
 
     def count(self, key: str, record: SampleRecord, request_id: str) -> None:
-        """``record`` is sample ``key``'s vote (a hedged sample's may come from its copy)."""
-        self.records[key] = record
+        """``record`` is sample ``key``'s vote (a hedged sample's may come from its copy); a sample that wrote a
+        false arithmetic step does not vote (``readmit_false_steps`` may let it at the end)."""
+        self.records[key] = record = excluded(record)
         if record.counted:
             self.first_sample_s = self.first_sample_s or self.now()
             self.tally.add(key, record.answer, self.weight(record.confidence), record.confidence or 0.0)
@@ -200,6 +202,16 @@ class _Run:
             self.stopped = "settled"  # without cancel the rest cannot be stopped, so they all vote
             self.generator.cancel(request_id)
         self.progress(force=True)
+
+    def readmit_false_steps(self) -> bool:
+        """Let the samples with false steps vote after all when none without one answered (``readmitted``)."""
+        records = readmitted(self.records)
+        if records is None:
+            return False
+        self.records = records
+        self.tally.order = [(key, r.answer, self.weight(r.confidence), r.confidence or 0.0)
+                            for key, r in records.items() if r.counted]  # in the order they finished
+        return True
 
     def continues(self, sample, live: _Live) -> bool:
         """Budget forcing after a "length" end inside the thinking, or "Wait" after a too-early stop."""
@@ -308,12 +320,15 @@ def _reprompt(run: _Run, prompt: str) -> None:
         old = run.records[sample_id]
         text = old.text + forced + result.samples[0].text
         answer = extract_answer(text, strict=run.settings.strict, lenient=run.settings.lenient)
-        run.records[sample_id] = old.model_copy(update={"text": text, "answer": answer, "forced": [forced],
-                                                        "num_tokens": old.num_tokens + result.samples[0].num_tokens})
-        run.tally.order = [(s, answer if s == sample_id else a, w, c) for s, a, w, c in run.tally.order]
+        run.records[sample_id] = new = excluded(old.model_copy(update={  # the forced answer's arithmetic too
+            "text": text, "answer": answer, "forced": [forced], **steps_of(text, old.finish_reason),
+            "num_tokens": old.num_tokens + result.samples[0].num_tokens}))
+        run.tally.order = [(s, answer if s == sample_id else a, w, c) for s, a, w, c in run.tally.order
+                           if s != sample_id or new.counted]
 
 
 def _solution(run: _Run, problem: str, plan: Plan, settings: StrategySettings, timings: dict) -> Solution:
+    doubted = run.readmit_false_steps()
     records = list(run.records.values())
     counted = [r for r in records if r.counted]
     keep = None
@@ -335,8 +350,11 @@ def _solution(run: _Run, problem: str, plan: Plan, settings: StrategySettings, t
              "seed": run.params.seed}
     answer = votes[0].answer if votes else None
     status, reason = ("answered", None) if answer is not None else _why_no_answer(run, records, elapsed)
+    confidence = min(1.0, share)
+    if answer is not None and doubted:
+        reason, confidence = caveat(votes[0], run.records, confidence)
     return Solution(problem=problem, answer=answer, status=status, status_reason=reason,
-                    confidence=min(1.0, share), votes=votes, samples=records, plan=plan, stopped=run.stopped,
+                    confidence=confidence, votes=votes, samples=records, plan=plan, stopped=run.stopped,
                     timings=all_timings, num_tokens=generated,
                     tokens_per_s=generated / elapsed if elapsed > 0 else 0.0, reproducibility=repro)
 

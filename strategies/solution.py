@@ -11,13 +11,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["Plan", "SampleRecord", "Solution", "Status", "Vote", "no_turn_reason"]
+__all__ = ["CAVEAT_CONFIDENCE", "Plan", "SampleRecord", "Solution", "Status", "Vote", "false_steps_reason",
+           "no_turn_reason"]
 
 # "answered": the vote has a winner. "no_answer": samples ran, none reached an answer (or the solver gave up
 # waiting for the vote). "no_turn": the budget ran out before the request got a turn (a queue ahead of it).
 Status = Literal["answered", "no_answer", "no_turn"]
 
 NO_ANSWER = "no sample reached an answer"
+
+# The most confidence an answer with a caveat (an "answered" status_reason) may show. A vote share measures how
+# much samples agree, not whether they are right; when every sample that answered wrote false arithmetic on the
+# way, their agreement is weak evidence (they may share one slip), so the answer is given but shown as no better
+# than a coin flip: a reader or an app that takes more than half the vote as "likely right" does not take it so.
+CAVEAT_CONFIDENCE = 0.5
 
 
 def no_turn_reason(waited_s: float) -> str:
@@ -29,11 +36,23 @@ def no_turn_reason(waited_s: float) -> str:
     return f"no answer within the budget: waited {waited_s:.1f} s for a turn"
 
 
+def false_steps_reason(example: str) -> str:
+    """The ``status_reason`` (a caveat) of an answer whose every answering sample wrote a false arithmetic step.
+
+    >>> false_steps_reason("line 3: 12 * 9 = 128 is false (12 * 9 = 108)")
+    "every sample's arithmetic has a false step, e.g. line 3: 12 * 9 = 128 is false (12 * 9 = 108)"
+    """
+    return f"every sample's arithmetic has a false step, e.g. {example}"
+
+
 class SampleRecord(BaseModel):
     """One sample as the vote saw it: its extracted answer (None when it has none), text, length and ending.
 
-    ``forced`` lists the text the strategy appended (budget forcing, "Wait"); ``counted`` is False when confidence
-    filtering left the sample out of the vote; ``confidence`` is the generator's lowest-window confidence, if asked.
+    ``forced`` lists the text the strategy appended (budget forcing, "Wait"); ``confidence`` is the generator's
+    lowest-window confidence, if asked. ``steps_checked`` counts the arithmetic claims of its text that
+    ``m1reason.answers.check_steps`` judged and ``false_steps`` describes the false ones ("line 3: 12 * 9 = 128 is
+    false (12 * 9 = 108)"); a cancelled sample is not checked. ``counted`` is False when the sample did not vote:
+    cancelled, left out by confidence filtering, or with a false step (unless no sample without one answered).
 
     >>> SampleRecord(sample_id="r/0", answer="4", text="... \\\\boxed{4}", num_tokens=12, finish_reason="stop").counted
     True
@@ -49,6 +68,8 @@ class SampleRecord(BaseModel):
     confidence: float | None = None
     forced: list[str] = Field(default_factory=list)
     counted: bool = True
+    steps_checked: int = Field(default=0, ge=0)
+    false_steps: list[str] = Field(default_factory=list)
 
 
 class Vote(BaseModel):
@@ -89,9 +110,12 @@ class Solution(BaseModel):
 
     ``status`` is "answered" when there is an answer, else why there is none: "no_answer" (samples ran and none
     reached one) or "no_turn" (the budget ran out while the request waited for a turn); ``status_reason`` says it
-    in words, e.g. "no answer within the budget: waited 2.8 s for a turn" (None when answered). A solution
-    without an answer is never "answered"; one made without a status gets "no_answer".
-    ``confidence`` is the winner's share of the (weighted) vote, 0 when no sample gave an answer. ``votes`` is
+    in words, e.g. "no answer within the budget: waited 2.8 s for a turn". A solution without an answer is never
+    "answered"; one made without a status gets "no_answer". An answered solution's ``status_reason`` is None, or a
+    caveat that the answer is not to be trusted: every sample that answered wrote a false arithmetic step
+    (``false_steps_reason``); such an answer's ``confidence`` is at most ``CAVEAT_CONFIDENCE`` (0.5).
+    ``confidence`` is the winner's share of the (weighted) vote among the samples that voted (``counted``: not
+    cancelled, not filtered out, no false arithmetic step), 0 when no sample gave an answer. ``votes`` is
     sorted best first. ``stopped`` says why sampling ended ("finished", "settled", "deadline", "forced": answers
     were forced out at the deadline; hedged, a sample that then finished by itself still voted its own answer,
     and its record has no ``forced`` text).
@@ -138,6 +162,9 @@ class Solution(BaseModel):
                              f"'answered' exactly when it has an answer")
         if self.status != "answered" and not self.status_reason:
             raise ValueError(f"status {self.status!r} needs a status_reason saying why there is no answer")
+        if self.status == "answered" and self.status_reason and self.confidence > CAVEAT_CONFIDENCE:
+            raise ValueError(f"an answer with a caveat ({self.status_reason!r}) is never confident: confidence "
+                             f"{self.confidence} is over {CAVEAT_CONFIDENCE}")
         return self
 
     def __repr__(self) -> str:
@@ -152,7 +179,8 @@ class Solution(BaseModel):
         <Solution 'xxx...x…': no answer (no sample reached an answer), 0 samples, BudgetAware ... tokens, finished>
         """
         problem = self.problem if len(self.problem) <= 40 else self.problem[:39] + "\u2026"
-        outcome = (f"answer {self.answer!r} (vote {self.confidence:.0%})" if self.answer is not None
+        caveat = f"; {self.status_reason}" if self.status_reason else ""
+        outcome = (f"answer {self.answer!r} (vote {self.confidence:.0%}{caveat})" if self.answer is not None
                    else f"no answer ({self.status_reason})")
         total = self.timings.get("total_s")
         timing = f", {total:.2f} s" if total is not None else ""
@@ -161,15 +189,21 @@ class Solution(BaseModel):
 
     @property
     def headline(self) -> str:
-        """One line for a person: the answer, or that there is none and why.
+        """One line for a person: the answer (and its caveat, if any), or that there is none and why.
 
         >>> plan = Plan(strategy="x", n=1, max_new_tokens=1, reason="r")
         >>> Solution(problem="p", answer="4", confidence=1.0, plan=plan).headline
         'answer: 4'
         >>> Solution(problem="p", answer=None, confidence=0, plan=plan).headline
         'no answer: no sample reached an answer'
+        >>> doubted = Solution(problem="p", answer="5", confidence=0.5, plan=plan,
+        ...                    status_reason=false_steps_reason("line 1: 2 + 2 = 5 is false (2 + 2 = 4)"))
+        >>> doubted.headline  # doctest: +ELLIPSIS
+        "answer: 5 (not trusted: every sample's arithmetic has a false step, e.g. line 1: 2 + 2 = 5 is false ...)"
         """
-        return f"answer: {self.answer}" if self.answer is not None else f"no answer: {self.status_reason}"
+        if self.answer is None:
+            return f"no answer: {self.status_reason}"
+        return f"answer: {self.answer}" + (f" (not trusted: {self.status_reason})" if self.status_reason else "")
 
     @property
     def winner(self) -> SampleRecord | None:

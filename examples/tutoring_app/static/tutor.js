@@ -174,13 +174,14 @@ const handlers = {
 
 function showSolution(s) {
   const share = Math.round(100 * s.confidence);
-  const sure = s.status === "answered" && s.confidence >= NOT_SURE_BELOW;
+  // An answer with a status_reason carries a caveat (every sample that answered wrote a false arithmetic step).
+  const sure = s.status === "answered" && !s.status_reason && s.confidence >= NOT_SURE_BELOW;
   if (s.answer === null) $("answer").textContent = "No answer";
   else renderTex($("answer"), s.answer);
   $("confidence").textContent = s.answer === null ? "" : `${share}% of the vote`;
   if (!sure) {
-    const reason = s.status_reason || "no answer";
-    $("not-sure-reason").textContent = s.status !== "answered" ? `${reason[0].toUpperCase()}${reason.slice(1)}.`
+    const reason = s.status_reason || (s.status !== "answered" ? "no answer" : "");
+    $("not-sure-reason").textContent = reason ? `${reason[0].toUpperCase()}${reason.slice(1)}.`
       : `The samples disagree: only ${share}% of the vote chose this answer. Check it before relying on it.`;
     $("not-sure").hidden = false;
   }

@@ -1,0 +1,74 @@
+"""What a false arithmetic step does to a vote: each finished sample's check, who votes, and the caveat.
+
+A sample whose reasoning writes a false number-only claim ("12 * 9 = 128", judged by
+``m1reason.answers.check_steps``) does not vote, unless no sample without one reached an answer: then they all
+vote, and the answer carries a caveat and at most ``CAVEAT_CONFIDENCE``. This module owns that rule; the runner
+owns when it is applied, and the tally.
+"""
+
+from __future__ import annotations
+
+from m1reason.answers import check_steps
+from strategies.solution import CAVEAT_CONFIDENCE, SampleRecord, Vote, false_steps_reason
+
+__all__ = ["caveat", "excluded", "readmitted", "steps_of"]
+
+
+def steps_of(text: str, finish_reason: str) -> dict:
+    """A sample's arithmetic check as SampleRecord fields: the claims judged and the false ones, described.
+    A cancelled sample is not checked: it does not vote, and the vote it was cancelled for is waiting.
+
+    >>> steps_of("so 12 * 9 = 128, and 7 + 8 = 15", "stop")
+    {'steps_checked': 2, 'false_steps': ['line 1: 12 * 9 = 128 is false (12 * 9 = 108)']}
+    >>> steps_of("so 12 * 9 = 128", "cancelled")
+    {}
+    """
+    if finish_reason == "cancelled":
+        return {}
+    report = check_steps(text)
+    return {"steps_checked": report.checked, "false_steps": [claim.describe() for claim in report.false_claims]}
+
+
+def excluded(record: SampleRecord) -> SampleRecord:
+    """The record as it votes: not at all when its arithmetic has a false step.
+
+    >>> record = SampleRecord(sample_id="r/0", answer="128", text="12 * 9 = 128", num_tokens=12,
+    ...                       finish_reason="stop", **steps_of("12 * 9 = 128", "stop"))
+    >>> excluded(record).counted, excluded(record).false_steps
+    (False, ['line 1: 12 * 9 = 128 is false (12 * 9 = 108)'])
+    """
+    return record.model_copy(update={"counted": False}) if record.counted and record.false_steps else record
+
+
+def readmitted(records: dict[str, SampleRecord]) -> dict[str, SampleRecord] | None:
+    """When no sample without a false step has an answer but one with a false step has, all of those vote after
+    all: the records with them counted again (in the same order). None when nothing changes.
+
+    >>> wrong = SampleRecord(sample_id="r/0", answer="5", text="2 + 2 = 5", num_tokens=9, finish_reason="stop",
+    ...                      counted=False, false_steps=["line 1: 2 + 2 = 5 is false (2 + 2 = 4)"])
+    >>> silent = SampleRecord(sample_id="r/1", answer=None, text="hmm", num_tokens=3, finish_reason="length")
+    >>> [r.counted for r in readmitted({"r/0": wrong, "r/1": silent}).values()]
+    [True, True]
+    >>> right = silent.model_copy(update={"answer": "4"})
+    >>> readmitted({"r/0": wrong, "r/1": right}) is None
+    True
+    """
+    if any(r.counted and r.answer is not None for r in records.values()):
+        return None
+    doubted = {key for key, r in records.items() if r.false_steps and not r.counted and r.finish_reason != "cancelled"}
+    if not any(records[key].answer is not None for key in doubted):
+        return None
+    return {key: r.model_copy(update={"counted": True}) if key in doubted else r for key, r in records.items()}
+
+
+def caveat(winner: Vote, records: dict[str, SampleRecord], confidence: float) -> tuple[str, float]:
+    """The ``status_reason`` and confidence of an answer whose voters all wrote a false step: the first false
+    step of the winning cluster, and the vote share capped at ``CAVEAT_CONFIDENCE``.
+
+    >>> records = {"r/0": SampleRecord(sample_id="r/0", answer="5", text="2 + 2 = 5", num_tokens=9,
+    ...                                finish_reason="stop", **steps_of("2 + 2 = 5", "stop"))}
+    >>> caveat(Vote(answer="5", count=1, weight=1.0, sample_ids=["r/0"]), records, 1.0)
+    ("every sample's arithmetic has a false step, e.g. line 1: 2 + 2 = 5 is false (2 + 2 = 4)", 0.5)
+    """
+    example = next(step for key in winner.sample_ids for step in records[key].false_steps)
+    return false_steps_reason(example), min(confidence, CAVEAT_CONFIDENCE)
