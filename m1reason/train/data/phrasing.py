@@ -1,0 +1,141 @@
+"""How problems are worded: people, things, question openings, and the notation of the maths in them.
+
+Owns every word choice the kinds share, so that each kind draws its wording from the same pools: ``ask`` (the
+opening of a plain calculation), ``Notation`` (LaTeX or plain, which times and divide signs, thousands
+separators), names, items, currencies and the irrelevant facts that word problems mix in. Nothing here computes.
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+__all__ = ["ASK", "ITEMS", "NAMES", "Notation", "ask", "currency", "distractor", "join_list", "pick_names"]
+
+NAMES = ("Ava", "Ben", "Mia", "Leo", "Zoe", "Sam", "Ivy", "Max", "Noah", "Emma", "Liam", "Olivia", "Amir", "Priya",
+         "Chen", "Sofia", "Omar", "Lena", "Ravi", "Hana", "Jack", "Ella", "Yusuf", "Nina", "Tom", "Grace", "Kofi",
+         "Maya", "Luis", "Aisha")
+ITEMS = ("apples", "pencils", "stickers", "marbles", "books", "cookies", "cards", "shells", "stamps", "buttons",
+         "beads", "crayons", "oranges", "eggs", "balloons", "coins", "toy cars", "cupcakes", "postcards", "erasers")
+# Openings of a bare calculation; each kind adds its own ("Add ... and ...", "Solve for x: ...").
+ASK = ("What is {}?", "Compute {}.", "Find {}.", "Calculate {}.", "Evaluate {}.", "Work out {}.", "How much is {}?",
+       "What does {} equal?", "Find the value of {}.", "{} = ?", "What is the value of {}?", "Give the value of {}.")
+# Facts a word problem can carry that change nothing in its answer: reading past them is part of the skill.
+_DISTRACTORS = ("{name} is {n} years old.", "It is a sunny day.", "The shop opens at {hour} o'clock.",
+                "{name} lives {n} km from school.", "{name}'s brother has {n} stickers.", "It takes {name} {n} "
+                "minutes to walk to the park.", "{name} has a dog called Pip.", "The bus number is {n}.")
+
+
+def ask(rng: random.Random, expression: str) -> str:
+    """A question about ``expression`` with a randomly chosen opening.
+
+    >>> ask(random.Random(0), "12 * 9")
+    'How much is 12 * 9?'
+    """
+    return rng.choice(ASK).format(expression)
+
+
+def pick_names(rng: random.Random, count: int) -> list[str]:
+    """``count`` different first names.
+
+    >>> pick_names(random.Random(1), 2)
+    ['Zoe', 'Ravi']
+    """
+    return rng.sample(NAMES, count)
+
+
+def distractor(rng: random.Random, name: str, *, avoid: str = "") -> str:
+    """One sentence about ``name`` that has nothing to do with the question (a number in it is bait); none that
+    contains ``avoid`` (an age story must not be told the age it asks for).
+
+    >>> distractor(random.Random(2), "Mia"), distractor(random.Random(2), "Mia", avoid="years old")
+    ('Mia is 4 years old.', 'The bus number is 3.')
+    """
+    return rng.choice([d for d in _DISTRACTORS if not avoid or avoid not in d]).format(
+        name=name, n=rng.randint(3, 15), hour=rng.randint(7, 10))
+
+
+def join_list(words: list[str]) -> str:
+    """``a, b and c``.
+
+    >>> join_list(["12", "15", "9"]), join_list(["3", "4"])
+    ('12, 15 and 9', '3 and 4')
+    """
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
+
+
+def currency(rng: random.Random) -> str:
+    """How one problem writes its money: a format for a whole amount, drawn once so a story never mixes pounds
+    and dollars.
+
+    >>> currency(random.Random(1)).format(12), currency(random.Random(5)).format(12)
+    ('$12', '12 dollars')
+    """
+    return rng.choice(("${}", "${}", "£{}", "€{}", "{} dollars"))
+
+
+class Notation:
+    """How one problem writes its maths: LaTeX (``$12 \\times 9$``, ``\\frac{3}{4}``) or plain (``12 x 9``,
+    ``12 * 9``, ``12·9``, ``3/4``), and whether numbers of four or more digits get thousands separators.
+    Plain class: drawn once per problem and used while its text is written.
+
+    >>> n = Notation(latex=True, times="\\\\times", divide="\\\\div", separators=True)
+    >>> n.math(n.num(1234) + n.op("*") + n.frac(3, 4))
+    '$1,234 \\\\times \\\\frac{3}{4}$'
+    >>> p = Notation(latex=False, times="·", divide="÷", separators=False)
+    >>> p.math(p.num(-12) + p.op("*") + p.num(9) + p.op("/") + p.frac(3, 4))
+    '-12·9 ÷ 3/4'
+    """
+
+    __slots__ = ("latex", "times", "divide", "separators")
+
+    def __init__(self, *, latex: bool, times: str, divide: str, separators: bool):
+        self.latex, self.times, self.divide, self.separators = latex, times, divide, separators
+
+    @classmethod
+    def draw(cls, rng: random.Random, *, latex: float = 0.3) -> Notation:
+        """LaTeX with probability ``latex``, else plain; signs and separators drawn independently.
+
+        >>> Notation.draw(random.Random(1)).latex, Notation.draw(random.Random(0), latex=0.0).latex
+        (True, False)
+        """
+        if rng.random() < latex:
+            return cls(latex=True, times=rng.choice(("\\times", "\\times", "\\cdot")), divide="\\div",
+                       separators=rng.random() < 0.3)
+        return cls(latex=False, times=rng.choice(("*", "x", "×", "·", "*")), divide=rng.choice(("/", "÷", "/")),
+                   separators=rng.random() < 0.4)
+
+    def num(self, value: int | Fraction | str) -> str:
+        """A number as this notation writes it (separators only in whole numbers of 1,000 and more).
+
+        >>> Notation(latex=False, times="x", divide="/", separators=True).num(12345)
+        '12,345'
+        """
+        if isinstance(value, int) and abs(value) >= 1000 and self.separators:
+            return f"{value:,}"
+        return str(value)
+
+    def op(self, op: str) -> str:
+        """An operator with its spaces: ``*`` and ``/`` become this notation's signs (``·`` takes no spaces).
+
+        >>> Notation(latex=False, times="·", divide="÷", separators=False).op("*")
+        '·'
+        """
+        sign = {"*": self.times, "/": self.divide}.get(op, op)
+        return sign if sign == "·" else f" {sign} "
+
+    def frac(self, numerator: int, denominator: int) -> str:
+        """A fraction: ``\\frac{a}{b}`` in LaTeX, else ``a/b``.
+
+        >>> Notation(latex=False, times="x", divide="/", separators=False).frac(3, 4)
+        '3/4'
+        """
+        return f"\\frac{{{numerator}}}{{{denominator}}}" if self.latex else f"{numerator}/{denominator}"
+
+    def math(self, text: str) -> str:
+        """``text`` as inline maths (``$...$`` in LaTeX).
+
+        >>> Notation(latex=True, times="\\\\cdot", divide="\\\\div", separators=False).math("x + 1 = 3")
+        '$x + 1 = 3$'
+        """
+        return f"${text}$" if self.latex else text
