@@ -26,6 +26,7 @@ from benchmarks.report import environment, markdown_table, write_section
 from m1reason.answers import group_equivalent
 from m1reason.train.data import Problem
 from m1reason.train.evaluate import mean_ci, paired_gain, per_problem, sample_answers
+from m1reason.train.limits import REPLY_TOKENS
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None)
     parser.add_argument("--samples", type=int, default=8, help="samples in the vote (default 8)")
     parser.add_argument("--temperature", type=float, default=0.7)
-    parser.add_argument("--max-new-tokens", type=int, default=160)
+    parser.add_argument("--max-new-tokens", type=int, default=REPLY_TOKENS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
     args = parser.parse_args(argv)

@@ -21,6 +21,7 @@ from benchmarks.report import environment, markdown_table, write_section
 from m1reason.generator import M1Generator
 from m1reason.train.data import heldout_problems
 from m1reason.train.evaluate import mean_ci, paired_gain, per_problem, sample_answers
+from m1reason.train.limits import REPLY_TOKENS, SEQUENCE_TOKENS
 
 STAGES = ("teacher", "init", "distill", "sft", "grpo")
 EMBEDDED = Path(__file__).resolve().parent.parent / "m1reason" / "embedded"
@@ -29,7 +30,7 @@ EMBEDDED = Path(__file__).resolve().parent.parent / "m1reason" / "embedded"
 def evaluate_stage(folder: Path, *, limit: int, samples: int, device: str, max_new_tokens: int) -> list[dict]:
     """Records for one checkpoint folder: per problem set, greedy and sampled scores, and (under "columns") each
     problem's values, for the paired gains."""
-    gen = M1Generator.from_pretrained(str(folder), device=device, max_slots=256, max_len=256,
+    gen = M1Generator.from_pretrained(str(folder), device=device, max_slots=256, max_len=SEQUENCE_TOKENS,
                                       cuda_graphs=device.startswith("cuda"))
     rows = []
     for name, problems in (("mixed", heldout_problems(limit)), ("arithmetic", heldout_problems(limit,
@@ -135,7 +136,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=500, help="held-out problems per set")
     parser.add_argument("--samples", type=int, default=32, help="samples per problem at T=0.7 (>= 32 for maj@32)")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--max-new-tokens", type=int, default=96)
+    parser.add_argument("--max-new-tokens", type=int, default=REPLY_TOKENS)
     parser.add_argument("--stages", default=",".join(STAGES) + ",embedded", help="which folders to score")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     parser.add_argument("--json", default=None, help="also write every record, per-problem values included, here")

@@ -16,12 +16,13 @@ from m1reason.evaluation import maj_at_k
 from m1reason.generator import GenerationRequest, M1Generator, SamplingParams
 from m1reason.tokenizer import build_prompt
 from m1reason.train.data import Problem
+from m1reason.train.limits import REPLY_TOKENS
 
 __all__ = ["mean_ci", "paired_gain", "per_problem", "sample_answers", "score"]
 
 
 def sample_answers(generator: M1Generator, problems: list[Problem], *, n: int = 1, temperature: float = 0.0,
-                   max_new_tokens: int = 96, seed: int = 0, batch: int = 64) -> list[dict]:
+                   max_new_tokens: int = REPLY_TOKENS, seed: int = 0, batch: int = 64) -> list[dict]:
     """Per problem: its gold answer, each sample's extracted answer and correctness, and the answer clusters.
 
     >>> gen = M1Generator.from_pretrained("m1reason/embedded", device="cpu")  # doctest: +SKIP

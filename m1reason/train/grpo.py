@@ -35,6 +35,7 @@ from m1reason.model import HybridLM, load_model
 from m1reason.tokenizer import build_prompt, load_tokenizer
 from m1reason.train.data import KINDS, heldout_problems
 from m1reason.train.examples import Example, collate, step_problems
+from m1reason.train.limits import REPLY_TOKENS
 from m1reason.train.loop import TrainSettings, copy_tokenizer, forward_logits, train_loop
 from m1reason.train.losses import group_advantages, informative_rollouts, policy_loss, token_logprobs
 
@@ -63,7 +64,7 @@ class GRPOSettings(TrainSettings):
     temperature: float = Field(default=0.9, gt=0)
     clip: float = Field(default=0.2, gt=0)
     entropy_coef: float = Field(default=0.01, ge=0)
-    max_new_tokens: int = Field(default=96, gt=0)
+    max_new_tokens: int = Field(default=REPLY_TOKENS, gt=0)
     max_new_tokens_start: int | None = Field(default=None, gt=0)
     updates_per_rollout: int = Field(default=2, gt=0)
     lr: float = Field(default=1e-5, gt=0)

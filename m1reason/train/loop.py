@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
 from m1reason.model import HybridLM, load_model, save_model
+from m1reason.train.limits import SEQUENCE_TOKENS
 from m1reason.train.state import read_trainer_state, write_trainer_state
 
 __all__ = ["STATE_FILE", "TrainSettings", "copy_tokenizer", "forward_logits", "load_history", "plot_curves",
@@ -58,7 +59,7 @@ class TrainSettings(BaseModel):
     grad_checkpointing: bool = False
     fsdp: bool = Field(default=False, description="under torchrun: FSDP instead of DDP")
     save_every: int = Field(default=100, gt=0)
-    max_len: int = Field(default=192, gt=8)
+    max_len: int = Field(default=SEQUENCE_TOKENS, gt=8)
     deterministic: bool = Field(default=False, description="true: the same weights from the same seed on the same "
                                 "hardware and software (torch's deterministic kernels)")
 

@@ -11,6 +11,7 @@ import logging
 import shutil
 from pathlib import Path
 
+from m1reason.train.limits import REPLY_TOKENS
 from m1reason.train.stages import (
     DistillSettings,
     SFTSettings,
@@ -38,7 +39,7 @@ def recipe_settings(*, device: str = "cpu", seed: int = 0, scale: float = 1.0, b
     ``deterministic``: deterministic kernels in every stage (``m1reason.train.loop.deterministic_kernels``).
 
     >>> s = recipe_settings(scale=0.01); s["teacher"].steps, s["grpo"].k
-    (25, 8)
+    (40, 8)
     """
     from m1reason.train.grpo import GRPOSettings
 
@@ -46,17 +47,17 @@ def recipe_settings(*, device: str = "cpu", seed: int = 0, scale: float = 1.0, b
     b = batch_scale or (4 if device.startswith("cuda") else 1)
     common = {"device": device, "bf16": device.startswith("cuda"), "deterministic": deterministic}
     return {
-        "teacher": SFTSettings(steps=steps(2500), batch_size=32 * b, lr=3e-3, warmup=50, seed=seed, **common),
-        "distill": DistillSettings(steps=steps(1000), batch_size=32 * b, lr=1e-3, warmup=20, seed=seed + 1,
+        # The curriculum's 17 kinds and digit-by-digit solutions need more steps than the first five kinds did
+        "teacher": SFTSettings(steps=steps(4000), batch_size=32 * b, lr=3e-3, warmup=50, seed=seed, **common),
+        "distill": DistillSettings(steps=steps(1500), batch_size=32 * b, lr=1e-3, warmup=20, seed=seed + 1,
                                    ce_weight=0.2, **common),
-        "sft": SFTSettings(steps=steps(600), batch_size=32 * b, lr=5e-4, warmup=10, seed=seed + 2, **common),
+        "sft": SFTSettings(steps=steps(800), batch_size=32 * b, lr=5e-4, warmup=10, seed=seed + 2, **common),
         # GRPO rolls out 4x the prompts it trains on and keeps the groups whose rewards differ (after SFT most
-        # agree). Its prompts come from the whole training mix: aimed at the kinds SFT leaves weakest (percent,
-        # fraction; the shipped model's run) it learnt those at best and lost the others, while the mix raised
-        # plain-arithmetic pass@1 with three seeds (BENCHMARKS.md "grpo_gpu_batch", "grpo_mix_cpu"). Its rollout
-        # limit stays at 96 tokens: at 48 two thirds of the solutions are cut off ("rollout_lengths")
+        # agree). Its prompts come from the whole training mix: aimed at the kinds SFT leaves weakest it learnt
+        # those at best and lost the others, while the mix raised plain-arithmetic pass@1 with three seeds
+        # (BENCHMARKS.md "grpo_gpu_batch", "grpo_mix_cpu"). Rollouts may run to the longest worked solution.
         "grpo": GRPOSettings(steps=steps(80), prompts=16 * b, k=8, oversample=4, temperature=1.0, lr=1e-4, warmup=5,
-                             seed=seed + 3, save_every=10, max_new_tokens=96, heldout_count=64, **common),
+                             seed=seed + 3, save_every=10, max_new_tokens=REPLY_TOKENS, heldout_count=64, **common),
     }
 
 

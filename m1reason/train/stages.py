@@ -21,6 +21,7 @@ from m1reason.tokenizer import PROMPT_SUFFIX, load_tokenizer
 from m1reason.train.data import heldout_problems, render_solution, training_problems
 from m1reason.train.examples import collate, encode, step_problems
 from m1reason.train.init import init_hybrid, teacher_config
+from m1reason.train.limits import SEQUENCE_TOKENS
 from m1reason.train.loop import TrainSettings, copy_tokenizer, forward_logits, train_loop
 from m1reason.train.losses import masked_cross_entropy, reverse_kl
 from m1reason.train.tokenizer import train_tokenizer
@@ -216,11 +217,12 @@ def quick_eval(folder: str | Path, *, model: HybridLM | None = None, tokenizer=N
 
     folder = Path(folder)
     model = (model or load_model(folder, device=device, dtype=torch.float32)).eval()
-    gen = M1Generator(model, tokenizer or load_tokenizer(folder), max_slots=64, max_len=256, cuda_graphs=False)
+    gen = M1Generator(model, tokenizer or load_tokenizer(folder), max_slots=64, max_len=SEQUENCE_TOKENS,
+                      cuda_graphs=False)
     result = {}
     for name, problems in (("mixed", heldout_problems(count)), ("arithmetic", heldout_problems(count,
                                                                                                 kind="arithmetic"))):
-        result[name] = score(sample_answers(gen, problems, temperature=0.0, max_new_tokens=64))["pass@1"][0]
+        result[name] = score(sample_answers(gen, problems, temperature=0.0))["pass@1"][0]
     (folder / "eval.json").write_text(json.dumps({"greedy": result, "count": count}) + "\n")
     log.info("%s: greedy held-out accuracy %s", folder.name, result)
     return result
