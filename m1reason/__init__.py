@@ -17,6 +17,7 @@ from m1reason.generator import (
     SamplingParams,
 )
 from m1reason.model import HybridLM, ModelConfig, load_model
+from m1reason.scope import Scope
 from m1reason.solving import solve
 from m1reason.tokenizer import build_prompt, load_tokenizer
 
@@ -39,6 +40,7 @@ __all__ = [
     "PromptTooLong",
     "Sample",
     "SamplingParams",
+    "Scope",
     "build_prompt",
     "load_model",
     "load_tokenizer",

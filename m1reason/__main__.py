@@ -98,6 +98,10 @@ def _solve(args) -> int:
     solution = solve(args.problem, budget_s=args.budget_s, strategy=_strategy_arg(args), model=args.model)
     if args.json:
         print(solution.model_dump_json(indent=2))
+    elif solution.status == "out_of_scope":  # nothing ran: no vote, no plan to show
+        print(solution.headline)
+        print("no samples drawn: a model asked outside its training answers anyway, and is wrong; name another "
+              "model with --model")
     else:
         print(solution.headline)
         print(f"vote share {solution.confidence:.0%} over {sum(s.counted for s in solution.samples)} samples; "
@@ -142,6 +146,7 @@ def _eval(args) -> int:
               f"{'maj@' + str(k) + ' ' + format(row[f'maj@{k}'], '.3f'):>10} {row['mean_s']:>7.2f} "
               f"{row['accuracy_per_s']:>7.3f} {row['tokens_per_s']:>8.0f}")
     _print_failures([r for r in records if r.get("status") == "failed"], len(records), out)
+    _print_out_of_scope([r for r in records if r.get("solution_status") == "out_of_scope"], len(records))
     print(f"records: {out}")
     if args.plot:
         sizes = [len(r["samples_correct"]) for r in records if r.get("status") != "failed"]
@@ -162,6 +167,17 @@ def _print_failures(failed: list[dict], total: int, out, shown: int = 5) -> None
         print(f"  {record['id']}{budget}: {record.get('error')}")
     if len(failed) > shown:
         print(f'  ... and {len(failed) - shown} more: the records with "status": "failed" in {out}')
+
+
+def _print_out_of_scope(refused: list[dict], total: int, shown: int = 5) -> None:
+    """Which problems the model's scope refused (no samples drawn, counted as wrong) and why: a few in full."""
+    if not refused:
+        return
+    print(f"out of scope: {len(refused)} of {total} records, no samples drawn (counted as wrong):")
+    for record in refused[:shown]:
+        print(f"  {record['id']}: {record.get('status_reason')}")
+    if len(refused) > shown:
+        print(f'  ... and {len(refused) - shown} more: the records with "solution_status": "out_of_scope"')
 
 
 def _bench(args) -> int:

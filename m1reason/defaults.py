@@ -14,6 +14,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from m1reason.scope import EMBEDDED_SCOPE
+
 __all__ = ["EMBEDDED_MODEL", "EMBEDDED_STRATEGY_DEFAULTS", "MODEL_ENV", "ByteTokenizer", "default_generator",
            "trained_by_recipe"]
 
@@ -93,11 +95,14 @@ def trained_by_recipe(folder: Path) -> bool:
 
 def _trained_here(folder: Path, *, device: str | None = None, **engine_options):
     """A tiny model of the recipe: its engine sized for short solutions (a 32768-token max_len would also skew the
-    throughput calibration, which fits step time over contexts up to max_len), the short strategy defaults."""
+    throughput calibration, which fits step time over contexts up to max_len), the short strategy defaults, and the
+    scope of the recipe's curriculum (``m1reason.scope.EMBEDDED_SCOPE``: outside it, the model answers anyway and
+    is wrong)."""
     from m1reason.generator import M1Generator
 
     gen = M1Generator.from_pretrained(str(folder), device=device, **{**SHORT_ENGINE, **engine_options})
     gen.strategy_defaults = EMBEDDED_STRATEGY_DEFAULTS  # read by m1reason.solving.make_strategy
+    gen.scope = EMBEDDED_SCOPE  # the recipe's curriculum: the strategies refuse problems outside it
     return gen
 
 

@@ -110,13 +110,25 @@ def _text(value) -> str:
 
 
 def grade(solution, gold: str) -> dict:
-    """One record: the answer, whether it is right, and each sample's answer cluster and correctness."""
+    """One record: the answer, whether it is right, the Solution's ``status`` and ``status_reason`` (as
+    ``solution_status``, ``status_reason``: why there is no answer, e.g. "out_of_scope"), and each sample's answer
+    cluster and correctness.
+
+    >>> from strategies import Plan, Solution
+    >>> refused = Solution(problem="Integrate x.", answer=None, status="out_of_scope", confidence=0,
+    ...                    status_reason="out of the embedded model's scope: calculus ('integrate')",
+    ...                    plan=Plan(strategy="LongCoT", n=0, max_new_tokens=0, reason="not run"))
+    >>> record = grade(refused, "x^2/2")
+    >>> record["correct"], record["solution_status"], record["samples_correct"]
+    (False, 'out_of_scope', [])
+    """
     from m1reason.answers import is_equivalent
 
     cluster_of = {sid: i for i, vote in enumerate(solution.votes) for sid in vote.sample_ids}
     right = [is_equivalent(vote.answer, gold) for vote in solution.votes]
     counted = [s for s in solution.samples if s.counted]
     return {"answer": solution.answer, "correct": bool(solution.answer is not None and right and right[0]),
+            "solution_status": solution.status, "status_reason": solution.status_reason,
             "clusters": [vote.count for vote in solution.votes],
             "correct_cluster": right.index(True) if any(right) else None,
             "unanswered": sum(s.sample_id not in cluster_of for s in counted),
@@ -147,7 +159,8 @@ def _record(row: dict, budget: float | None, solution) -> dict:
 def _failed_record(row: dict, budget: float | None, error: str, time_s: float) -> dict:
     """The record of a problem that could not run: no samples, wrong, and why (the fields of a graded one)."""
     return {"id": row["id"], "budget_s": budget, "gold": row["answer"], "status": "failed", "error": error,
-            "answer": None, "correct": False, "clusters": [], "correct_cluster": None, "unanswered": 0,
+            "answer": None, "correct": False, "solution_status": None, "status_reason": None, "clusters": [],
+            "correct_cluster": None, "unanswered": 0,
             "samples_correct": [], "n": 0, "num_tokens": 0, "stopped": None, "time_s": time_s}
 
 
@@ -268,7 +281,8 @@ def summarize(records: list[dict], k: int | None = None) -> list[dict]:
     """One row per budget: accuracy, pass@1, maj@k (k = the smallest sample count, unless given), time, failures.
 
     A failed record (its problem could not run) counts as wrong in accuracy, pass@1 and maj@k; ``failed`` says
-    how many there were.
+    how many there were. So does a problem outside the model's scope (``solution_status`` "out_of_scope": no
+    sample drawn), counted in ``out_of_scope``.
 
     >>> rows = [{"budget_s": 5, "correct": True, "clusters": [2, 1], "correct_cluster": 0, "unanswered": 0,
     ...          "samples_correct": [True, True, False], "time_s": 2.0, "num_tokens": 300}]
@@ -277,25 +291,30 @@ def summarize(records: list[dict], k: int | None = None) -> list[dict]:
     >>> failed = {**rows[0], "status": "failed", "correct": False, "clusters": [], "samples_correct": []}
     >>> s = summarize(rows + [failed])[0]; s["accuracy"], round(s["pass@1"], 3), s["maj@3"], s["failed"]
     (0.5, 0.333, 0.5, 1)
+    >>> refused = {**failed, "status": "done", "solution_status": "out_of_scope"}
+    >>> s = summarize(rows + [refused])[0]; s["accuracy"], round(s["pass@1"], 3), s["failed"], s["out_of_scope"]
+    (0.5, 0.333, 0, 1)
     """
     table = []
     for budget in sorted({r.get("budget_s") for r in records}, key=lambda b: (b is None, b or 0)):
         group = [r for r in records if r.get("budget_s") == budget]
         failed = sum(r.get("status") == "failed" for r in group)
+        refused = sum(r.get("solution_status") == "out_of_scope" for r in group)
+        unsampled = failed + refused  # no samples, so pass@1 and maj@k would leave them out: they count as wrong
         sampled = [r for r in group if r["samples_correct"]]
         sizes = [len(r["samples_correct"]) for r in sampled]
         kk = k or (min(sizes) if sizes else 1)
         maj = [maj_at_k(r["clusters"], r["correct_cluster"], kk, r["unanswered"]) if r["clusters"] else 0.0
-               for r in group if len(r["samples_correct"]) >= kk] + [0.0] * failed
+               for r in group if len(r["samples_correct"]) >= kk] + [0.0] * unsampled
         mean_s = sum(r["time_s"] for r in group) / len(group)
         accuracy = sum(r["correct"] for r in group) / len(group)
         table.append({"budget_s": budget, "problems": len(group), "accuracy": accuracy,
                       "pass@1": sum(sum(r["samples_correct"]) / len(r["samples_correct"]) for r in sampled)
-                      / max(1, len(sampled) + failed),
+                      / max(1, len(sampled) + unsampled),
                       "k": kk, f"maj@{kk}": sum(maj) / len(maj) if maj else 0.0, "mean_s": mean_s,
                       "accuracy_per_s": accuracy / mean_s if mean_s > 0 else 0.0,
                       "tokens_per_s": sum(r["num_tokens"] for r in group) / max(1e-9, sum(r["time_s"] for r in group)),
-                      "failed": failed})
+                      "failed": failed, "out_of_scope": refused})
     return table
 
 

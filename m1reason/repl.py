@@ -187,6 +187,8 @@ class Repl:
         finally:
             display.end()  # before any answer or error line: the status line ends and the reasoning is flushed
         sol = self.last
+        if sol.status == "out_of_scope":
+            return self.say(f"{sol.headline}   (no samples drawn; :model names another model)")
         voted = sum(s.counted for s in sol.samples)
         self.say(f"{sol.headline}   (vote share {sol.confidence:.0%}, "
                  f"{voted}/{len(sol.samples)} samples voted, {sol.num_tokens} tokens, "

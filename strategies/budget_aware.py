@@ -39,6 +39,7 @@ from strategies._runner import (
     prompt_for,
     run_samples,
 )
+from strategies._scope import out_of_scope
 from strategies.self_consistency import SelfConsistency
 from strategies.solution import Plan, Solution
 from strategies.voting import EarlyStop
@@ -90,9 +91,13 @@ class BudgetAware(SelfConsistency):
     def run(self, problem: str, generator, *, budget_s: float | None = 30.0,
             on_progress: Callable[[Progress], None] | None = None) -> Solution:
         """Plan from ``generator.throughput_model()`` (its measuring, if any, is a cold-start cost reported as
-        ``timings["calibration_s"]``, outside the budget), then sample, vote and stop by the deadline."""
+        ``timings["calibration_s"]``, outside the budget), then sample, vote and stop by the deadline. A problem
+        outside ``generator.scope`` is neither measured for nor planned: its Solution is "out_of_scope"."""
         budget_s = 30.0 if budget_s is None else budget_s
         check_budget(budget_s)
+        refused = out_of_scope(problem, generator, "BudgetAware", budget_s)
+        if refused is not None:
+            return refused
         before = time.monotonic()
         throughput = generator.throughput_model()
         started = time.monotonic()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pydantic import Field
 
 from strategies._runner import Progress, check_budget, fallback_force_at, run_samples
+from strategies._scope import out_of_scope
 from strategies._settings import StrategySettings
 from strategies.solution import Plan, Solution
 
@@ -33,8 +34,12 @@ class LongCoT(StrategySettings):
 
     def run(self, problem: str, generator, *, budget_s: float | None = None,
             on_progress: Callable[[Progress], None] | None = None) -> Solution:
-        """Solve ``problem`` with one chain; under ``budget_s`` the answer is forced out before the deadline."""
+        """Solve ``problem`` with one chain; under ``budget_s`` the answer is forced out before the deadline. A
+        problem outside ``generator.scope`` runs none: its Solution is "out_of_scope"."""
         check_budget(budget_s)
+        refused = out_of_scope(problem, generator, "LongCoT", budget_s)
+        if refused is not None:
+            return refused
         started = time.monotonic()
         plan = Plan(strategy="LongCoT", n=1, max_new_tokens=self.max_new_tokens, budget_s=budget_s,
                     reason="one long chain; its answer is forced out if length or time runs out while thinking")

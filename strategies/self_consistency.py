@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pydantic import Field
 
 from strategies._runner import Progress, check_budget, fallback_force_at, run_samples
+from strategies._scope import out_of_scope
 from strategies._settings import StrategySettings
 from strategies.solution import Plan, Solution
 from strategies.voting import EarlyStop
@@ -38,8 +39,12 @@ class SelfConsistency(StrategySettings):
 
     def run(self, problem: str, generator, *, budget_s: float | None = None,
             on_progress: Callable[[Progress], None] | None = None) -> Solution:
-        """Draw ``n`` samples and vote; under ``budget_s`` answers are forced out before the deadline."""
+        """Draw ``n`` samples and vote; under ``budget_s`` answers are forced out before the deadline. A problem
+        outside ``generator.scope`` draws none: its Solution is "out_of_scope"."""
         check_budget(budget_s)
+        refused = out_of_scope(problem, generator, "SelfConsistency", budget_s)
+        if refused is not None:
+            return refused
         started = time.monotonic()
         plan = Plan(strategy="SelfConsistency", n=self.n, max_new_tokens=self.max_new_tokens, budget_s=budget_s,
                     early_stop=self.early_stop, reason=f"fixed n={self.n}, each up to {self.max_new_tokens} tokens")

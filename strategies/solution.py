@@ -16,7 +16,9 @@ __all__ = ["CAVEAT_CONFIDENCE", "Plan", "SampleRecord", "Solution", "Status", "V
 
 # "answered": the vote has a winner. "no_answer": samples ran, none reached an answer (or the solver gave up
 # waiting for the vote). "no_turn": the budget ran out before the request got a turn (a queue ahead of it).
-Status = Literal["answered", "no_answer", "no_turn"]
+# "out_of_scope": the problem is outside what the generator's model was trained on (its ``scope``), so no sample
+# was drawn: a small model asked outside its training answers anyway, confidently wrong.
+Status = Literal["answered", "no_answer", "no_turn", "out_of_scope"]
 
 NO_ANSWER = "no sample reached an answer"
 
@@ -109,8 +111,10 @@ class Solution(BaseModel):
     """The answer to one problem and everything that explains it.
 
     ``status`` is "answered" when there is an answer, else why there is none: "no_answer" (samples ran and none
-    reached one) or "no_turn" (the budget ran out while the request waited for a turn); ``status_reason`` says it
-    in words, e.g. "no answer within the budget: waited 2.8 s for a turn". A solution without an answer is never
+    reached one), "no_turn" (the budget ran out while the request waited for a turn) or "out_of_scope" (the problem
+    is outside the generator's ``scope``, so nothing ran: its plan has n=0, ``stopped`` is "not run");
+    ``status_reason`` says it in words, e.g. "no answer within the budget: waited 2.8 s for a turn", "out of the
+    embedded model's scope: calculus ('integral')". A solution without an answer is never
     "answered"; one made without a status gets "no_answer". An answered solution's ``status_reason`` is None, or a
     caveat that the answer is not to be trusted: every sample that answered wrote a false arithmetic step
     (``false_steps_reason``); such an answer's ``confidence`` is at most ``CAVEAT_CONFIDENCE`` (0.5).
@@ -189,7 +193,8 @@ class Solution(BaseModel):
 
     @property
     def headline(self) -> str:
-        """One line for a person: the answer (and its caveat, if any), or that there is none and why.
+        """One line for a person: the answer (and its caveat, if any), or that there is none and why (for a problem
+        out of scope, the reason alone: it says so).
 
         >>> plan = Plan(strategy="x", n=1, max_new_tokens=1, reason="r")
         >>> Solution(problem="p", answer="4", confidence=1.0, plan=plan).headline
@@ -200,7 +205,12 @@ class Solution(BaseModel):
         ...                    status_reason=false_steps_reason("line 1: 2 + 2 = 5 is false (2 + 2 = 4)"))
         >>> doubted.headline  # doctest: +ELLIPSIS
         "answer: 5 (not trusted: every sample's arithmetic has a false step, e.g. line 1: 2 + 2 = 5 is false ...)"
+        >>> Solution(problem="p", answer=None, status="out_of_scope", confidence=0, plan=plan,
+        ...          status_reason="out of the embedded model's scope: calculus ('integral')").headline
+        "out of the embedded model's scope: calculus ('integral')"
         """
+        if self.status == "out_of_scope":
+            return self.status_reason
         if self.answer is None:
             return f"no answer: {self.status_reason}"
         return f"answer: {self.answer}" + (f" (not trusted: {self.status_reason})" if self.status_reason else "")

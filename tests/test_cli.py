@@ -364,3 +364,24 @@ def test_eval_lenient_grades_unboxed_answers_and_excludes_strict(monkeypatch, tm
     with pytest.raises(SystemExit) as exit_info:
         main(["eval", str(data), "--strict", "--lenient"])
     assert exit_info.value.code == 2 and "not allowed with" in capsys.readouterr().err
+
+
+def test_solve_and_eval_say_a_problem_is_out_of_scope(monkeypatch, capsys, tmp_path):
+    from m1reason.scope import EMBEDDED_SCOPE
+
+    monkeypatch.setattr(m1reason.defaults, "default_generator", lambda *a, **k: FakeGenerator(
+        lambda request, i: "so </think> $\\boxed{2}$", scope=EMBEDDED_SCOPE))
+    import m1reason.solving as solve_module
+
+    monkeypatch.setattr(solve_module, "_generators", {})
+    assert main(["solve", "What is the integral of 2x?"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "out of the embedded model's scope: calculus ('integral')"
+    assert lines[1].startswith("no samples drawn") and len(lines) == 2
+    data = tmp_path / "mixed.jsonl"
+    data.write_text('{"id": "a", "problem": "What is 1+1?", "answer": "2"}\n'
+                    '{"id": "b", "problem": "Prove that 2 is even.", "answer": "yes"}\n')
+    assert main(["eval", str(data), "--out", str(tmp_path / "r.jsonl"), "--strategy", "sc", "--n", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "out of scope: 1 of 2 records, no samples drawn (counted as wrong):" in out
+    assert "  b: out of the embedded model's scope: proofs ('prove')" in out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import m1reason.defaults as defaults
+from m1reason.scope import EMBEDDED_SCOPE
 from m1reason.solving import make_strategy
 
 
@@ -18,6 +19,7 @@ def test_no_model_named_gives_the_embedded_model_with_short_strategy_defaults(mo
     assert budget.needed_tokens == 56 and budget.max_new_tokens == 160 and budget.force_tokens == 8
     assert make_strategy("long", None, gen).max_new_tokens == 160
     assert make_strategy("auto", 10).needed_tokens == 2048  # without the generator: M1-3B's defaults
+    assert gen.scope is EMBEDDED_SCOPE  # the strategies refuse what its curriculum lacks
 
 
 def test_a_missing_embedded_folder_falls_back_to_a_random_model_and_says_so(monkeypatch, tmp_path, caplog):
@@ -27,7 +29,7 @@ def test_a_missing_embedded_folder_falls_back_to_a_random_model_and_says_so(monk
         gen = defaults.default_generator(max_slots=2, max_len=64)
     assert gen.source["model_id"] == "tiny-random (meaningless answers)"
     assert "RANDOM" in caplog.text and "gone" in caplog.text
-    assert not getattr(gen, "strategy_defaults", None)
+    assert not getattr(gen, "strategy_defaults", None) and gen.scope is None  # no curriculum to keep to
 
 
 def test_a_folder_trained_by_the_recipe_loads_like_the_embedded_model(tmp_path):
@@ -36,9 +38,10 @@ def test_a_folder_trained_by_the_recipe_loads_like_the_embedded_model(tmp_path):
     trained = shutil.copytree(defaults.EMBEDDED_MODEL, tmp_path / "sft")
     gen = defaults.default_generator(str(trained))
     assert gen.strategy_defaults == defaults.EMBEDDED_STRATEGY_DEFAULTS and gen.engine.max_len == 512
+    assert gen.scope is EMBEDDED_SCOPE
     (trained / "training.json").unlink()  # now just a checkpoint: the strategies' own (M1-3B) defaults
     plain = defaults.default_generator(str(trained), max_slots=2)
-    assert plain.strategy_defaults is None and plain.engine.max_len == 32768
+    assert plain.strategy_defaults is None and plain.engine.max_len == 32768 and plain.scope is None
 
 
 def test_the_embedded_models_scope_is_said_once_by_default(monkeypatch, caplog):

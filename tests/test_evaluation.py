@@ -97,3 +97,24 @@ def test_plot_has_title_error_bars_and_a_table(tmp_path):
     finally:
         plt.close(fig)
     assert plot_accuracy(table, tmp_path / "acc.png").stat().st_size > 1000
+
+
+def test_a_problem_out_of_scope_is_recorded_with_its_status_and_counts_as_wrong(tmp_path):
+    import io
+
+    import strategies
+    from m1reason.evaluation import _solver, run_eval
+    from m1reason.generator.fake import FakeGenerator
+    from m1reason.scope import EMBEDDED_SCOPE
+
+    fake = FakeGenerator(lambda request, i: "so </think> $\\boxed{2}$", scope=EMBEDDED_SCOPE)
+    rows = [{"id": "in", "problem": "What is 1 + 1?", "answer": "2"},
+            {"id": "out", "problem": "Differentiate 2x.", "answer": "2"}]
+    records = run_eval(rows, _solver(strategies.SelfConsistency(n=2), fake), tmp_path / "out.jsonl",
+                       budgets=[None], progress=io.StringIO())
+    assert [(r["status"], r["solution_status"], r["correct"]) for r in records] == [
+        ("done", "answered", True), ("done", "out_of_scope", False)]
+    assert records[1]["status_reason"] == "out of the embedded model's scope: calculus ('differentiate')"
+    assert records[1]["n"] == 0 and records[1]["samples_correct"] == [] and records[1]["stopped"] == "not run"
+    [row] = summarize(records)
+    assert (row["accuracy"], row["pass@1"], row["maj@2"], row["out_of_scope"], row["failed"]) == (0.5, 0.5, 0.5, 1, 0)

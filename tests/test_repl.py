@@ -146,3 +146,16 @@ def test_reasoning_lines_and_the_status_line_do_not_mix():
     assert " ".join(reasoning) == long_text.strip() and len(reasoning) > 1
     assert all("running |" not in line for line in reasoning)
     assert any(s.startswith("answer: 2 ") for s in shown)
+
+
+def test_a_problem_out_of_scope_says_so_in_one_line():
+    from m1reason.scope import EMBEDDED_SCOPE
+
+    out = io.StringIO()
+    repl = Repl(generator=FakeGenerator(handler, scope=EMBEDDED_SCOPE), strategy="sc", budget_s=None, stdout=out,
+                live=False)
+    assert repl.run(io.StringIO("Integrate 2x.\n:quit\n")) == 0
+    lines = out.getvalue().splitlines()
+    assert ("out of the embedded model's scope: calculus ('integrate')   (no samples drawn; :model names another "
+            "model)") in lines
+    assert repl.last.status == "out_of_scope" and not any(line.startswith("[reasoning") for line in lines)

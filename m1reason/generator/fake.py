@@ -26,6 +26,7 @@ from m1reason.generator.data import (
 from m1reason.generator.protocol import CAPABILITIES, GenerationEvent
 from m1reason.generator.text import StopMatcher
 from m1reason.generator.throughput import Calibration, FittedThroughput
+from m1reason.scope import Scope
 
 __all__ = ["FakeCompletion", "FakeGenerator"]
 
@@ -149,7 +150,8 @@ class FakeGenerator:
     is live or right after its SampleFinished (until the stream moves to the next step). Forks are named
     ``f"{sample_id}.{k}"``, belong to the parent's request and follow its n samples in the result; their events
     carry only what comes after the fork. Token ids are character codes; temperature, seed, min_new_tokens,
-    ignore_eos and stop_token_ids have no effect here.
+    ignore_eos and stop_token_ids have no effect here. ``scope`` (an ``m1reason.scope.Scope``) is what the scripted
+    model covers: strategies refuse a problem outside it before any request (None: anything).
 
     >>> fake = FakeGenerator(lambda request, i: FakeCompletion(f"answer {i}", steps=3 - i))
     >>> request = GenerationRequest(prompt="q", request_id="r", sampling=SamplingParams(n=2))
@@ -160,7 +162,8 @@ class FakeGenerator:
     """
 
     def __init__(self, handler: Handler, *, capabilities: Iterable[str] = CAPABILITIES, tokens_per_step: int = 1,
-                 step_s: float = 0.01, real_time: bool = False, calibration: Calibration | None = None):
+                 step_s: float = 0.01, real_time: bool = False, calibration: Calibration | None = None,
+                 scope: Scope | None = None):
         unknown = set(capabilities) - CAPABILITIES
         if unknown:
             raise ValueError(f"unknown capabilities {sorted(unknown)}; choose among {sorted(CAPABILITIES)}")
@@ -168,6 +171,7 @@ class FakeGenerator:
             raise ValueError(f"tokens_per_step must be >= 1 and step_s > 0 (got {tokens_per_step}, {step_s})")
         self.handler = handler
         self.capabilities = frozenset(capabilities)
+        self.scope = scope  # what the scripted "model" covers (m1reason.scope); None: anything
         self.tokens_per_step, self.step_s, self.real_time = tokens_per_step, step_s, real_time
         self.calibration = calibration or Calibration(
             decode=[(b, c, step_s) for b in (1, 8, 64) for c in (128, 4096)], prefill=[(16, 0.0), (4096, 0.0)])

@@ -43,6 +43,7 @@ from m1reason.generator.throughput import Calibration, FittedThroughput, PaceMet
 from m1reason.generator.turns import TurnTakingLock
 from m1reason.generator.versions import device_name, package_versions
 from m1reason.model.hybrid import HybridLM
+from m1reason.scope import Scope
 
 __all__ = ["M1Generator", "freeze_long_lived"]
 
@@ -184,6 +185,9 @@ class M1Generator:
     # Field values for strategies made by name for this model (m1reason.solving.make_strategy), e.g. the
     # embedded model's short answer lengths; None: the strategies' own defaults, which are M1-3B's.
     strategy_defaults: dict | None = None
+    # What the model was trained to answer (m1reason.scope.Scope; the strategies refuse a problem outside it, see
+    # the Generator protocol); None: anything, as M1-3B is asked. m1reason.defaults sets the embedded model's.
+    scope: Scope | None = None
 
     def __new__(cls, *args, freeze_gc: bool = True, **kwargs):
         # The freeze comes before the generator object exists: frozen objects' cycles are never collected, and

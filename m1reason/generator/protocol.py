@@ -65,6 +65,10 @@ class Generator(Protocol):
     - ``append(sample_id, text_or_token_ids)``: force tokens into a live sample and continue from its state.
     - ``fork(sample_id, n=1, sampling=None)``: branch a live sample into n new ones; returns their ids.
 
+    Optional: ``scope``, an ``m1reason.scope.Scope`` saying what the model was trained to answer (absent or None:
+    anything). Strategies read it first and answer a problem outside it with a Solution of status "out_of_scope",
+    drawing no sample; wrappers of a generator (``SharedGenerator``) pass it on.
+
     Strategies check ``capabilities`` before steering, and fall back when a generator lacks one:
 
     >>> from m1reason.generator.m1 import M1Generator

@@ -35,6 +35,7 @@ class _JobGenerator:
     def __init__(self, shared: SharedGenerator, on_event=None, peers=lambda: 0):
         self.shared, self.on_event, self._peers = shared, on_event, peers
         self.capabilities, self.tokenizer = shared.capabilities, shared.tokenizer
+        self.scope = getattr(shared, "scope", None)
         if hasattr(shared, "reserve"):
             self.reserve, self.unreserve = shared.reserve, shared.unreserve
         self.cancelled = False

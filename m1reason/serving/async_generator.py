@@ -39,6 +39,7 @@ class AsyncGenerator:
         self.shared = generator.shared if isinstance(generator, AsyncGenerator) else SharedGenerator(generator)
         self.capabilities = self.shared.capabilities
         self.tokenizer = self.shared.tokenizer
+        self.scope = self.shared.scope
         self._streams = ThreadPoolExecutor(max_streams, thread_name_prefix="m1reason-stream")
         self._control = ThreadPoolExecutor(1, thread_name_prefix="m1reason-control")
 

@@ -139,7 +139,7 @@ function setState(state, message) {
 function reset(problem) {
   $("result").hidden = false;
   renderText($("problem-shown"), problem);
-  for (const id of ["error", "not-sure"]) $(id).hidden = true;
+  for (const id of ["error", "not-sure", "out-of-scope"]) $(id).hidden = true;
   $("answer").textContent = "…";
   delete $("answer").dataset.source;
   for (const id of ["confidence", "vote-note", "lead", "vote-extra"]) $(id).textContent = "";
@@ -173,6 +173,7 @@ const handlers = {
 };
 
 function showSolution(s) {
+  if (s.status === "out_of_scope") return showOutOfScope(s);
   const share = Math.round(100 * s.confidence);
   // An answer with a status_reason carries a caveat (every sample that answered wrote a false arithmetic step).
   const sure = s.status === "answered" && !s.status_reason && s.confidence >= NOT_SURE_BELOW;
@@ -197,6 +198,16 @@ function showSolution(s) {
   showReasoning(s);
   const seconds = (s.timings.total_s ?? 0).toFixed(1);
   setState(sure ? "answered" : "not-sure", `Done in ${seconds} s with ${s.plan.strategy}.`);
+}
+
+// A problem outside the model's scope ran no sample: the model would have answered it anyway, and wrongly, so the
+// page says why there is no answer instead of showing an empty vote.
+function showOutOfScope(s) {
+  const reason = s.status_reason;
+  $("out-of-scope-reason").textContent = `${reason[0].toUpperCase()}${reason.slice(1)}. `
+    + "It would have guessed, and guessed wrong, so it did not try.";
+  $("out-of-scope").hidden = false;
+  setState("out-of-scope", "Not attempted: the question is outside what the model was taught.");
 }
 
 function showReasoning(s) {
