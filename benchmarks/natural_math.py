@@ -96,11 +96,20 @@ def main(argv: list[str] | None = None) -> int:
     out_records = sample_answers(generator, outside, n=args.samples, temperature=args.temperature,
                                  max_new_tokens=args.max_new_tokens, seed=args.seed)
     confident_outside = sum(winner_share(r["answers"]) >= 0.9 for r in out_records)
+    scope = getattr(generator, "scope", None)  # what solve() checks before drawing a sample
+    outside_flagged = sum(not scope.check(p.problem).in_scope for p in outside) if scope else 0
+    inside_refused = [p for p in problems if scope and not scope.check(p.problem).in_scope]
+    # a problem the scope refuses gets no answer from solve(): it counts as wrong there, whatever the samples say
+    solve_right = [0.0 if scope and not scope.check(p.problem).in_scope else v for p, v in zip(problems, vote_right)]
+    solve_acc = mean_ci(solve_right)
     table = markdown_table(rows, ["kind", "problems", "greedy", "vote"])
     model = args.model or "m1reason/embedded"
     summary = {"bench": "natural_math", "model": model, "samples": args.samples, "temperature": args.temperature,
                "kinds": rows, "vote_minus_greedy": gain, "calibration": calib,
-               "out_of_scope": {"problems": len(outside), "answered_with_share_ge_0.9": confident_outside}}
+               "out_of_scope": {"problems": len(outside), "answered_with_share_ge_0.9": confident_outside,
+                                "flagged_by_scope": outside_flagged},
+               "in_scope_refused_by_scope": [p.problem for p in inside_refused],
+               "vote_with_scope_refusals_wrong": solve_acc}
     print(table)
     print(json.dumps(summary))
     confident_right = calib["confident_right"]
@@ -111,7 +120,10 @@ def main(argv: list[str] | None = None) -> int:
             f"winner with >= 90% of the vote; of those "
             f"{'none' if confident_right is None else f'{100 * confident_right:.1f}%'} were right. Out of scope "
             f"(benchmarks/data/out_of_scope.jsonl): {confident_outside} of {len(outside)} answered with >= 90% of "
-            f"the vote (confidently, where it should have flagged them).\n")
+            f"the vote (confidently, where it should have flagged them) by the samples alone; the model's scope check "
+            f"(run by solve() before any sample) flags {outside_flagged} of {len(outside)}, and refuses "
+            f"{len(inside_refused)} of the {len(problems)} in-scope problems (counted wrong: the vote with those "
+            f"refusals is {100 * solve_acc[0]:.1f} ± {100 * solve_acc[1]:.1f}%).\n")
     if not args.no_write:
         write_section("natural_math", "The default model on hand-written problems", body,
                       environment(("torch",)))

@@ -23,18 +23,14 @@ log = logging.getLogger(__name__)
 
 MODEL_ENV = "M1REASON_MODEL"
 EMBEDDED_MODEL = Path(__file__).resolve().parent / "embedded"
-EMBEDDED_NOTE = ("no model named: running the embedded tiny M1 (synthetic arithmetic and word problems only). "
+EMBEDDED_NOTE = ("no model named: running the embedded tiny M1 (grade-school arithmetic, fractions, decimals, percent, "
+                 "ratios, units, linear equations, area and word problems; it says when a problem is outside them). "
                  "Name a real one with --model togethercomputer/M1-3B (hub id or folder) or $M1REASON_MODEL")
-# The embedded model writes ~40-50-token solutions (it was trained with at most 96 new tokens; the model shipped
-# since 2026-12-03, on percent and fraction problems at temperature 0.7: mean 48.5, 90th percentile 55 tokens,
-# by python -m benchmarks.rollout_lengths --model m1reason/embedded --count 200 --samples 4 --limits 160
-# --temperatures 0.7). The strategies' M1-3B defaults (thousands of tokens per sample) would make BudgetAware plan
-# one over-long sample instead of a vote, and so did needed_tokens=96: BudgetAware gives every sample that many, so
-# at a 0.4 s budget on 2 CPU cores it planned a single sample, cut at ~65 tokens, and scored 72% where 4 samples
-# scored 90% (python -m benchmarks.budget_curve, 2026-11-25, the model shipped then). A forced answer needs at most
-# 7 tokens (the longest held-out answer with its "}." is 6, then the end of turn), and BudgetAware keeps
-# force_tokens steps before the deadline for it.
-EMBEDDED_STRATEGY_DEFAULTS = {"max_new_tokens": 160, "needed_tokens": 56, "force_tokens": 8}
+# The embedded model's worked solutions run 64 tokens at the median and 142 at the 90th percentile of its training
+# mix (219 at most). BudgetAware gives every sample ``needed_tokens``: the 90th percentile, so most chains finish
+# and the longest are forced to answer; ``max_new_tokens`` is the recipe's reply limit. A forced answer needs at
+# most 8 tokens, and BudgetAware keeps ``force_tokens`` steps before the deadline for it.
+EMBEDDED_STRATEGY_DEFAULTS = {"max_new_tokens": 320, "needed_tokens": 144, "force_tokens": 8}
 SHORT_ENGINE = {"max_slots": 32, "max_len": 512}  # engine options for the embedded and other recipe-trained models
 _embedded_noted = False
 RANDOM_MODEL_NOTE = ("no model named and %s is missing: running a tiny RANDOM model, so its answers "
