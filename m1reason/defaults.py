@@ -2,9 +2,9 @@
 
 The embedded default is a tiny M1 (a 6-layer Mamba/attention hybrid, ~5M parameters) trained by
 ``python -m m1reason.train all`` on synthetic tutor problems and shipped as package data in ``m1reason/embedded``
-(docs/training.md): it runs offline on any CPU and answers plain arithmetic and simple word problems. Where that
-folder is missing (a stripped install), a tiny *random* model with a byte tokenizer stands in, so every path still
-runs end to end, and says loudly that its answers are meaningless.
+(docs/training.md): it runs offline on any CPU and answers a grade-school curriculum, and its ``scope`` says
+which problems are outside it. Where that folder is missing (a stripped install), a tiny *random* model with a
+byte tokenizer stands in, so every path still runs end to end, and says loudly that its answers are meaningless.
 """
 
 from __future__ import annotations
