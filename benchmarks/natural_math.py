@@ -7,7 +7,10 @@ math). For each in-scope problem: one greedy sample and ``--samples`` sampled on
 graded with m1reason.answers; pass@1 (greedy) and maj@k (the vote) per kind and overall, each with its 95%
 interval over problems, and the paired gain of the vote over greedy. Calibration: among the vote's winners whose
 share of the vote is >= 0.9 (what ``Solution.confidence`` reports), the fraction right. Out of scope: the fraction
-of problems where the vote's winner has a share >= 0.9 (answered confidently, which a tutor must not do).
+of problems where the vote's winner has a share >= 0.9 (answered confidently, which a tutor must not do). Then the
+same measures on what ``solve`` reports (``solutions``: SelfConsistency with the model's scope check and the step
+checker, whose false-step samples do not vote): accuracy, and among answers with ``Solution.confidence`` >= 0.9
+and no caveat, the fraction right; out of scope, how many were answered that confidently.
 Writes the "natural_math" section of BENCHMARKS.md.
 
     python -m benchmarks.natural_math                         # the embedded model, CPU, about 2 minutes
@@ -23,7 +26,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from benchmarks.report import environment, markdown_table, write_section
-from m1reason.answers import group_equivalent
+from m1reason.answers import group_equivalent, is_equivalent
 from m1reason.train.data import Problem
 from m1reason.train.evaluate import mean_ci, paired_gain, per_problem, sample_answers
 from m1reason.train.limits import REPLY_TOKENS
@@ -69,6 +72,38 @@ def calibration(records: list[dict], vote: list[float], threshold: float = 0.9) 
             "confident_right": right / len(confident) if confident else None}
 
 
+def solutions(generator, problems: list[Problem], *, samples: int, temperature: float, max_new_tokens: int,
+              seed: int) -> list:
+    """What a user gets: each problem through SelfConsistency (``samples`` samples, no early stop, no budget), all
+    at once on a shared generator (their samples batched together), with the scope check and the step checker."""
+    import asyncio
+
+    import strategies
+    from m1reason.serving import AsyncSolver
+
+    async def run_all():
+        async with AsyncSolver(generator, max_active=len(problems)) as solver:
+            return await asyncio.gather(*(solver.solve(p.problem, budget_s=None, strategy=strategies.SelfConsistency(
+                n=samples, temperature=temperature, max_new_tokens=max_new_tokens, seed=seed + i))
+                for i, p in enumerate(problems)))
+
+    return asyncio.run(run_all())
+
+
+def reported(solution, gold: str | None, threshold: float = 0.9) -> tuple[bool, bool]:
+    """(confident, right) of a Solution: confident when it is answered, with no caveat, at ``threshold`` or more.
+
+    >>> from strategies.solution import Plan, Solution
+    >>> plan = Plan(strategy="x", n=1, max_new_tokens=1, reason="r")
+    >>> sol = Solution(problem="p", answer="4", confidence=1.0, plan=plan)
+    >>> reported(sol, "4.0"), reported(sol, None)
+    ((True, True), (True, False))
+    """
+    confident = solution.status == "answered" and not solution.status_reason and solution.confidence >= threshold
+    right = gold is not None and solution.answer is not None and is_equivalent(solution.answer, gold)
+    return confident, right
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="folder or hub id (default: the embedded model)")
@@ -102,6 +137,18 @@ def main(argv: list[str] | None = None) -> int:
     # a problem the scope refuses gets no answer from solve(): it counts as wrong there, whatever the samples say
     solve_right = [0.0 if scope and not scope.check(p.problem).in_scope else v for p, v in zip(problems, vote_right)]
     solve_acc = mean_ci(solve_right)
+    options = {"samples": args.samples, "temperature": args.temperature, "max_new_tokens": args.max_new_tokens,
+               "seed": args.seed}
+    inside_judged = [reported(s, p.answer) for s, p in zip(solutions(generator, problems, **options), problems)]
+    outside_judged = [reported(s, None) for s in solutions(generator, outside, **options)]
+    solved = mean_ci([float(right) for _, right in inside_judged])
+    confident_rights = [right for confident, right in inside_judged if confident]
+    reported_calibration = {"confident": len(confident_rights),
+                            "confident_right": sum(confident_rights) / len(confident_rights) if confident_rights
+                            else None}
+    outside_not_flagged = sum(confident for confident, _ in outside_judged)
+    share = reported_calibration["confident_right"]
+    right_share = "none" if share is None else f"{100 * share:.1f}%"
     table = markdown_table(rows, ["kind", "problems", "greedy", "vote"])
     model = args.model or "m1reason/embedded"
     summary = {"bench": "natural_math", "model": model, "samples": args.samples, "temperature": args.temperature,
@@ -109,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
                "out_of_scope": {"problems": len(outside), "answered_with_share_ge_0.9": confident_outside,
                                 "flagged_by_scope": outside_flagged},
                "in_scope_refused_by_scope": [p.problem for p in inside_refused],
-               "vote_with_scope_refusals_wrong": solve_acc}
+               "vote_with_scope_refusals_wrong": solve_acc,
+               "solve": {"accuracy": solved, "calibration_ge_0.9": reported_calibration,
+                         "out_of_scope_answered_confidently": outside_not_flagged}}
     print(table)
     print(json.dumps(summary))
     confident_right = calib["confident_right"]
@@ -123,7 +172,13 @@ def main(argv: list[str] | None = None) -> int:
             f"the vote (confidently, where it should have flagged them) by the samples alone; the model's scope check "
             f"(run by solve() before any sample) flags {outside_flagged} of {len(outside)}, and refuses "
             f"{len(inside_refused)} of the {len(problems)} in-scope problems (counted wrong: the vote with those "
-            f"refusals is {100 * solve_acc[0]:.1f} ± {100 * solve_acc[1]:.1f}%).\n")
+            f"refusals is {100 * solve_acc[0]:.1f} ± {100 * solve_acc[1]:.1f}%).\n\n"
+            f"**What solve() reports** (SelfConsistency of {args.samples}, the scope check and the step checker: "
+            f"false-step samples do not vote): right on {100 * solved[0]:.1f} ± {100 * solved[1]:.1f}% of the "
+            f"hand-written problems; {reported_calibration['confident']} answered with confidence >= 0.9 and no "
+            f"caveat, of which "
+            f"{right_share} were right; of the {len(outside)} out-of-scope problems, {outside_not_flagged} were "
+            f"answered that confidently (the rest flagged: out of scope, a caveat, or lower confidence).\n")
     if not args.no_write:
         write_section("natural_math", "The default model on hand-written problems", body,
                       environment(("torch",)))
