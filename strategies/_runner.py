@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from m1reason import BudgetError, CapacityError, GenerationRequest, SamplingParams, build_prompt
 from m1reason.answers import extract_answer
 from m1reason.generator import RequestFinished, SampleFinished, TokensAppended
+from m1reason.solving import check_request
 from strategies._false_steps import caveat, excluded, readmitted, steps_of
 from strategies._settings import StrategySettings
 from strategies.solution import NO_ANSWER, Plan, SampleRecord, Solution, no_turn_reason
@@ -260,8 +261,7 @@ def run_samples(settings: StrategySettings, problem: str, generator, plan: Plan,
     ``prompt``: the problem's prompt if the caller has rendered it already (``prompt_for``), and
     ``prompt_token_ids`` its encoding by the generator (``encode_prompt``), sent instead of the text.
     ``request_id``: the id to submit the samples under (a planner's ``reserve`` names it); None draws one."""
-    if not isinstance(problem, str) or not problem.strip():
-        raise ValueError("problem must be a non-empty string")
+    check_request(problem, None)
     caps = frozenset(getattr(generator, "capabilities", ()))
     want_confidence = settings.weighting == "confidence" or settings.keep_top < 1.0
     if want_confidence and "confidence" not in caps:

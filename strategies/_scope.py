@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+from m1reason.solving import check_request
 from strategies.solution import Plan, Solution
 
 __all__ = ["out_of_scope"]
@@ -29,8 +30,7 @@ def out_of_scope(problem: str, generator, strategy: str, budget_s: float | None 
     >>> out_of_scope("What is 3 + 4?", fake, "LongCoT") is None
     True
     """
-    if not isinstance(problem, str) or not problem.strip():
-        raise ValueError("problem must be a non-empty string")
+    check_request(problem, None)
     scope = getattr(generator, "scope", None)  # optional in the Generator protocol
     if scope is None:
         return None
