@@ -246,7 +246,8 @@ def test_cli_solve_with_the_default_tiny_model(tmp_path):
     # budget whenever it asks for more than one sample (how many fit is the machine's business, not the test's),
     # and a return by the budget plus the vote's margin.
     plan = solution["plan"]
-    assert plan["strategy"] == "BudgetAware" and 1 <= plan["n"] <= 64 and 1 <= plan["max_new_tokens"] <= 160
+    cap = m1reason.defaults.EMBEDDED_STRATEGY_DEFAULTS["max_new_tokens"]
+    assert plan["strategy"] == "BudgetAware" and 1 <= plan["n"] <= 64 and 1 <= plan["max_new_tokens"] <= cap
     assert plan["n"] == 1 or plan["predicted_s"] <= 3 * 0.9, plan
     assert solution["timings"]["total_s"] < 3 + 1
     assert solution["timings"]["load_s"] > 0 and "calibration_s" in solution["timings"]
