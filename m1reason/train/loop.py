@@ -62,6 +62,8 @@ class TrainSettings(BaseModel):
     max_len: int = Field(default=SEQUENCE_TOKENS, gt=8)
     deterministic: bool = Field(default=False, description="true: the same weights from the same seed on the same "
                                 "hardware and software (torch's deterministic kernels)")
+    data_workers: int | None = Field(default=None, ge=0, description="processes making batches ahead of the loop "
+                                     "(None: m1reason.train.batches.default_workers for the device)")
 
 
 @contextmanager
@@ -384,6 +386,7 @@ def _train(out: Path, model: HybridLM, settings: TrainSettings, loss_fn, *, name
     progress = _Progress(settings.steps, start, name, enabled=rank == 0)
     with (out / "history.jsonl").open("a") as history:
         for step in range(start, settings.steps):
+            began = time.perf_counter()
             for group in opt.param_groups:
                 group["lr"] = lr_at(settings, step)
             totals: dict[str, float] = {}
@@ -399,7 +402,8 @@ def _train(out: Path, model: HybridLM, settings: TrainSettings, loss_fn, *, name
             opt.zero_grad(set_to_none=True)
             if after_step is not None:
                 after_step(model, step)
-            row = {"step": step + 1, **totals, "grad_norm": float(norm), "lr": lr_at(settings, step)}
+            row = {"step": step + 1, **totals, "grad_norm": float(norm), "lr": lr_at(settings, step),
+                   "step_s": round(time.perf_counter() - began, 5)}
             if rank == 0:
                 history.write(json.dumps(row) + "\n")
                 history.flush()

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
+from torch import Tensor
 
 from m1reason.model import HybridLM, load_model, save_model
 from m1reason.tokenizer import PROMPT_SUFFIX, load_tokenizer
+from m1reason.train.batches import StepBatches, default_workers
 from m1reason.train.data import heldout_problems, render_solution, training_problems
-from m1reason.train.examples import collate, encode, step_problems
 from m1reason.train.init import init_hybrid, teacher_config
 from m1reason.train.limits import SEQUENCE_TOKENS
 from m1reason.train.loop import TrainSettings, copy_tokenizer, forward_logits, train_loop
@@ -98,15 +99,26 @@ def _rank() -> int:
     return torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
 
 
-def _ce_loss(tokenizer, settings: TrainSettings):
-    def loss_fn(model, step, micro):
-        problems = step_problems(settings.seed, step * settings.grad_accum + micro, settings.batch_size, rank=_rank())
-        ids, mask = collate([encode(p, tokenizer, max_len=settings.max_len) for p in problems],
-                            tokenizer.pad_token_id)
-        ids, mask = ids.to(settings.device), mask.to(settings.device)
-        loss = masked_cross_entropy(forward_logits(model, ids, settings), ids, mask)
-        return loss, {"loss": loss.item()}
-    return loss_fn
+def _batches(tokenizer, settings: TrainSettings) -> StepBatches:
+    """The stage's micro-batches, made ahead in worker processes where the device leaves the CPU free."""
+    workers = default_workers(settings.device) if settings.data_workers is None else settings.data_workers
+    return StepBatches(tokenizer, seed=settings.seed, batch_size=settings.batch_size, max_len=settings.max_len,
+                       stop=settings.steps * settings.grad_accum, rank=_rank(), workers=workers)
+
+
+def _micro_batch(batches: StepBatches, settings: TrainSettings, step: int, micro: int) -> tuple[Tensor, Tensor]:
+    ids, mask = batches.take(step * settings.grad_accum + micro)
+    return ids.to(settings.device, non_blocking=True), mask.to(settings.device, non_blocking=True)
+
+
+def _train_ce(out: Path, model: HybridLM, tokenizer, settings: TrainSettings, *, name: str) -> HybridLM:
+    """Train on assistant-token cross-entropy (the teacher and SFT)."""
+    with _batches(tokenizer, settings) as batches:
+        def loss_fn(wrapped, step, micro):
+            ids, mask = _micro_batch(batches, settings, step, micro)
+            loss = masked_cross_entropy(forward_logits(wrapped, ids, settings), ids, mask)
+            return loss, {"loss": loss.item()}
+        return train_loop(out, model, settings, loss_fn, name=name)
 
 
 def teacher(out: str | Path, *, tokenizer: str | Path, settings: SFTSettings,
@@ -127,7 +139,7 @@ def teacher(out: str | Path, *, tokenizer: str | Path, settings: SFTSettings,
     _small_init(model)
     out.mkdir(parents=True, exist_ok=True)
     copy_tokenizer(tokenizer, out)
-    model = train_loop(out, model, settings, _ce_loss(tok, settings), name="teacher")
+    model = _train_ce(out, model, tok, settings, name="teacher")
     return _finish(out, model, tok, settings)
 
 
@@ -170,9 +182,7 @@ def distill(out: str | Path, *, student: str | Path, teacher: str | Path, settin
     copy_tokenizer(student, out)
 
     def loss_fn(wrapped, step, micro):
-        problems = step_problems(settings.seed, step * settings.grad_accum + micro, settings.batch_size, rank=_rank())
-        ids, mask = collate([encode(p, tok, max_len=settings.max_len) for p in problems], tok.pad_token_id)
-        ids, mask = ids.to(settings.device), mask.to(settings.device)
+        ids, mask = _micro_batch(batches, settings, step, micro)
         logits = forward_logits(wrapped, ids, settings)
         with torch.no_grad():
             target = forward_logits(frozen, ids, settings)
@@ -181,7 +191,8 @@ def distill(out: str | Path, *, student: str | Path, teacher: str | Path, settin
         loss = (1 - settings.ce_weight) * kl + settings.ce_weight * ce
         return loss, {"loss": loss.item(), "reverse_kl": kl.item(), "ce": ce.item()}
 
-    model = train_loop(out, model, settings, loss_fn, name="distill")
+    with _batches(tok, settings) as batches:
+        model = train_loop(out, model, settings, loss_fn, name="distill")
     return _finish(out, model, tok, settings)
 
 
@@ -195,7 +206,7 @@ def sft(out: str | Path, *, source: str | Path, settings: SFTSettings) -> Path:
     tok = load_tokenizer(source)
     model = load_model(source, device="cpu", dtype=torch.float32)
     copy_tokenizer(source, out)
-    model = train_loop(out, model, settings, _ce_loss(tok, settings), name="sft")
+    model = _train_ce(out, model, tok, settings, name="sft")
     return _finish(out, model, tok, settings)
 
 

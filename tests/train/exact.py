@@ -147,11 +147,39 @@ def plain(text: str, *, times_x: bool = True) -> str:
     for sign in ("\\times", "\\cdot", "×", "·"):
         t = t.replace(sign, " * ")
     t = t.replace("\\div", "/").replace("÷", "/").replace("\\%", "%")
-    t = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", t)
+    t = re.sub(r"(?<=\d)(?:,|\{,\}|\\,)(?=\d{3}(?!\d))", "", t)
     if times_x:
         t = re.sub(r"(?<=[\d)])\s+x\s+(?=[-(\d])", " * ", t)
     t = re.sub(r"(?<![\d./])(\d+)/(\d+)(?!\d|\.\d)", r"(\1/\2)", t)
     return re.sub(r"\s+", " ", t)
+
+
+_UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_UNIT = "(?:" + "|".join(sorted(_UNITS, key=len, reverse=True)) + ")"
+_BELOW_100 = rf"(?:(?:{'|'.join(_TENS)})(?:-{_UNIT})?|{_UNIT})"
+_BELOW_1000 = rf"(?:{_UNIT} hundred(?:(?: and)? {_BELOW_100})?|{_BELOW_100})"
+_SPOKEN = re.compile(rf"\b(?:{_BELOW_1000} thousand(?:(?: and)? {_BELOW_1000})?|{_BELOW_1000})\b", re.IGNORECASE)
+
+
+def _spoken_value(words: str) -> int:
+    total = current = 0
+    for word in re.split(r"[ -]", words.lower()):
+        if word in _UNITS:
+            current += _UNITS.index(word)
+        elif word in _TENS:
+            current += 20 + 10 * _TENS.index(word)
+        elif word == "hundred":
+            current *= 100
+        elif word == "thousand":
+            total, current = total + current * 1000, 0
+    return total + current
+
+
+def digits(text: str) -> str:
+    """``text`` with every number written in words (``eight hundred and twelve``, ``twenty-four``) as digits."""
+    return _SPOKEN.sub(lambda m: str(_spoken_value(m[0])), text)
 
 
 def math_span(text: str) -> str:

@@ -12,7 +12,8 @@ import pytest
 
 from m1reason.answers import extract_answer, is_equivalent
 from m1reason.train.data import KINDS, make_problem, render_solution
-from tests.train.exact import NUMBER, equations, evaluate, math_span, number, plain
+from tests.train.exact import NUMBER, digits, equations, evaluate, math_span, number, plain
+from tests.train.word_reader import read_story
 
 PROBLEMS_PER_KIND = 300
 
@@ -33,24 +34,45 @@ def _bare(text: str) -> Fraction:
     return evaluate(math_span(plain(text)))
 
 
+_SAID = ((" plus ", " + "), (" minus ", " - "), (" take away ", " - "), (" multiplied by ", " * "),
+         (" times ", " * "), (" divided by ", " / "))
+
+
+def _arithmetic(text: str) -> Fraction:
+    """A bare expression, a product of a list, or a question said in words (``seven times eight``)."""
+    t = plain(digits(text))
+    if re.search("product of|Multiply", t):
+        product = Fraction(1)
+        for n in _ints(t):
+            product *= n
+        return product
+    for said, sign in _SAID:
+        t = t.replace(said, sign)
+    return _bare(t)
+
+
 def _addition(text: str) -> Fraction:
-    return Fraction(sum(_ints(plain(text))))
+    return Fraction(sum(_ints(plain(digits(text)))))
 
 
 def _subtraction(text: str) -> Fraction:
-    a, b = _ints(plain(text))
+    a, b = _ints(plain(digits(text)))
     return Fraction(max(a, b) - min(a, b))
 
 
 def _multiplication(text: str) -> Fraction:
-    a, b = _ints(plain(text))
+    ints = _ints(plain(digits(text)))
+    if len(ints) == 1:  # double, twice, triple
+        ints.append(3 if "riple" in text else 2)
+    a, b = ints
     return Fraction(a * b)
 
 
 def _division(text: str) -> str:
-    a, b = _ints(plain(text))
+    ints = _ints(plain(digits(text)))
+    a, b = ints if len(ints) == 2 else (ints[0], 2)  # halve
     q, r = divmod(max(a, b), min(a, b))
-    if "quotient" in text or re.search("with (a )?remainder", text):
+    if "quotient and" in text or re.search("with (a )?remainder", text):
         return f"{q} remainder {r}"
     if "remainder" in text or "left over" in text or " mod " in text:
         return str(r)
@@ -306,10 +328,10 @@ def _word(text: str) -> Fraction:
         return Fraction(int(m[1]) * int(m[2]) - int(re.search(r"(\d+) people sit down", t)[1]))
     if m := re.search(r"had (\d+)\..* spent (\d+) on a book and then half of the rest", t):
         return Fraction(int(m[1]) - int(m[2]), 2)
-    raise AssertionError(f"unread word problem: {text}")
+    return read_story(text)  # the one- and two-step stories of stories.py
 
 
-_READERS = {"arithmetic": _bare, "order": _bare, "addition": _addition, "subtraction": _subtraction,
+_READERS = {"arithmetic": _arithmetic, "order": _bare, "addition": _addition, "subtraction": _subtraction,
             "multiplication": _multiplication, "fraction": _value, "percent": _percent, "ratio": _ratio,
             "unit": _unit, "equation": _equation, "geometry": _geometry, "average": _average, "word": _word}
 

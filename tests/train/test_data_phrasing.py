@@ -48,3 +48,16 @@ def test_word_problems_vary_their_people_and_mix_in_irrelevant_facts():
                   "dog called", "bus number")
     mixed_in = [t for t in texts if any(s in t for s in irrelevant) and "How old" not in t]
     assert 0.1 * len(texts) < len(mixed_in) < 0.5 * len(texts)
+
+
+def test_tex_separators_stay_in_maths_and_numbers_are_also_said_in_words():
+    texts = [make_problem(random.Random(f"said-{i}"), kind).problem
+             for i in range(300) for kind in ("arithmetic", "addition", "subtraction", "multiplication", "division")]
+    assert any("{,}" in t for t in texts) and any("\\," in t for t in texts)
+    for t in texts:
+        outside = re.sub(r"\$[^$]*\$", "", t)
+        assert "{,}" not in outside and "\\," not in outside, t
+    said = [t for t in texts if re.search(r"\b(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)", t)]
+    assert 0.03 * len(texts) < len(said) < 0.3 * len(texts)
+    assert any(re.search(r"\b(?:sum|total) of \d+, \d+ and \d+", t) for t in texts)
+    assert any(re.search(r"\d+ (?:x|\*|×|·|\\times|\\cdot) ?\d+ (?:x|\*|×|·|\\times|\\cdot) ?\d+", t) for t in texts)

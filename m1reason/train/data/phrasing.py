@@ -2,15 +2,18 @@
 
 Owns every word choice the kinds share, so that each kind draws its wording from the same pools: ``ask`` (the
 opening of a plain calculation), ``Notation`` (LaTeX or plain, which times and divide signs, thousands
-separators), names, items, currencies and the irrelevant facts that word problems mix in. Nothing here computes.
+separators), ``in_words`` (numbers spelled out, as people type them), names, items, currencies and the
+irrelevant facts that word problems mix in. Nothing here computes.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from fractions import Fraction
 
-__all__ = ["ASK", "ITEMS", "NAMES", "Notation", "ask", "currency", "distractor", "join_list", "pick_names"]
+__all__ = ["ASK", "ITEMS", "NAMES", "Notation", "ask", "currency", "distractor", "in_words", "join_list",
+           "pick_names"]
 
 NAMES = ("Ava", "Ben", "Mia", "Leo", "Zoe", "Sam", "Ivy", "Max", "Noah", "Emma", "Liam", "Olivia", "Amir", "Priya",
          "Chen", "Sofia", "Omar", "Lena", "Ravi", "Hana", "Jack", "Ella", "Yusuf", "Nina", "Tom", "Grace", "Kofi",
@@ -64,6 +67,33 @@ def join_list(words: list[str]) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
 
 
+_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+         "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
+
+def in_words(n: int, *, british: bool = False) -> str:
+    """``0 <= n < 1,000,000`` spelled out with hyphenated tens; ``british`` puts "and" before the last part under a
+    hundred, as British English says it.
+
+    >>> in_words(812), in_words(7050), in_words(24)
+    ('eight hundred twelve', 'seven thousand fifty', 'twenty-four')
+    >>> in_words(812, british=True), in_words(2005, british=True)
+    ('eight hundred and twelve', 'two thousand and five')
+    """
+    if not 0 <= n < 1_000_000:
+        raise ValueError(f"{n} is out of range for in_words")
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + (f"-{_ONES[n % 10]}" if n % 10 else "")
+    head, rest = (f"{_ONES[n // 100]} hundred", n % 100) if n < 1000 else (
+        f"{in_words(n // 1000, british=british)} thousand", n % 1000)
+    if not rest:
+        return head
+    return f"{head}{' and ' if british and rest < 100 else ' '}{in_words(rest, british=british)}"
+
+
 def currency(rng: random.Random) -> str:
     """How one problem writes its money: a format for a whole amount, drawn once so a story never mixes pounds
     and dollars.
@@ -76,21 +106,26 @@ def currency(rng: random.Random) -> str:
 
 class Notation:
     """How one problem writes its maths: LaTeX (``$12 \\times 9$``, ``\\frac{3}{4}``) or plain (``12 x 9``,
-    ``12 * 9``, ``12·9``, ``3/4``), and whether numbers of four or more digits get thousands separators.
-    Plain class: drawn once per problem and used while its text is written.
+    ``12 * 9``, ``12·9``, ``3/4``), and whether numbers of four or more digits get thousands separators: a comma
+    in text, and in LaTeX maths also ``{,}`` or a thin space ``\\,`` (how TeX users write ``7{,}050``), which
+    only ever appears between ``$...$``. Plain class: drawn once per problem and used while its text is written.
 
     >>> n = Notation(latex=True, times="\\\\times", divide="\\\\div", separators=True)
     >>> n.math(n.num(1234) + n.op("*") + n.frac(3, 4))
     '$1,234 \\\\times \\\\frac{3}{4}$'
+    >>> t = Notation(latex=True, times="\\\\cdot", divide="\\\\div", separators=True, group="{,}")
+    >>> t.num(7050) + " and " + t.math(t.num(7050) + t.op("+") + t.num(2968))
+    '7,050 and $7{,}050 + 2{,}968$'
     >>> p = Notation(latex=False, times="·", divide="÷", separators=False)
     >>> p.math(p.num(-12) + p.op("*") + p.num(9) + p.op("/") + p.frac(3, 4))
     '-12·9 ÷ 3/4'
     """
 
-    __slots__ = ("latex", "times", "divide", "separators")
+    __slots__ = ("latex", "times", "divide", "separators", "group")
 
-    def __init__(self, *, latex: bool, times: str, divide: str, separators: bool):
+    def __init__(self, *, latex: bool, times: str, divide: str, separators: bool, group: str = ","):
         self.latex, self.times, self.divide, self.separators = latex, times, divide, separators
+        self.group = group if latex else ","  # {,} and \, are TeX: plain text only ever gets a comma
 
     @classmethod
     def draw(cls, rng: random.Random, *, latex: float = 0.3) -> Notation:
@@ -100,8 +135,11 @@ class Notation:
         (True, False)
         """
         if rng.random() < latex:
-            return cls(latex=True, times=rng.choice(("\\times", "\\times", "\\cdot")), divide="\\div",
-                       separators=rng.random() < 0.3)
+            times = rng.choice(("\\times", "\\times", "\\cdot"))
+            # One draw picks both whether and how to separate (no extra draw, so other kinds' problems stay put).
+            r = rng.random()
+            return cls(latex=True, times=times, divide="\\div", separators=r < 0.3,
+                       group="{,}" if r < 0.14 else "\\," if r < 0.18 else ",")
         return cls(latex=False, times=rng.choice(("*", "x", "×", "·", "*")), divide=rng.choice(("/", "÷", "/")),
                    separators=rng.random() < 0.4)
 
@@ -133,9 +171,13 @@ class Notation:
         return f"\\frac{{{numerator}}}{{{denominator}}}" if self.latex else f"{numerator}/{denominator}"
 
     def math(self, text: str) -> str:
-        """``text`` as inline maths (``$...$`` in LaTeX).
+        """``text`` as inline maths (``$...$`` in LaTeX, its thousands commas written as this notation's group).
 
         >>> Notation(latex=True, times="\\\\cdot", divide="\\\\div", separators=False).math("x + 1 = 3")
         '$x + 1 = 3$'
         """
-        return f"${text}$" if self.latex else text
+        if not self.latex:
+            return text
+        if self.group != ",":
+            text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", lambda _: self.group, text)
+        return f"${text}$"

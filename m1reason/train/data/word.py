@@ -1,16 +1,20 @@
-"""The ``word`` kind: multi-step stories (bags of things, shopping with change, sharing, ages, time, saving,
-comparing, rows of seats, spending) with some facts in a different order or an irrelevant fact mixed in.
+"""The ``word`` kind: story problems with a whole-number answer. Half are one-step stories (``stories.ONE_STEP``:
+in all, left, how many more, equal groups, sharing, rows, years between dates, rises and falls, money per day)
+with numbers of 1 to 5 digits; the rest are multi-step: ``stories.TWO_STEP`` (change after buying several, earn
+then spend, groups plus leftovers, total then share) and the stories here (bags of things, shopping with change,
+sharing with remainders, ages, time, saving, comparing, rows of seats, spending half). Some facts come in a
+different order, and some stories carry an irrelevant fact.
 
-Every story is built from whole numbers small enough for the mental split of ``operation_steps``; the answer is
-a whole number. Sentences are fixed patterns per story so the tests can read the numbers back.
+Sentences are fixed patterns per story so the tests can read the numbers back.
 """
 
 from __future__ import annotations
 
 import random
 
-from m1reason.train.data.phrasing import ITEMS, currency, distractor, pick_names
+from m1reason.train.data.phrasing import ITEMS, currency, pick_names
 from m1reason.train.data.problem import Problem, solution_paths
+from m1reason.train.data.stories import TWO_STEP, one_step, tell
 from m1reason.train.data.written import operation_steps
 
 __all__ = ["word"]
@@ -19,30 +23,16 @@ _GOODS = (("notebooks", "notebook"), ("pens", "pen"), ("sandwiches", "sandwich")
           ("comics", "comic"), ("muffins", "muffin"), ("rulers", "ruler"), ("tickets", "ticket"))
 
 
-def _story(rng: random.Random, facts: list[str], question: str, name: str, *, movable: int = 0,
-           avoid: str = "") -> str:
-    """The facts (the first ``movable`` of them in any order), maybe an irrelevant fact (none that contains
-    ``avoid``), then the question."""
-    facts = list(facts)
-    if movable > 1:
-        head = facts[:movable]
-        rng.shuffle(head)
-        facts[:movable] = head
-    if rng.random() < 0.3:
-        facts.insert(rng.randint(0, len(facts)), distractor(rng, name, avoid=avoid))
-    return " ".join(facts + [question])
-
-
 def _bags(rng: random.Random, name: str) -> tuple[str, list[str], int]:
     item = rng.choice(ITEMS)
     have, bags, each = rng.randint(2, 40), rng.randint(2, 6), rng.randint(2, 9)
     got = bags * each
     if rng.random() < 0.5:
-        text = _story(rng, [f"{name} has {have} {item}.", f"{name} buys {bags} bags with {each} {item} in each bag."],
+        text = tell(rng, [f"{name} has {have} {item}.", f"{name} buys {bags} bags with {each} {item} in each bag."],
                       f"How many {item} does {name} have now?", name)
         return text, [f"{bags} * {each} = {got}", *operation_steps(have, "+", got, solution_paths(text))], have + got
     give = rng.randint(1, have + got - 1)
-    text = _story(rng, [f"{name} has {have} {item} and gets {bags} more packs of {each}.",
+    text = tell(rng, [f"{name} has {have} {item} and gets {bags} more packs of {each}.",
                         f"Then {name} gives away {give}."], f"How many {item} are left?", name)
     paths = solution_paths(text)
     return text, [f"{bags} * {each} = {got}", *operation_steps(have, "+", got, paths),
@@ -58,9 +48,9 @@ def _shopping(rng: random.Random, name: str) -> tuple[str, list[str], int]:
             + (f"{n2} {many2} at {cash(p2)} each." if n2 > 1 else f"1 {one2} for {cash(p2)}."))
     note = next(n for n in (20, 50, 100, 200) if n > cost)
     if rng.random() < 0.4:
-        note, text = 0, _story(rng, [buys], f"How much does {name} spend in all?", name)
+        note, text = 0, tell(rng, [buys], f"How much does {name} spend in all?", name)
     else:
-        text = _story(rng, [buys, f"{name} pays with {cash(note)}."], "How much change does " + name +
+        text = tell(rng, [buys, f"{name} pays with {cash(note)}."], "How much change does " + name +
                       " get?", name, movable=2)
     paths = solution_paths(text)
     lines = [f"{n1} * {p1} = {n1 * p1}"] + ([f"{n2} * {p2} = {n2 * p2}"] if n2 > 1 else [])
@@ -76,17 +66,17 @@ def _sharing(rng: random.Random, name: str) -> tuple[str, list[str], int]:
     form = rng.randrange(3)
     if form == 0:
         total = friends * each
-        text = _story(rng, [f"{name} has {total} {item} and shares them equally among {friends} friends."],
+        text = tell(rng, [f"{name} has {total} {item} and shares them equally among {friends} friends."],
                       f"How many {item} does each friend get?", name)
         return text, [f"{total} / {friends} = {each}"], each
     left = rng.randint(1, friends - 1)
     total = friends * each + left
     if form == 1:
-        text = _story(rng, [f"{name} packs {total} {item} into boxes of {friends}."],
+        text = tell(rng, [f"{name} packs {total} {item} into boxes of {friends}."],
                       f"How many full boxes can {name} fill?", name)
         return text, [f"{friends} * {each} = {friends * each}", f"{total} - {friends * each} = {left}, less than "
                                                                   f"{friends}", f"so {each} full boxes"], each
-    text = _story(rng, [f"{name} shares {total} {item} equally among {friends} friends."],
+    text = tell(rng, [f"{name} shares {total} {item} equally among {friends} friends."],
                   f"How many {item} are left over?", name)
     return text, [f"{friends} * {each} = {friends * each}", f"{total} - {friends * each} = {left}"], left
 
@@ -97,13 +87,13 @@ def _ages(rng: random.Random, name: str) -> tuple[str, list[str], int]:
     form = rng.randrange(3)
     if form == 0:
         times, young, later = rng.randint(2, 5), rng.randint(3, 12), rng.randint(2, 10)
-        text = _story(rng, [f"{name} is {times} times as old as {other}.", f"{other} is {young} years old."],
+        text = tell(rng, [f"{name} is {times} times as old as {other}.", f"{other} is {young} years old."],
                       f"How old will {name} be in {later} years?", name, movable=2, avoid="years old")
         return text, [f"{name} is {times} * {young} = {times * young}",
                       f"{times * young} + {later} = {times * young + later}"], times * young + later
     if form == 1:
         future, ahead, ago = rng.randint(15, 60), rng.randint(2, 9), rng.randint(1, 9)
-        text = _story(rng, [f"In {ahead} years, {name} will be {future} years old."],
+        text = tell(rng, [f"In {ahead} years, {name} will be {future} years old."],
                       f"How old was {name} {ago} years ago?", name,
                       avoid="years old")
         now = future - ahead
@@ -111,7 +101,7 @@ def _ages(rng: random.Random, name: str) -> tuple[str, list[str], int]:
     young, gap = rng.randint(3, 30), rng.randint(1, 9)
     total = 2 * young + gap
     older = rng.random() < 0.5
-    text = _story(rng, [f"{name} is {gap} years older than {other}.", f"The sum of their ages is {total}."],
+    text = tell(rng, [f"{name} is {gap} years older than {other}.", f"The sum of their ages is {total}."],
                   f"How old is {name if older else other}?", name, movable=2, avoid="years old")
     lines = [f"take away the gap: {total} - {gap} = {total - gap}", f"{other} is {total - gap} / 2 = {young}"]
     if older:
@@ -129,7 +119,7 @@ def _time(rng: random.Random, name: str) -> tuple[str, list[str], int]:
     if rng.random() < 0.35:
         daily, days = rng.randint(10, 60), rng.randint(2, 7)
         activity = rng.choice(("practises the piano", "reads", "runs", "does homework"))
-        text = _story(rng, [f"{name} {activity} for {daily} minutes a day for {days} days."],
+        text = tell(rng, [f"{name} {activity} for {daily} minutes a day for {days} days."],
                       "How many minutes is that in total?", name)
         return text, operation_steps(daily, "*", days, solution_paths(text)) if daily < 20 else [
             f"{daily} * {days} = {daily * days}"], daily * days
@@ -138,7 +128,7 @@ def _time(rng: random.Random, name: str) -> tuple[str, list[str], int]:
     h2, m2 = h1 + (m1 + length) // 60, (m1 + length) % 60
     twelve = rng.random() < 0.5 and (h1 < 12) == (h2 < 12)
     event = rng.choice(("A film", "A football match", "A train trip", "A school play"))
-    text = _story(rng, [f"{event} starts at {_clock(h1, m1, twelve)} and ends at {_clock(h2, m2, twelve)}."],
+    text = tell(rng, [f"{event} starts at {_clock(h1, m1, twelve)} and ends at {_clock(h2, m2, twelve)}."],
                   "How many minutes does it last?", name)
     if h1 == h2:
         return text, [f"{m2} - {m1} = {length}"], length
@@ -162,7 +152,7 @@ def _saving(rng: random.Random, name: str) -> tuple[str, list[str], int]:
     cash = currency(rng).format
     start, weekly, weeks = rng.randint(0, 40), rng.randint(3, 20), rng.randint(2, 12)
     goal = start + weekly * weeks
-    text = _story(rng, [f"{name} has {cash(start)} and saves {cash(weekly)} each week."],
+    text = tell(rng, [f"{name} has {cash(start)} and saves {cash(weekly)} each week."],
                   f"How many weeks will it take {name} to have {cash(goal)}?", name)
     return text, [f"still needed: {goal} - {start} = {goal - start}", f"{goal - start} / {weekly} = {weeks}"], weeks
 
@@ -175,7 +165,7 @@ def _compare(rng: random.Random, name: str) -> tuple[str, list[str], int]:
     together = rng.random() < 0.5
     question = (f"How many {item} do they have together?" if together else
                 f"How many more {item} does {name} have than {other}?")
-    text = _story(rng, [f"{name} has {times} times as many {item} as {other}.", f"{other} has {few} {item}."],
+    text = tell(rng, [f"{name} has {times} times as many {item} as {other}.", f"{other} has {few} {item}."],
                   question, name, movable=2)
     lines = [f"{name} has {times} * {few} = {many}"]
     lines += operation_steps(many, "+" if together else "-", few, solution_paths(text))
@@ -186,7 +176,7 @@ def _rows(rng: random.Random, name: str) -> tuple[str, list[str], int]:
     rows, seats = rng.randint(3, 15), rng.randint(4, 20)
     full = rows * seats
     people = rng.randint(1, full - 1)
-    text = _story(rng, [f"A hall has {rows} rows of {seats} chairs.", f"{people} people sit down."],
+    text = tell(rng, [f"A hall has {rows} rows of {seats} chairs.", f"{people} people sit down."],
                   "How many chairs are empty?", name)
     steps = [f"{rows} * {seats} = {full}", *operation_steps(full, "-", people, solution_paths(text))]
     return text, steps, full - people
@@ -198,7 +188,7 @@ def _spending(rng: random.Random, name: str) -> tuple[str, list[str], int]:
     rest = start - spent
     if rest % 2:
         start, rest = start + 1, rest + 1
-    text = _story(rng, [f"{name} had {cash(start)}.", f"{name} spent {cash(spent)} on a book and then "
+    text = tell(rng, [f"{name} had {cash(start)}.", f"{name} spent {cash(spent)} on a book and then "
                         "half of the rest on lunch."], f"How much money does {name} have left?", name)
     return text, [*operation_steps(start, "-", spent, solution_paths(text)), f"half of {rest} is {rest} / 2 = "
                   f"{rest // 2}", f"{rest} - {rest // 2} = {rest // 2}"], rest // 2
@@ -208,11 +198,19 @@ _STORIES = (_bags, _shopping, _sharing, _ages, _time, _saving, _compare, _rows, 
 
 
 def word(rng: random.Random) -> Problem:
-    """A multi-step story problem with a whole-number answer.
+    """A story problem with a whole-number answer: one-step (half of them, since a one-step story is what most
+    users ask and what multi-step stories are built from), else two-step or multi-step.
 
-    >>> p = word(random.Random(1)); p.problem, p.answer
-    ('Zoe buys 5 pens at £9 each and 4 juice boxes at £14 each. How much does Zoe spend in all?', '101')
+    >>> p = word(random.Random(1)); p.problem, p.steps[0], p.answer
+    ('Zoe buys 9 notebooks at £30 each. Zoe pays with £500. How much change is there?', \
+'first the cost: multiply the price by how many', '230')
     """
     name = pick_names(rng, 1)[0]
-    text, steps, answer = rng.choice(_STORIES)(rng, name)
+    draw = rng.random()
+    if draw < 0.5:
+        text, steps, answer = one_step(rng, name)
+    elif draw < 0.7:
+        text, steps, answer = rng.choice(TWO_STEP)(rng, name)
+    else:
+        text, steps, answer = rng.choice(_STORIES)(rng, name)
     return Problem(kind="word", problem=text, steps=tuple(steps), answer=str(answer))
