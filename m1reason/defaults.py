@@ -26,11 +26,11 @@ EMBEDDED_MODEL = Path(__file__).resolve().parent / "embedded"
 EMBEDDED_NOTE = ("no model named: running the embedded tiny M1 (grade-school arithmetic, fractions, decimals, percent, "
                  "ratios, units, linear equations, area and word problems; it says when a problem is outside them). "
                  "Name a real one with --model togethercomputer/M1-3B (hub id or folder) or $M1REASON_MODEL")
-# The embedded model's worked solutions run 64 tokens at the median and 142 at the 90th percentile of its training
-# mix (219 at most). BudgetAware gives every sample ``needed_tokens``: the 90th percentile, so most chains finish
+# The embedded model's worked solutions run 75 tokens at the median and 145 at the 90th percentile of its training
+# mix (235 at most). BudgetAware gives every sample ``needed_tokens``: the 90th percentile, so most chains finish
 # and the longest are forced to answer; ``max_new_tokens`` is the recipe's reply limit. A forced answer needs at
 # most 8 tokens, and BudgetAware keeps ``force_tokens`` steps before the deadline for it.
-EMBEDDED_STRATEGY_DEFAULTS = {"max_new_tokens": 320, "needed_tokens": 144, "force_tokens": 8}
+EMBEDDED_STRATEGY_DEFAULTS = {"max_new_tokens": 320, "needed_tokens": 145, "force_tokens": 8}
 SHORT_ENGINE = {"max_slots": 32, "max_len": 512}  # engine options for the embedded and other recipe-trained models
 _embedded_noted = False
 RANDOM_MODEL_NOTE = ("no model named and %s is missing: running a tiny RANDOM model, so its answers "

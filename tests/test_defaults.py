@@ -16,7 +16,7 @@ def test_no_model_named_gives_the_embedded_model_with_short_strategy_defaults(mo
     assert gen.source["model_id"] == "m1reason/embedded"
     assert gen.model.config.mamba_layers and gen.model.config.attn_layers
     budget = make_strategy("auto", 10, gen)
-    assert (budget.needed_tokens, budget.max_new_tokens, budget.force_tokens) == (144, 320, 8)
+    assert (budget.needed_tokens, budget.max_new_tokens, budget.force_tokens) == (145, 320, 8)
     assert make_strategy("long", None, gen).max_new_tokens == 320
     assert make_strategy("auto", 10).needed_tokens == 2048  # without the generator: M1-3B's defaults
     assert gen.scope is EMBEDDED_SCOPE  # the strategies refuse what its curriculum lacks

@@ -14,15 +14,16 @@ def _report(sft: list[float], grpo: list[float]) -> list[dict]:
 
 
 def test_each_run_is_paired_with_its_own_sft_stage_overall_and_per_kind(tmp_path, capsys):
-    # held-out problems 0..5 are mixed_number, addition, subtraction, decimal, division, addition
+    # held-out problems 0..5 are mixed_number, addition, arithmetic, subtraction, multiplication, multiplication
     better = tmp_path / "better.json"
-    better.write_text(json.dumps(_report([0, 0, 0, 0, 0, 0], [1, 1, 0, 1, 0, 1])))
+    better.write_text(json.dumps(_report([0, 0, 0, 0, 0, 0], [1, 1, 0, 0, 1, 1])))
     same = tmp_path / "same.json"
     same.write_text(json.dumps(_report([1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1])))
     assert main([f"up={better}", f"flat={same}", "--limit", "6"]) == 0
     out = capsys.readouterr().out
     assert "| mixed | greedy | 0.0 | +66.7 ± 41.3 | +0.0 ± 0.0 |" in out
-    assert "| addition | 2 | +100.0 ± 0.0 | +0.0 ± 0.0 |" in out
+    assert "| addition | 1 | +100.0 ± 0.0 | +0.0 ± 0.0 |" in out
+    assert "| multiplication | 2 | +100.0 ± 0.0 | +0.0 ± 0.0 |" in out
     assert "| subtraction | 1 | +0.0 ± 0.0 | +0.0 ± 0.0 |" in out
 
 
