@@ -15,7 +15,6 @@ from pathlib import Path
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
-from torch import Tensor
 
 from m1reason.model import HybridLM, load_model, save_model
 from m1reason.tokenizer import PROMPT_SUFFIX, load_tokenizer
@@ -106,19 +105,23 @@ def _batches(tokenizer, settings: TrainSettings) -> StepBatches:
                        stop=settings.steps * settings.grad_accum, rank=_rank(), workers=workers)
 
 
-def _micro_batch(batches: StepBatches, settings: TrainSettings, step: int, micro: int) -> tuple[Tensor, Tensor]:
-    ids, mask = batches.take(step * settings.grad_accum + micro)
-    return ids.to(settings.device, non_blocking=True), mask.to(settings.device, non_blocking=True)
-
-
-def _train_ce(out: Path, model: HybridLM, tokenizer, settings: TrainSettings, *, name: str) -> HybridLM:
-    """Train on assistant-token cross-entropy (the teacher and SFT)."""
+def _train_on_batches(out: Path, model: HybridLM, tokenizer, settings: TrainSettings, batch_loss, *,
+                      name: str) -> HybridLM:
+    """Train with ``batch_loss(wrapped, ids, mask) -> (loss, metrics)`` on the stage's micro-batches."""
     with _batches(tokenizer, settings) as batches:
         def loss_fn(wrapped, step, micro):
-            ids, mask = _micro_batch(batches, settings, step, micro)
-            loss = masked_cross_entropy(forward_logits(wrapped, ids, settings), ids, mask)
-            return loss, {"loss": loss.item()}
+            ids, mask = batches.take(step * settings.grad_accum + micro)
+            ids, mask = ids.to(settings.device, non_blocking=True), mask.to(settings.device, non_blocking=True)
+            return batch_loss(wrapped, ids, mask)
         return train_loop(out, model, settings, loss_fn, name=name)
+
+
+def _ce_loss(settings: TrainSettings):
+    """Assistant-token cross-entropy (the teacher and SFT)."""
+    def batch_loss(wrapped, ids, mask):
+        loss = masked_cross_entropy(forward_logits(wrapped, ids, settings), ids, mask)
+        return loss, {"loss": loss.item()}
+    return batch_loss
 
 
 def teacher(out: str | Path, *, tokenizer: str | Path, settings: SFTSettings,
@@ -139,7 +142,7 @@ def teacher(out: str | Path, *, tokenizer: str | Path, settings: SFTSettings,
     _small_init(model)
     out.mkdir(parents=True, exist_ok=True)
     copy_tokenizer(tokenizer, out)
-    model = _train_ce(out, model, tok, settings, name="teacher")
+    model = _train_on_batches(out, model, tok, settings, _ce_loss(settings), name="teacher")
     return _finish(out, model, tok, settings)
 
 
@@ -181,8 +184,7 @@ def distill(out: str | Path, *, student: str | Path, teacher: str | Path, settin
     frozen = load_model(teacher, device=settings.device, dtype=torch.float32).requires_grad_(False)
     copy_tokenizer(student, out)
 
-    def loss_fn(wrapped, step, micro):
-        ids, mask = _micro_batch(batches, settings, step, micro)
+    def batch_loss(wrapped, ids, mask):
         logits = forward_logits(wrapped, ids, settings)
         with torch.no_grad():
             target = forward_logits(frozen, ids, settings)
@@ -191,8 +193,7 @@ def distill(out: str | Path, *, student: str | Path, teacher: str | Path, settin
         loss = (1 - settings.ce_weight) * kl + settings.ce_weight * ce
         return loss, {"loss": loss.item(), "reverse_kl": kl.item(), "ce": ce.item()}
 
-    with _batches(tok, settings) as batches:
-        model = train_loop(out, model, settings, loss_fn, name="distill")
+    model = _train_on_batches(out, model, tok, settings, batch_loss, name="distill")
     return _finish(out, model, tok, settings)
 
 
@@ -206,7 +207,7 @@ def sft(out: str | Path, *, source: str | Path, settings: SFTSettings) -> Path:
     tok = load_tokenizer(source)
     model = load_model(source, device="cpu", dtype=torch.float32)
     copy_tokenizer(source, out)
-    model = _train_ce(out, model, tok, settings, name="sft")
+    model = _train_on_batches(out, model, tok, settings, _ce_loss(settings), name="sft")
     return _finish(out, model, tok, settings)
 
 
