@@ -85,7 +85,7 @@ class AsyncSolver:
                                    tenant_queue=tenant_queue)
         self._source, self._model = generator, model
         self.shared: SharedGenerator | None = None
-        self._workers = ThreadPoolExecutor(max_active, thread_name_prefix="m1reason-solve")
+        self._workers = self._worker_pool(max_active)
         self._control = ThreadPoolExecutor(1, thread_name_prefix="m1reason-control")
         self._checks = ThreadPoolExecutor(check_workers, thread_name_prefix="m1reason-check")
         self.max_checks, self._checks_pending = max_checks, 0
@@ -308,11 +308,19 @@ class AsyncSolver:
     def _idle(self) -> bool:
         return not self._jobs and not self.admission.active and not self.admission.queued
 
+    @staticmethod
+    def _worker_pool(size: int) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(size, thread_name_prefix="m1reason-solve")
+
     def _trim_if_idle(self) -> None:
         self._idle_trim = None
         if self._idle() and not self._closed:  # else the next job's end schedules it again
+            # A burst leaves up to ``max_active`` idle worker threads that a pool never retires, each holding the
+            # stack pages and allocator state it touched: a fresh pool starts threads again as they are needed.
+            retired, self._workers = self._workers, self._worker_pool(self._workers._max_workers)
+            retired.shutdown(wait=False)
             with contextlib.suppress(RuntimeError):  # shut down meanwhile
-                self._control.submit(release_free_memory)
+                self._control.submit(_release_after, retired)
 
     def _cancel(self, job: _Job) -> None:
         generator = job.generator
@@ -336,6 +344,12 @@ def _out_of_scope(problem: str, shared: SharedGenerator, strategy, budget_s: flo
     from strategies._scope import out_of_scope
 
     return out_of_scope(problem, shared, type(strategy).__name__, budget_s)
+
+
+def _release_after(retired: ThreadPoolExecutor) -> None:
+    """Once the retired pool's threads have exited (they are idle: at once), hand the freed pages back."""
+    retired.shutdown(wait=True)
+    release_free_memory()
 
 
 def _retrieve(future: asyncio.Future) -> None:

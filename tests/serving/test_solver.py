@@ -277,3 +277,37 @@ def test_release_free_memory_calls_the_c_library_where_it_has_malloc_trim():
 
     glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc" and ctypes.util.find_library("c")
     assert release_free_memory() is bool(glibc)
+
+
+def test_idle_solver_retires_its_burst_threads(fake):
+    import threading
+
+    def solve_threads():
+        return sum(t.name.startswith("m1reason-solve") and t.is_alive() for t in threading.enumerate())
+
+    async def main():
+        async with AsyncSolver(fake, max_active=16) as solver:
+            await asyncio.gather(*(solver.solve(f"number {k}", strategy=sc(0, n=1), budget_s=None)
+                                   for k in range(12)))
+            during = solve_threads()
+            for _ in range(50):  # the idle trim retires the pool about IDLE_TRIM_S after the last job
+                await asyncio.sleep(0.1)
+                if solve_threads() == 0:
+                    break
+            after = solve_threads()
+            again = await solver.solve("number 99", strategy=sc(0, n=1), budget_s=None)  # a fresh pool serves
+            return during, after, again
+
+    during, after, again = run(main())
+    assert during > 1 and after == 0
+    assert again.answer is not None
+
+
+def test_limit_arenas_refuses_nonsense_and_calls_mallopt_on_glibc():
+    import platform
+
+    from m1reason.serving import limit_arenas
+
+    with pytest.raises(ValueError, match="count"):
+        limit_arenas(0)
+    assert limit_arenas(8) is (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
