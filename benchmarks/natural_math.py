@@ -90,6 +90,20 @@ def solutions(generator, problems: list[Problem], *, samples: int, temperature: 
     return asyncio.run(run_all())
 
 
+def reliability(confidences: list[float], right: list[bool], edges=(0.0, 0.5, 0.7, 0.9, 1.01)) -> list[dict]:
+    """Answers per confidence band and how many of them were right.
+
+    >>> reliability([0.95, 0.92, 0.3], [True, False, False])[-1]
+    {'confidence': '0.90-1.00', 'answers': 2, 'right': '50.0%'}
+    """
+    rows = []
+    for low, high in zip(edges, edges[1:]):
+        inside = [r for c, r in zip(confidences, right) if low <= c < high]
+        rows.append({"confidence": f"{low:.2f}-{min(high, 1.0):.2f}", "answers": len(inside),
+                     "right": f"{100 * sum(inside) / len(inside):.1f}%" if inside else "-"})
+    return rows
+
+
 def reported(solution, gold: str | None, threshold: float = 0.9) -> tuple[bool, bool]:
     """(confident, right) of a Solution: confident when it is answered, with no caveat, at ``threshold`` or more.
 
@@ -139,7 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     solve_acc = mean_ci(solve_right)
     options = {"samples": args.samples, "temperature": args.temperature, "max_new_tokens": args.max_new_tokens,
                "seed": args.seed}
-    inside_judged = [reported(s, p.answer) for s, p in zip(solutions(generator, problems, **options), problems)]
+    inside_solved = solutions(generator, problems, **options)
+    inside_judged = [reported(s, p.answer) for s, p in zip(inside_solved, problems)]
+    bands = reliability([s.confidence for s in inside_solved if s.status == "answered"],
+                        [right for s, (_, right) in zip(inside_solved, inside_judged) if s.status == "answered"])
+    mapping = getattr(generator, "confidence_map", None)
+    basis = (f"the model's confidence map ({mapping.source})" if mapping else "the raw vote share (no map)")
     outside_judged = [reported(s, None) for s in solutions(generator, outside, **options)]
     solved = mean_ci([float(right) for _, right in inside_judged])
     confident_rights = [right for confident, right in inside_judged if confident]
@@ -158,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
                "in_scope_refused_by_scope": [p.problem for p in inside_refused],
                "vote_with_scope_refusals_wrong": solve_acc,
                "solve": {"accuracy": solved, "calibration_ge_0.9": reported_calibration,
-                         "out_of_scope_answered_confidently": outside_not_flagged}}
+                         "out_of_scope_answered_confidently": outside_not_flagged, "reliability": bands,
+                         "confidence_from": basis}}
     print(table)
     print(json.dumps(summary))
     confident_right = calib["confident_right"]
@@ -178,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
             f"hand-written problems; {reported_calibration['confident']} answered with confidence >= 0.9 and no "
             f"caveat, of which "
             f"{right_share} were right; of the {len(outside)} out-of-scope problems, {outside_not_flagged} were "
-            f"answered that confidently (the rest flagged: out of scope, a caveat, or lower confidence).\n")
+            f"answered that confidently (the rest flagged: out of scope, a caveat, or lower confidence). "
+            f"Confidence is {basis}; the answers by the confidence solve() reported:\n\n"
+            f"{markdown_table(bands, ['confidence', 'answers', 'right'])}\n")
     if not args.no_write:
         write_section("natural_math", "The default model on hand-written problems", body,
                       environment(("torch",)))

@@ -14,6 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from m1reason.confidence_map import ConfidenceMap
 from m1reason.scope import EMBEDDED_SCOPE
 
 __all__ = ["EMBEDDED_MODEL", "EMBEDDED_STRATEGY_DEFAULTS", "MODEL_ENV", "ByteTokenizer", "default_generator",
@@ -76,7 +77,10 @@ def default_generator(model: str | None = None, *, device: str | None = None, **
         return _embedded(device=device, **engine_options)
     if trained_by_recipe(Path(name)):
         return _trained_here(Path(name), device=device, **engine_options)
-    return M1Generator.from_pretrained(name, device=device, **engine_options)
+    gen = M1Generator.from_pretrained(name, device=device, **engine_options)
+    if Path(name).is_dir():  # a folder may keep a confidence map fit for its weights (a hub id has none here)
+        gen.confidence_map = ConfidenceMap.for_model(name)
+    return gen
 
 
 def trained_by_recipe(folder: Path) -> bool:
@@ -99,6 +103,7 @@ def _trained_here(folder: Path, *, device: str | None = None, **engine_options):
     gen = M1Generator.from_pretrained(str(folder), device=device, **{**SHORT_ENGINE, **engine_options})
     gen.strategy_defaults = EMBEDDED_STRATEGY_DEFAULTS  # read by m1reason.solving.make_strategy
     gen.scope = EMBEDDED_SCOPE  # the recipe's curriculum: the strategies refuse problems outside it
+    gen.confidence_map = ConfidenceMap.for_model(folder)  # vote share -> chance of a right answer, if fit
     return gen
 
 

@@ -350,13 +350,23 @@ def _solution(run: _Run, problem: str, plan: Plan, settings: StrategySettings, t
              "seed": run.params.seed}
     answer = votes[0].answer if votes else None
     status, reason = ("answered", None) if answer is not None else _why_no_answer(run, records, elapsed)
-    confidence = min(1.0, share)
+    share = min(1.0, share)
+    confidence, basis = _confidence(run.generator, share, len(counted)) if answer is not None else (0.0, None)
     if answer is not None and doubted:
         reason, confidence = caveat(votes[0], run.records, confidence)
     return Solution(problem=problem, answer=answer, status=status, status_reason=reason,
-                    confidence=confidence, votes=votes, samples=records, plan=plan, stopped=run.stopped,
+                    confidence=confidence, vote_share=share if answer is not None else None,
+                    confidence_basis=basis, votes=votes, samples=records, plan=plan, stopped=run.stopped,
                     timings=all_timings, num_tokens=generated,
                     tokens_per_s=generated / elapsed if elapsed > 0 else 0.0, reproducibility=repro)
+
+
+def _confidence(generator, share: float, voters: int) -> tuple[float, str]:
+    """The chance of a right answer and what it rests on: the model's confidence map where it has one."""
+    mapping = getattr(generator, "confidence_map", None)  # optional in the Generator protocol
+    if mapping is None:
+        return share, f"vote share of {voters} sample(s), not calibrated for this model"
+    return mapping(share), mapping.describe(share)
 
 
 _ENDINGS = {"deadline": "cut by the deadline", "length": "cut by the length limit", "stop": "ended without one",

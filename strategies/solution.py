@@ -118,8 +118,11 @@ class Solution(BaseModel):
     "answered"; one made without a status gets "no_answer". An answered solution's ``status_reason`` is None, or a
     caveat that the answer is not to be trusted: every sample that answered wrote a false arithmetic step
     (``false_steps_reason``); such an answer's ``confidence`` is at most ``CAVEAT_CONFIDENCE`` (0.5).
-    ``confidence`` is the winner's share of the (weighted) vote among the samples that voted (``counted``: not
-    cancelled, not filtered out, no false arithmetic step), 0 when no sample gave an answer. ``votes`` is
+    ``vote_share`` is the winner's share of the (weighted) vote among the samples that voted (``counted``: not
+    cancelled, not filtered out, no false arithmetic step). ``confidence`` is the chance that the answer is right
+    as the generator's ``confidence_map`` reads that share (``m1reason.confidence_map``: fit on hand-written
+    problems), else the share itself; ``confidence_basis`` says which, and what it rests on; 0 when no sample gave
+    an answer. ``votes`` is
     sorted best first. ``stopped`` says why sampling ended ("finished", "settled", "deadline", "forced": answers
     were forced out at the deadline; hedged, a sample that then finished by itself still voted its own answer,
     and its record has no ``forced`` text).
@@ -142,6 +145,8 @@ class Solution(BaseModel):
     status: Status = "answered"
     status_reason: str | None = None
     confidence: float = Field(ge=0.0, le=1.0)
+    vote_share: float | None = Field(default=None, ge=0.0, le=1.0)
+    confidence_basis: str | None = None
     votes: list[Vote] = Field(default_factory=list)
     samples: list[SampleRecord] = Field(default_factory=list)
     plan: Plan
@@ -184,7 +189,9 @@ class Solution(BaseModel):
         """
         problem = self.problem if len(self.problem) <= 40 else self.problem[:39] + "\u2026"
         caveat = f"; {self.status_reason}" if self.status_reason else ""
-        outcome = (f"answer {self.answer!r} (vote {self.confidence:.0%}{caveat})" if self.answer is not None
+        share = self.confidence if self.vote_share is None else self.vote_share
+        sure = "" if share == self.confidence else f", confidence {self.confidence:.0%}"
+        outcome = (f"answer {self.answer!r} (vote {share:.0%}{sure}{caveat})" if self.answer is not None
                    else f"no answer ({self.status_reason})")
         total = self.timings.get("total_s")
         timing = f", {total:.2f} s" if total is not None else ""

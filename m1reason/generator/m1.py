@@ -23,6 +23,7 @@ from typing import NamedTuple
 import torch
 from pydantic import TypeAdapter
 
+from m1reason.confidence_map import ConfidenceMap
 from m1reason.engine import Engine, Sequence
 from m1reason.engine.calibrate import measure
 from m1reason.errors import CapacityError, M1Error, PromptTooLong
@@ -188,6 +189,9 @@ class M1Generator:
     # What the model was trained to answer (m1reason.scope.Scope; the strategies refuse a problem outside it, see
     # the Generator protocol); None: anything, as M1-3B is asked. m1reason.defaults sets the embedded model's.
     scope: Scope | None = None
+    # What a vote share means for this model's answers (m1reason.confidence_map; the strategies report its chance
+    # as a Solution's confidence); None: the raw share. m1reason.defaults reads a model folder's confidence.json.
+    confidence_map: ConfidenceMap | None = None
 
     def __new__(cls, *args, freeze_gc: bool = True, **kwargs):
         # The freeze comes before the generator object exists: frozen objects' cycles are never collected, and

@@ -67,7 +67,9 @@ class Generator(Protocol):
 
     Optional: ``scope``, an ``m1reason.scope.Scope`` saying what the model was trained to answer (absent or None:
     anything). Strategies read it first and answer a problem outside it with a Solution of status "out_of_scope",
-    drawing no sample; wrappers of a generator (``SharedGenerator``) pass it on.
+    drawing no sample; ``confidence_map``, an ``m1reason.confidence_map.ConfidenceMap`` turning a vote share into
+    the chance of a right answer (absent or None: a Solution's confidence is the raw share). Wrappers of a
+    generator (``SharedGenerator``) pass both on.
 
     Strategies check ``capabilities`` before steering, and fall back when a generator lacks one:
 

@@ -36,6 +36,7 @@ class _JobGenerator:
         self.shared, self.on_event, self._peers = shared, on_event, peers
         self.capabilities, self.tokenizer = shared.capabilities, shared.tokenizer
         self.scope = getattr(shared, "scope", None)
+        self.confidence_map = getattr(shared, "confidence_map", None)
         if hasattr(shared, "reserve"):
             self.reserve, self.unreserve = shared.reserve, shared.unreserve
         self.cancelled = False

@@ -40,6 +40,7 @@ class AsyncGenerator:
         self.capabilities = self.shared.capabilities
         self.tokenizer = self.shared.tokenizer
         self.scope = self.shared.scope
+        self.confidence_map = self.shared.confidence_map
         self._streams = ThreadPoolExecutor(max_streams, thread_name_prefix="m1reason-stream")
         self._control = ThreadPoolExecutor(1, thread_name_prefix="m1reason-control")
 

@@ -43,6 +43,7 @@ class SharedGenerator:
         self.tokenizer = getattr(generator, "tokenizer", None)
         self.strategy_defaults = getattr(generator, "strategy_defaults", None)  # for make_strategy
         self.scope = getattr(generator, "scope", None)  # for the strategies (the Generator protocol)
+        self.confidence_map = getattr(generator, "confidence_map", None)
         if hasattr(generator, "encode_prompt"):  # thread-safe: it only reads the tokenizer
             self.encode_prompt = generator.encode_prompt
         if hasattr(generator, "reserve"):  # thread-safe: planners take turns on their own lock
