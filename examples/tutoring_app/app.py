@@ -35,7 +35,7 @@ from starlette.staticfiles import StaticFiles
 from examples.tutoring_app.summary import DETAILS, StreamFilter
 from m1reason.answers import MAX_ANSWER_CHARS
 from m1reason.errors import CapacityError, ConfigError
-from m1reason.serving import AsyncSolver, limit_arenas
+from m1reason.serving import AsyncSolver, steady_allocator
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def create_app(solver_factory=None, *, limits: Limits | None = None) -> Starlett
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        limit_arenas(2)  # before the solver's threads start: a burst's threads then share two arenas' free pages
+        steady_allocator()  # before the solver's threads start: memory a burst freed can go back to the OS
         app.state.solver = solver_factory()
         await app.state.solver.start()
         yield

@@ -9,7 +9,7 @@ threads drive one generator, one at a time. See docs/deployment.md.
 True
 """
 
-from m1reason.serving._memory import limit_arenas
+from m1reason.serving._memory import steady_allocator
 from m1reason.serving.admission import Admission
 from m1reason.serving.async_generator import AsyncGenerator
 from m1reason.serving.events import ProgressUpdate, SampleEnded, SolveEvent, Started, TextDelta
@@ -26,5 +26,5 @@ __all__ = [
     "SolveEvent",
     "Started",
     "TextDelta",
-    "limit_arenas",
+    "steady_allocator",
 ]

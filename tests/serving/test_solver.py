@@ -303,11 +303,13 @@ def test_idle_solver_retires_its_burst_threads(fake):
     assert again.answer is not None
 
 
-def test_limit_arenas_refuses_nonsense_and_calls_mallopt_on_glibc():
+def test_steady_allocator_refuses_nonsense_and_calls_mallopt_on_glibc():
     import platform
 
-    from m1reason.serving import limit_arenas
+    from m1reason.serving import steady_allocator
 
-    with pytest.raises(ValueError, match="count"):
-        limit_arenas(0)
-    assert limit_arenas(8) is (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
+    with pytest.raises(ValueError, match="arenas and mmap_threshold"):
+        steady_allocator(arenas=0)
+    with pytest.raises(ValueError, match="arenas and mmap_threshold"):
+        steady_allocator(mmap_threshold=-1)
+    assert steady_allocator(arenas=8) is (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
