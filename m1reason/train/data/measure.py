@@ -1,5 +1,6 @@
-"""Shape and data kinds: ``geometry`` (area and perimeter of rectangles, squares and triangles, and a missing
-side) and ``average`` (the mean of a list, a missing value from the mean, a total from the mean).
+"""Shape and data kinds: ``geometry`` (area and perimeter of rectangles, squares and triangles, a missing side
+or height from the area or the perimeter, in units or bare numbers) and ``average`` (the mean of a list, a
+missing value from the mean, the score needed next, a total from the mean).
 
 Formulas appear in words (``area is length * width``) and only numbers go into claims. Valid paths differ per
 problem: a perimeter as ``2 * (l + w)``, ``2 * l + 2 * w`` or four sides added; a triangle halved before or
@@ -11,17 +12,33 @@ from __future__ import annotations
 import random
 from fractions import Fraction
 
-from m1reason.train.data.phrasing import join_list, pick_names
+from m1reason.train.data.phrasing import in_words, join_list, pick_names
 from m1reason.train.data.problem import Problem, decimal_text, solution_paths
 from m1reason.train.data.written import operation_steps
 
 __all__ = ["average", "geometry"]
 
 _AREA_UNITS = {"cm": ("square centimetres", "cm²", "cm^2"), "m": ("square metres", "m²", "m^2"),
-               "mm": ("square millimetres", "mm²")}
-_RECTANGLES = ("A rectangle has length {l} {u} and width {w} {u}.", "A rectangle is {l} {u} long and {w} {u} wide.",
-               "A garden is {l} {u} long and {w} {u} wide.", "A rectangular poster measures {l} {u} by {w} {u}.",
-               "A room is {l} {u} by {w} {u}.", "A rectangular field is {w} {u} wide and {l} {u} long.")
+               "mm": ("square millimetres", "mm²"), "": ("square units",)}
+# A rectangle's facts: {l} and {w} are lengths with their unit (or bare numbers, on a worksheet without units).
+_RECTANGLES = ("A rectangle has length {l} and width {w}.", "A rectangle is {l} long and {w} wide.",
+               "A garden is {l} long and {w} wide.", "A rectangular poster measures {l} by {w}.",
+               "A room is {l} by {w}.", "A rectangular field is {w} wide and {l} long.",
+               "A garden measures {l} by {w}.", "A rectangle has sides {l} and {w}.",
+               "A rectangular table top is {l} long and {w} wide.", "The length of a rectangle is {l} and its width "
+               "is {w}.")
+# Whole questions about a rectangle, area first then perimeter.
+_RECTANGLE_AREA = ("Find the area of a rectangle {l} by {w}.", "What is the area of a rectangle with length {l} and "
+                   "width {w}?", "What is the area of a {l} by {w} rectangle?", "Find the area of a rectangle whose "
+                   "sides are {l} and {w}.")
+_RECTANGLE_PERIMETER = ("What is the perimeter of a rectangle with sides {l} and {w}?", "Find the perimeter of a "
+                        "rectangle that is {l} long and {w} wide.", "What is the perimeter of a {l} by {w} "
+                        "rectangle?", "Find the perimeter of a rectangle with length {l} and width {w}.")
+
+
+def _length(n: int, unit: str) -> str:
+    """A length as a problem writes it: ``12 cm``, or ``12`` without a unit."""
+    return f"{n} {unit}" if unit else str(n)
 
 
 def _perimeter_steps(length: int, width: int, paths: random.Random) -> list[str]:
@@ -35,63 +52,115 @@ def _perimeter_steps(length: int, width: int, paths: random.Random) -> list[str]
     return [f"add the four sides: {length} + {width} + {length} + {width} = {total}"]
 
 
+def _rectangle_side(rng: random.Random, length: int, width: int, unit: str, area_name: str) -> Problem:
+    """A rectangle's missing side from its area (area / side) or its perimeter (half of it, less the side)."""
+    l_text, w_text = _length(length, unit), _length(width, unit)
+    give_length = rng.random() < 0.7  # the question gives the length and asks the width, or the other way round
+    given, want = (length, width) if give_length else (width, length)
+    if rng.random() < 0.5:
+        area = f"{length * width} {area_name}"
+        text = rng.choice((f"A rectangle has an area of {area} and a length of {l_text}. What is its width?",
+                           f"The area of a rectangle is {area}. Its length is {l_text}. How wide is it?") if give_length
+                          else (f"A rectangular garden has an area of {area} and is {w_text} wide. How long is it?",
+                                f"The area of a rectangle is {area} and its width is {w_text}. What is its length?"))
+        steps = (f"the missing side is area / {'length' if give_length else 'width'}",
+                 f"{length * width} / {given} = {want}")
+        return Problem(kind="geometry", problem=text, steps=steps, answer=str(want))
+    total = 2 * (length + width)
+    perimeter = _length(total, unit)
+    text = rng.choice((f"A rectangle has a perimeter of {perimeter} and a length of {l_text}. What is its width?",
+                       f"The perimeter of a rectangle is {perimeter}. One side is {l_text}. How long is the other "
+                       "side?") if give_length else
+                      (f"A rectangular field is {w_text} wide and its perimeter is {perimeter}. How long is it?",))
+    steps = (f"the two sides add up to half the perimeter: {total} / 2 = {total // 2}", f"{total // 2} - {given} = "
+             f"{want}")
+    return Problem(kind="geometry", problem=text, steps=steps, answer=str(want))
+
+
 def _rectangle(rng: random.Random, unit: str) -> Problem:
     length, width = sorted(rng.sample(range(2, 31), 2), reverse=True)
-    fact = rng.choice(_RECTANGLES).format(l=length, w=width, u=unit)
-    what = rng.choices(("area", "perimeter", "width from area", "width from perimeter"), weights=(35, 35, 15, 15))[0]
+    l_text, w_text = _length(length, unit), _length(width, unit)
+    what = rng.choices(("area", "perimeter", "side"), weights=(38, 37, 25))[0]
     area_name = rng.choice(_AREA_UNITS[unit])
+    if what == "side":
+        return _rectangle_side(rng, length, width, unit, area_name)
+    whole = rng.random() < 0.35  # one whole question, or a fact and then a question about "it"
+    fact = rng.choice(_RECTANGLES).format(l=l_text, w=w_text)
     if what == "area":
-        text = fact + rng.choice((f" What is its area in {area_name}?", " What is its area?", f" Find its area in "
-                                  f"{area_name}.", " How much space does it cover, in " + area_name + "?"))
+        text = rng.choice(_RECTANGLE_AREA).format(l=l_text, w=w_text) if whole else fact + rng.choice((
+            f" What is its area in {area_name}?", " What is its area?", f" Find its area in {area_name}.",
+            f" How much space does it cover, in {area_name}?", " Find its area."))
         steps = ["area is length * width", *operation_steps(length, "*", width, solution_paths(text))]
         return Problem(kind="geometry", problem=text, steps=tuple(steps), answer=str(length * width))
-    if what == "perimeter":
-        text = fact + rng.choice((f" What is its perimeter in {unit}?", " What is its perimeter?", " How long is a "
-                                  "fence all the way around it?", f" Find the distance around it in {unit}."))
-        return Problem(kind="geometry", problem=text, steps=tuple(_perimeter_steps(length, width,
-                                                                                  solution_paths(text))),
-                       answer=str(2 * (length + width)))
-    if what == "width from area":
-        text = (f"A rectangle has an area of {length * width} {area_name} and a length of {length} {unit}. What is its "
-                "width?")
-        return Problem(kind="geometry", problem=text, steps=("width is area / length",
-                                                             f"{length * width} / {length} = {width}"),
-                       answer=str(width))
-    total = 2 * (length + width)
-    text = f"A rectangle has a perimeter of {total} {unit} and a length of {length} {unit}. What is its width?"
-    return Problem(kind="geometry", problem=text, steps=(f"length + width is half the perimeter: {total} / 2 = "
-                                                         f"{total // 2}", f"{total // 2} - {length} = {width}"),
-                   answer=str(width))
+    around = f" in {unit}" if unit else ""
+    text = rng.choice(_RECTANGLE_PERIMETER).format(l=l_text, w=w_text) if whole else fact + rng.choice((
+        f" What is its perimeter{around}?", " What is its perimeter?", " How long is a fence all the way around it?",
+        f" Find the distance around it{around}.", " Find its perimeter."))
+    return Problem(kind="geometry", problem=text, steps=tuple(_perimeter_steps(length, width, solution_paths(text))),
+                   answer=str(2 * (length + width)))
+
+
+_SQUARE_SIDE = ("A square has sides of {s}.", "The side of a square is {s}.", "A square has a side length of {s}.",
+                "A square tile has sides of {s}.", "Each side of a square is {s}.")
 
 
 def _square(rng: random.Random, unit: str) -> Problem:
     side = rng.randint(2, 25)
+    s = _length(side, unit)
     area_name = rng.choice(_AREA_UNITS[unit])
-    what = rng.choice(("area", "perimeter", "area from perimeter"))
-    if what == "area":
-        text = rng.choice((f"A square has sides of {side} {unit}. What is its area in {area_name}?",
-                           f"What is the area of a square with side {side} {unit}?"))
-        return Problem(kind="geometry", problem=text, steps=("area is side * side", f"{side} * {side} = {side * side}"),
+    what = rng.choice(("area", "perimeter", "area from perimeter", "side from area", "side from perimeter"))
+    if what in ("area", "perimeter"):
+        area = what == "area"
+        if rng.random() < 0.4:
+            text = rng.choice((f"What is the area of a square with side {s}?", f"Find the area of a square of side "
+                               f"{s}.") if area else (f"What is the perimeter of a square tile with side {s}?",
+                                                      f"Find the perimeter of a square with sides of {s}."))
+        else:
+            fact = rng.choice(_SQUARE_SIDE).format(s=s)
+            if rng.random() < 0.15:  # "The side of a square is 9 cm; find its area."
+                text = fact[:-1] + ("; find its area." if area else "; find its perimeter.")
+            else:
+                text = fact + rng.choice((f" What is its area in {area_name}?", " Find its area.") if area else
+                                         (" What is its perimeter?", " Find its perimeter."))
+        steps = (("area is side * side", f"{side} * {side} = {side * side}") if area else
+                 ("a square has 4 equal sides", f"4 * {side} = {4 * side}"))
+        return Problem(kind="geometry", problem=text, steps=steps, answer=str(side * side if area else 4 * side))
+    if what == "area from perimeter":
+        text = f"A square has a perimeter of {_length(4 * side, unit)}. What is its area in {area_name}?"
+        return Problem(kind="geometry", problem=text, steps=(f"each side is {4 * side} / 4 = {side}",
+                                                             f"area: {side} * {side} = {side * side}"),
                        answer=str(side * side))
-    if what == "perimeter":
-        text = rng.choice((f"A square has sides of {side} {unit}. What is its perimeter?",
-                           f"What is the perimeter of a square tile with side {side} {unit}?"))
-        return Problem(kind="geometry", problem=text, steps=("a square has 4 equal sides", f"4 * {side} = {4 * side}"),
-                       answer=str(4 * side))
-    text = f"A square has a perimeter of {4 * side} {unit}. What is its area in {area_name}?"
-    return Problem(kind="geometry", problem=text, steps=(f"each side is {4 * side} / 4 = {side}",
-                                                         f"area: {side} * {side} = {side * side}"),
-                   answer=str(side * side))
+    if what == "side from perimeter":
+        text = rng.choice((f"A square has a perimeter of {_length(4 * side, unit)}. How long is each side?",
+                           f"The perimeter of a square is {_length(4 * side, unit)}. What is the length of one "
+                           "side?"))
+        return Problem(kind="geometry", problem=text, steps=("a square has 4 equal sides", f"{4 * side} / 4 = {side}"),
+                       answer=str(side))
+    perimeter = rng.random() < 0.35
+    text = f"A square has an area of {side * side} {area_name}. " + (
+        "What is its perimeter?" if perimeter else rng.choice(("How long is each side?",
+                                                               "What is the length of one side?")))
+    steps = ("area is side * side", f"{side} * {side} = {side * side}, so each side is {side}")
+    if perimeter:
+        steps += (f"4 * {side} = {4 * side}",)
+    return Problem(kind="geometry", problem=text, steps=steps, answer=str(4 * side if perimeter else side))
 
 
 def _triangle(rng: random.Random, unit: str) -> Problem:
     if rng.random() < 0.3:
+        if rng.random() < 0.25:  # equilateral: three equal sides
+            side = rng.randint(2, 30)
+            text = rng.choice((f"An equilateral triangle has sides of {_length(side, unit)}. What is its perimeter?",
+                               f"Find the perimeter of an equilateral triangle with side {_length(side, unit)}."))
+            return Problem(kind="geometry", problem=text, steps=("its 3 sides are equal", f"3 * {side} = {3 * side}"),
+                           answer=str(3 * side))
         sides = [rng.randint(3, 30) for _ in range(3)]
         while max(sides) * 2 >= sum(sides):
             sides[sides.index(max(sides))] -= 1
         listed = join_list([str(s) for s in sides])
-        text = rng.choice((f"A triangle has sides of {sides[0]} {unit}, {sides[1]} {unit} and {sides[2]} {unit}. What "
-                           "is its perimeter?", f"Find the perimeter of a triangle with sides {listed} {unit}."))
+        text = rng.choice((f"A triangle has sides of {', '.join(_length(s, unit) for s in sides[:2])} and "
+                           f"{_length(sides[2], unit)}. What is its perimeter?", f"Find the perimeter of a triangle "
+                           f"with sides {listed}{' ' + unit if unit else ''}."))
         return Problem(kind="geometry", problem=text, steps=(f"{sides[0]} + {sides[1]} = {sides[0] + sides[1]}",
                                                              f"{sides[0] + sides[1]} + {sides[2]} = {sum(sides)}"),
                        answer=str(sum(sides)))
@@ -99,33 +168,60 @@ def _triangle(rng: random.Random, unit: str) -> Problem:
     if base * height % 2:
         base += 1
     area_name = rng.choice(_AREA_UNITS[unit])
-    text = rng.choice((f"A triangle has a base of {base} {unit} and a height of {height} {unit}. What is its area?",
-                       f"What is the area of a triangle with base {base} {unit} and height {height} {unit}, in "
-                       f"{area_name}?", f"Find the area of a triangle whose height is {height} {unit} and whose base "
-                       f"is {base} {unit}."))
+    b, h = _length(base, unit), _length(height, unit)
     half = base * height // 2
+    if rng.random() < 0.2:  # the height from the area and the base
+        text = rng.choice((f"A triangle has an area of {half} {area_name} and a base of {b}. What is its height?",
+                           f"The area of a triangle is {half} {area_name}. Its base is {b}. How tall is it?"))
+        steps = ("area is base * height / 2, so base * height is twice the area", f"{half} * 2 = {base * height}",
+                 f"{base * height} / {base} = {height}")
+        return Problem(kind="geometry", problem=text, steps=steps, answer=str(height))
+    text = rng.choice((f"A triangle has a base of {b} and a height of {h}. What is its area?",
+                       f"What is the area of a triangle with base {b} and height {h}, in {area_name}?",
+                       f"Find the area of a triangle whose height is {h} and whose base is {b}.",
+                       f"A right triangle has legs of {b} and {h}. What is its area?",
+                       f"Find the area of a triangle with a base of {b} and a height of {h}."))
+    first = "area is base * height / 2" if "legs" not in text else "the legs are a base and its height: area is " \
+                                                                   "base * height / 2"
     if base % 2 == 0 and solution_paths(text).random() < 0.5:
-        steps = ("area is base * height / 2", f"{base} / 2 = {base // 2}", f"{base // 2} * {height} = {half}")
+        steps = (first, f"{base} / 2 = {base // 2}", f"{base // 2} * {height} = {half}")
     else:
-        steps = ("area is base * height / 2", f"{base} * {height} = {base * height}", f"{base * height} / 2 = {half}")
+        steps = (first, f"{base} * {height} = {base * height}", f"{base * height} / 2 = {half}")
     return Problem(kind="geometry", problem=text, steps=steps, answer=str(half))
 
 
 def geometry(rng: random.Random) -> Problem:
-    """Area or perimeter of a rectangle, square or triangle, or a rectangle's missing side.
+    """Area or perimeter of a rectangle, square or triangle, or a missing side (or height) from the area or the
+    perimeter; lengths in mm, cm or m, or bare numbers as on a worksheet.
 
     >>> p = geometry(random.Random(4)); p.problem, p.answer
-    ('A rectangular poster measures 25 cm by 14 cm. What is its area in square centimetres?', '350')
+    ('What is the perimeter of a 25 cm by 14 cm rectangle?', '78')
     """
-    shape = rng.choices((_rectangle, _square, _triangle), weights=(50, 20, 30))[0]
-    return shape(rng, rng.choice(("cm", "cm", "m", "m", "mm")))
+    shape = rng.choices((_rectangle, _square, _triangle), weights=(48, 24, 28))[0]
+    return shape(rng, rng.choice(("cm", "cm", "m", "m", "mm", "")))
 
 
 _LISTS = ("Find the mean of {v}.", "What is the average of {v}?", "Calculate the mean of these numbers: {v}.",
           "What is the arithmetic mean of {v}?", "{name}'s test scores are {v}. What is {name}'s mean score?",
           "The temperatures on {n} days were {v} degrees. What was the mean temperature?",
           "A team scored {v} goals in its last {n} games. What is the mean number of goals per game?",
-          "{name} read {v} pages on {n} days. On average, how many pages did {name} read per day?")
+          "{name} read {v} pages on {n} days. On average, how many pages did {name} read per day?",
+          "What is the mean of {v}?", "Work out the average of {v}.", "Find the average of the numbers {v}.",
+          "Calculate the average (mean) of {v}.", "{name}'s {said} test scores are {v}. What is the average score?",
+          "A student's marks are {v}. Find the mean mark.", "The heights of {n} plants are {v} cm. What is their "
+          "mean height?", "{name} scored {v} in {n} games. What was the average score?", "Average of {v}?",
+          "What is the mean of these {n} numbers: {v}?", "The ages of {n} people are {v}. What is their mean age?")
+_TOTALS = ("The mean of {n} numbers is {m}. What is their sum?",
+           "{name}'s mean score over {n} games is {m}. What is {name}'s total score?",
+           "The average of {n} numbers is {m}. What is their total?",
+           "{n} friends have an average age of {m}. What is the sum of their ages?",
+           "The mean mass of {n} parcels is {m} kg. What is their total mass in kg?")
+_MISSING = ("The mean of {n} numbers is {m}. {k} of them are {v}. What is the other number?",
+            "{name} has a mean score of {m} over {n} tests. The first {k} scores are {v}. What is the last score?",
+            "The average of {n} numbers is {m}. {k} of the numbers are {v}. What is the {nth} number?",
+            "{name} scored {v} on {k} tests. What must {name} score on the next test to have a mean of {m}?",
+            "The mean of {n} numbers is {m}. If {k} of them are {v}, what is the missing number?")
+_NTH = {3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}
 
 
 def _sum_steps(values: list[int], paths: random.Random) -> list[str]:
@@ -150,12 +246,11 @@ def average(rng: random.Random) -> Problem:
     """
     count = rng.randint(3, 6)
     name = pick_names(rng, 1)[0]
-    what = rng.choices(("mean", "missing", "total"), weights=(65, 25, 10))[0]
+    what = rng.choices(("mean", "missing", "total"), weights=(62, 26, 12))[0]
     values = [rng.randint(1, 99) for _ in range(count)]
     if what == "total":
         mean = rng.randint(2, 60)
-        text = rng.choice((f"The mean of {count} numbers is {mean}. What is their sum?",
-                           f"{name}'s mean score over {count} games is {mean}. What is {name}'s total score?"))
+        text = rng.choice(_TOTALS).format(n=count, m=mean, name=name)
         return Problem(kind="average", problem=text, steps=(f"sum is mean * count: {count} * {mean} = "
                                                             f"{count * mean}",), answer=str(count * mean))
     if what == "missing":
@@ -164,9 +259,7 @@ def average(rng: random.Random) -> Problem:
         while count * mean - sum(known) < 1:
             known[known.index(max(known))] //= 2
         shown = join_list(list(map(str, known)))
-        text = rng.choice((f"The mean of {count} numbers is {mean}. {count - 1} of them are {shown}. What is the "
-                           "other number?", f"{name} has a mean score of {mean} over {count} tests. The first "
-                           f"{count - 1} scores are {shown}. What is the last score?"))
+        text = rng.choice(_MISSING).format(n=count, m=mean, k=count - 1, v=shown, name=name, nth=_NTH[count])
         paths = solution_paths(text)
         total = count * mean
         steps = [f"the total is {count} * {mean} = {total}", *_sum_steps(known, paths),
@@ -176,7 +269,7 @@ def average(rng: random.Random) -> Problem:
         values[-1] += (-sum(values)) % count
     mean = Fraction(sum(values), count)
     shown = join_list(list(map(str, values)))
-    text = rng.choice(_LISTS).format(v=shown, n=count, name=name)
+    text = rng.choice(_LISTS).format(v=shown, n=count, name=name, said=in_words(count))
     steps = [*_sum_steps(values, solution_paths(text)),
              f"there are {count} numbers: {sum(values)} / {count} = {decimal_text(mean)}"]
     return Problem(kind="average", problem=text, steps=tuple(steps), answer=decimal_text(mean))

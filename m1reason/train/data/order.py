@@ -1,5 +1,5 @@
 """The ``order`` kind: order of operations on small integers, with brackets and negative numbers
-(``3 + 50 * 2``, ``(7 - 12) * 3``, ``-4 + 9``).
+(``3 + 50 * 2``, ``(7 - 12) * 3``, ``-4 + 9``, ``2 * [10 - (3 + 4)]``, ``\\frac{12}{3} + 5``).
 
 An expression is a random tree of two or three operations (one when a negative leads it); it is written with
 only the brackets its meaning needs (a product with a bracket sometimes as ``2(3 + 4)``, as people write it), and
@@ -71,28 +71,58 @@ def _negate_first(tree: Tree) -> Tree:
     return (op, _negate_first(left), right)
 
 
-def _write(tree: Tree, notation: Notation | None, leading: bool = True, implicit: bool = False) -> str:
+def _is_frac(tree: Tree, notation: Notation | None, fracs: bool) -> bool:
+    """Whether ``tree`` is written as ``\\frac{a}{b}``: a division of two non-negative numbers, in LaTeX, when the
+    problem writes its divisions that way."""
+    return (fracs and notation is not None and notation.latex and not isinstance(tree, int) and tree[0] == "/"
+            and isinstance(tree[1], int) and isinstance(tree[2], int) and tree[1] >= 0)
+
+
+def _write(tree: Tree, notation: Notation | None, leading: bool = True, implicit: bool = False,
+           square: bool = False, fracs: bool = False) -> str:
     """The expression with only the brackets it needs (``notation`` None: the steps' own ``*`` and ``/``);
-    ``implicit`` writes a product whose right factor is bracketed without its sign (``2(3 + 4)``).
+    ``implicit`` writes a product whose right factor is bracketed without its sign (``2(3 + 4)``), ``square``
+    writes a bracket that holds another as ``[...]`` (``2 * [10 - (3 + 4)]``), ``fracs`` a division of two
+    numbers as ``\\frac{12}{3}`` in LaTeX.
 
     >>> _write(("*", 2, ("+", 3, 4)), None), _write(("*", 2, ("+", 3, 4)), None, implicit=True)
     ('2 * (3 + 4)', '2(3 + 4)')
+    >>> _write(("*", 2, ("-", 10, ("+", 3, 4))), None, square=True)
+    '2 * [10 - (3 + 4)]'
     """
     if isinstance(tree, int):
         return str(tree) if tree >= 0 or leading else f"({tree})"
     op, left, right = tree
-    left_text = _write(left, notation, leading, implicit)
-    right_text = _write(right, notation, False, implicit)
-    if not isinstance(left, int) and _PRECEDENCE[left[0]] < _PRECEDENCE[op]:
-        left_text = f"({_write(left, notation, True, implicit)})"
-    bracketed = not isinstance(right, int) and (_PRECEDENCE[right[0]] < _PRECEDENCE[op] or
-                                                (_PRECEDENCE[right[0]] == _PRECEDENCE[op] and op in "-/"))
+    if _is_frac(tree, notation, fracs):
+        return f"\\frac{{{left}}}{{{right}}}"
+
+    def wrap(inner: str) -> str:
+        return f"[{inner}]" if square and "(" in inner else f"({inner})"
+
+    left_text = _write(left, notation, leading, implicit, square, fracs)
+    right_text = _write(right, notation, False, implicit, square, fracs)
+    if (not isinstance(left, int) and _PRECEDENCE[left[0]] < _PRECEDENCE[op]
+            and not _is_frac(left, notation, fracs)):
+        left_text = wrap(_write(left, notation, True, implicit, square, fracs))
+    bracketed = not isinstance(right, int) and not _is_frac(right, notation, fracs) and (
+        _PRECEDENCE[right[0]] < _PRECEDENCE[op] or (_PRECEDENCE[right[0]] == _PRECEDENCE[op] and op in "-/"))
     if bracketed:
-        right_text = f"({_write(right, notation, True, implicit)})"
+        right_text = wrap(_write(right, notation, True, implicit, square, fracs))
     if implicit and op == "*" and bracketed:
         return f"{left_text}{right_text}"
     sign = notation.op(op) if notation else f" {op} "
     return f"{left_text}{sign}{right_text}"
+
+
+def _nested(rng: random.Random) -> Tree:
+    """Three operations with a bracket inside a bracket: ``a * (b - (c + d))``, ``(b - (c - d)) * a`` or
+    ``a - (b - (c + d))``."""
+    inner = (rng.choice("+-"), rng.randint(1, 20), rng.randint(1, 20))
+    middle = ("-", rng.randint(1, 60), inner)
+    if rng.random() < 0.4:
+        return ("-", rng.randint(1, 99), middle)
+    factor = rng.randint(2, 9)
+    return ("*", factor, middle) if rng.random() < 0.6 else ("*", middle, factor)
 
 
 def _bracketed(tree: Tree, parent: str | None, right_side: bool) -> bool:
@@ -121,28 +151,42 @@ def _steps(tree: Tree, paths: random.Random, parent: str | None = None, right_si
     return lines + own
 
 
+_WORDINGS = ("Evaluate {} using the order of operations.", "Simplify {}.", "What is the value of the expression {}?",
+             "Work out {}. Remember the order of operations.", "Use BODMAS to work out {}.",
+             "Using PEMDAS, what is {}?", "What is {} equal to?", "Solve {}.", "Simplify: {}", "Evaluate: {}",
+             "Calculate {}, following the order of operations.", "Work out the value of {}.",
+             "Find the value of {} using BIDMAS.", "Compute {}.")
+
+
 def order(rng: random.Random) -> Problem:
-    """An expression of one to three operations, brackets and negatives included, evaluated in order.
+    """An expression of one to three operations, brackets (nested ones too) and negatives included, evaluated in
+    order.
 
     >>> p = order(random.Random(3)); p.problem
-    'What is 10 ÷ 5 - 7 equal to?'
+    'Simplify: 10 ÷ 5 - 7'
     >>> p.steps
     ('divide first: 10 / 5 = 2', '2 - 7 = -5', 'so 10 / 5 - 7 = -5')
+    >>> p = order(random.Random(15)); p.problem
+    'Simplify: $88 - [2 - (6 + 8)]$'
+    >>> p.steps
+    ('brackets first: 6 + 8 = 14', 'brackets first: 2 - 14 = -12', '88 - (-12) = 100', 'so 88 - (2 - (6 + 8)) = 100')
     >>> order(random.Random(11)).steps[0]
     'left to right: 26 - 81 = -55'
     """
     ops = rng.choices((1, 2, 3), weights=(15, 50, 35))[0]
-    tree = _tree(rng, ops)
-    while _size(tree) < ops:  # a lone "9 / 3" is mental arithmetic, not a question of order
+    if ops == 3 and rng.random() < 0.25:
+        tree = _nested(rng)
+    else:
         tree = _tree(rng, ops)
-    if (ops == 1 or rng.random() < 0.2) and _exact(_negate_first(tree)):
-        tree = _negate_first(tree)
+        while _size(tree) < ops:  # a lone "9 / 3" is mental arithmetic, not a question of order
+            tree = _tree(rng, ops)
+        if (ops == 1 or rng.random() < 0.2) and _exact(_negate_first(tree)):
+            tree = _negate_first(tree)
     notation = Notation.draw(rng)
-    shown = notation.math(_write(tree, notation, implicit=rng.random() < 0.3))
-    text = rng.choice([ask(rng, shown)] * 4 + [
-        f"Evaluate {shown} using the order of operations.", f"Simplify {shown}.",
-        f"What is the value of the expression {shown}?", f"Work out {shown}. Remember the order of operations.",
-        f"Use BODMAS to work out {shown}.", f"Using PEMDAS, what is {shown}?", f"What is {shown} equal to?"])
+    # How this problem writes brackets in brackets and divisions: as most books do, or with [ ] and \frac.
+    square, fracs = rng.random() < 0.5, rng.random() < 0.6
+    shown = notation.math(_write(tree, notation, implicit=rng.random() < 0.3, square=square, fracs=fracs))
+    text = rng.choice([ask(rng, shown)] * 4 + [w.format(shown) for w in _WORDINGS])
     steps = _steps(tree, solution_paths(text))
     if ops > 1:
         steps.append(f"so {_write(tree, None)} = {_value(tree)}")

@@ -1,12 +1,13 @@
-"""One-step and two-step story problems for the ``word`` kind, the way worksheets and textbooks tell them: two
-counts and a question "in all", what is "left" after giving away, "how many more", "each of 6 buses carries 45",
-"a box holds 12", "52 weeks in a year", sharing and grouping equally, rows and columns, years between two dates,
-a temperature or height that rises or falls, money earned per day.
+"""Story problems for the ``word`` kind, the way worksheets and textbooks tell them. One-step: two counts and a
+question "in all", what is "left" after giving away, "how many more", "each of 6 buses carries 45", "a box holds
+12", "52 weeks in a year", sharing and grouping equally, rows and columns, years between two dates, a temperature
+or height that rises or falls, money earned per day. Two-step: change after buying several, earn then spend,
+groups and leftovers, a total shared. The multi-step families are in ``multistep``.
 
 Each family draws a setting (people, shops, schools, farms, libraries, stadiums, factories, travel, savings), its
 numbers (1-2 digits up to 4-5, thousands separators when the problem's ``Notation`` draws them) and one of several
 question wordings. Its solution first says in plain words which operation the story calls for (no number claim),
-then works the operation with the written methods of ``written``, one digit at a time for large numbers.
+then works the operation with ``written.worked``, one digit at a time for large numbers.
 """
 
 from __future__ import annotations
@@ -16,18 +17,12 @@ from collections.abc import Callable
 
 from m1reason.train.data.phrasing import ITEMS, Notation, currency, distractor, pick_names
 from m1reason.train.data.problem import solution_paths
-from m1reason.train.data.written import (
-    column_addition,
-    column_subtraction,
-    long_division,
-    long_multiplication,
-    operation_steps,
-)
+from m1reason.train.data.written import worked
 
-__all__ = ["ONE_STEP", "TWO_STEP", "tell", "work"]
+__all__ = ["ONE_STEP", "Story", "TWO_STEP", "one_step", "other_name", "tell"]
 
-# A story: its text, its step lines and its whole-number answer.
-Story = tuple[str, list[str], int]
+# A story: its text, its step lines and its answer (a whole number, or a money amount's exact text: "3.75").
+Story = tuple[str, list[str], int | str]
 
 
 def tell(rng: random.Random, facts: list[str], question: str, name: str, *, movable: int = 0,
@@ -48,44 +43,18 @@ def tell(rng: random.Random, facts: list[str], question: str, name: str, *, mova
     return " ".join(facts + [question])
 
 
-def work(a: int, op: str, b: int, paths: random.Random) -> list[str]:
-    """The lines of ``a op b`` as the whole-number kinds write them: mental steps for small numbers, else column
-    addition or subtraction, long multiplication by the (shorter) ``b``, or long division by ``b``.
-
-    >>> work(1245, "+", 378, random.Random(0))[-1], work(756, "/", 7, random.Random(0))[-1]
-    ('so 1245 + 378 = 1623', 'so 756 / 7 = 108')
-    >>> work(14, "*", 6, random.Random(1))
-    ['10 * 6 = 60', '4 * 6 = 24', '60 + 24 = 84']
-    """
-    if op == "+":
-        if max(a, b) < 100:
-            return operation_steps(a, "+", b, paths)
-        return [*column_addition([a, b]), f"so {a} + {b} = {a + b}"]
-    if op == "-":
-        if a < 100:
-            return operation_steps(a, "-", b, paths)
-        return [*column_subtraction(a, b), f"so {a} - {b} = {a - b}"]
-    if op == "*":
-        if b > a:  # the shorter factor is the multiplier, whose digits give the rows
-            a, b = b, a
-        if a < 10 and b < 13:
-            return [f"{a} * {b} = {a * b}"]
-        if a < 20 and b < 10:
-            return operation_steps(a, "*", b, paths)
-        return long_multiplication(a, b)
-    q = a // b
-    if a <= 100 and q <= 12:  # a times-table fact
-        return [f"{a} / {b} = {q}"]
-    return [*long_division(a, b)[0], f"so {a} / {b} = {q}"]
-
-
 def _digits(rng: random.Random, low: int, high: int) -> int:
     """A number of ``low`` to ``high`` digits, shorter ones as often as longer ones."""
     d = rng.randint(low, high)
     return rng.randint(10 ** (d - 1) if d > 1 else 2, 10**d - 1)
 
 
-def _other(rng: random.Random, name: str) -> str:
+def other_name(rng: random.Random, name: str) -> str:
+    """A second person for a story about ``name``.
+
+    >>> other_name(random.Random(1), "Mia") != "Mia"
+    True
+    """
     return next(n for n in pick_names(rng, 2) if n != name)
 
 
@@ -175,7 +144,7 @@ def _stock(rng: random.Random, name: str, n: Notation) -> Step:
 
 
 def _difference(rng: random.Random, name: str, n: Notation) -> Step:
-    other = _other(rng, name)
+    other = other_name(rng, name)
     a, b = _digits(rng, 1, 4), _digits(rng, 1, 4)
     if a == b:
         a += rng.randint(1, 9)
@@ -203,7 +172,7 @@ def _difference(rng: random.Random, name: str, n: Notation) -> Step:
 
 
 def _more_than(rng: random.Random, name: str, n: Notation) -> Step:
-    other, item = _other(rng, name), rng.choice(ITEMS)
+    other, item = other_name(rng, name), rng.choice(ITEMS)
     a, b = _digits(rng, 2, 3), _digits(rng, 1, 3)
     if rng.random() < 0.5:
         facts = [f"{name} has {n.num(a)} {item}.", f"{other} has {n.num(b)} more {item} than {name}."]
@@ -411,7 +380,7 @@ def _factory(rng: random.Random, name: str, n: Notation) -> Step:
 
 
 def _times_as(rng: random.Random, name: str, n: Notation) -> Step:
-    other, item = _other(rng, name), rng.choice(ITEMS)
+    other, item = other_name(rng, name), rng.choice(ITEMS)
     k, few = rng.randint(2, 9), _digits(rng, 1, 3)
     facts = [f"{other} has {n.num(few)} {item}.", f"{name} has {k} times as many {item} as {other} does."]
     return facts, f"How many {item} does {name} have?", "times as many means multiply", few, "*", k, 2
@@ -513,7 +482,7 @@ def one_step(rng: random.Random, name: str) -> Story:
     facts, question, cue, a, op, b, movable = family(rng, name, Notation.draw(rng, latex=0.0))
     text = tell(rng, facts, question, name, movable=movable, avoid="years old" if family is _years else "")
     answer = {"+": a + b, "-": a - b, "*": a * b, "/": a // b}[op]
-    return text, [cue, *work(a, op, b, solution_paths(text))], answer
+    return text, [cue, *worked(a, op, b, solution_paths(text))], answer
 
 
 # --- two-step stories ----------------------------------------------------------------------------------------
@@ -529,8 +498,8 @@ def _buy_change(rng: random.Random, name: str) -> Story:
     text = tell(rng, facts, rng.choice((f"How much change does {name} get?", "How much change is there?")), name,
                 movable=2)
     paths = solution_paths(text)
-    return text, ["first the cost: multiply the price by how many", *work(price, "*", count, paths),
-                  "then the change: subtract the cost from what was paid", *work(note, "-", cost, paths)], note - cost
+    return text, ["first the cost: multiply the price by how many", *worked(price, "*", count, paths),
+                  "then the change: subtract the cost from what was paid", *worked(note, "-", cost, paths)], note - cost
 
 
 def _earn_spend(rng: random.Random, name: str) -> Story:
@@ -544,8 +513,8 @@ def _earn_spend(rng: random.Random, name: str) -> Story:
     question = rng.choice((f"How much money does {name} have left?", "How much of it is left?"))
     text = tell(rng, facts, question, name)
     paths = solution_paths(text)
-    return text, ["first what was earned: multiply", *work(rate, "*", days, paths),
-                  "then take away what was spent", *work(earned, "-", spent, paths)], earned - spent
+    return text, ["first what was earned: multiply", *worked(rate, "*", days, paths),
+                  "then take away what was spent", *worked(earned, "-", spent, paths)], earned - spent
 
 
 def _groups_left(rng: random.Random, name: str) -> Story:
@@ -557,13 +526,13 @@ def _groups_left(rng: random.Random, name: str) -> Story:
     question = rng.choice((f"How many {item} were there to start with?", f"How many {item} did {name} have?"))
     text = tell(rng, facts, question, name)
     paths = solution_paths(text)
-    return text, ["first the full ones: multiply", *work(size, "*", full, paths), "then add the ones left over",
-                  *work(full * size, "+", left, paths)], full * size + left
+    return text, ["first the full ones: multiply", *worked(size, "*", full, paths), "then add the ones left over",
+                  *worked(full * size, "+", left, paths)], full * size + left
 
 
 def _total_share(rng: random.Random, name: str) -> Story:
     """Two amounts put together, then shared equally: add, then divide."""
-    other, item = _other(rng, name), rng.choice(ITEMS)
+    other, item = other_name(rng, name), rng.choice(ITEMS)
     d, each = rng.randint(2, 9), rng.randint(2, 60)
     total = d * each
     a = rng.randint(1, total - 1)
@@ -571,8 +540,8 @@ def _total_share(rng: random.Random, name: str) -> Story:
              f"They put them together and share them equally among {d} children."]
     text = tell(rng, facts, f"How many {item} does each child get?", name)
     paths = solution_paths(text)
-    return text, ["first the total: add", *work(a, "+", total - a, paths), "then share equally: divide",
-                  *work(total, "/", d, paths)], each
+    return text, ["first the total: add", *worked(a, "+", total - a, paths), "then share equally: divide",
+                  *worked(total, "/", d, paths)], each
 
 
 def _spend_two(rng: random.Random, name: str) -> Story:
@@ -584,8 +553,8 @@ def _spend_two(rng: random.Random, name: str) -> Story:
     facts = [f"{name} had {cash(start)}.", f"{name} spent {cash(p1)} on {t1} and {cash(p2)} on {t2}."]
     text = tell(rng, facts, f"How much money does {name} have left?", name)
     paths = solution_paths(text)
-    return text, ["first what was spent: add", *work(p1, "+", p2, paths), "then take it from the start",
-                  *work(start, "-", p1 + p2, paths)], start - p1 - p2
+    return text, ["first what was spent: add", *worked(p1, "+", p2, paths), "then take it from the start",
+                  *worked(start, "-", p1 + p2, paths)], start - p1 - p2
 
 
 TWO_STEP: tuple[Callable[[random.Random, str], Story], ...] = (_buy_change, _earn_spend, _groups_left,

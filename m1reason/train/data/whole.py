@@ -5,7 +5,8 @@ the written methods ``addition``, ``subtraction``, ``multiplication`` and ``divi
 Each maker draws numbers, then a wording (``phrasing``), and solves with ``written``'s step lines. Some questions
 spell their numbers out (``eight hundred twelve plus three hundred ninety-nine``); their solutions restate them in
 digits first (``eight hundred twelve is 812``, no claim) and then work as usual. A division that asks for no
-remainder is exact; one that does is boxed as ``q remainder r``, or ``r`` when only the remainder is asked for.
+remainder is exact, or a terminating decimal worked past the point (``7 / 4 = 1.75``); one that does is boxed as
+``q remainder r``, or ``r`` when only the remainder is asked for.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from m1reason.train.data.written import (
     long_multiplication,
     multiply_by_digit,
     operation_steps,
+    worked,
 )
 
 __all__ = ["addition", "arithmetic", "division", "multiplication", "subtraction", "whole_number"]
@@ -56,31 +58,6 @@ def _spelled(rng: random.Random, numbers: list[int]) -> tuple[list[str], str] | 
     return words, join_list([f"{w} is {n}" for w, n in zip(words, numbers)])
 
 
-def _worked(a: int, op: str, b: int, paths: random.Random) -> list[str]:
-    """``a op b`` the way a person works it: mentally when small (``operation_steps``, a table fact), else by the
-    written method, ending with the result's claim."""
-    if op == "/":
-        q = a // b
-        if q <= 12:  # a table fact, checked by the product it comes from
-            return [f"{b} * {q} = {a}, so {a} / {b} = {q}"]
-        return long_division(a, b)[0] + [f"so {a} / {b} = {q}"]
-    if op == "*":
-        if (a <= 12 and b <= 12) or (a < 20 and b < 10):
-            return operation_steps(a, op, b, paths)
-        for x, y in ((a, b), (b, a)):  # a round factor: multiply by its tens, then by 10 (11 * 20, 100 * 7)
-            if x % 10 == 0:
-                return _worked(x // 10, "*", y, paths) + [f"{x // 10 * y} * 10 = {a * b}"]
-        a, b = max(a, b), min(a, b)  # the written methods take the shorter factor's digits
-        if b < 10:
-            return [multiply_by_digit(a, b)]
-        return long_multiplication(a, b)
-    if max(a, b) < 100 or (op == "-" and b < 100 and a % 50 == 0):  # 1000 - 25 is mental, not a column sum
-        return operation_steps(a, op, b, paths)
-    if op == "+":
-        return column_addition([a, b]) + [f"so {a} + {b} = {a + b}"]
-    return column_subtraction(a, b) + [f"so {a} - {b} = {a - b}"]
-
-
 def _chain(rng: random.Random, notation: Notation) -> Problem:
     """Three operands with one operation (``47 + 58 + 96``, ``1000 - 250 - 125``, ``11 * 11 * 11``), worked left to
     right with each partial result on its own line."""
@@ -108,7 +85,7 @@ def _chain(rng: random.Random, notation: Notation) -> Problem:
     paths = solution_paths(text)
     steps, value = [], numbers[0]
     for n in numbers[1:]:  # sums and differences stay mental: 175 + 71 split at the tens, not in columns
-        steps += _worked(value, op, n, paths) if op == "*" else operation_steps(value, op, n, paths)
+        steps += worked(value, op, n, paths) if op == "*" else operation_steps(value, op, n, paths)
         value = {"+": value + n, "-": value - n, "*": value * n}[op]
     steps.append(f"so {f' {op} '.join(map(str, numbers))} = {value}")
     return Problem(kind="arithmetic", problem=text, steps=tuple(steps), answer=str(value))
@@ -136,7 +113,7 @@ def _said(rng: random.Random) -> Problem:
     text = rng.choice((f"What is {x} {said} {y}?", f"How much is {x} {said} {y}?", f"Work out {x} {said} {y}.",
                        f"{x[0].upper()}{x[1:]} {said} {y} is what?", f"Calculate {x} {said} {y}.",
                        f"What do you get from {x} {said} {y}?"))
-    steps = [restated, *_worked(a, op, b, solution_paths(text))]
+    steps = [restated, *worked(a, op, b, solution_paths(text))]
     value = {"+": a + b, "-": a - b, "*": a * b, "/": a // b}[op]
     return Problem(kind="arithmetic", problem=text, steps=tuple(steps), answer=str(value))
 
@@ -182,7 +159,7 @@ def arithmetic(rng: random.Random) -> Problem:
                 a, b = b, a
         text = ask(rng, _expression(notation, [a, b], op))
         value = {"+": a + b, "-": a - b, "*": a * b, "/": a // b}[op]
-        return Problem(kind="arithmetic", problem=text, steps=tuple(_worked(a, op, b, solution_paths(text))),
+        return Problem(kind="arithmetic", problem=text, steps=tuple(worked(a, op, b, solution_paths(text))),
                        answer=str(value))
     second, v2 = term()
     op = rng.choice("+-")
@@ -301,15 +278,59 @@ def multiplication(rng: random.Random) -> Problem:
                    answer=str(a * b))
 
 
+def _divisor(rng: random.Random) -> int:
+    """One digit mostly, 10 to 25 on some (``Divide 144 by 12``): long division works the same with either."""
+    return rng.randint(2, 9) if rng.random() < 0.75 else rng.randint(10, 25)
+
+
+def _decimal_division(n: int, d: int) -> tuple[list[str], str]:
+    """Long division of ``n`` by ``d`` carried past the point, a 0 brought down for each decimal place until
+    nothing is left (``d`` must give a terminating decimal), and the quotient as a decimal.
+
+    >>> lines, value = _decimal_division(7, 4)
+    >>> for line in lines: print(line)
+    7: 4 * 1 = 4, 7 - 4 = 3
+    write the point and bring down 0 to get 30: 4 * 7 = 28, 30 - 28 = 2
+    bring down 0 to get 20: 4 * 5 = 20, 20 - 20 = 0
+    so 7 / 4 = 1.75
+    >>> value
+    '1.75'
+    """
+    lines, q, r = long_division(n, d)
+    places = []
+    while r:
+        current = r * 10
+        digit = current // d
+        lead = "bring down 0" if places else "write the point and bring down 0"
+        lines.append(f"{lead} to get {current}: {d} * {digit} = {d * digit}, {current} - {d * digit} = "
+                     f"{current - d * digit}")
+        places.append(str(digit))
+        r = current - d * digit
+    value = f"{q}.{''.join(places)}" if places else str(q)
+    return lines + [f"so {n} / {d} = {value}"], value
+
+
+def _terminating(rng: random.Random) -> tuple[int, int]:
+    """A division that does not come out even but ends within three decimal places (``7 / 4 = 1.75``)."""
+    while True:
+        d = rng.choice((2, 4, 5, 8, 6, 12, 15, 16, 20, 25, 40))
+        n = rng.randint(d + 1, rng.choice((99, 999)))
+        if n % d and 1000 * n % d == 0:
+            return n, d
+
+
 def division(rng: random.Random) -> Problem:
-    """Long division of up to 4 digits by one digit: exact (``q``), or asking for the quotient and remainder
-    (``q remainder r``), or for the remainder alone (``r``); some exact ones halve a number or spell it out.
+    """Long division of up to 4 digits by a divisor up to 25: exact (``q``), or asking for the quotient and
+    remainder (``q remainder r``), or for the remainder alone (``r``), or as a decimal when it does not come out
+    even (``7 / 4`` is ``1.75``); some exact ones halve a number or spell it out.
 
     >>> p = division(random.Random(0)); p.problem, p.answer
-    ('Find the quotient and remainder when 6900 is divided by 8.', '862 remainder 4')
+    ('Calculate 6,049 ÷ 23.', '263')
+    >>> p = division(random.Random(27)); p.problem, p.answer
+    ('Write $\\\\frac{17}{8}$ as a decimal.', '2.125')
     """
-    d = rng.randint(2, 9)
-    mode = rng.choices(("exact", "both", "remainder", "halve"), weights=(42, 35, 20, 3))[0]
+    d = _divisor(rng)
+    mode = rng.choices(("exact", "both", "remainder", "decimal", "halve"), weights=(38, 27, 17, 15, 3))[0]
     if mode == "halve":
         n = 2 * rng.randint(6, 4999)
         x = Notation.draw(rng).num(n)
@@ -318,13 +339,16 @@ def division(rng: random.Random) -> Problem:
         return Problem(kind="division", problem=text, steps=(*steps, f"so {n} / 2 = {q}"), answer=str(q))
     if mode == "exact":
         n = d * rng.randint(max(2, 10 // d + 1), 9999 // d)
+    elif mode == "decimal":
+        n, d = _terminating(rng)
     else:
-        n = rng.randint(10, 9999)
+        n = rng.randint(max(10, d + 1), 9999)
         while n % d == 0:
             n += 1
     notation = Notation.draw(rng)
     x, y = notation.num(n), notation.num(d)
     expression = _expression(notation, [n, d], "/")
+    frac = f"$\\frac{{{n}}}{{{d}}}$" if notation.latex else f"{n}/{d}"
     spelled = _spelled(rng, [n, d]) if mode == "exact" and rng.random() < SPELLED_PROBABILITY else None
     if spelled:
         x, y = spelled[0]
@@ -332,23 +356,35 @@ def division(rng: random.Random) -> Problem:
                     f"What is the quotient of {x} and {y}?", f"Share {x} equally into {y} groups. How many are in "
                     "each group?"]
     elif mode == "exact":
-        frac = f"$\\frac{{{n}}}{{{d}}}$" if notation.latex else f"{n}/{d}"
         wordings = [ask(rng, expression)] * 4 + [
             ask(rng, frac), f"Divide {x} by {y}.", f"What is {x} divided by {y}?", f"How many times does {y} go "
             f"into {x}?", f"Share {x} equally into {y} groups. How many are in each group?",
             f"Use long division to work out {expression}.", f"What is the quotient of {x} and {y}?",
-            f"Find the quotient of {x} divided by {y}."]
+            f"Find the quotient of {x} divided by {y}.", f"How many {y}s are in {x}?",
+            f"{x} divided by {y} equals what?", f"Split {x} into {y} equal parts. How big is each part?"]
     elif mode == "both":
         wordings = [f"Divide {x} by {y}. Give the quotient and the remainder.",
                     f"What is {expression}? Answer with a quotient and a remainder.",
                     f"Find the quotient and remainder when {x} is divided by {y}.",
                     f"Work out {expression} with a remainder.", f"Use long division to find {expression}, with "
-                    "remainder.", f"{x} divided by {y} is how much, with remainder?"]
-    else:
+                    "remainder.", f"{x} divided by {y} is how much, with remainder?",
+                    f"What is {x} divided by {y}, with remainder?", f"{expression} = ? (with remainder)",
+                    f"What is {x} divided by {y}? Write the answer with a remainder.", f"{x} ÷ {y} with remainder"]
+    elif mode == "remainder":
         wordings = [f"What is the remainder when {x} is divided by {y}?", f"Find the remainder of {expression}.",
                     f"What is left over when {x} is divided by {y}?", f"What is {x} mod {y}?",
-                    f"What remainder do you get from {expression}?"]
+                    f"What remainder do you get from {expression}?", f"When {x} is divided by {y}, what is the "
+                    "remainder?", f"Divide {x} by {y}. What is the remainder?", f"What is the remainder of {x} "
+                    f"divided by {y}?"]
+    else:  # a decimal: said so, or a bare division that does not come out even, as a calculator answers it
+        wordings = [ask(rng, expression)] * 2 + [
+            f"What is {expression} as a decimal?", f"Divide {x} by {y}. Give your answer as a decimal.",
+            f"Work out {expression}, giving the answer as a decimal.", f"What is {x} divided by {y} as a decimal?",
+            f"Write {frac} as a decimal.", f"Use long division to work out {expression} as a decimal."]
     text = rng.choice(wordings)
+    if mode == "decimal":
+        steps, value = _decimal_division(n, d)
+        return Problem(kind="division", problem=text, steps=tuple(steps), answer=value)
     steps, q, r = long_division(n, d)
     if spelled:
         steps.insert(0, spelled[1])

@@ -1,9 +1,11 @@
-"""The ``word`` kind: story problems with a whole-number answer. Half are one-step stories (``stories.ONE_STEP``:
-in all, left, how many more, equal groups, sharing, rows, years between dates, rises and falls, money per day)
-with numbers of 1 to 5 digits; the rest are multi-step: ``stories.TWO_STEP`` (change after buying several, earn
-then spend, groups plus leftovers, total then share) and the stories here (bags of things, shopping with change,
-sharing with remainders, ages, time, saving, comparing, rows of seats, spending half). Some facts come in a
-different order, and some stories carry an irrelevant fact.
+"""The ``word`` kind: story problems, with a whole-number answer (or an exact money amount, ``3.75``, for a
+story in cents). A little under half are one-step stories (``stories.ONE_STEP``: in all, left, how many more,
+equal groups, sharing, rows, years between dates, rises and falls, money per day) with numbers of 1 to 5 digits;
+the rest are multi-step: ``stories.TWO_STEP`` (change after buying several, earn then spend, groups plus
+leftovers, total then share), the stories here (bags of things, shopping with change, sharing with remainders,
+ages, time, saving, comparing, rows of seats, spending half) and ``multistep.MULTI_STEP`` (one amount changed
+several times, fractions of amounts, divisions rounded up or down, money in cents, sums and differences, chains
+of comparisons, means, rates). Some facts come in a different order, and some stories carry an irrelevant fact.
 
 Sentences are fixed patterns per story so the tests can read the numbers back.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import random
 
+from m1reason.train.data.multistep import multi_step
 from m1reason.train.data.phrasing import ITEMS, currency, pick_names
 from m1reason.train.data.problem import Problem, solution_paths
 from m1reason.train.data.stories import TWO_STEP, one_step, tell
@@ -198,19 +201,23 @@ _STORIES = (_bags, _shopping, _sharing, _ages, _time, _saving, _compare, _rows, 
 
 
 def word(rng: random.Random) -> Problem:
-    """A story problem with a whole-number answer: one-step (half of them, since a one-step story is what most
-    users ask and what multi-step stories are built from), else two-step or multi-step.
+    """A story problem: one-step (45%: what most users ask and what longer stories are built from), else
+    multi-step: two-step (10%), the stories here (15%) or ``multistep.MULTI_STEP`` (30%: changes in sequence,
+    fractions of amounts, rounded divisions, money in cents, sums and differences, chains of comparisons, means,
+    rates). The answer is a whole number, or an exact money amount (``3.75``) for a story in cents.
 
-    >>> p = word(random.Random(1)); p.problem, p.steps[0], p.answer
-    ('Zoe buys 9 notebooks at £30 each. Zoe pays with £500. How much change is there?', \
-'first the cost: multiply the price by how many', '230')
+    >>> p = word(random.Random(28)); p.problem, p.steps[:2], p.answer
+    ('Leo lives 6 km from school. Leo buys 9 bottles of water at $1.35 each and pays with $20. How much change \
+does Leo get?', ('the cost: multiply the price by how many', 'without the point: 135 * 9'), '7.85')
     """
     name = pick_names(rng, 1)[0]
     draw = rng.random()
-    if draw < 0.5:
+    if draw < 0.45:
         text, steps, answer = one_step(rng, name)
-    elif draw < 0.7:
+    elif draw < 0.55:
         text, steps, answer = rng.choice(TWO_STEP)(rng, name)
-    else:
+    elif draw < 0.7:
         text, steps, answer = rng.choice(_STORIES)(rng, name)
+    else:
+        text, steps, answer = multi_step(rng, name)
     return Problem(kind="word", problem=text, steps=tuple(steps), answer=str(answer))

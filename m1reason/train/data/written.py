@@ -3,7 +3,8 @@ division, and the mental split of small sums and products (``operation_steps``).
 
 Each method writes one digit's work per claim (``tens: 4 + 6 + 1 = 11, write 1 carry 1``), so a tiny model never
 has to do more than one digit's arithmetic in one token span. Every ``=`` here is a true arithmetic claim; the
-words around them are not claims. Nothing here draws numbers or words a question.
+words around them are not claims. ``worked`` picks among them the way a person would for one ``a op b``, for the
+bare calculations and the word problems alike. Nothing here draws numbers or words a question.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import random
 
 __all__ = ["PLACES", "SPLIT_PROBABILITY", "column_addition", "column_sum", "column_subtraction", "long_division",
-           "long_multiplication", "multiply_by_digit", "operation_steps"]
+           "long_multiplication", "multiply_by_digit", "operation_steps", "worked"]
 
 PLACES = ("ones", "tens", "hundreds", "thousands", "ten thousands", "hundred thousands")
 SPLIT_PROBABILITY = 0.5  # how often a step that can be split is written split
@@ -198,3 +199,58 @@ def long_division(n: int, d: int) -> tuple[list[str], int, int]:
         lines.append(f"{lead}{d} * {q} = {d * q}, {current} - {d * q} = {current - d * q}")
         quotient, current = quotient * 10 + q, current - d * q
     return lines, quotient, current
+
+
+def worked(a: int, op: str, b: int, paths: random.Random) -> list[str]:
+    """``a op b`` (``+ - * /``, a division exact) the way a person works it, ending with the result's claim:
+    mentally when small, else by the written method. Mental: sums and differences under 100 (and a round start
+    less a number under 100, ``1000 - 25``), products of the tables up to 12 and of a teen by a digit (both by
+    ``operation_steps``, so some are split at the tens), a quotient up to 12 by a divisor up to 12 (a table fact,
+    checked by the product it comes from). Written: column addition and subtraction, a round factor's digits then
+    its zeros, short or long multiplication by the shorter factor, long division.
+
+    >>> worked(57, "+", 68, random.Random(1)), worked(1000, "-", 25, random.Random(0))
+    (['57 + 60 = 117', '117 + 8 = 125'], ['1000 - 25 = 975'])
+    >>> worked(1245, "+", 378, random.Random(0))[-1], worked(756, "/", 7, random.Random(0))[-1]
+    ('so 1245 + 378 = 1623', 'so 756 / 7 = 108')
+    >>> worked(72, "/", 6, random.Random(0)), worked(6, "*", 14, random.Random(1))
+    (['6 * 12 = 72, so 72 / 6 = 12'], ['10 * 6 = 60', '4 * 6 = 24', '60 + 24 = 84'])
+    >>> worked(300, "*", 7, random.Random(0)), worked(45, "*", 100, random.Random(0))
+    (['3 * 7 = 21', '21 * 100 = 2100'], ['45 * 100 = 4500'])
+    >>> worked(345, "*", 6, random.Random(0))
+    ['345 * 6: 5 * 6 = 30, 4 * 6 + 3 = 27, 3 * 6 + 2 = 20, so 345 * 6 = 2070']
+    """
+    if op == "/":
+        q = a // b
+        if q <= 12 and b <= 12:
+            return [f"{b} * {q} = {a}, so {a} / {b} = {q}"]
+        return [*long_division(a, b)[0], f"so {a} / {b} = {q}"]
+    if op == "*":
+        return _product(a, b, paths)
+    if max(a, b) < 100 or (op == "-" and b < 100 and a % 50 == 0):
+        return operation_steps(a, op, b, paths)
+    if op == "+":
+        return [*column_addition([a, b]), f"so {a} + {b} = {a + b}"]
+    return [*column_subtraction(a, b), f"so {a} - {b} = {a - b}"]
+
+
+def _product(a: int, b: int, paths: random.Random) -> list[str]:
+    """``a * b`` for ``worked``: a table fact or a teen times a digit mentally, a round factor as its digits times
+    the other and then its zeros (``300 * 7``: ``3 * 7 = 21``, ``21 * 100``), else short or long multiplication."""
+    if a <= 12 and b <= 12:
+        return operation_steps(a, "*", b, paths)
+    big, small = max(a, b), min(a, b)
+    if big < 20 and small < 10:  # the teen first: operation_steps splits a teen at its ten
+        return operation_steps(big, "*", small, paths)
+    for x, y in ((a, b), (b, a)):
+        if x < 10:
+            continue
+        zeros = len(str(x)) - len(str(x).rstrip("0"))
+        core = x // 10**zeros
+        if zeros and core == 1:  # times 10, 100, ...: write the zeros on
+            return [f"{a} * {b} = {a * b}"]
+        if zeros:
+            return [*worked(core, "*", y, paths), f"{core * y} * {10**zeros} = {a * b}"]
+    if small < 10:
+        return [multiply_by_digit(big, small)]
+    return long_multiplication(big, small)
