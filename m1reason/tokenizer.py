@@ -7,6 +7,7 @@ the system header, and the same problem would tokenize differently every day.
 
 from __future__ import annotations
 
+import json
 import os
 
 from m1reason.errors import CheckpointError
@@ -25,14 +26,35 @@ def load_tokenizer(path_or_hub_id: str | os.PathLike, *, revision: str | None = 
     ...
     m1reason.errors.CheckpointError: /no/such/folder is neither a checkpoint folder nor a hub id ...
     """
-    from transformers import AutoTokenizer
-
     from m1reason.model.loading import resolve_checkpoint
 
     folder, _ = resolve_checkpoint(path_or_hub_id, revision=revision)
     if not (folder / "tokenizer.json").exists() and not (folder / "tokenizer_config.json").exists():
         raise CheckpointError(f"{folder} has no tokenizer.json / tokenizer_config.json")
+    if (folder / "tokenizer.json").exists() and _tokenizer_class(folder) in _PLAIN_FAST_CLASSES:
+        # The class the folder names is the plain fast tokenizer: load it directly. AutoTokenizer would first
+        # import its whole model-class registry (about a second of a process's first load on a CPU).
+        from transformers import PreTrainedTokenizerFast
+
+        return PreTrainedTokenizerFast.from_pretrained(str(folder))
+    from transformers import AutoTokenizer
+
     return AutoTokenizer.from_pretrained(str(folder))
+
+
+# tokenizer_config.json's tokenizer_class values that mean "the fast tokenizer of tokenizer.json, nothing more"
+# (TokenizersBackend is transformers 5's name for it; Llama-3's checkpoints, M1's included, name the first).
+_PLAIN_FAST_CLASSES = {None, "PreTrainedTokenizerFast", "TokenizersBackend"}
+
+
+def _tokenizer_class(folder) -> str | None:
+    config = folder / "tokenizer_config.json"
+    if not config.exists():
+        return None
+    try:
+        return json.loads(config.read_text()).get("tokenizer_class")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as err:
+        raise CheckpointError(f"{config} is not a JSON object: {err}") from None
 
 
 def build_prompt(problem: str, tokenizer) -> str:

@@ -48,6 +48,7 @@ _DERIVED = re.compile(r"rotary_emb\.inv_freq$")
 _SHARD_NAME = re.compile(r"[^/\\:\x00]+\.safetensors")
 # float8 is left out on purpose: fp8 checkpoints need their scale tensors, which this loader does not apply.
 _FLOAT_DTYPES = {"F16", "BF16", "F32", "F64"}
+_BUILT_ON_CPU_UP_TO = 50_000_000  # parameters
 
 
 def resolve_checkpoint(path_or_hub_id: str | os.PathLike, *, revision: str | None = None) -> tuple[Path, dict]:
@@ -184,7 +185,10 @@ def load_model(path_or_hub_id: str | os.PathLike, *, device: torch.device | str 
     config = ModelConfig.from_pretrained(folder)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     dtype = dtype or (torch.bfloat16 if device.type == "cuda" else torch.float32)
-    with torch.device("meta"):
+    # A large model is built on "meta" (no memory until the checkpoint's headers have been checked); a small one on
+    # the CPU, where its random init costs milliseconds: on "meta" that init runs Python meta kernels whose first
+    # call imports torch._dynamo, about 2 s of a first load on a CPU for values the checkpoint replaces.
+    with torch.device("meta" if config.num_parameters > _BUILT_ON_CPU_UP_TO else "cpu"):
         model = HybridLM(config).to(dtype)
     with ExitStack() as stack:
         # Every header is checked against the config while the model is still on "meta": a corrupt or
@@ -194,7 +198,7 @@ def load_model(path_or_hub_id: str | os.PathLike, *, device: torch.device | str 
         if problems:
             raise CheckpointError(f"checkpoint {folder} does not match its config ({len(problems)} problem(s)):\n  "
                                   + "\n  ".join(problems))
-        model = model.to_empty(device=device)
+        model = model.to_empty(device=device) if model.device.type == "meta" else model.to(device)
         _copy_weights(model, plan, where)
     _init_buffers(model)
     model.source = source
