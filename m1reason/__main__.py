@@ -88,7 +88,8 @@ def _demo(args) -> int:
         solution = solve(problem.problem, budget_s=args.budget_s)
         mark = "right" if solution.answer == problem.answer else f"wrong (expected {problem.answer})"
         print(f"  {problem.problem:28s} -> {solution.answer!s:6s} {mark}; {solution.plan.n} samples, vote share "
-              f"{solution.confidence:.0%}, {solution.timings['total_s']:.2f} s")
+              f"{solution.vote_share or 0:.0%}, confidence {solution.confidence:.0%}, "
+              f"{solution.timings['total_s']:.2f} s")
     return 0 if agree else 1
 
 
@@ -104,8 +105,10 @@ def _solve(args) -> int:
               "model with --model")
     else:
         print(solution.headline)
-        print(f"vote share {solution.confidence:.0%} over {sum(s.counted for s in solution.samples)} samples; "
+        print(f"vote share {solution.vote_share or 0:.0%} over {sum(s.counted for s in solution.samples)} samples; "
               f"{solution.timings['total_s']:.1f} s, stopped: {solution.stopped}")
+        if solution.confidence_basis:
+            print(f"confidence {solution.confidence:.0%}: {solution.confidence_basis}")
         print(f"plan ({solution.plan.strategy}): {solution.plan.reason}")
     return 0
 

@@ -190,7 +190,9 @@ class Repl:
         if sol.status == "out_of_scope":
             return self.say(f"{sol.headline}   (no samples drawn; :model names another model)")
         voted = sum(s.counted for s in sol.samples)
-        self.say(f"{sol.headline}   (vote share {sol.confidence:.0%}, "
+        share = sol.confidence if sol.vote_share is None else sol.vote_share
+        sure = "" if share == sol.confidence else f"confidence {sol.confidence:.0%}, "
+        self.say(f"{sol.headline}   (vote share {share:.0%}, {sure}"
                  f"{voted}/{len(sol.samples)} samples voted, {sol.num_tokens} tokens, "
                  f"{time.monotonic() - started:.1f} s, stopped: {sol.stopped})")
 

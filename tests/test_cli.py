@@ -326,7 +326,9 @@ def test_an_unknown_strategy_is_rejected_before_the_model_loads(monkeypatch, cap
 
 def test_solve_explains_the_plan_in_words(scripted, capsys):
     assert main(["solve", "What is 1+1?", "--budget-s", "5"]) == 0
-    plan = capsys.readouterr().out.splitlines()[2]
+    lines = capsys.readouterr().out.splitlines()
+    plan = next(line for line in lines if line.startswith("plan ("))
+    assert lines[1].startswith("vote share ") and lines[2].startswith("confidence ")  # and what it rests on
     assert plan.startswith("plan (BudgetAware): ") and " of up to " in plan and "halved" not in plan
     assert "4.5 s on this machine (nothing else running)" in plan  # the budget less the safety margin
 
