@@ -90,7 +90,7 @@ def solutions(generator, problems: list[Problem], *, samples: int, temperature: 
     return asyncio.run(run_all())
 
 
-def reliability(confidences: list[float], right: list[bool], edges=(0.0, 0.5, 0.7, 0.9, 1.01)) -> list[dict]:
+def reliability(confidences: list[float], right: list[bool], edges=(0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.01)) -> list[dict]:
     """Answers per confidence band and how many of them were right.
 
     >>> reliability([0.95, 0.92, 0.3], [True, False, False])[-1]
