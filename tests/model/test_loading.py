@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from m1reason.errors import CheckpointError
-from m1reason.model import HybridLM, load_model, save_model, write_random_checkpoint
+from m1reason.model import HybridLM, ModelConfig, load_model, save_model, write_random_checkpoint
 
 
 def test_sharded_tied_checkpoint_loads_every_tensor(tiny_checkpoint):
@@ -155,3 +155,18 @@ def test_bad_index_is_reported(tiny_checkpoint):
     (tiny_checkpoint / "model.safetensors.index.json").write_text(json.dumps({"nope": 1}))
     with pytest.raises(CheckpointError, match="not a valid safetensors index"):
         load_model(tiny_checkpoint, device="cpu")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_a_small_model_built_on_the_cpu_loads_as_one_built_on_meta(tmp_path, monkeypatch, dtype):
+    import m1reason.model.loading as loading
+
+    folder = write_random_checkpoint(tmp_path / "ckpt", ModelConfig.tiny())
+    on_cpu = load_model(folder, device="cpu", dtype=dtype)
+    monkeypatch.setattr(loading, "_BUILT_ON_CPU_UP_TO", 0)  # every model is "large": built on meta
+    on_meta = load_model(folder, device="cpu", dtype=dtype)
+    a, b = on_cpu.state_dict(), on_meta.state_dict()
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) and a[k].dtype == b[k].dtype for k in a)
+    assert on_cpu.model.layers[0].mamba.A_log.dtype == torch.float32  # as the reference keeps it
+    assert all(torch.equal(x, y) for x, y in zip(on_cpu.buffers(), on_meta.buffers()))
