@@ -317,7 +317,7 @@ class AsyncSolver:
         if self._idle() and not self._closed:  # else the next job's end schedules it again
             # A burst leaves up to ``max_active`` idle worker threads that a pool never retires, each holding the
             # stack pages and allocator state it touched: a fresh pool starts threads again as they are needed.
-            retired, self._workers = self._workers, self._worker_pool(self._workers._max_workers)
+            retired, self._workers = self._workers, self._worker_pool(self.admission.max_active)
             retired.shutdown(wait=False)
             with contextlib.suppress(RuntimeError):  # shut down meanwhile
                 self._control.submit(_release_after, retired)
