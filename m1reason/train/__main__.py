@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deterministic", type=_bool, default=False,
                    help="true: deterministic kernels, the same weights from the same seed on the same hardware and "
                         "software (default false)")
+    _add_fields(p, TeacherShape)  # the teacher's shape, which the hybrid inherits
     p = sub.add_parser("ship", help="copy a stage folder's model + tokenizer (only) into a folder")
     p.add_argument("source")
     p.add_argument("target")
@@ -141,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         grpo(args.out, source=args.source, settings=_settings(GRPOSettings, args))
     elif c == "all":
         last = run_all(args.out, device=args.device, seed=args.seed, scale=args.scale, batch_scale=args.batch_scale,
-                       attn_layers=args.attn_layers, stages=args.stages, deterministic=args.deterministic)
+                       attn_layers=args.attn_layers, stages=args.stages, deterministic=args.deterministic,
+                       shape=_settings(TeacherShape, args))
         if args.ship and "grpo" in args.stages:  # ship once the whole recipe has run
             ship(best_stage(args.out), args.ship)
         elif args.ship:

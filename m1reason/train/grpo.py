@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import torch
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from m1reason.answers import extract_answer, is_equivalent
 from m1reason.errors import ConfigError
@@ -46,7 +46,10 @@ log = logging.getLogger(__name__)
 
 class GRPOSettings(TrainSettings):
     """GRPO: ``prompts`` x ``k`` rollouts per batch at ``temperature`` (chosen from ``prompts * oversample`` groups,
-    informative first); the length limit grows linearly from
+    informative first). ``grad_accum`` trains that one batch in as many slices of whole groups, a slice per
+    forward/backward pass: the training forward's differentiable scan keeps every step's state for backward
+    ([rows, tokens, d_inner, d_state] per Mamba layer), so long rollouts at a GPU-sized batch need slicing to fit
+    in memory. The length limit grows linearly from
     ``max_new_tokens_start`` (default: no growth) to ``max_new_tokens``. Every ``heldout_every`` steps (0: never)
     the policy's greedy accuracy on ``heldout_count`` held-out problems is logged as ``heldout_greedy``: the
     training reward is measured on problems the model has seen many times, and the first GPU run's reward rose
@@ -85,6 +88,13 @@ class GRPOSettings(TrainSettings):
             except ValueError:
                 raise ValueError(f"expected kind=weight,... (kinds: {', '.join(KINDS)}), got {value!r}") from None
         return value
+
+    @model_validator(mode="after")
+    def _slices_hold_whole_groups(self):
+        if self.prompts % self.grad_accum:
+            raise ValueError(f"grad_accum ({self.grad_accum}) must divide prompts ({self.prompts}): each slice of a "
+                             "rollout batch trains whole groups of k rollouts")
+        return self
 
     @field_validator("kind_weights")
     @classmethod
@@ -167,12 +177,15 @@ class _Rollouts:
         self.key = None
 
     def get(self, model: HybridLM, step: int, micro: int, rank: int) -> dict:
+        """Slice ``micro`` of the rollout batch of ``step`` (drawn anew every ``updates_per_rollout`` steps)."""
         s = self.settings
-        key = (step // s.updates_per_rollout, micro)
+        key = step // s.updates_per_rollout
         if key != self.key:
             sync_weights(self.policy, model)
             self.batch, self.key = self._generate(model, key, rank, max_new_tokens_at(s, step)), key
-        return self.batch
+        per_slice = len(self.batch["ids"]) // s.grad_accum
+        rows = slice(micro * per_slice, (micro + 1) * per_slice)
+        return {name: value[rows] if torch.is_tensor(value) else value for name, value in self.batch.items()}
 
     def heldout_greedy(self, model: HybridLM) -> float:
         """The current policy's greedy accuracy on the first ``heldout_count`` mixed held-out problems."""
@@ -184,12 +197,11 @@ class _Rollouts:
                                  batch=self.settings.prompts * self.settings.k)
         return sum(r["correct"][0] for r in records) / len(records)
 
-    def _generate(self, model: HybridLM, key: tuple[int, int], rank: int, max_new: int) -> dict:
+    def _generate(self, model: HybridLM, key: int, rank: int, max_new: int) -> dict:
         s, tok = self.settings, self.tokenizer
-        problems = step_problems(s.seed, key[0] * s.grad_accum + key[1], s.prompts * s.oversample, rank=rank,
-                                 weights=s.kind_weights)
+        problems = step_problems(s.seed, key, s.prompts * s.oversample, rank=rank, weights=s.kind_weights)
         params = SamplingParams(n=s.k, temperature=s.temperature, max_new_tokens=max_new,
-                                seed=(s.seed * 1_000_003 + key[0] * 1009 + key[1] * 7 + rank) % 2**62)
+                                seed=(s.seed * 1_000_003 + key * 1009 + rank) % 2**62)
         prompts = [build_prompt(p.problem, tok) for p in problems]
         requests = [GenerationRequest(prompt=text, sampling=params, request_id=f"g{i}")
                     for i, text in enumerate(prompts)]
@@ -213,7 +225,8 @@ class _Rollouts:
         ids, mask = collate(examples, tok.pad_token_id)
         ids, mask = ids.to(model.device), mask.to(model.device)
         with torch.no_grad():
-            old_logp, _ = token_logprobs(forward_logits(model, ids, s), ids)
+            old_logp = torch.cat([token_logprobs(forward_logits(model, part, s), part)[0]
+                                  for part in ids.chunk(s.grad_accum)])
         r = torch.tensor(rewards, device=model.device)
         informative = informative_rollouts(r, s.k)
         return {"ids": ids, "mask": mask[:, 1:] * informative[:, None], "old_logp": old_logp,

@@ -97,6 +97,30 @@ def test_stages_run_end_to_end(tmp_path, tokenizer_dir, monkeypatch):
     assert load_model(tmp_path / "g", device="cpu").config.mamba_layers == (0,)
 
 
+def test_grpo_trains_one_rollout_batch_in_slices_of_whole_groups(tokenizer_dir, monkeypatch):
+    """``grad_accum`` slices one rollout batch (drawn once per update) into row slices of whole groups; a slice
+    count that does not divide the prompts is refused by name."""
+    from m1reason.train.grpo import GRPOSettings, _Rollouts
+
+    with pytest.raises(ValueError, match="grad_accum"):
+        GRPOSettings(steps=1, prompts=3, grad_accum=2)
+    tok = load_tokenizer(tokenizer_dir)
+    model = _tiny(tok)
+    settings = GRPOSettings(steps=2, prompts=4, k=2, grad_accum=2, max_new_tokens=6, updates_per_rollout=1)
+    rollouts = _Rollouts(settings, tok, model)
+    drawn = []
+    generate = rollouts._generate
+    monkeypatch.setattr(rollouts, "_generate", lambda *a: drawn.append(a[1]) or generate(*a))
+    first, second = rollouts.get(model, 0, 0, 0), rollouts.get(model, 0, 1, 0)
+    assert drawn == [0]  # both slices come from one rollout batch
+    assert len(first["ids"]) == len(second["ids"]) == 4  # 2 of the 4 groups of k=2 each
+    whole = rollouts.batch
+    for name in ("ids", "mask", "old_logp", "adv"):
+        assert torch.equal(torch.cat([first[name], second[name]]), whole[name]), name
+    rollouts.get(model, 1, 0, 0)
+    assert drawn == [0, 1]  # the next update draws anew
+
+
 def test_deterministic_runs_train_with_deterministic_kernels_and_restore_the_setting(tmp_path, tokenizer_dir):
     """``deterministic=True`` turns torch's deterministic kernels on for the run only (and sets cuBLAS's workspace
     for GPUs); two such runs from one seed give the same weights."""
