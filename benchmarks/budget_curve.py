@@ -238,7 +238,7 @@ def load_warm(model: str, device: str, **options) -> tuple:
 def warm_up(model: ModelUnderTest, problems, budget: float, concurrency: int) -> float:
     """Warm the generator up, then solve the first ``concurrency`` problems once with every configuration at
     ``budget`` through the same path as the timed cells (batched prefill, forcing); seconds."""
-    from m1reason.generator.m1 import freeze_long_lived
+    from m1reason.generator.warm import freeze_long_lived
 
     started = time.monotonic()
     warm_generator(model.generator)

@@ -3,7 +3,7 @@
 A full (generation-2) pass of the cyclic collector walks every container object alive; after importing torch,
 transformers and sympy that is ~350k objects. It runs when enough objects have survived younger passes, so in
 a serving process it lands in the middle of decoding and every request waits for it. M1Generator freezes the
-objects alive when it is built (``m1reason.generator.m1.freeze_long_lived``); this measures what that buys.
+objects alive when it is built (``m1reason.generator.warm.freeze_long_lived``); this measures what that buys.
 
 The embedded model's generator is built with ``freeze_gc=False``; then, twice (before and after freezing):
 the time of one forced full collection (median of 3), and ``--solves`` problems solved (SelfConsistency, n=4,
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from m1reason.defaults import default_generator
-    from m1reason.generator.m1 import freeze_long_lived
+    from m1reason.generator.warm import freeze_long_lived
     from m1reason.train.data import heldout_problems
 
     generator = default_generator(freeze_gc=False)

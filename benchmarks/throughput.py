@@ -164,7 +164,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None, help="also copy JSONL, PNG and BENCHMARKS.md here")
     parser.add_argument("--decode-steps", type=int, default=None,
                         help="m1reason engines: decode steps run on the device per host sync (default: the "
-                             "generator's CUDA default, m1reason.generator.m1.CUDA_DECODE_STEPS)")
+                             "generator's CUDA default, m1reason.engine.config.CUDA_DECODE_STEPS)")
     parser.add_argument("--overlap", type=true_or_false, default=True,
                         help="m1reason engines: launch each group of decode steps before reading the last one back "
                              "(M1Generator's overlap; default true, as on a GPU)")
@@ -177,7 +177,7 @@ def main() -> int:
 
     from benchmarks.checkpoint_load import m1_3b_config
     from benchmarks.report import BENCHMARKS_MD, environment, write_section
-    from m1reason.generator.m1 import CUDA_DECODE_STEPS
+    from m1reason.engine.config import CUDA_DECODE_STEPS
     from m1reason.kernels import backends
     from m1reason.model import HybridLM
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import sys
 import time
 
 from pydantic import ValidationError
 
-from m1reason.errors import M1Error
+from m1reason.errors import BudgetError, M1Error
 
 __all__ = ["build_parser", "main"]
 
@@ -117,8 +116,7 @@ def _eval(args) -> int:
     from pathlib import Path
 
     from m1reason.defaults import default_generator
-    from m1reason.evaluation import load_dataset, plot_accuracy, run_eval, summarize
-    from m1reason.solving import solve
+    from m1reason.evaluation import _solver, load_dataset, plot_accuracy, run_eval, summarize
 
     rows = load_dataset(args.data, limit=args.limit)
     budgets = args.budget_s or [None]
@@ -129,15 +127,9 @@ def _eval(args) -> int:
 
         records = run_eval_ray(rows, out, budgets=budgets, strategy=_strategy_arg(args), model=args.model,
                                seed=args.seed, workers=args.ray_workers, address=args.ray or None)
-    elif args.seed is not None:
-        from m1reason.evaluation import _solver
-
+    else:
         records = run_eval(rows, _solver(_strategy_arg(args), default_generator(args.model)), out, budgets=budgets,
                            seed=args.seed)
-    else:  # the single-process path, as before
-        generator = default_generator(args.model)
-        records = run_eval(rows, lambda problem, budget: solve(problem, budget_s=budget, strategy=_strategy_arg(args),
-                                                               generator=generator), out, budgets=budgets)
     # --- end scale-out change
     records = [r for r in records if r["id"] in {row["id"] for row in rows}]
     table = summarize(records, k=args.k)
@@ -233,12 +225,17 @@ def _strategy_arg(args):
 
 
 def _positive(value: str) -> float:
+    """A --budget-s value: seconds, checked by the validator solve and AsyncSolver use (same message)."""
+    from m1reason.checks import check_budget
+
     try:
         number = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {value!r}") from None
-    if not 0 < number < math.inf:  # nan fails too
-        raise argparse.ArgumentTypeError(f"expected seconds > 0 and finite, got {value!r}")
+        number = value  # not a number: the check says so
+    try:
+        check_budget(number)
+    except BudgetError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
     return number
 
 
@@ -346,10 +343,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if hasattr(args, "strategy"):
-        from m1reason.solving import STRATEGY_NAMES
+        from m1reason.solving import make_strategy
 
-        if args.strategy.strip().lower() not in STRATEGY_NAMES:  # before any model loads
-            print(f"error: unknown strategy {args.strategy!r}; choose auto, budget, sc or long", file=sys.stderr)
+        try:
+            make_strategy(args.strategy, None)  # before any model loads
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
             return 2
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(name)s: %(message)s")

@@ -27,10 +27,10 @@ EMBEDDED_MODEL = Path(__file__).resolve().parent / "embedded"
 EMBEDDED_NOTE = ("no model named: running the embedded tiny M1 (grade-school arithmetic, fractions, decimals, percent, "
                  "ratios, units, linear equations, area and word problems; it says when a problem is outside them). "
                  "Name a real one with --model togethercomputer/M1-3B (hub id or folder) or $M1REASON_MODEL")
-# The embedded model's worked solutions run 75 tokens at the median and 145 at the 90th percentile of its training
-# mix (235 at most). BudgetAware gives every sample ``needed_tokens``: the 90th percentile, so most chains finish
-# and the longest are forced to answer; ``max_new_tokens`` is the recipe's reply limit. A forced answer needs at
-# most 8 tokens, and BudgetAware keeps ``force_tokens`` steps before the deadline for it.
+# BudgetAware gives every sample ``needed_tokens``: about the 90th percentile of the embedded model's worked
+# solutions' lengths, so most chains finish and the longest are forced to answer; ``max_new_tokens`` is the
+# recipe's reply limit. A forced answer needs only a few tokens, and BudgetAware keeps ``force_tokens`` steps
+# before the deadline for it. A generator carries these as its ``strategy_defaults`` (the Generator protocol).
 EMBEDDED_STRATEGY_DEFAULTS = {"max_new_tokens": 320, "needed_tokens": 145, "force_tokens": 8}
 SHORT_ENGINE = {"max_slots": 32, "max_len": 512}  # engine options for the embedded and other recipe-trained models
 _embedded_noted = False
@@ -101,7 +101,8 @@ def _trained_here(folder: Path, *, device: str | None = None, **engine_options):
     from m1reason.generator import M1Generator
 
     gen = M1Generator.from_pretrained(str(folder), device=device, **{**SHORT_ENGINE, **engine_options})
-    gen.strategy_defaults = EMBEDDED_STRATEGY_DEFAULTS  # read by m1reason.solving.make_strategy
+    # Three members the Generator protocol declares (GeneratorBase's defaults: None), set for this model:
+    gen.strategy_defaults = EMBEDDED_STRATEGY_DEFAULTS  # short answer lengths for strategies made by name
     gen.scope = EMBEDDED_SCOPE  # the recipe's curriculum: the strategies refuse problems outside it
     gen.confidence_map = ConfidenceMap.for_model(folder)  # vote share -> chance of a right answer, if fit
     return gen

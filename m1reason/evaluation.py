@@ -165,10 +165,12 @@ def _failed_record(row: dict, budget: float | None, error: str, time_s: float) -
 
 
 def _solver(strategy, generator) -> Callable:
-    """``solve_one(problem, budget, seed=None)`` for run_eval: ``strategy`` (a name or object) with ``seed`` set."""
-    from m1reason.solving import make_strategy, solve
+    """``solve_one(problem, budget, seed=None)`` for run_eval: ``m1reason.solving.solve`` (the one solve path) with
+    ``strategy`` (a name or object, made by ``make_strategy`` for ``generator``) and ``seed`` set."""
 
     def solve_one(problem: str, budget: float | None, seed: int | None = None):
+        from m1reason.solving import make_strategy, solve
+
         chosen = make_strategy(strategy, budget, generator)
         chosen = chosen if seed is None else chosen.model_copy(update={"seed": seed})
         return solve(problem, budget_s=budget, strategy=chosen, generator=generator)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import shutil
 import sys
@@ -23,7 +22,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from m1reason.errors import ConfigError, M1Error
+from m1reason.checks import check_budget
+from m1reason.errors import M1Error
 from m1reason.generator import SampleFinished, TokensAppended
 
 __all__ = ["Repl"]
@@ -44,7 +44,7 @@ BARE = {"help": ":help", "?": ":help", "quit": ":quit", "exit": ":quit"}
 
 
 class Repl:
-    """A REPL over ``solve``'s strategies; ``generator`` (optional) replaces the model loaded on first use.
+    """A REPL over ``m1reason.solving.solve``; ``generator`` (optional) replaces the model loaded on first use.
 
     >>> import io
     >>> from m1reason.generator.fake import FakeGenerator
@@ -58,13 +58,9 @@ class Repl:
 
     def __init__(self, *, budget_s: float | None = 30.0, strategy: str = "auto", model: str | None = None,
                  generator=None, stdout=None, live: bool = True, stream: bool = True):
-        from m1reason.solving import STRATEGY_NAMES
+        from m1reason.solving import make_strategy
 
-        # Checked here, before any model loads: a typo should not cost a cold start first.
-        if strategy.strip().lower() not in STRATEGY_NAMES:
-            raise ConfigError(f"unknown strategy {strategy!r}; choose auto, budget, sc or long")
-        if budget_s is not None and not 0 < budget_s < math.inf:
-            raise ConfigError(f"budget_s must be a finite number of seconds > 0 or None, got {budget_s!r}")
+        make_strategy(strategy, budget_s)  # here, before any model loads: a typo should not cost a cold start first
         self.budget_s, self.strategy, self.model, self.generator = budget_s, strategy, model, generator
         self.out = stdout or sys.stdout
         self.live, self.stream = live, stream
@@ -115,17 +111,18 @@ class Repl:
         if name == "budget":
             try:
                 value = None if arg.lower() in ("none", "off") else float(arg)
-                if value is not None and not 0 < value < math.inf:  # nan fails too
-                    raise ValueError
+                check_budget(value)  # a BudgetError is a ValueError
             except ValueError:
                 return self.say(f"error: :budget needs a finite number of seconds > 0 or 'none', got {arg!r}")
             self.budget_s = value
             return self.say(f"budget: {value} s" if value else "budget: none")
         if name == "strategy":
-            from m1reason.solving import STRATEGY_NAMES
+            from m1reason.solving import make_strategy
 
-            if arg.lower() not in STRATEGY_NAMES:
-                return self.say(f"error: unknown strategy {arg!r}; choose auto, budget, sc or long")
+            try:
+                make_strategy(arg, self.budget_s)
+            except ValueError as err:
+                return self.say(f"error: {err}")
             self.strategy = arg.lower()
             return self.say(f"strategy: {arg}")
         if name == "model":
@@ -163,20 +160,20 @@ class Repl:
         self.say(f"model: {model or 'default'} ({_cold_start(cold)})")
 
     def solve(self, problem: str) -> None:
-        from m1reason.solving import make_strategy, shared_generator
+        """Solve ``problem`` through ``m1reason.solving.solve``, showing its progress, and print the answer."""
+        from m1reason.solving import make_strategy, shared_generator, solve
 
         display = _Display(self.out, live=self.live)
         try:
             make_strategy(self.strategy, self.budget_s)  # a bad name fails before the model loads
-            if self.generator is None:
+            if self.generator is None:  # loaded here, not by solve: the REPL says so and keeps it for :model
                 self.say("loading the model (a cold start, not counted in the budget)...")
                 self.generator, cold = shared_generator(self.model)
                 self.say(_cold_start(cold))
-            strategy = make_strategy(self.strategy, self.budget_s, self.generator)
             generator = _Tap(self.generator, display.on_event) if self.stream else self.generator
             started = time.monotonic()
-            self.last = strategy.run(problem, generator, budget_s=self.budget_s,
-                                     on_progress=display.on_progress if self.live else None)
+            self.last = solve(problem, budget_s=self.budget_s, strategy=self.strategy, generator=generator,
+                              on_progress=display.on_progress if self.live else None)
         except KeyboardInterrupt:
             return self.say("cancelled")
         except (M1Error, ValueError, ValidationError) as err:

@@ -8,9 +8,8 @@ Forcing at the deadline is hedged where the generator can fork: the thinking sam
 gets the answer prefix, so the sample may still finish its chain by itself. Its own answer, if it reaches one,
 is the vote; otherwise the copy's forced answer is. Forcing must start early enough for the forced answer to be
 written (its prefill and a few tokens), and plain forcing there cuts every chain that would have ended in time:
-on an H200 (2026-12-02) a 0.04 s budget forced 57% of the tiny model's samples early and scored 55% where forcing
-later scored 76% (docs/training.md). A fork costs one more row in the batch for the last few steps.
-"""
+under a tight budget, forcing that early cut many of the tiny model's chains short and cost accuracy that
+forcing later kept. A fork costs one more row in the batch for the last few steps."""
 
 from __future__ import annotations
 
@@ -19,19 +18,20 @@ import math
 import secrets
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
-from m1reason import BudgetError, CapacityError, GenerationRequest, SamplingParams, build_prompt
 from m1reason.answers import extract_answer
-from m1reason.generator import RequestFinished, SampleFinished, TokensAppended
-from m1reason.solving import check_request
+from m1reason.checks import check_problem
+from m1reason.errors import CapacityError
+from m1reason.generator import GenerationRequest, RequestFinished, SampleFinished, SamplingParams, TokensAppended
+from m1reason.generator.protocol import as_generator
+from m1reason.tokenizer import build_prompt
 from strategies._false_steps import caveat, excluded, readmitted, steps_of
 from strategies._settings import StrategySettings
 from strategies.solution import NO_ANSWER, Plan, SampleRecord, Solution, no_turn_reason
 from strategies.voting import Tally
 
-__all__ = ["Progress", "check_budget", "end_margin", "fallback_force_at", "prompt_for", "run_samples"]
+__all__ = ["Progress", "end_margin", "fallback_force_at", "prompt_for", "run_samples"]
 
 log = logging.getLogger("strategies")
 
@@ -67,8 +67,13 @@ class _Live:
 
 
 def prompt_for(problem: str, generator) -> str:
-    """M1's prompt through the generator's tokenizer (its chat template), or the bare instruction without one."""
-    return build_prompt(problem, getattr(generator, "tokenizer", None))
+    """M1's prompt through the generator's tokenizer (its chat template), or the bare instruction without one.
+
+    >>> from m1reason.generator.fake import FakeGenerator
+    >>> "2 + 2?" in prompt_for("2 + 2?", FakeGenerator(lambda request, i: "4"))
+    True
+    """
+    return build_prompt(problem, as_generator(generator).tokenizer)
 
 
 def forcing_text(text: str, prefix: str) -> str:
@@ -86,7 +91,7 @@ class _Run:
     def __init__(self, generator, settings: StrategySettings, params: SamplingParams, *, started: float,
                  budget_s: float | None, force_at: float | None, on_progress: Callable | None):
         self.generator, self.settings, self.params = generator, settings, params
-        self.caps = frozenset(getattr(generator, "capabilities", ()))
+        self.caps = frozenset(generator.capabilities)
         self.started, self.budget_s, self.force_at, self.on_progress = started, budget_s, force_at, on_progress
         self.live: dict[str, _Live] = {}
         self.records: dict[str, SampleRecord] = {}
@@ -126,7 +131,7 @@ class _Run:
                 self.generator.cancel(request_id)
             return
         self.stopped = "forced"
-        with exclusive(self.generator):  # all of them before the next step, not one per step
+        with self.generator.exclusive():  # all of them before the next step, not one per step
             for sample_id, live in list(self.live.items()):
                 if sample_id not in self.records and not live.forced:
                     if "fork" in self.caps:
@@ -261,8 +266,9 @@ def run_samples(settings: StrategySettings, problem: str, generator, plan: Plan,
     ``prompt``: the problem's prompt if the caller has rendered it already (``prompt_for``), and
     ``prompt_token_ids`` its encoding by the generator (``encode_prompt``), sent instead of the text.
     ``request_id``: the id to submit the samples under (a planner's ``reserve`` names it); None draws one."""
-    check_request(problem, None)
-    caps = frozenset(getattr(generator, "capabilities", ()))
+    check_problem(problem)
+    generator = as_generator(generator)
+    caps = frozenset(generator.capabilities)
     want_confidence = settings.weighting == "confidence" or settings.keep_top < 1.0
     if want_confidence and "confidence" not in caps:
         log.warning("this generator reports no confidence; voting unweighted and unfiltered")
@@ -363,7 +369,7 @@ def _solution(run: _Run, problem: str, plan: Plan, settings: StrategySettings, t
 
 def _confidence(generator, share: float, voters: int) -> tuple[float, str]:
     """The chance of a right answer and what it rests on: the model's confidence map where it has one."""
-    mapping = getattr(generator, "confidence_map", None)  # optional in the Generator protocol
+    mapping = generator.confidence_map
     if mapping is None:
         return share, f"vote share of {voters} sample(s), not calibrated for this model"
     return mapping(share), mapping.describe(share)
@@ -390,33 +396,9 @@ def _why_no_answer(run: _Run, records: list[SampleRecord], elapsed: float) -> tu
     return "no_answer", reason
 
 
-def check_budget(budget_s: float | None) -> None:
-    """A budget must be a positive number of seconds (None: no budget).
-
-    >>> check_budget(-1)
-    Traceback (most recent call last):
-    ...
-    m1reason.errors.BudgetError: budget_s must be > 0 seconds, got -1
-    """
-    if budget_s is not None and (not isinstance(budget_s, int | float) or not budget_s > 0 or math.isinf(budget_s)):
-        raise BudgetError(f"budget_s must be > 0 seconds, got {budget_s}")
-
-
 def end_margin(budget_s: float) -> float:
     """Time kept after the samples' deadline for the vote and the return: 5% of the budget, at most 0.5 s."""
     return min(0.05 * budget_s, 0.5)
-
-
-def exclusive(generator):
-    """The generator's ``exclusive()`` context where it has one (calls run back to back, no step between them),
-    else a no-op: a generator without it runs calls as they come.
-
-    >>> from m1reason.generator.fake import FakeGenerator
-    >>> with exclusive(FakeGenerator(lambda request, i: "x")):
-    ...     pass
-    """
-    method = getattr(generator, "exclusive", None)
-    return method() if method is not None else nullcontext()
 
 
 def fallback_force_at(budget_s: float | None) -> float | None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import time
 
-from m1reason.solving import check_request
+from m1reason.checks import check_problem
+from m1reason.generator.protocol import as_generator
 from strategies.solution import Plan, Solution
 
 __all__ = ["out_of_scope"]
@@ -30,8 +31,8 @@ def out_of_scope(problem: str, generator, strategy: str, budget_s: float | None 
     >>> out_of_scope("What is 3 + 4?", fake, "LongCoT") is None
     True
     """
-    check_request(problem, None)
-    scope = getattr(generator, "scope", None)  # optional in the Generator protocol
+    check_problem(problem)
+    scope = as_generator(generator).scope
     if scope is None:
         return None
     started = time.monotonic()

@@ -5,18 +5,15 @@ the sample counts that allow it, take the largest. A chain cut before its answer
 while decoding is memory-bound, so more samples cost little more per step than one: once each chain is long
 enough, extra votes are the best use of the time. If not even one sample gets ``needed_tokens``, one sample runs
 anyway, capped only by ``max_new_tokens``, and the deadline cuts it (forcing its answer out at the last moment):
-a sample capped shorter than its chain is wasted. (On the H200 under 32 concurrent problems, 2026-12-02,
-BudgetAware's one sample, capped at the length its pessimistic prediction allowed, scored 12% at 0.4 s where the
-grid's one sample of up to 160 tokens, forced only at the deadline, scored 84%; with a floor of
-``needed_tokens``, in a later run of that load, 63.6% against 75.6%: docs/training.md, "accuracy against
-wall-clock budget".)
+a sample capped shorter than its chain is wasted, and under load that cap cost far more accuracy than the
+deadline's cut did.
 Other users' work joins the batch in the step-time prediction, so under shared load it plans fewer samples instead
 of missing the deadline: the sequences running or waiting (``occupancy()``), and the other requests in flight or
 waiting for a turn (``peers()``, where the throughput model has it), each counted as taking as many samples as this
 one when they hold fewer yet (requests that arrive together plan before any has submitted). Where the generator
 decodes at most ``capacity()`` sequences at once, n is also capped at the free slots and at a fair share of them:
-samples beyond the slots wait for a turn and would reach the deadline with nothing. (On 2 CPU cores, 40 problems
-at once with a 3 s budget each planned 8 samples on a 64-slot engine, and most answers came back empty.)
+samples beyond the slots wait for a turn and would reach the deadline with nothing (many concurrent problems
+each planning a full share of slots came back mostly empty).
 """
 
 from __future__ import annotations
@@ -29,10 +26,11 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from m1reason import CapacityError, PromptTooLong
+from m1reason.checks import check_budget
+from m1reason.errors import CapacityError, PromptTooLong
+from m1reason.generator.protocol import as_generator, as_throughput_model
 from strategies._runner import (
     Progress,
-    check_budget,
     end_margin,
     fallback_force_at,
     forcing_text,
@@ -53,7 +51,7 @@ class BudgetAware(SelfConsistency):
     ``safety``: the fraction of the budget kept back for scheduling noise and the vote. It returns by budget_s
     (plus the vote): samples past the deadline end, and if none had an answer, answers are forced out first.
 
-    >>> from m1reason.generator.throughput import Calibration, FittedThroughput
+    >>> from m1reason.throughput import Calibration, FittedThroughput
     >>> speed = FittedThroughput(Calibration(decode=[(b, c, 0.01 + 0.001 * b) for b in (1, 64) for c in (1, 9)],
     ...                                      prefill=[(10, 0.0), (1000, 0.1)]))
     >>> plan = BudgetAware(needed_tokens=500).plan(speed, budget_s=30, prompt_tokens=100)
@@ -95,6 +93,7 @@ class BudgetAware(SelfConsistency):
         outside ``generator.scope`` is neither measured for nor planned: its Solution is "out_of_scope"."""
         budget_s = 30.0 if budget_s is None else budget_s
         check_budget(budget_s)
+        generator = as_generator(generator)
         refused = out_of_scope(problem, generator, "BudgetAware", budget_s)
         if refused is not None:
             return refused
@@ -102,14 +101,13 @@ class BudgetAware(SelfConsistency):
         throughput = generator.throughput_model()
         started = time.monotonic()
         # Planning runs inside the budget, ahead of the samples: the prompt is encoded once, here, and sent as
-        # token ids where the generator can take them (on the H200's host BudgetAware's samples started 1.3 ms
-        # after SelfConsistency's, a tenth of the time a 0.02 s budget leaves before forcing).
+        # token ids where the generator can take them, so the generator does not tokenize it a second time
+        # (under the tightest budgets that delay was a noticeable share of the time before forcing).
         prompt = prompt_for(problem, generator)
-        encode = getattr(generator, "encode_prompt", None)
-        prompt_ids = encode(prompt) if encode is not None else None
+        prompt_ids = generator.encode_prompt(prompt)
         prompt_tokens = len(prompt_ids) if prompt_ids is not None else _count_tokens(generator, prompt)
         request_id = uuid.uuid4().hex[:12]
-        plan = _reserve(generator, request_id, lambda: self.plan(throughput, budget_s, prompt_tokens))
+        plan = generator.reserve(request_id, lambda: self.plan(throughput, budget_s, prompt_tokens))
         timings = {"calibration_s": started - before, "plan_s": time.monotonic() - started}
         appended = _count_forcing_tokens(generator, forcing_text("", self.answer_prefix))
         first_reason = plan.reason
@@ -126,11 +124,9 @@ class BudgetAware(SelfConsistency):
                     halved = plan.model_copy(update={"n": plan.n // 2, "reason": (
                         f"{plan.n // 2} samples, halved: the engine had no room for {plan.n} when they were "
                         f"submitted (planned: {first_reason})")})
-                    plan = _reserve(generator, request_id, lambda halved=halved: halved)
+                    plan = generator.reserve(request_id, lambda halved=halved: halved)
         finally:
-            unreserve = getattr(generator, "unreserve", None)
-            if unreserve is not None:
-                unreserve(request_id)
+            generator.unreserve(request_id)
 
     def _reason(self, n: int, length: int, most: int, usable: float, load: Load) -> str:
         """The plan in a user's words: what runs, what limited n, and the load it was planned under."""
@@ -151,17 +147,12 @@ class BudgetAware(SelfConsistency):
         take in the appended text (``appended_tokens``; None: its length in bytes, which bounds it) and decode
         ``force_tokens`` predicted steps (plus 5% of the budget) before the samples' deadline. The appended text
         costs a prefill, or one decode step per token where the generator feeds short appends through its decode
-        steps (``append_s`` of the throughput model, where it has one). When the
-        plan does not give every sample its chain (not even one fits), forcing early would cut the very chains
-        the deadline might still let finish, and the appended text's prefill stalls them: answers are forced at
-        the last moment, as SelfConsistency forces them. (On the H200, 2026-12-02, that prefill took 12-19 ms for
-        the embedded model, a third of a 0.04 s budget. With a quarter of the budget kept for forcing,
-        BudgetAware's one sample scored 71% at 0.04 s; forced at the last moment, 85%; the grid's one sample,
-        88%: BENCHMARKS.md, "forcing_reserve".) Nor does it force earlier than SelfConsistency does: where that
-        reserve is more than a tenth of the budget, the chains are about as long as the budget, and forcing them
-        early cuts the ones that would have finished. (On the H200, 2026-12-03, at 0.02 s, one sample of up to
-        160 tokens: forced 5 ms early, 21 of 96 problems were forced and 67.7% right; forced where
-        SelfConsistency forces, 3 forced and 80.2% right: BENCHMARKS.md, "budget_curve_force_early".)
+        steps (the throughput model's ``append_s``). When the plan does not give every sample its chain (not even
+        one fits), forcing early would cut the very chains the deadline might still let finish, and the appended
+        text's prefill stalls them: answers are forced at the last moment, as SelfConsistency forces them (a
+        reserve kept for forcing cost more accuracy at tight budgets than forcing late did). Nor does it force
+        earlier than SelfConsistency does: where that reserve is more than a tenth of the budget, the chains are
+        about as long as the budget, and forcing them early cuts the ones that would have finished.
         """
         if plan.predicted_s is not None and plan.predicted_s > budget_s * (1 - self.safety):
             return fallback_force_at(budget_s)
@@ -169,9 +160,7 @@ class BudgetAware(SelfConsistency):
         step = throughput.decode_step_s(batch, context)
         if appended_tokens is None:
             appended_tokens = len(forcing_text("", self.answer_prefix).encode())  # bytes: at least its tokens
-        append_s = getattr(throughput, "append_s", None)  # optional in the ThroughputModel protocol
-        taking_in = (append_s(appended_tokens, batch, context) if append_s is not None
-                     else throughput.prefill_s(appended_tokens))
+        taking_in = as_throughput_model(throughput).append_s(appended_tokens, batch, context)
         reserve = taking_in + self.force_tokens * step + 0.05 * budget_s
         return max(budget_s - end_margin(budget_s) - reserve, fallback_force_at(budget_s))
 
@@ -212,10 +201,9 @@ class Load:
 
     @classmethod
     def of(cls, throughput) -> Load:
-        """Read from a ThroughputModel (``peers`` and ``capacity`` are optional there)."""
-        peers, capacity = getattr(throughput, "peers", None), getattr(throughput, "capacity", None)
-        return cls(max(0, int(throughput.occupancy())), max(0, int(peers())) if peers else 0,
-                   capacity() if capacity else None)
+        """Read from a ThroughputModel (its ``peers`` and ``capacity``, with ThroughputBase's defaults)."""
+        throughput = as_throughput_model(throughput)
+        return cls(max(0, int(throughput.occupancy())), max(0, int(throughput.peers())), throughput.capacity())
 
     def most_samples(self, n: int) -> int:
         """At most ``n`` samples; with a capacity, at most the free slots and a fair share of all of them (one
@@ -241,15 +229,8 @@ class Load:
         return f"{text}, at most {self.most_samples(self.capacity)} samples each of {self.capacity} slots"
 
 
-def _reserve(generator, request_id: str, plan: Callable[[], Plan]) -> Plan:
-    """``plan()`` through the generator's ``reserve`` where it has one (planners take turns, and each sees the
-    samples the others planned and have not submitted yet), else as it is."""
-    reserve = getattr(generator, "reserve", None)
-    return reserve(request_id, plan) if reserve is not None else plan()
-
-
 def _count_tokens(generator, prompt: str) -> int:
-    tokenizer = getattr(generator, "tokenizer", None)
+    tokenizer = generator.tokenizer
     if tokenizer is None:
         return len(prompt)  # characters: at least the token count for any subword tokenizer
     return len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
@@ -261,7 +242,7 @@ _forcing_counts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # toke
 def _count_forcing_tokens(generator, text: str) -> int:
     """``_count_tokens`` of the forcing text, remembered per tokenizer: it is the same text every solve, and
     counting it again sat between BudgetAware's call and its request's submission."""
-    tokenizer = getattr(generator, "tokenizer", None)
+    tokenizer = generator.tokenizer
     try:
         known = _forcing_counts.setdefault(tokenizer, {})
     except TypeError:  # None, or a tokenizer that cannot be weakly referenced: count every time

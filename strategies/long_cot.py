@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 from pydantic import Field
 
-from strategies._runner import Progress, check_budget, fallback_force_at, run_samples
+from m1reason.checks import check_budget
+from strategies._runner import Progress, fallback_force_at, run_samples
 from strategies._scope import out_of_scope
 from strategies._settings import StrategySettings
 from strategies.solution import Plan, Solution

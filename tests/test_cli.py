@@ -89,7 +89,7 @@ def test_bad_input_is_one_line_not_a_traceback(argv, message, capsys, scripted):
 def test_bad_budget_is_rejected_by_the_parser(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["solve", "x", "--budget-s", "0"])
-    assert exit_info.value.code == 2 and "expected seconds > 0" in capsys.readouterr().err
+    assert exit_info.value.code == 2 and "budget_s must be a finite number of seconds > 0" in capsys.readouterr().err
 
 
 def test_eval_grades_summarizes_resumes_and_plots(scripted, tmp_path, capsys):
@@ -116,8 +116,8 @@ def test_eval_grades_summarizes_resumes_and_plots(scripted, tmp_path, capsys):
     (["eval", "data.jsonl", "--limit", "0"], "--limit: expected a whole number >= 1, got '0'"),
     (["eval", "data.jsonl", "--limit", "-1"], "--limit: expected a whole number >= 1, got '-1'"),
     (["eval", "data.jsonl", "--k", "0"], "--k: expected a whole number >= 1, got '0'"),
-    (["eval", "data.jsonl", "--budget-s", "5,inf"], "--budget-s: expected seconds > 0 and finite"),
-    (["solve", "x", "--budget-s", "nan"], "--budget-s: expected seconds > 0 and finite"),
+    (["eval", "data.jsonl", "--budget-s", "5,inf"], "--budget-s: budget_s must be a finite number of seconds > 0"),
+    (["solve", "x", "--budget-s", "nan"], "--budget-s: budget_s must be a finite number of seconds > 0"),
 ])
 def test_bad_counts_and_budgets_are_rejected_by_the_parser(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:

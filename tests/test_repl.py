@@ -112,13 +112,15 @@ def test_an_unknown_command_says_so_instead_of_printing_help():
     assert lines[-1] == "unknown command :foo (type :help)" and "commands:" not in lines
 
 
-@pytest.mark.parametrize("options, message", [({"strategy": "magic"}, "unknown strategy 'magic'"),
-                                              ({"budget_s": 0.0}, "budget_s must be a finite number"),
-                                              ({"budget_s": float("nan")}, "budget_s must be a finite number")])
-def test_bad_options_are_rejected_before_any_model_loads(options, message):
-    from m1reason.errors import ConfigError
+@pytest.mark.parametrize("options, error, message", [
+    ({"strategy": "magic"}, "ConfigError", "unknown strategy 'magic'"),
+    ({"budget_s": 0.0}, "BudgetError", "budget_s must be a finite number"),  # as from solve and AsyncSolver
+    ({"budget_s": float("nan")}, "BudgetError", "budget_s must be a finite number"),
+])
+def test_bad_options_are_rejected_before_any_model_loads(options, error, message):
+    from m1reason import errors
 
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(getattr(errors, error), match=message):
         Repl(**options)  # no generator: accepting the options would load the model at the first problem
 
 

@@ -1,7 +1,7 @@
 """CUDA graphs for the decode step: one captured graph per batch-size bucket.
 
-A decode step of M1-3B is ~600 kernel launches; from Python on a slow host that alone costs tens of
-milliseconds, more than the GPU work at small batch. Each bucket's graph replays the whole step (embedding,
+A decode step of a hybrid model is hundreds of kernel launches; launched from Python on a slow host they cost
+more than the GPU work at small batch. Each bucket's graph replays the whole step (embedding,
 all layers, final norm, lm_head) from static input buffers. A batch is padded up to its bucket with rows
 pointing at the cache's pad slot, whose state and KV are scratch; its length is reset inside the graph.
 

@@ -14,8 +14,8 @@ import torch
 from torch import Tensor
 
 from m1reason.engine.transfer import to_device
-from m1reason.generator.data import SamplingParams
 from m1reason.kernels import use_triton
+from m1reason.types import SamplingParams
 
 __all__ = ["SamplingBatch", "row_hash", "sample", "uniform_noise"]
 

@@ -1,5 +1,7 @@
-"""Scheduler: who runs this step. Owns the waiting queue and the running set, admits work when slots and
-KV blocks allow, and preempts the youngest samples (never the whole batch) when blocks run out.
+"""Scheduler: who runs this step. Owns the waiting queue, the running set and the parked samples (finished, still
+holding their slots for a step so that an append can resume them); admits work when slots and KV blocks allow,
+preempts the youngest samples (never the whole batch) when blocks run out, and moves samples between those sets
+when they finish, resume or fork.
 
 A waiting *group* is either the n samples of a new request (one prefill, then a fork into n slots) or a
 single preempted or re-queued sample (recomputed from its tokens). Nothing here touches the model.
@@ -8,6 +10,7 @@ single preempted or re-queued sample (recomputed from its tokens). Nothing here 
 from __future__ import annotations
 
 import itertools
+import time
 from collections import deque
 
 from m1reason.engine.cache import OutOfBlocks, PagedCache
@@ -23,7 +26,32 @@ class Scheduler:
         self.max_running = cache.num_slots  # lowered after an out-of-memory step
         self.waiting: deque[list[Sequence]] = deque()
         self.running: list[Sequence] = []
+        self.parked: list[Sequence] = []  # finished, still holding their slots until the next step
         self._admissions = itertools.count()
+
+    def has_work(self) -> bool:
+        return bool(self.running or self.waiting)
+
+    # ---- what runs this step -----------------------------------------------------------------------------------
+    # len(tokens) - num_cached is num_pending inlined: these passes touch every running sequence, every step
+    def to_prefill(self, skip: set[Sequence]) -> list[Sequence]:
+        """Running sequences with more than one pending token (an append, a preempted sample's recompute) that
+        go through a prefill call, not the decode batch."""
+        return [s for s in self.running if len(s.tokens) - s.num_cached > 1 and not s.feeding and s not in skip]
+
+    def to_decode(self, skip: set[Sequence]) -> list[Sequence]:
+        """Running sequences that take a decode step: one pending token, or an append fed through decode steps."""
+        return [s for s in self.running if (len(s.tokens) - s.num_cached == 1 or s.feeding) and s not in skip]
+
+    def expired(self) -> list[Sequence]:
+        """Running and waiting sequences whose deadline has passed."""
+        now = time.monotonic()
+        live = [*self.running, *(s for g in self.waiting for s in g)]
+        return [seq for seq in live if seq.deadline_at is not None and now >= seq.deadline_at]
+
+    def waiting_tokens(self, pending: list[Sequence]) -> int:
+        """Tokens that a prefill would take now: ``pending``'s and every waiting group's prompt."""
+        return sum(s.num_pending for s in pending) + sum(len(g[0].tokens) for g in self.waiting)
 
     def enqueue(self, group: list[Sequence], *, front: bool = False) -> None:
         for seq in group:
@@ -125,6 +153,50 @@ class Scheduler:
         """The sequences whose tokens do not fit what their slot holds (reserve raises for one that is too long)."""
         room = self.cache.room
         return [s for s in seqs if len(s.tokens) > room(s.slot)]
+
+    def limit_after_out_of_memory(self) -> int:
+        """Halve the sequences admitted to run at once (at most those running now); returns the new limit."""
+        self.max_running = max(1, min(self.max_running, len(self.running)) // 2)
+        return self.max_running
+
+    # ---- finishing, resuming, forking ----------------------------------------------------------------------------
+    def finish(self, seq: Sequence) -> None:
+        """Take a live sequence out of the queue or the running set; a running one is parked with its slot."""
+        if seq.status is Status.WAITING:
+            self.remove_waiting(seq)
+        elif seq in self.running:
+            self.running.remove(seq)
+            self.parked.append(seq)
+            seq.released = False
+        seq.status = Status.FINISHED
+
+    def release_parked(self) -> None:
+        """Free the slots of the samples that finished by the last step and were not resumed."""
+        for seq in self.parked:
+            self.release(seq)
+        self.parked = []
+
+    def free(self, seq: Sequence) -> None:
+        """Free a finished, parked sample's slot now rather than at the next step."""
+        if seq.status is Status.FINISHED and seq in self.parked:
+            self.parked.remove(seq)
+            self.release(seq)
+
+    def resume(self, seq: Sequence) -> None:
+        """A finished sample goes on: from its slot's state if it still holds it, else queued to recompute it."""
+        if not seq.released:
+            self.parked.remove(seq)
+            seq.status = Status.RUNNING
+            self.running.append(seq)
+        else:
+            seq.num_cached, seq.state_overrun = 0, False
+            self.enqueue([seq])
+
+    def add_forks(self, children: list[Sequence]) -> None:
+        """Running forks that already hold their slots (copied from their parent's), admitted now."""
+        for child in children:
+            child.admitted = next(self._admissions)
+        self.running.extend(children)
 
     def youngest(self) -> Sequence:
         return max((s for s in self.running if s.slot is not None), key=lambda s: s.admitted)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from m1reason.generator.data import SamplingParams
+from m1reason.types import SamplingParams
 
 __all__ = ["Sequence", "Status"]
 

@@ -1,6 +1,10 @@
 """The Generator interface and its implementations (M1Generator, HFGenerator, FakeGenerator)."""
 
-from m1reason.generator.data import (
+from m1reason.generator.fake import FakeCompletion, FakeGenerator
+from m1reason.generator.hf import HFGenerator
+from m1reason.generator.m1 import M1Generator
+from m1reason.generator.protocol import CAPABILITIES, GenerationEvent, Generator, ThroughputModel
+from m1reason.types import (
     Confidence,
     FinishReason,
     GenerationRequest,
@@ -11,10 +15,6 @@ from m1reason.generator.data import (
     SamplingParams,
     TokensAppended,
 )
-from m1reason.generator.fake import FakeCompletion, FakeGenerator
-from m1reason.generator.hf import HFGenerator
-from m1reason.generator.m1 import M1Generator
-from m1reason.generator.protocol import CAPABILITIES, GenerationEvent, Generator, ThroughputModel
 
 __all__ = [
     "CAPABILITIES",

@@ -13,7 +13,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from m1reason.generator.data import (
+from m1reason.generator.protocol import CAPABILITIES, GenerationEvent, GeneratorBase
+from m1reason.generator.text import StopMatcher
+from m1reason.scope import Scope
+from m1reason.throughput import Calibration, FittedThroughput
+from m1reason.types import (
     Confidence,
     GenerationRequest,
     GenerationResult,
@@ -23,10 +27,6 @@ from m1reason.generator.data import (
     SamplingParams,
     TokensAppended,
 )
-from m1reason.generator.protocol import CAPABILITIES, GenerationEvent
-from m1reason.generator.text import StopMatcher
-from m1reason.generator.throughput import Calibration, FittedThroughput
-from m1reason.scope import Scope
 
 __all__ = ["FakeCompletion", "FakeGenerator"]
 
@@ -134,7 +134,7 @@ class _Run:
     step: int = 0
 
 
-class FakeGenerator:
+class FakeGenerator(GeneratorBase):
     """A Generator whose samples say what ``handler(request, sample_index)`` scripts: a string or a FakeCompletion.
 
     The handler is called once per sample when its request is submitted. Each step, every live sample (in

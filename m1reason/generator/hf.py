@@ -24,7 +24,11 @@ from torch import Tensor
 from m1reason.engine.sampling import SamplingBatch, sample
 from m1reason.errors import PromptTooLong
 from m1reason.generator._padded import PaddedBatch
-from m1reason.generator.data import (
+from m1reason.generator.protocol import GenerationEvent, GeneratorBase
+from m1reason.generator.text import IncrementalText, StopMatcher
+from m1reason.generator.versions import device_name, package_versions
+from m1reason.throughput import Calibration, FittedThroughput, load_or_calibrate
+from m1reason.types import (
     GenerationRequest,
     GenerationResult,
     RequestFinished,
@@ -33,10 +37,6 @@ from m1reason.generator.data import (
     SamplingParams,
     TokensAppended,
 )
-from m1reason.generator.protocol import GenerationEvent
-from m1reason.generator.text import IncrementalText, StopMatcher
-from m1reason.generator.throughput import Calibration, FittedThroughput, load_or_calibrate
-from m1reason.generator.versions import device_name, package_versions
 
 __all__ = ["HFGenerator"]
 
@@ -75,7 +75,7 @@ class _Row:
         return self.stops.visible if self.finish_reason is None or self.stops.matched else self.stops.text
 
 
-class HFGenerator:
+class HFGenerator(GeneratorBase):
     """A transformers causal LM (e.g. DeepSeek-R1-Distill-Qwen-1.5B) as a Generator: stream, cancel, logprobs.
 
     Up to ``max_batch`` samples decode together, whatever request they belong to; sample i of a request with

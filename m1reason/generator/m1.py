@@ -9,7 +9,6 @@ receives only its own requests' events).
 
 from __future__ import annotations
 
-import gc
 import itertools
 import logging
 import secrets
@@ -24,10 +23,21 @@ import torch
 from pydantic import TypeAdapter
 
 from m1reason.confidence_map import ConfidenceMap
-from m1reason.engine import Engine, Sequence
-from m1reason.engine.calibrate import measure
+from m1reason.engine import Engine, EngineConfig, Sequence
 from m1reason.errors import CapacityError, M1Error, PromptTooLong
-from m1reason.generator.data import (
+from m1reason.generator.protocol import CAPABILITIES, GenerationEvent, GeneratorBase
+from m1reason.generator.served import measure_served
+from m1reason.generator.text import IncrementalText, StopMatcher
+from m1reason.generator.turns import TurnTakingLock
+from m1reason.generator.versions import device_name, package_versions
+from m1reason.generator.warm import freeze_long_lived, warm_up
+from m1reason.model import load_model
+from m1reason.model.hybrid import HybridLM
+from m1reason.scope import Scope
+from m1reason.throughput import Calibration, FittedThroughput, PaceMeter, load_or_calibrate
+from m1reason.throughput.measure import measure
+from m1reason.tokenizer import load_tokenizer
+from m1reason.types import (
     Confidence,
     GenerationRequest,
     GenerationResult,
@@ -37,16 +47,8 @@ from m1reason.generator.data import (
     SamplingParams,
     TokensAppended,
 )
-from m1reason.generator.protocol import CAPABILITIES, GenerationEvent
-from m1reason.generator.served import measure_served
-from m1reason.generator.text import IncrementalText, StopMatcher
-from m1reason.generator.throughput import Calibration, FittedThroughput, PaceMeter, load_or_calibrate
-from m1reason.generator.turns import TurnTakingLock
-from m1reason.generator.versions import device_name, package_versions
-from m1reason.model.hybrid import HybridLM
-from m1reason.scope import Scope
 
-__all__ = ["M1Generator", "freeze_long_lived"]
+__all__ = ["M1Generator"]
 
 log = logging.getLogger(__name__)
 
@@ -114,63 +116,15 @@ def _runs_by_sample(tokens: list[tuple[Sequence, int]]) -> Iterator[tuple[Sequen
 # Longest the background driver waits between two engine steps for the threads queued on the generator's lock.
 DRIVER_YIELD_S = 0.002
 
-# Decode steps per host sync on a GPU. Measured on an H100 (BENCHMARKS.md "throughput", M1-3B, prompt 256,
-# decode 1024): 4 steps per sync gave +18% tok/s at batch 512 (27.8k -> 32.7k), +8% at 64, +4% at 1, by taking
-# the host's per-step work off the GPU's critical path. On a CPU the host is not the bottleneck: one step.
-CUDA_DECODE_STEPS = 4
-
-# Appended tokens fed through decode steps on a GPU (``feed_appends``), at most this many per append: enough for
-# budget forcing's appended text (13-20 tokens with the embedded or M1's tokenizer). Measured parts on an H200
-# (2026-12-02, BENCHMARKS.md "forcing_reserve"): appending that text by an eager prefill held every sequence up
-# for 12-19 ms (most of it cuDNN planning attention for a new length, since removed; a prompt's prefill took
-# ~4.5 ms on 2026-12-03), while a graphed decode step of the embedded model took 0.46 ms. On a CPU a prefill of a few
-# tokens costs about as much as one decode step, so appends are prefilled there.
-CUDA_FEED_APPENDS = 32
-
-
-def freeze_long_lived() -> int:
-    """Collect garbage once, then move every object alive now to the collector's permanent generation
-    (``gc.freeze``); returns how many objects that generation holds.
-
-    Why: torch, transformers and sympy leave ~350k container objects alive, and a full (generation-2) pass of
-    Python's cyclic collector walks them all: 0.17 s on 2 CPU cores (``python -m benchmarks.gc_pause``,
-    BENCHMARKS.md "gc_pause"). Such a pass runs whenever enough new objects have survived, in the middle of a
-    decode loop, so a request's next token waits for it. Frozen objects are still freed by reference counting;
-    only cycles among them are never collected, which for a process's start-up objects is what they are meant for.
-    The decode timelines on the H200 (2026-12-02) showed 60-90 ms stalls between two tokens of one request at
-    the same problems with both models, as a collection would cause; that they were collections is not verified.
-    The effect is process-wide, like ``gc.freeze`` before forking a server's workers.
-
-    >>> import gc
-    >>> freeze_long_lived() > 0 and gc.get_freeze_count() > 0  # (frozen objects freed since leave the count)
-    True
-    """
-    gc.collect()
-    gc.freeze()
-    return gc.get_freeze_count()
-
-
-class M1Generator:
+class M1Generator(GeneratorBase):
     """Batched in-process generation with continuous batching, forking, append and cancel.
 
-    Engine options: ``max_slots`` (sequences in flight), ``max_len`` (tokens per sequence, prompt included),
-    ``kv_tokens`` (attention KV pool), ``block_size``, ``state_dtype``, ``confidence_window``, ``cuda_graphs``
-    (replay the decode step as CUDA graphs on a GPU; False runs it eagerly), ``prefill_tokens`` (most prompt
-    tokens prefilled in one batched call), ``decode_steps`` (decode steps run back to back on the device per
-    engine step, with one copy to the host: less host overhead, but cancels, deadlines, admissions and stop
-    strings are seen every ``decode_steps`` tokens; the samples are the same. Default: ``CUDA_DECODE_STEPS``
-    on a GPU, 1 elsewhere), ``prefill_delay`` (while others decode, new prompts and appended text may wait up to
-    this many recent prefill calls' time to share one call; 0, the default: prefill at once. The samples are
-    the same), ``feed_appends`` (appends of at most this many tokens to a sample that is decoding go into the
-    decode batch, one token per step, instead of a prefill call that holds up every other sequence; the samples
-    are the same. Default: ``CUDA_FEED_APPENDS`` with CUDA graphs, 0 elsewhere), ``overlap`` (launch the next group
-    of decode steps before reading the last one back, so the host's work on tokens runs while the device computes;
-    a sample that ends, is cancelled, appended to or forked meanwhile keeps none of the extra tokens, and is
-    recomputed if it goes on, so an append to a decoding sample costs a prefill rather than going through the decode
-    steps; the samples are the same. Default: on with CUDA graphs, off elsewhere). ``freeze_gc``: take every
+    Engine options (``m1reason.engine.EngineConfig``: slots, lengths, the KV pool, CUDA graphs, decode steps per
+    host sync, overlap, appends fed through decode steps, prefill delay) come as a ``config``, by keyword, or both;
+    the speed options change when the host sees tokens, never which tokens come out. ``freeze_gc``: take every
     object alive when the generator is made (the model, the libraries' start-up objects) out of the garbage
-    collector's full passes (``freeze_long_lived``), so that no pass stalls decoding to walk them; the
-    generator's own objects stay collectable, so dropping it frees its device memory.
+    collector's full passes (``freeze_long_lived``), so that no pass stalls decoding to walk them; the generator's
+    own objects stay collectable, so dropping it frees its device memory.
 
     >>> from m1reason.model import ModelConfig
     >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=4, max_len=64)
@@ -195,32 +149,20 @@ class M1Generator:
 
     def __new__(cls, *args, freeze_gc: bool = True, **kwargs):
         # The freeze comes before the generator object exists: frozen objects' cycles are never collected, and
-        # the generator and its engine refer to each other. Frozen in __init__, a dropped generator lived on with
-        # its KV pool and CUDA graphs (64 GiB of an H200, in a benchmark that built one model's after another's).
+        # the generator and its engine refer to each other. Frozen in __init__, a dropped generator would live on
+        # with its KV pool and CUDA graphs.
         if freeze_gc:
             freeze_long_lived()
         return super().__new__(cls)
 
-    def __init__(self, model: HybridLM, tokenizer=None, *, max_slots: int = 64, max_len: int = 32768,
-                 kv_tokens: int | None = None, block_size: int = 16, state_dtype: torch.dtype | None = None,
-                 confidence_window: int = 2048, cuda_graphs: bool = True, prefill_tokens: int = 65536,
-                 decode_steps: int | None = None, prefill_delay: float = 0.0, feed_appends: int | None = None,
-                 overlap: bool | None = None, freeze_gc: bool = True):  # freeze_gc: see __new__ and warm_up
+    def __init__(self, model: HybridLM, tokenizer=None, *, config: EngineConfig | None = None,
+                 freeze_gc: bool = True, **options):  # freeze_gc: see __new__ and warm_up
         self.model, self.tokenizer = model, tokenizer
         self._freeze_gc = freeze_gc
-        graphed = model.device.type == "cuda" and cuda_graphs
-        if decode_steps is None:
-            decode_steps = CUDA_DECODE_STEPS if model.device.type == "cuda" else 1
-        if feed_appends is None:
-            feed_appends = CUDA_FEED_APPENDS if graphed else 0
-        self.engine = Engine(model, max_slots=max_slots, max_len=max_len, kv_tokens=kv_tokens, block_size=block_size,
-                             state_dtype=state_dtype, confidence_window=confidence_window, cuda_graphs=cuda_graphs,
-                             prefill_tokens=prefill_tokens, decode_steps=decode_steps, prefill_delay=prefill_delay,
-                             feed_appends=feed_appends, overlap=overlap)
         eos = set(model.config.eos_token_ids)
         if tokenizer is not None and tokenizer.eos_token_id is not None:
             eos.add(tokenizer.eos_token_id)  # chat models end turns with a token the config may not list
-        self.engine.eos_token_ids = frozenset(eos)
+        self.engine = Engine(model, EngineConfig.of(config, **options), eos_token_ids=eos)
         self.source = dict(getattr(model, "source", None) or {"model_id": "in-memory", "revision": None})
         self._lock = TurnTakingLock()
         self._requests: dict[str, _LiveRequest] = {}
@@ -229,7 +171,7 @@ class M1Generator:
         self._event_numbers = itertools.count()
         self._throughput: FittedThroughput | None = None
         self._calibrating = threading.Lock()
-        self.pace = PaceMeter()  # decode steps as served, for the throughput model (see m1reason.generator.throughput)
+        self.pace = PaceMeter()  # decode steps as served, for the throughput model (m1reason.throughput.pace)
         self._wakers: dict[str, threading.Event] = {}  # request id -> the Event its stream waits on
         self._work = threading.Condition(self._lock.raw)  # the background driver waits here for work
         self._driver: threading.Thread | None = None
@@ -243,16 +185,14 @@ class M1Generator:
     def from_pretrained(cls, path_or_hub_id: str, *, device: torch.device | str | None = None,
                         dtype: torch.dtype | None = None, revision: str | None = None, tokenizer: bool = True,
                         **engine_options) -> M1Generator:
-        """Load model (and tokenizer, unless ``tokenizer=False``) from a folder or hub id; engine options as above.
+        """Load model (and tokenizer, unless ``tokenizer=False``) from a folder or hub id; engine options as above
+        (``EngineConfig``'s fields).
 
         >>> M1Generator.from_pretrained("/no/such/folder")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
         m1reason.errors.CheckpointError: /no/such/folder is neither a checkpoint folder nor a hub id ...
         """
-        from m1reason.model import load_model
-        from m1reason.tokenizer import load_tokenizer
-
         model = load_model(path_or_hub_id, device=device, dtype=dtype, revision=revision)
         tok = load_tokenizer(path_or_hub_id, revision=revision) if tokenizer else None
         return cls(model, tok, **engine_options)
@@ -469,8 +409,6 @@ class M1Generator:
         >>> gen.warm_up() >= 2 and gen.throughput_model() is not None
         True
         """
-        from m1reason.generator.warm import warm_up
-
         return warm_up(self, sampling, freeze=self._freeze_gc)
 
     def throughput_model(self) -> FittedThroughput:
@@ -478,7 +416,7 @@ class M1Generator:
 
         Measured by serving scratch requests through this generator when it is idle (``measure_served``: the
         graphs, host syncs and host work a request really waits for), else on a scratch cache beside the live
-        work (``m1reason.engine.calibrate.measure``: eager steps, slower than served ones on a GPU)."""
+        work (``m1reason.throughput.measure``: eager steps, slower than served ones on a GPU)."""
         if self._throughput is None:
             with self._calibrating:  # one calibration at a time; not the engine lock, which serving needs
                 if self._throughput is None:

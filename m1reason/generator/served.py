@@ -1,11 +1,10 @@
 """Calibrate a generator by serving scratch requests through it: the step a request will wait for, not a proxy.
 
-``m1reason.engine.calibrate.measure`` times ``model.step`` eagerly on a scratch cache. The engine serves decode
+``m1reason.throughput.measure`` times ``model.step`` eagerly on a scratch cache. The engine serves decode
 steps differently: replayed as CUDA graphs, several per host sync, with sampling and its own host work around
-them. For a small model on a GPU that difference is everything: on the H200 (2026-12-02) the tiny embedded model's
-eager step measured 6.2 ms at every batch size while requests were served at 0.4 ms per token, so BudgetAware,
-planning from the eager numbers, forced answers out of samples that had time to finish (45% at a 0.04 s budget,
-where one plain sample scored 70%).
+them. For a small model on a GPU that difference is everything: the tiny embedded model's eager step is many
+times slower than a served one and barely depends on the batch, so BudgetAware, planning from the eager numbers,
+forced answers out of samples that had time to finish and lost accuracy.
 
 So when the engine is idle the generator calibrates itself: for each point of a small (batch, context) grid it
 serves one scratch request of ``batch`` samples forked from one prompt of ``context`` tokens, and the pace meter
@@ -19,10 +18,10 @@ import time
 
 import torch
 
-from m1reason.engine.calibrate import grid
 from m1reason.errors import CapacityError
-from m1reason.generator.data import GenerationRequest, SamplingParams
-from m1reason.generator.throughput import Calibration, PaceMeter
+from m1reason.throughput import Calibration, PaceMeter
+from m1reason.throughput.measure import grid
+from m1reason.types import GenerationRequest, SamplingParams
 
 __all__ = ["measure_served"]
 

@@ -9,8 +9,7 @@ Byte-level BPE tokenizers (GPT-2's scheme, used by Llama 3 and by m1reason.train
 every token id stands for a fixed string of bytes and the text is their UTF-8 decoding, so ``IncrementalText``
 looks the bytes up and runs an incremental UTF-8 decoder, exact and with no tokenizer call per token. The
 window costs two ``decode`` calls per token per sample, which made it the largest host cost of a decode step
-with text: on 2 CPU cores, 512 samples x 4 tokens per engine step took 18.8 ms of host time through the window
-with the embedded tokenizer, 3.9 ms from its byte table, 1.5 ms with no text (BENCHMARKS.md "host_overhead").
+with text when many samples decode at once; the byte table costs a fraction of it.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 The driver holds the generator's lock for every engine step and takes it again at once. A plain lock does not
 hand itself to a thread already waiting for it: the releasing thread usually wins the race to take it back, so a
-strategy's ``append`` or ``cancel`` could wait many steps (300 ms at 8 concurrent problems on 2 CPU cores, which
-made answers forced out at a deadline arrive long after it). Counting the waiters lets the driver step aside
+strategy's ``append`` or ``cancel`` could wait many steps under a few concurrent problems, which made answers
+forced out at a deadline arrive long after it. Counting the waiters lets the driver step aside
 until each has had a turn.
 """
 

@@ -8,22 +8,20 @@ heap (``freeze_long_lived``), which every full pass of the cyclic collector woul
 
 ``warm_up`` serves scratch requests that meet each of those first uses (a request per graph bucket with the
 caller's sampling settings, two prompts of different lengths prefilled together, two samples forked and appended
-to at once) and freezes again at the end. On the H200 (2026-12-03,
-``python -m benchmarks.head_start``, BENCHMARKS.md "head_start_h200_warm"), full collector passes took 1.5 ms in
-all during the 576 timed solves after it. (The 50-100 ms solves of the runs before it were mostly cuDNN
-planning attention for each new prompt length, fixed in ``m1reason.model.cache.sdpa``, not collections.)
+to at once) and freezes again at the end, so the timed requests after it meet none of them.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import torch
 
 from m1reason.errors import CapacityError
-from m1reason.generator.data import GenerationRequest, SamplingParams, TokensAppended
+from m1reason.types import GenerationRequest, SamplingParams, TokensAppended
 
-__all__ = ["scratch_batch_sizes", "warm_up"]
+__all__ = ["freeze_long_lived", "scratch_batch_sizes", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +34,6 @@ def warm_up(generator, sampling: SamplingParams | None = None, *, freeze: bool =
     prompts of different lengths together, and fork and append to two scratch samples at once; then, with
     ``freeze``, move every object alive to the collector's permanent generation. Returns the number of scratch
     generate/stream calls made."""
-    from m1reason.generator.m1 import freeze_long_lived
-
     generator.throughput_model()
     engine = generator.engine
     steps = engine.decode_steps
@@ -60,6 +56,26 @@ def warm_up(generator, sampling: SamplingParams | None = None, *, freeze: bool =
     if freeze:
         freeze_long_lived()
     return served + 2
+
+
+def freeze_long_lived() -> int:
+    """Collect garbage once, then move every object alive now to the collector's permanent generation
+    (``gc.freeze``); returns how many objects that generation holds.
+
+    Why: torch, transformers and sympy leave hundreds of thousands of container objects alive, and a full
+    (generation-2) pass of Python's cyclic collector walks them all. Such a pass runs whenever enough new objects
+    have survived, in the middle of a decode loop, so a request's next token would wait for it. Frozen objects are
+    still freed by reference counting; only cycles among them are never collected, which for a process's start-up
+    objects is what they are meant for. The effect is process-wide, like ``gc.freeze`` before forking a server's
+    workers.
+
+    >>> import gc
+    >>> freeze_long_lived() > 0 and gc.get_freeze_count() > 0  # (frozen objects freed since leave the count)
+    True
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 def scratch_batch_sizes(engine) -> list[int]:

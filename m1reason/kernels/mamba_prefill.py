@@ -6,6 +6,7 @@ checkpoint quirk: the conv has d_inner channels), runs torch's depthwise conv1d,
 Triton version (``triton_mamba_prefill``) does all of it in one kernel without materialising the repeat, the
 padded conv input or the conv output. Where mamba-ssm's CUDA scan is installed, fresh prompts (states starting at
 zero, which is all it can do) take the torch conv and that scan instead (``m1reason.kernels.mamba_ssm_scan``).
+``repeat_groups`` (M1's d_xb -> d_inner repeat) is shared with the decode step (``mamba_step``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from m1reason.kernels.selective_scan import selective_scan
+from m1reason.kernels.dispatch import use_triton
+from m1reason.kernels.selective_scan import checked_mamba_ssm_scan, selective_scan
 
 __all__ = ["mamba_prefill", "mamba_prefill_ref", "repeat_groups"]
 
@@ -99,15 +101,12 @@ def mamba_prefill(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_w
     >>> y.shape
     torch.Size([1, 3, 4])
     """
-    from m1reason.kernels import use_triton
-    from m1reason.kernels.mamba_ssm_scan import mamba_ssm_scan
-
     fresh = fresh or ssm_state is None
-    if fresh and use_triton(z) and mamba_ssm_scan() is not None:
+    if fresh and use_triton(z) and checked_mamba_ssm_scan() is not None:
         return mamba_prefill_ref(x, z, B, C, dt, conv_weight, conv_bias, A_log, D, dt_bias, conv_state, ssm_state,
                                  slots, lengths, fresh=True)
     if use_triton(z):
-        from m1reason.kernels.triton_mamba_prefill import mamba_prefill_triton
+        from m1reason.kernels.triton_mamba_prefill import mamba_prefill_triton  # lazy: triton is optional
 
         return mamba_prefill_triton(x, z, B, C, dt, conv_weight, conv_bias, A_log, D, dt_bias, conv_state, ssm_state,
                                     slots, lengths)

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from m1reason.kernels.dispatch import use_triton
 from m1reason.kernels.mamba_prefill import repeat_groups
 
 __all__ = ["mamba_step", "mamba_step_ref"]
@@ -68,10 +69,8 @@ def mamba_step(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, conv_stat
     ...            conv, ssm, torch.ones(d, K), None, torch.zeros(d, N), torch.zeros(d), torch.zeros(d)).shape
     torch.Size([2, 4])
     """
-    from m1reason.kernels import use_triton
-
     if use_triton(x):
-        from m1reason.kernels.triton_mamba_step import mamba_step_triton
+        from m1reason.kernels.triton_mamba_step import mamba_step_triton  # lazy: triton is an optional dependency
 
         return mamba_step_triton(x, z, B, C, dt, conv_state, ssm_state, conv_weight, conv_bias, A_log, D, dt_bias,
                                  slots)

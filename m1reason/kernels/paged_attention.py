@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from m1reason.kernels.causal_attention import attend_causal
+from m1reason.kernels.dispatch import use_triton
+
 __all__ = ["paged_attention_decode", "paged_attention_decode_ref", "paged_attention_ref"]
 
 
@@ -24,8 +27,6 @@ def paged_attention_ref(q: Tensor, k_pool: Tensor, v_pool: Tensor, block_table: 
     >>> out.shape
     torch.Size([2, 1, 2, 8])
     """
-    from m1reason.model.cache import attend_causal  # (imported here: the model package imports the kernels)
-
     span = int(positions.max()) // k_pool.shape[1] + 1
     blocks = block_table[slots, :span]
     b = q.shape[0]
@@ -50,10 +51,18 @@ def paged_attention_decode_ref(q: Tensor, k_pool: Tensor, v_pool: Tensor, block_
 
 def paged_attention_decode(q: Tensor, k_pool: Tensor, v_pool: Tensor, block_table: Tensor, slots: Tensor,
                            positions: Tensor) -> Tensor:
-    """The best available implementation (Triton on CUDA, else the reference); same contract as the reference."""
-    from m1reason.kernels import use_triton
+    """The best available implementation (Triton on CUDA for cache blocks of at least 16 tokens, else the
+    reference); same contract as ``paged_attention_decode_ref``.
 
+    >>> import torch
+    >>> pool = torch.randn(4, 2, 1, 8)
+    >>> out = paged_attention_decode(torch.randn(2, 2, 8), pool, pool, torch.tensor([[2, 0], [1, 3]]),
+    ...                              torch.tensor([1, 0]), torch.tensor([0, 2]))
+    >>> out.shape
+    torch.Size([2, 2, 8])
+    """
     if use_triton(q) and k_pool.shape[1] >= 16:
+        # lazy: triton is an optional dependency
         from m1reason.kernels.triton_paged_attention import paged_attention_decode_triton
 
         return paged_attention_decode_triton(q, k_pool, v_pool, block_table, slots, positions)

@@ -63,7 +63,7 @@ def _silu_mul_kernel(gate_ptr, up_ptr, out_ptr, cols, stride_gate, stride_up, st
 
 
 def rms_norm_triton(x: Tensor, weight: Tensor, eps: float) -> Tensor:
-    """weight * (x / rms(x)) over the last dimension; same result as m1reason.model.layers.RMSNorm."""
+    """weight * (x / rms(x)) over the last dimension; same result as ``m1reason.kernels.rms_norm_ref``."""
     shape = x.shape
     rows = _rows(x)
     out_dtype = torch.promote_types(weight.dtype, x.dtype)
@@ -76,7 +76,8 @@ def rms_norm_triton(x: Tensor, weight: Tensor, eps: float) -> Tensor:
 
 def add_rms_norm_triton(h: Tensor, x: Tensor, weight: Tensor, eps: float) -> tuple[Tensor, Tensor]:
     """(h + x, RMSNorm(h + x)) in one pass: the residual add and the norm after it, a decoder layer's two
-    elementwise kernels between mixer and MLP. Same results as torch's add, then ``rms_norm_triton``."""
+    elementwise kernels between mixer and MLP. Same results as torch's add, then ``rms_norm_triton``
+    (``m1reason.kernels.add_rms_norm_ref``)."""
     shape = h.shape
     h_rows, x_rows = _rows(h), _rows(x)
     total = torch.empty(h_rows.shape, dtype=h.dtype, device=h.device)

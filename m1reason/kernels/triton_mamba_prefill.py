@@ -5,7 +5,7 @@ each step computes that step's causal conv itself: the K inputs it needs are rea
 form (channel c of the repeated tensor is narrow element (c // (r N)) N + c % N, r = d / d_xb), or, before the
 first token, from the slot's conv state. So neither the repeated x, nor the padded conv input, nor the conv
 output is ever written to memory: the torch path spends a copy, a concatenation, a depthwise conv and a silu
-over [b, T, d] per layer on them (BENCHMARKS.md "profile_prefill_h200"). The states are read and written at the
+over [b, T, d] per layer on them. The states are read and written at the
 slot in place, no gather or scatter. Matches ``mamba_prefill_ref``, including its roundings (conv output and
 silu to the activation dtype).
 """
@@ -134,12 +134,11 @@ def mamba_prefill_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor,
 def prefill_tiling(sequences: int, channels: int, device: torch.device) -> tuple[int, int]:
     """(channels per program, time steps' loads in flight) for a prefill of this many sequences.
 
-    A program walks its sequence's time steps one after another. With programs enough for 4 per SM, 32 channels
-    and 3 steps in flight were the fastest at M1-3B's shapes on an H200 (4.1 ms a layer for 256 x 256 tokens,
-    against 6.4 ms with 2 warps and no pipelining: BENCHMARKS.md "profile_prefill_h200"). With fewer, as for one
-    long prompt (96 programs of 32 channels on 132 SMs, one warp each, nothing to hide a step's latency behind),
-    8 channels without pipelining were: 0.106 against 0.240 ms a layer for 1 x 256 tokens, 0.41 against 0.94 for
-    1 x 1,024, 0.15 against 0.25 for 4 x 256 (BENCHMARKS.md "prefill_tiles_few").
+    A program walks its sequence's time steps one after another. With programs enough for 4 per SM, wide
+    programs (32 channels) with 3 steps' loads in flight hide each step's latency behind the others. With fewer,
+    as for one long prompt (a few dozen programs on a GPU of over a hundred SMs, nothing to hide a step's latency
+    behind), narrow programs (8 channels) without pipelining spread the work over more SMs instead. Both
+    tilings were chosen with ``python -m benchmarks.kernel_tiles --prefill``.
 
     >>> prefill_tiling(256, 3072, torch.device("cpu"))
     (32, 3)

@@ -77,10 +77,9 @@ def mamba_step_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor, co
                       dt_bias: Tensor, slots: Tensor | None = None, block_d: int = 64, num_warps: int = 2,
                       rows: int = 1) -> Tensor:
     """Same contract as ``m1reason.kernels.mamba_step_ref``; CUDA tensors, states contiguous per slot.
-    ``block_d`` channels, ``rows`` sequences and ``num_warps`` warps per program: at 512 sequences of M1-3B on
-    an H200, 64 channels of one sequence with 2 warps took 49 us a layer, with 4 warps 54 us, at batch 1 both
-    3.5 us (BENCHMARKS.md "kernel_tiles"). Several rows per program share one read of the channels' parameters,
-    but were slower there at every tiling (2 or 4 rows: 60-92 us), so one row is the default."""
+    ``block_d`` channels, ``rows`` sequences and ``num_warps`` warps per program: the defaults are the fastest
+    tiling ``python -m benchmarks.kernel_tiles`` found at M1-3B's shapes. Several rows per program share one read
+    of the channels' parameters, but measured slower at every tiling, so one row is the default."""
     b, d = z.shape
     N, K = ssm_state.shape[-1], conv_state.shape[-1]
     R = d // x.shape[-1]

@@ -15,10 +15,9 @@ from torch import Tensor
 
 __all__ = ["paged_attention_decode_triton", "TILE_TOKENS"]
 
-# Keys per loop iteration and warps per program, from benchmarks.kernel_tiles on an H200 (BENCHMARKS.md
-# "kernel_tiles"): at 512 sequences x 4096 keys, one 16-key cache block per iteration with 4 warps took 2.37 ms
-# a layer (86% of copy bandwidth), 64 keys with 2 warps 1.94 ms (the kernel only reads, so it can beat a copy);
-# at batch 1 every tiling took the same ~25 us.
+# Keys per loop iteration and warps per program, the fastest tiling ``python -m benchmarks.kernel_tiles`` found
+# at large batch and long contexts, where the kernel is bound by reading the cache (several cache blocks per
+# iteration keep more loads in flight); at batch 1 every tiling takes about the same time.
 TILE_TOKENS = 64
 NUM_WARPS = 2
 
@@ -96,7 +95,8 @@ def _combine_kernel(acc_ptr, ml_ptr, out_ptr, splits, stride_acc_b, stride_acc_h
 
 
 def num_splits(batch: int, kv_heads: int, max_tiles: int, programs: int = 264) -> int:
-    """Splits per sequence so that batch x kv_heads x splits reaches about ``programs`` (2 per SM on an H100)."""
+    """Splits per sequence so that batch x kv_heads x splits reaches about ``programs`` (by default 2 per SM of a
+    132-SM GPU)."""
     return max(1, min(max_tiles, -(-programs // (batch * kv_heads))))
 
 

@@ -1,11 +1,10 @@
 """Triton: RoPE on the query and key heads of any number of tokens in one launch.
 
 In torch, ``apply_rope`` on one token per sequence is ~12 tiny kernels (angles, cos and sin twice, concatenations,
-the rotate-half, casts) for q and again for k: ~150 launches a step over M1-3B's 6 attention layers, each a few
-microseconds of GPU time. At batch 1 on an H200 replacing them cut the step's elementwise time from 0.32 to 0.12
-ms of a 3.35 ms token (BENCHMARKS.md "profile_b1_h200"). Here one program per (token,
-block of heads) reads q's and k's heads straight from in_proj's fused output, rotates them in fp32 and writes
-them in the input dtype: the same math as ``m1reason.model.layers.apply_rope`` (NeoX rotate-half, angles in fp32).
+the rotate-half, casts) for q and again for k: ~150 launches a step over M1-3B's 6 attention layers, each
+launch-bound at decode batch sizes. Here one program per (token, block of heads) reads q's and k's heads straight
+from in_proj's fused output, rotates them in fp32 and writes them in the input dtype: the same math as
+``m1reason.kernels.rope.rope_qk_ref`` (NeoX rotate-half, angles in fp32).
 A prefill's tokens are rows too, and there torch's rotation moves q and k through fp32 copies several times.
 """
 

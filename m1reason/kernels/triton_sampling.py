@@ -1,9 +1,9 @@
 """Triton: Gumbel-max sampling fused into one pass over the logits.
 
-The torch reference (m1reason.engine.sampling) hashes (seed, sample, step, token) in int64 tensor ops over the
-whole [batch, vocab] grid: at 512 x 128k that is ~25 full passes of 8-byte integers, several milliseconds per
-step. Here each program walks one row's logits once, hashing in registers, and keeps the running argmax of
-logits / temperature + Gumbel noise (greedy rows: of the logits). Same hash, same numbers, same tokens.
+The torch reference (``m1reason.kernels.gumbel_argmax_ref``) hashes (seed, sample, step, token) in int64 tensor
+ops over the whole [batch, vocab] grid: at 512 x 128k that is ~25 full passes of 8-byte integers. Here each
+program walks one row's logits once, hashing in registers, and keeps the running argmax of logits / temperature
++ Gumbel noise (greedy rows: of the logits). Same hash, same numbers, same tokens.
 """
 
 from __future__ import annotations
@@ -79,8 +79,8 @@ def _sm_count(device_index: int) -> int:
 
 def vocab_splits(batch: int, vocab: int, device: torch.device) -> int:
     """How many programs share one row's vocabulary: enough for ~2 programs per SM over the batch (one row alone
-    in one program walks 128k logits serially: ~0.12 ms, 4% of a batch-1 decode step of M1-3B), and one at
-    large batch, where rows fill the GPU and a merge would cost a launch for nothing.
+    in one program walks 128k logits serially, a visible part of a batch-1 decode step), and one at large batch,
+    where rows fill the GPU and a merge would cost a launch for nothing.
 
     >>> vocab_splits(512, 128256, torch.device("cpu")), vocab_splits(1, 128256, torch.device("cpu"))
     (1, 63)
@@ -88,15 +88,16 @@ def vocab_splits(batch: int, vocab: int, device: torch.device) -> int:
     if device.type == "cuda":
         sms = _sm_count(device.index if device.index is not None else torch.cuda.current_device())
     else:
-        sms = 132  # the interpreter: any count works; an H100's
+        sms = 132  # the interpreter: any count works; a large GPU's
     return max(1, min(triton.cdiv(vocab, BLOCK), triton.cdiv(2 * sms, batch)))
 
 
 def gumbel_argmax_triton(logits: Tensor, temperature: Tensor, seeds: Tensor, sample_index: Tensor,
                          steps: Tensor, splits: int | None = None) -> Tensor:
     """Tokens [b]: argmax of logits / temperature + Gumbel noise keyed by (seed, sample index, step), greedy where
-    temperature is 0; the same numbers as ``engine.sampling.uniform_noise``. Each row's vocabulary is cut into
-    ``splits`` spans (default: ``vocab_splits``), each walked by its own program, then merged."""
+    temperature is 0; the same numbers as ``m1reason.kernels.gumbel_argmax.uniform_noise``. Each row's
+    vocabulary is cut into ``splits`` spans (default: ``vocab_splits``), each walked by its own program, then
+    merged."""
     b, V = logits.shape
     splits = splits or vocab_splits(b, V, logits.device)
     span = triton.cdiv(triton.cdiv(V, splits), BLOCK) * BLOCK

@@ -9,10 +9,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from m1reason.kernels.dispatch import use_triton
-from m1reason.model.cache import InferenceCache, sdpa
+from m1reason.kernels import rope_qk, sdpa
+from m1reason.model.cache import InferenceCache
 from m1reason.model.config import ModelConfig
-from m1reason.model.layers import apply_rope, rope_inverse_frequencies
+from m1reason.model.layers import rope_inverse_frequencies
 
 __all__ = ["Attention"]
 
@@ -33,8 +33,6 @@ class Attention(nn.Module):
         self.in_proj = nn.Linear(config.hidden_size, q_dim + 2 * kv_dim, bias=config.attention_bias)
         self.out_proj = nn.Linear(q_dim, config.hidden_size, bias=False)
         self.register_buffer("inv_freq", rope_inverse_frequencies(config.head_dim, config.rope), persistent=False)
-        half = config.head_dim // 2
-        self._rope_kernel_fits = half & (half - 1) == 0  # the decode RoPE kernel's tl.arange needs a power of 2
 
     def forward(self, x: Tensor, positions: Tensor | None = None, cache: InferenceCache | None = None,
                 slots: Tensor | None = None, fresh: bool | None = None) -> Tensor:
@@ -75,15 +73,7 @@ class Attention(nn.Module):
         qkv = self.in_proj(x)
         q_dim, kv_dim = self.heads * self.head_dim, self.kv_heads * self.head_dim
         v = qkv[..., q_dim + kv_dim:].view(*lead, self.kv_heads, self.head_dim)
-        if use_triton(qkv) and self._rope_kernel_fits:  # one launch for q and k, where torch takes ~24
-            from m1reason.kernels.triton_rope import rope_qk_triton
-
-            q, k = rope_qk_triton(qkv.reshape(-1, qkv.shape[-1]), positions.reshape(-1), self.inv_freq, self.heads,
-                                  self.kv_heads, self.head_dim)
-            return q.view(*lead, self.heads, self.head_dim), k.view(*lead, self.kv_heads, self.head_dim), v
-        q, k = qkv[..., :q_dim], qkv[..., q_dim:q_dim + kv_dim]
-        q = apply_rope(q.view(*lead, self.heads, self.head_dim), positions, self.inv_freq)
-        k = apply_rope(k.view(*lead, self.kv_heads, self.head_dim), positions, self.inv_freq)
+        q, k = rope_qk(qkv, positions, self.inv_freq, self.heads, self.kv_heads, self.head_dim)
         return q, k, v
 
     def _attend_local(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:

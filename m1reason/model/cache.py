@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
-from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from m1reason.errors import CapacityError
+from m1reason.kernels.causal_attention import attend_causal, sdpa  # defined with the kernels; re-exported here
 from m1reason.model.config import ModelConfig
 
 __all__ = ["DenseCache", "InferenceCache", "attend_causal", "sdpa"]
@@ -36,53 +35,6 @@ class InferenceCache(Protocol):
 
     def attend(self, layer: int, slots: Tensor, q: Tensor, positions: Tensor) -> Tensor:
         """Causal attention of q [b, T, heads, head_dim] at ``positions`` over the slot's stored KV."""
-
-
-def sdpa(q: Tensor, k: Tensor, v: Tensor, **options) -> Tensor:
-    """``F.scaled_dot_product_attention`` over q, k, v [b, H, T, hd]; on a GPU, never through the cuDNN backend.
-    Prompts and appended text come in every length, and cuDNN's attention, which torch 2.11 picked on the H200,
-    plans each new shape on first sight, inside the request that brings it: a median 47 ms (up to 0.9 s) for a
-    causal prompt of a length not seen before and 62 ms (up to 0.8 s) with a mask, against 0.09 and 0.17 ms
-    without cuDNN (H200, 2026-12-03: ``python -m benchmarks.attention_first_call``, BENCHMARKS.md
-    "attention_first_call"; "head_start_h200_warm_cudnn" for what it did to 0.02 s budgets). The backends an
-    enclosing ``sdpa_kernel`` allows (training's deterministic math-only one, say) are kept, less cuDNN.
-
-    >>> q = torch.randn(1, 2, 3, 8)
-    >>> torch.allclose(sdpa(q, q, q, is_causal=True), F.scaled_dot_product_attention(q, q, q, is_causal=True))
-    True
-    """
-    if not (q.is_cuda and torch.backends.cuda.cudnn_sdp_enabled()):
-        return F.scaled_dot_product_attention(q, k, v, **options)
-    with sdpa_kernel(_enabled_backends_but_cudnn()):
-        return F.scaled_dot_product_attention(q, k, v, **options)
-
-
-def _enabled_backends_but_cudnn() -> list[SDPBackend]:
-    cuda = torch.backends.cuda
-    enabled = ((SDPBackend.FLASH_ATTENTION, cuda.flash_sdp_enabled()),
-               (SDPBackend.EFFICIENT_ATTENTION, cuda.mem_efficient_sdp_enabled()),
-               (SDPBackend.MATH, cuda.math_sdp_enabled()))
-    return [backend for backend, on in enabled if on] or [SDPBackend.MATH]
-
-
-def attend_causal(q: Tensor, k: Tensor, v: Tensor, q_positions: Tensor, k_valid: Tensor | None = None) -> Tensor:
-    """Attention of q [b, T, H, hd] over k, v [b, L, Hkv, hd] where key j is seen by a query at position p iff j <= p.
-
-    ``k_valid`` [b, L] can further mask keys (e.g. unused cache entries). GQA heads are expanded here.
-
-    >>> q = torch.randn(1, 2, 4, 8); k = v = torch.randn(1, 2, 2, 8)
-    >>> attend_causal(q, k, v, torch.tensor([[0, 1]])).shape
-    torch.Size([1, 2, 4, 8])
-    """
-    heads, kv_heads = q.shape[2], k.shape[2]
-    k = k.repeat_interleave(heads // kv_heads, dim=2)
-    v = v.repeat_interleave(heads // kv_heads, dim=2)
-    key_pos = torch.arange(k.shape[1], device=q.device)
-    mask = key_pos[None, None, :] <= q_positions[:, :, None]  # [b, T, L]
-    if k_valid is not None:
-        mask = mask & k_valid[:, None, :]
-    out = sdpa(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), attn_mask=mask[:, None])
-    return out.transpose(1, 2)
 
 
 class DenseCache:

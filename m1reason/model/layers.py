@@ -1,7 +1,8 @@
-"""The small shared pieces of a decoder layer: RMSNorm, the gated MLP, and rotary embeddings.
+"""The small shared pieces of a decoder layer: RMSNorm, the gated MLP, and the rotary embeddings' frequencies.
 
-Plain eager PyTorch, any device and dtype. Parameter names follow the Hugging Face checkpoint so that
-loading is a name table, not a translation.
+Plain eager PyTorch, any device and dtype; the math of the norm, the MLP's activation and the rotation itself is
+in m1reason.kernels (``rms_norm``, ``add_rms_norm``, ``silu_mul``, ``rope_qk``). Parameter names follow the
+Hugging Face checkpoint so that loading is a name table, not a translation.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from m1reason.kernels.dispatch import use_triton
+from m1reason.kernels import add_rms_norm, rms_norm, silu_mul
 from m1reason.model.config import RopeConfig
 
-__all__ = ["RMSNorm", "GatedMLP", "rope_inverse_frequencies", "apply_rope"]
+__all__ = ["RMSNorm", "GatedMLP", "rope_inverse_frequencies"]
 
 
 class RMSNorm(nn.Module):
@@ -32,13 +33,7 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: Tensor) -> Tensor:
-        if use_triton(x):
-            from m1reason.kernels.triton_elementwise import rms_norm_triton
-
-            return rms_norm_triton(x, self.weight, self.eps)
-        x32 = x.float()
-        x32 = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)
-        return self.weight * x32.to(x.dtype)
+        return rms_norm(x, self.weight, self.eps)
 
     def add_and_norm(self, h: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
         """(h + x, norm(h + x)): a residual add and the norm after it, one kernel on a GPU.
@@ -47,12 +42,7 @@ class RMSNorm(nn.Module):
         >>> sum_.tolist(), normed.round(decimals=4).tolist()
         ([[3.0, -3.0]], [[1.0, -1.0]])
         """
-        if use_triton(h) and h.dtype == x.dtype and h.shape == x.shape:
-            from m1reason.kernels.triton_elementwise import add_rms_norm_triton
-
-            return add_rms_norm_triton(h, x, self.weight, self.eps)
-        h = h + x
-        return h, self(h)
+        return add_rms_norm(h, x, self.weight, self.eps)
 
 
 class GatedMLP(nn.Module):
@@ -63,10 +53,10 @@ class GatedMLP(nn.Module):
     torch.Size([2, 3, 8])
     """
 
-    # After ``merge_gate_up``, batches of at most this many rows run gate and up as one GEMM. On an H200 (bf16,
-    # M1-3B shapes, 28 MLPs in a CUDA graph) the whole MLP took 7-9% less time merged at 1-192 rows and 4% less at
-    # 256, but 1-7% more at 384-512 (BENCHMARKS.md "gate_up_merge"); prefill calls' tens of thousands of rows
-    # showed no consistent gain and stay unmerged.
+    # After ``merge_gate_up``, batches of at most this many rows run gate and up as one GEMM: one wide GEMM
+    # reads the weights once, which wins while a small batch is bound by those reads and loses once the batch is
+    # large enough to be compute-bound (``python -m benchmarks.gate_up_merge`` measures the crossover); prefill
+    # calls' many rows stay unmerged.
     merged_gemm_max_rows = 256
 
     def __init__(self, hidden: int, intermediate: int):
@@ -109,11 +99,7 @@ class GatedMLP(nn.Module):
             gate, up = F.linear(x, merged).chunk(2, dim=-1)
         else:
             gate, up = self.gate_proj(x), self.up_proj(x)
-        if use_triton(gate):
-            from m1reason.kernels.triton_elementwise import silu_mul_triton
-
-            return self.down_proj(silu_mul_triton(gate, up))
-        return self.down_proj(F.silu(gate) * up)
+        return self.down_proj(silu_mul(gate, up))
 
     def _merged_weight(self, x: Tensor) -> Tensor | None:
         """The merged [2I, H] weight, where it should run x: merged, still backing both weights, x small, and no
@@ -155,22 +141,3 @@ def _llama3_scaled(inv_freq: Tensor, factor: float, low_freq_factor: float, high
     scaled = torch.where(wavelen > low_wavelen, inv_freq / factor, inv_freq)
     is_medium = (wavelen <= low_wavelen) & (wavelen >= high_wavelen)
     return torch.where(is_medium, ramp, scaled)
-
-
-def apply_rope(x: Tensor, positions: Tensor, inv_freq: Tensor) -> Tensor:
-    """Rotate-half (NeoX layout) RoPE over all of the last dimension.
-
-    x: [..., T, H, head_dim]; positions: [..., T] (integers, per sequence); inv_freq: [head_dim / 2].
-    Angles are computed in fp32 and the result cast back to x's dtype.
-
-    >>> x = torch.randn(1, 3, 2, 4)
-    >>> torch.allclose(apply_rope(x, torch.zeros(1, 3, dtype=torch.long), torch.ones(2)), x)
-    True
-    """
-    angles = positions.unsqueeze(-1).float() * inv_freq  # [..., T, hd/2]
-    cos = torch.cat([angles.cos(), angles.cos()], dim=-1).unsqueeze(-2)  # [..., T, 1, hd]
-    sin = torch.cat([angles.sin(), angles.sin()], dim=-1).unsqueeze(-2)
-    x32 = x.float()
-    half = x.shape[-1] // 2
-    rotated = torch.cat([-x32[..., half:], x32[..., :half]], dim=-1)
-    return (x32 * cos + rotated * sin).to(x.dtype)

@@ -48,8 +48,7 @@ class MambaMixer(nn.Module):
         z, x, B, C, dt_low = self.in_proj(u).split([self.d_inner, self.d_xb, self.d_xb, self.d_inner, self.dt_rank], -1)
         # dt_proj on a 2D view (no copy: the split's rows stay evenly strided), as a decode step's [b, rank] is:
         # torch then adds the bias inside the GEMM, where on [b, T, rank] it adds it in a separate pass over
-        # [b, T, d_inner] (most likely the ~27 ms strided add in the profile of a 512 x 256-token prefill on an
-        # H200, BENCHMARKS.md "profile_prefill_h200").
+        # [b, T, d_inner], a strided pass a long prefill's profile shows.
         dt = self.dt_proj(dt_low.reshape(-1, self.dt_rank))
         return z, x, B, C, dt.view(*dt_low.shape[:-1], self.d_inner)
 

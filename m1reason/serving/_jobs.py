@@ -6,12 +6,12 @@ The solver (``solver``) admits, awaits and cancels jobs; what a job does in its 
 
 from __future__ import annotations
 
-import inspect
 import threading
 import time
 from concurrent.futures import Future
 
 from m1reason.generator import SampleFinished, TokensAppended
+from m1reason.generator.protocol import GeneratorBase, ThroughputBase, as_throughput_model
 from m1reason.serving._channel import Channel
 from m1reason.serving.events import ProgressUpdate, SampleEnded, TextDelta
 from m1reason.serving.shared import SharedGenerator
@@ -27,18 +27,17 @@ class _Cancelled(Exception):
     """Raised inside a strategy's thread when its caller went away or the solver shut down."""
 
 
-class _JobGenerator:
+class _JobGenerator(GeneratorBase):
     """The generator one strategy run sees: the shared one, plus a record of its requests (so the run can be
     cancelled from outside), an optional tap on its events (for streaming text), and the solver's other requests
-    among the peers of its throughput model (``peers``: they plan and submit after this one looks)."""
+    among the peers of its throughput model (``peers``: they plan and submit after this one looks). Its prompts go
+    as text (no ``encode_prompt``) and its calls run as they come (no ``exclusive``): GeneratorBase's defaults."""
 
     def __init__(self, shared: SharedGenerator, on_event=None, peers=lambda: 0):
         self.shared, self.on_event, self._peers = shared, on_event, peers
         self.capabilities, self.tokenizer = shared.capabilities, shared.tokenizer
-        self.scope = getattr(shared, "scope", None)
-        self.confidence_map = getattr(shared, "confidence_map", None)
-        if hasattr(shared, "reserve"):
-            self.reserve, self.unreserve = shared.reserve, shared.unreserve
+        self.scope, self.confidence_map = shared.scope, shared.confidence_map
+        self.strategy_defaults = shared.strategy_defaults
         self.cancelled = False
         self.had_turn = False  # a sample of this run got a token (its turn in the engine came)
         self._request_ids: list[str] = []
@@ -78,6 +77,12 @@ class _JobGenerator:
     def throughput_model(self):
         return _SolverLoad(self.shared.throughput_model(), self._peers)
 
+    def reserve(self, request_id: str, plan):
+        return self.shared.reserve(request_id, plan)
+
+    def unreserve(self, request_id: str) -> None:
+        self.shared.unreserve(request_id)
+
     def cancel_all(self) -> None:
         """From another thread: stop this run; its live samples end now and free their slots."""
         self.cancelled = True
@@ -95,19 +100,33 @@ class _JobGenerator:
         return requests
 
 
-class _SolverLoad:
+class _SolverLoad(ThroughputBase):
     """A throughput model as one job sees it: the generator's, with ``peers()`` at least the solver's other
     requests (running, or waiting for a turn) that the generator has not seen yet."""
 
     def __init__(self, model, solver_peers):
-        self._model, self._solver_peers = model, solver_peers
+        self._model, self._solver_peers = as_throughput_model(model), solver_peers
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str):  # what strategies do not use (e.g. a FittedThroughput's calibration)
         return getattr(self._model, name)
 
+    def decode_step_s(self, batch: int, context: int) -> float:
+        return self._model.decode_step_s(batch, context)
+
+    def prefill_s(self, tokens: int) -> float:
+        return self._model.prefill_s(tokens)
+
+    def append_s(self, tokens: int, batch: int, context: int) -> float:
+        return self._model.append_s(tokens, batch, context)
+
+    def occupancy(self) -> int:
+        return self._model.occupancy()
+
+    def capacity(self) -> int | None:
+        return self._model.capacity()
+
     def peers(self) -> int:
-        own = getattr(self._model, "peers", None)
-        return max(own() if own is not None else 0, self._solver_peers())
+        return max(self._model.peers(), self._solver_peers())
 
 
 class _Job:
@@ -131,10 +150,11 @@ class _Job:
             if budget is not None and budget < MIN_TURN * self.budget_s:
                 return unanswered(self.problem, self.strategy, "no_turn", self.queued_s,
                                   {"total_s": 0.0, "queue_s": self.queued_s, **self.cold})
-            options = {"budget_s": budget}
-            if self.channel is not None and "on_progress" in inspect.signature(self.strategy.run).parameters:
-                options["on_progress"] = self._progress
-            solution = self.strategy.run(self.problem, self.generator, **options)
+            from m1reason.solving import solve  # looked up per call: the one solve path, as tests see it
+
+            progress = self._progress if self.channel is not None else None
+            solution = solve(self.problem, budget_s=budget, strategy=self.strategy, generator=self.generator,
+                             on_progress=progress)
             update = {"timings": {**solution.timings, "queue_s": self.queued_s, **self.cold}}
             if solution.status == "no_turn":  # it waited in the engine too: say how long in all
                 from strategies.solution import no_turn_reason

@@ -15,12 +15,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 
 from m1reason.generator import GenerationRequest, GenerationResult, RequestFinished, SamplingParams
-from m1reason.generator.protocol import GenerationEvent
+from m1reason.generator.protocol import GenerationEvent, GeneratorBase, as_generator
 
 __all__ = ["SharedGenerator"]
 
 
-class SharedGenerator:
+class SharedGenerator(GeneratorBase):
     """Wrap ``generator`` so that many threads can stream, cancel, append and fork through it safely.
 
     It also makes generators that are not thread-safe (FakeGenerator, HFGenerator) usable from several threads:
@@ -38,16 +38,10 @@ class SharedGenerator:
     def __init__(self, generator):
         if isinstance(generator, SharedGenerator):
             generator = generator.generator
-        self.generator = generator
-        self.capabilities = frozenset(getattr(generator, "capabilities", ()))
-        self.tokenizer = getattr(generator, "tokenizer", None)
-        self.strategy_defaults = getattr(generator, "strategy_defaults", None)  # for make_strategy
-        self.scope = getattr(generator, "scope", None)  # for the strategies (the Generator protocol)
-        self.confidence_map = getattr(generator, "confidence_map", None)
-        if hasattr(generator, "encode_prompt"):  # thread-safe: it only reads the tokenizer
-            self.encode_prompt = generator.encode_prompt
-        if hasattr(generator, "reserve"):  # thread-safe: planners take turns on their own lock
-            self.reserve, self.unreserve = generator.reserve, generator.unreserve
+        self.generator = generator = as_generator(generator)
+        self.capabilities = frozenset(generator.capabilities)
+        self.tokenizer, self.strategy_defaults = generator.tokenizer, generator.strategy_defaults
+        self.scope, self.confidence_map = generator.scope, generator.confidence_map
         self.lock = threading.RLock()
         # A generator that can drive itself from a background thread (M1Generator) is thread-safe: streams then
         # only wait for their own events and every step serves all of them. Others are serialised by the lock.
@@ -62,7 +56,7 @@ class SharedGenerator:
         >>> SharedGenerator(FakeGenerator(lambda request, i: "x")).failure is None
         True
         """
-        return getattr(self.generator, "failure", None)
+        return self.generator.failure
 
     def close(self) -> None:
         """Stop the background driver this adapter started (a self-driven generator's ``close``), if any.
@@ -90,7 +84,7 @@ class SharedGenerator:
                 yield event
         finally:
             with self.lock:
-                close = getattr(events, "close", None)
+                close = getattr(events, "close", None)  # an iterator of the generator's own may not close
                 if close is not None:
                     close()
 
@@ -116,8 +110,8 @@ class SharedGenerator:
         return self.generator.exclusive() if self.self_driven else self.lock
 
     # A self-driven generator is thread-safe on its own: its calls skip this adapter's lock, which would otherwise
-    # queue every thread's appends behind one another, each then waiting for an engine step (seconds of delay at
-    # a deadline when 32 problems force 16 answers each).
+    # queue every thread's appends behind one another, each then waiting for an engine step (a long delay at a
+    # deadline when many problems force all their answers at once).
     def cancel(self, id: str) -> bool:
         """Cancel a sample or request (waits at most for the step in progress)."""
         with self._serialised():
@@ -144,14 +138,45 @@ class SharedGenerator:
         with self.lock:
             return self.generator.throughput_model()
 
+    def encode_prompt(self, prompt: str) -> list[int] | None:
+        """The wrapped generator's encoding of ``prompt`` (thread-safe: it only reads the tokenizer), or None.
+
+        >>> from m1reason.generator.fake import FakeGenerator
+        >>> SharedGenerator(FakeGenerator(lambda request, i: "x")).encode_prompt("2 + 2?") is None
+        True
+        """
+        return self.generator.encode_prompt(prompt)
+
+    def reserve(self, request_id: str, plan):
+        """The wrapped generator's ``reserve`` (thread-safe: planners take turns on their own lock).
+
+        >>> from m1reason.generator.fake import FakeGenerator
+        >>> SharedGenerator(FakeGenerator(lambda request, i: "x")).reserve("r", lambda: "the plan")
+        'the plan'
+        """
+        return self.generator.reserve(request_id, plan)
+
+    def unreserve(self, request_id: str) -> None:
+        """The wrapped generator's ``unreserve``."""
+        self.generator.unreserve(request_id)
+
+    def warm_up(self) -> int:
+        """The wrapped generator's ``warm_up`` (call it idle, before serving: it runs the model).
+
+        >>> from m1reason.generator.fake import FakeGenerator
+        >>> SharedGenerator(FakeGenerator(lambda request, i: "x")).warm_up()  # scratch calls made
+        0
+        """
+        with self._serialised():
+            return self.generator.warm_up()
+
     def occupancy(self) -> int:
-        """Sequences in flight now, when the wrapped generator can tell (else 0).
+        """Sequences in flight now (the wrapped generator's ``occupancy``; a self-driven one reads it without
+        waiting for a step).
 
         >>> from m1reason.generator.fake import FakeGenerator
         >>> SharedGenerator(FakeGenerator(lambda request, i: "x")).occupancy()
         0
         """
-        occupancy = getattr(self.generator, "occupancy", None)
-        if occupancy is None:
-            return self.throughput_model().occupancy()
-        return occupancy()
+        with self._serialised():
+            return self.generator.occupancy()

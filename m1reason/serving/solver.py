@@ -1,11 +1,11 @@
 """AsyncSolver: ``await solver.solve(problem)`` for many concurrent callers (a tutoring app's students) sharing one
 generator, so their samples share the engine's batched decode steps instead of each paying its own pass.
 
-Each admitted request runs its strategy in a worker thread over one SharedGenerator: the strategies' streams
-all feed one engine, which advances every live sample each step (continuous batching: a new request's samples
-join the running batch at the next step). Answer extraction and voting run in those threads, off the event loop.
-Admission (queue bound, tenant limits) lives in ``admission``; a request's job in ``_jobs``; the thread-to-loop
-hand-over in ``_channel``.
+Each admitted request runs ``m1reason.solving.solve`` (the one solve path) with its strategy in a worker thread
+over one SharedGenerator: the strategies' streams all feed one engine, which advances every live sample each step
+(continuous batching: a new request's samples join the running batch at the next step). Answer extraction and
+voting run in those threads, off the event loop. Admission (queue bound, tenant limits) lives in ``admission``; a
+request's job in ``_jobs``; the thread-to-loop hand-over in ``_channel``.
 
 Under a budget a caller never waits much past it: a request still waiting for a turn when its budget runs out, or
 whose strategy has not returned ``RETURN_BY_S`` after it, gets a Solution with no answer and a status saying why
@@ -22,6 +22,7 @@ import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 
+from m1reason.checks import check_request
 from m1reason.errors import CapacityError
 from m1reason.serving._channel import Channel
 from m1reason.serving._jobs import _Cancelled, _Job, _JobGenerator, unanswered
@@ -30,7 +31,7 @@ from m1reason.serving.admission import Admission
 from m1reason.serving.async_generator import AsyncGenerator
 from m1reason.serving.events import SolveEvent, Started
 from m1reason.serving.shared import SharedGenerator
-from m1reason.solving import check_request, make_strategy
+from m1reason.solving import make_strategy
 
 __all__ = ["AsyncSolver"]
 
@@ -190,7 +191,7 @@ class AsyncSolver:
         >>> AsyncSolver(object()).stats()
         {'ok': True, 'error': None, 'active': 0, 'queued': 0, 'occupancy': None, 'checks': 0}
         """
-        failure = getattr(self.shared, "failure", None)
+        failure = self.shared.failure if self.shared is not None else None
         error = (f"the engine failed and stopped serving: {failure}" if failure is not None
                  else "the solver is shutting down" if self._closed else None)
         occupancy = self.shared.occupancy() if self.shared is not None else None
@@ -234,11 +235,7 @@ class AsyncSolver:
         shared = source.shared if isinstance(source, AsyncGenerator) else SharedGenerator(source)
         self._owns_shared = not isinstance(source, AsyncGenerator)
         measured = time.monotonic()
-        warm_up = getattr(shared.generator, "warm_up", None)
-        if warm_up is not None:  # calibration, every decode graph, first compiles, then the heap frozen
-            warm_up()
-        else:
-            shared.throughput_model()
+        shared.warm_up()  # calibration (an M1Generator's: every decode graph, first compiles, the heap frozen)
         cold["calibration_s"] = time.monotonic() - measured
         return shared, cold
 
@@ -249,7 +246,7 @@ class AsyncSolver:
             raise CapacityError("the solver is shut down")
         await self.start()
         chosen = make_strategy(strategy, budget_s, self.shared)  # sized for the model (its strategy_defaults)
-        # On the event loop: the check is linear in the text (about 3 ms for the tutoring app's 8,000 characters).
+        # On the event loop: the check is linear in the text, quick even for the tutoring app's longest problems.
         refused = _out_of_scope(problem, self.shared, chosen, budget_s)
         if refused is not None:  # answered now: it takes no place in the queue and waits for no turn
             raise _Early(refused)

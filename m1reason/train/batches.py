@@ -1,10 +1,10 @@
 """Training micro-batches, made ahead of the loop in worker processes.
 
 On a GPU a tiny model's optimizer step takes a few milliseconds, while drawing 128 problems, rendering their
-prompts and tokenizing them takes tens of milliseconds of Python: made inline, the data is most of a stage's time
-(BENCHMARKS.md "train_data_workers"). ``StepBatches`` makes micro-batch ``i`` in a pool of worker processes while
-the loop trains on ``i - 1``. A micro-batch is a pure function of (seed, index, rank), so the batches, and the
-trained weights, are the same with any number of workers, and a resumed stage simply starts the pool at its step.
+prompts and tokenizing them takes tens of milliseconds of Python: made inline, the data is most of a stage's
+time. ``StepBatches`` makes micro-batch ``i`` in a pool of worker processes while the loop trains on ``i - 1``.
+A micro-batch is a pure function of (seed, index, rank), so the batches, and the trained weights, are the same
+with any number of workers, and a resumed stage simply starts the pool at its step.
 """
 
 from __future__ import annotations

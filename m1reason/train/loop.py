@@ -74,7 +74,7 @@ def deterministic_kernels(enabled: bool = True):
     apart (two GPU runs of the recipe from seed 0 differed by 8 points after distillation: docs/training.md).
     Ops without a deterministic kernel warn instead of failing. That leniency would let attention's backward run
     non-deterministically (with ``warn_only`` torch's flash, memory-efficient and cuDNN attention keep their
-    fast, atomic backward passes; an H200 run warned about cuDNN's), so attention runs on torch's math backend
+    fast, atomic backward passes; a GPU run warned about cuDNN's), so attention runs on torch's math backend
     here, deterministic both ways (and slower: fine for the tiny recipe, a cost to weigh at scale). cuBLAS reads
     ``CUBLAS_WORKSPACE_CONFIG`` when the process makes its first cuBLAS call, so it is set here if unset; a
     process that already ran GPU matmuls before entering keeps its workspace, and torch then warns. The previous

@@ -54,8 +54,8 @@ def recipe_settings(*, device: str = "cpu", seed: int = 0, scale: float = 1.0, b
         "sft": SFTSettings(steps=steps(800), batch_size=32 * b, lr=5e-4, warmup=10, seed=seed + 2, **common),
         # GRPO rolls out 4x the prompts it trains on and keeps the groups whose rewards differ (after SFT most
         # agree). Its prompts come from the whole training mix: aimed at the kinds SFT leaves weakest it learnt
-        # those at best and lost the others, while the mix raised plain-arithmetic pass@1 with three seeds
-        # (BENCHMARKS.md "grpo_gpu_batch", "grpo_mix_cpu"). Rollouts may run to the longest worked solution.
+        # those at best and lost the others, while the mix raised plain-arithmetic pass@1 with every seed tried.
+        # Rollouts may run to the longest worked solution.
         # Its 16 * b prompts train in b slices of 128 rollouts: the differentiable scan's memory grows with the
         # rows of a pass, and a whole GPU batch of long rollouts ran out of it.
         "grpo": GRPOSettings(steps=steps(80), prompts=16 * b, grad_accum=b, k=8, oversample=4, temperature=1.0,

@@ -3,7 +3,7 @@ configuration runs at every budget, and the timelines record the generator calls
 
 from benchmarks.forcing_reserve import EarlyForcing, EarlyForcingFullLength, run
 from m1reason.generator.fake import FakeCompletion, FakeGenerator
-from m1reason.generator.throughput import Calibration, FittedThroughput
+from m1reason.throughput import Calibration, FittedThroughput
 from m1reason.train.data import heldout_problems
 from strategies import BudgetAware
 

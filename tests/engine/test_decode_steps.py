@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from m1reason.engine import Engine, Sequence, Status
-from m1reason.generator.data import SamplingParams
+from m1reason.types import SamplingParams
 from tests.conftest import flat_tiny_model
 from tests.engine.test_engine import SAMPLED, argmax_loop, run, seqs_for
 
@@ -285,8 +285,9 @@ def test_appends_fed_through_decode_steps_give_the_tokens_of_a_prefill(model, de
     """feed_appends: short appends to decoding samples go through decode steps, one token per step, instead of a
     prefill call; every sample's tokens, finish reason, log-probabilities and confidence stay the same."""
     fed = Workload(model, decode_steps, feed_appends=16)  # 9 appended tokens take several multi-step calls
-    real_fed_inputs, multi_step_feeds = fed.engine._fed_inputs, []
-    fed.engine._fed_inputs = lambda seqs, steps: (multi_step_feeds.append(steps - 1), real_fed_inputs(seqs, steps))[1]
+    real_fed_inputs, multi_step_feeds = fed.engine.runner._fed_inputs, []
+    fed.engine.runner._fed_inputs = lambda seqs, steps: (multi_step_feeds.append(steps - 1),
+                                                         real_fed_inputs(seqs, steps))[1]
     results, _ = fed.run()
     # fed rows run several decode steps per engine step too
     assert (max(multi_step_feeds, default=1) > 1) == (decode_steps > 1)

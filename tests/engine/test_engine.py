@@ -1,10 +1,12 @@
 """The engine against the model's own forward: batching, forking, preemption and appends change nothing."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 
 from m1reason.engine import Engine, Sequence
-from m1reason.generator.data import SamplingParams
+from m1reason.types import SamplingParams
 from tests.conftest import flat_tiny_model
 
 GREEDY = SamplingParams(temperature=0, max_new_tokens=12, ignore_eos=True)
@@ -201,15 +203,15 @@ def scripted_run(model):
 
 
 def test_kept_decode_rows_give_the_tokens_of_rebuilding_every_step(model, monkeypatch):
-    from m1reason.engine import engine as engine_module
+    from m1reason.engine.batch import DecodeBatch
 
     builds = []
-    real_build = engine_module._Rows.build.__func__
-    monkeypatch.setattr(engine_module._Rows, "build", classmethod(
+    real_build = DecodeBatch.build.__func__
+    monkeypatch.setattr(DecodeBatch, "build", classmethod(
         lambda cls, seqs, *args: builds.append(len(seqs)) or real_build(cls, seqs, *args)))
     kept, steps = scripted_run(model)
     assert len(builds) < len(steps) - 5, "steady steps should reuse the last step's rows"
-    monkeypatch.setattr(engine_module._Rows, "reusable", property(lambda self: False))
+    monkeypatch.setattr(DecodeBatch, "reusable", property(lambda self: False))
     rebuilt, _ = scripted_run(model)
     assert kept == rebuilt
     reasons = {reason for _, _, reason, _ in kept}
@@ -280,7 +282,7 @@ def test_prefill_work_waits_for_company_while_others_decode(model):
     engine.add([b])
     engine.step()
     assert (a.num_generated, b.num_generated) == (2, 0)  # a decoded, b waited
-    engine.prefill_tokens = 6  # b's 3 tokens are half a call: due now
+    engine.config = replace(engine.config, prefill_tokens=6)  # b's 3 tokens are half a call: due now
     engine.step()
     assert b.num_generated == 1
     while engine.has_work():

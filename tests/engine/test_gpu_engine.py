@@ -134,13 +134,13 @@ def test_several_decode_steps_never_wait_for_the_device(tiny_checkpoint):
     prompts = [[1, 2, 3], [4, 5, 6, 7, 8]]
     params = {"temperature": 0.8, "top_p": 0.9, "seed": 1, "n": 2, "logprobs": True}
     run(gen, prompts, **params)  # capture the graphs, compile the kernels
-    checked = {"_run_steps": [], "_launch_next": []}
+    checked = {"run_steps": [], "_launch_next": []}
 
-    def strict(name):
-        real = getattr(gen.engine, name)
+    def strict(name, owner):
+        real = getattr(owner, name)
 
         def call(rows, steps):
-            before = torch.cuda.get_sync_debug_mode()  # _launch_next runs _run_steps: the inner call restores it
+            before = torch.cuda.get_sync_debug_mode()  # _launch_next runs run_steps: the inner call restores it
             torch.cuda.set_sync_debug_mode("error")
             try:
                 return real(rows, steps)
@@ -149,8 +149,8 @@ def test_several_decode_steps_never_wait_for_the_device(tiny_checkpoint):
                 checked[name].append(steps)
         return call
 
-    gen.engine._run_steps = strict("_run_steps")
-    gen.engine._launch_next = strict("_launch_next")
+    gen.engine.runner.run_steps = strict("run_steps", gen.engine.runner)
+    gen.engine._launch_next = strict("_launch_next", gen.engine)
     run(gen, prompts, **params)
-    assert checked["_run_steps"] and max(checked["_run_steps"]) == 4
+    assert checked["run_steps"] and max(checked["run_steps"]) == 4
     assert checked["_launch_next"], "groups should have been launched ahead"

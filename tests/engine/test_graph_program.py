@@ -7,7 +7,7 @@ import torch
 
 from m1reason.engine import Engine
 from m1reason.engine.graphs import DecodeGraphs
-from m1reason.generator.data import SamplingParams
+from m1reason.types import SamplingParams
 from tests.conftest import flat_tiny_model
 from tests.engine.test_decode_steps import Workload, same_results
 from tests.engine.test_engine import seqs_for

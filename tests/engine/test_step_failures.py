@@ -6,7 +6,7 @@ import time
 import pytest
 
 from m1reason.engine import Engine, Sequence
-from m1reason.generator.data import SamplingParams
+from m1reason.types import SamplingParams
 from tests.conftest import flat_tiny_model
 
 GREEDY = SamplingParams(temperature=0, max_new_tokens=6, ignore_eos=True)

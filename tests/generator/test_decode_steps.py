@@ -3,8 +3,8 @@ when a stop string ends a sample in the middle of the steps."""
 
 import pytest
 
-from m1reason.generator.data import RequestFinished, SampleFinished, SamplingParams, TokensAppended
 from m1reason.generator.m1 import M1Generator
+from m1reason.types import RequestFinished, SampleFinished, SamplingParams, TokensAppended
 from tests.conftest import flat_tiny_model
 from tests.generator.test_m1 import SEEDED, ByteTokenizer, request
 

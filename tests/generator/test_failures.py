@@ -6,8 +6,8 @@ import threading
 import pytest
 
 from m1reason.errors import M1Error
-from m1reason.generator.data import GenerationRequest, RequestFinished, SamplingParams, TokensAppended
 from m1reason.generator.m1 import M1Generator
+from m1reason.types import GenerationRequest, RequestFinished, SamplingParams, TokensAppended
 from tests.conftest import flat_tiny_model
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from m1reason.generator.data import GenerationRequest, SamplingParams
 from m1reason.generator.fake import FakeCompletion, FakeGenerator
+from m1reason.types import GenerationRequest, SamplingParams
 
 
 def request(request_id="r", n=1, deadline=None, **sampling):

@@ -5,8 +5,8 @@ import torch
 
 from m1reason.engine.sampling import SamplingBatch, sample
 from m1reason.errors import CapacityError
-from m1reason.generator.data import GenerationRequest, SamplingParams
 from m1reason.generator.hf import HFGenerator
+from m1reason.types import GenerationRequest, SamplingParams
 
 GREEDY = SamplingParams(temperature=0, max_new_tokens=10, ignore_eos=True)
 SAMPLED = SamplingParams(n=3, temperature=1.0, top_k=40, top_p=0.95, max_new_tokens=10, ignore_eos=True, seed=11)

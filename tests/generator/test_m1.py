@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from m1reason.errors import CapacityError
 from m1reason.generator import m1 as m1_module
-from m1reason.generator.data import GenerationRequest, RequestFinished, SampleFinished, SamplingParams, TokensAppended
 from m1reason.generator.m1 import M1Generator
+from m1reason.types import GenerationRequest, RequestFinished, SampleFinished, SamplingParams, TokensAppended
 from tests.conftest import flat_tiny_model
 
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from m1reason.generator.throughput import Calibration, FittedThroughput, PaceMeter, _NormalEquations
+from m1reason.throughput import Calibration, FittedThroughput, PaceMeter
+from m1reason.throughput.fit import NormalEquations as _NormalEquations
 
 
 def served(pace: PaceMeter, rows: list[tuple[int, float, float]]) -> None:

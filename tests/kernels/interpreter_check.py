@@ -1,7 +1,8 @@
 """The model's whole Triton path, run on the CPU through Triton's interpreter, against the torch path.
 
-For machines without a GPU (CI, the developers' own): every place the model dispatches a Triton kernel is made
-to take it for CPU tensors (``use_triton`` patched where it is imported), and a prefill of three right-padded
+For machines without a GPU (CI, the developers' own): every place that dispatches a Triton kernel (the public
+functions of m1reason.kernels, and whatever else imports ``use_triton``) is made to take it for CPU tensors
+(``use_triton`` patched where it is imported), and a prefill of three right-padded
 prompts (fresh) plus ten decode steps of the tiny model (fp32) must give the torch path's logits; the kernels
 actually called are counted and printed. Then the engine as it runs on a GPU, less the capture: the decode
 graphs' programs (``DecodeGraphs(capture=False)``: sampling, with the Triton Gumbel kernel, inside them), four
@@ -20,17 +21,21 @@ import sys
 import torch
 
 
+def route_kernels(triton_on: bool) -> None:
+    """Patch ``use_triton`` in every loaded m1reason module that imported it: Triton for any tensor where no
+    gradient is recorded (``triton_on``), else never."""
+    choose = (lambda t: not torch.is_grad_enabled()) if triton_on else (lambda t: False)
+    for name, module in list(sys.modules.items()):
+        if name.startswith("m1reason.") and name != "m1reason.kernels.dispatch" and hasattr(module, "use_triton"):
+            module.use_triton = choose
+
+
 def run(triton_on: bool) -> torch.Tensor:
-    import m1reason.engine.sampling
-    import m1reason.kernels
-    import m1reason.model.attention
-    import m1reason.model.layers
+    import m1reason.engine.sampling  # noqa: F401  (loaded before its use_triton is patched)
     from m1reason.engine import PagedCache
     from m1reason.model import HybridLM, ModelConfig
 
-    choose = (lambda t: not torch.is_grad_enabled()) if triton_on else (lambda t: False)
-    for module in (m1reason.kernels, m1reason.model.layers, m1reason.model.attention, m1reason.engine.sampling):
-        module.use_triton = choose
+    route_kernels(triton_on)
     torch.manual_seed(0)
     config = ModelConfig.tiny()
     model = HybridLM(config).eval()
@@ -49,20 +54,15 @@ def run(triton_on: bool) -> torch.Tensor:
 def engine_tokens(gpu_like: bool) -> list[list[int]]:
     """Seeded samples of the tiny model through the engine: with ``gpu_like``, Triton kernels, the decode graphs'
     programs, 4 steps per group, overlapped; else the torch path one step at a time."""
-    import m1reason.engine.sampling
-    import m1reason.kernels
-    import m1reason.model.attention
-    import m1reason.model.layers
+    import m1reason.engine.sampling  # noqa: F401  (loaded before its use_triton is patched)
     from m1reason.engine import Engine
     from m1reason.engine.graphs import DecodeGraphs
-    from m1reason.generator.data import SamplingParams
     from m1reason.model import HybridLM, ModelConfig
+    from m1reason.types import SamplingParams
     from tests.engine.test_engine import run as run_engine
     from tests.engine.test_engine import seqs_for
 
-    choose = (lambda t: not torch.is_grad_enabled()) if gpu_like else (lambda t: False)
-    for module in (m1reason.kernels, m1reason.model.layers, m1reason.model.attention, m1reason.engine.sampling):
-        module.use_triton = choose
+    route_kernels(gpu_like)
     torch.manual_seed(0)
     model = HybridLM(ModelConfig.tiny()).eval()
     engine = Engine(model, max_slots=6, max_len=48, decode_steps=4 if gpu_like else 1, overlap=gpu_like)

@@ -140,7 +140,7 @@ def test_paged_attention_decode_matches_reference(dtype, tol):
                                             (torch.float32, 5, 63)])
 def test_fused_gumbel_sampling_draws_the_reference_tokens(dtype, b, splits):
     """One program per row, or a row's vocabulary split over several programs and merged: the reference's tokens."""
-    from m1reason.engine.sampling import uniform_noise
+    from m1reason.kernels.gumbel_argmax import uniform_noise
     from m1reason.kernels.triton_sampling import gumbel_argmax_triton
 
     torch.manual_seed(3)
@@ -208,8 +208,8 @@ def test_fused_residual_add_and_norm_match_the_add_then_the_norm():
 @pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.bfloat16, 1e-2)])
 def test_fused_rope_matches_apply_rope(dtype, tol):
     """q's and k's heads rotated in one launch from in_proj's fused output: apply_rope's result, far positions too."""
+    from m1reason.kernels.rope import apply_rope
     from m1reason.kernels.triton_rope import rope_qk_triton
-    from m1reason.model.layers import apply_rope
 
     torch.manual_seed(6)
     b, H, Hkv, hd = 5, 24, 8, 128
@@ -224,16 +224,17 @@ def test_fused_rope_matches_apply_rope(dtype, tol):
 
 def test_attention_prefill_rotates_through_the_kernel_as_through_apply_rope(monkeypatch):
     """A prefill's [b, T] tokens go through the same kernel as rows: the layer's output is apply_rope's."""
+    from m1reason.kernels.rope import kernel_fits
     from m1reason.model import ModelConfig
     from m1reason.model.attention import Attention
 
     torch.manual_seed(7)
     attn = Attention(ModelConfig.tiny(), layer_idx=1).cuda()
-    assert attn._rope_kernel_fits
+    assert kernel_fits(attn.head_dim)
     x = torch.randn(3, 37, attn.in_proj.in_features, device="cuda")
     positions = torch.arange(37, device="cuda") + torch.tensor([[0], [5], [300]], device="cuda")
     with torch.no_grad():  # where the kernels run (m1reason.kernels.dispatch.use_triton)
         q, k, v = attn._rotated_qkv(x, positions)
-        monkeypatch.setattr("m1reason.model.attention.use_triton", lambda *_: False)
+        monkeypatch.setattr("m1reason.kernels.rope.use_triton", lambda *_: False)
         want_q, want_k, want_v = attn._rotated_qkv(x, positions)
     assert rel_err(q, want_q) < 1e-5 and rel_err(k, want_k) < 1e-5 and torch.equal(v, want_v)

@@ -7,7 +7,7 @@ import pytest
 
 from m1reason.errors import CapacityError, PromptTooLong
 from m1reason.generator.fake import FakeCompletion
-from m1reason.generator.throughput import Calibration, FittedThroughput
+from m1reason.throughput import Calibration, FittedThroughput
 from strategies import BudgetAware
 from strategies._runner import end_margin, fallback_force_at
 from tests.strategies.conftest import boxed

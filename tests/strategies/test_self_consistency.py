@@ -85,7 +85,7 @@ def test_bad_settings_and_inputs_fail_clearly(spy):
         SelfConsistency(n=0)
     with pytest.raises(ValidationError, match="early_stop"):
         SelfConsistency(early_stop="sometimes")
-    with pytest.raises(BudgetError, match="budget_s must be > 0"):
+    with pytest.raises(BudgetError, match="budget_s must be a finite number of seconds > 0"):
         SelfConsistency().run("?", spy(scripted(["1"])), budget_s=0)
     with pytest.raises(ValueError, match="non-empty"):
         SelfConsistency().run("  ", spy(scripted(["1"])))

@@ -1,38 +1,24 @@
-"""Throughput models: how long a decode step and a prefill take for one model on one device, measured.
+"""The throughput model: how long a decode step and a prefill take for one model on one device, fitted to
+measurements.
 
-A generator measures step times over a small grid of (batch, context) and prefill lengths once, fits
-``step_s = a + b * batch + c * batch * context`` (weights read once per step; Mamba state per sequence;
-attention KV per token of context) and ``prefill_s = d + e * tokens``, and caches the fit on disk keyed by
-model, revision, dtype, device and engine shape, so the next process starts calibrated. BudgetAware plans
-sample counts and lengths from it.
-
-An idle M1Generator calibrates by serving scratch requests (``m1reason.generator.served``), so the rows hold its
-graphs, host syncs, sampling and host work; a busy one times ``model.step`` eagerly on a scratch cache. Under load
-a request waits for more per token than either (prefills of other arrivals sharing the step, the threads of other
-requests taking turns), and that is most of it: on the H200 (2026-12-02), 32 problems of the tiny embedded model
-at once saw several times the calibrated step, and BudgetAware, trusting the calibration, planned 64 samples per problem
-where one did best. So the generator also keeps a ``PaceMeter`` of the steps as served (start of one engine step
-to the start of the next, while it had work throughout), and the model refits on those rows with the
-calibration's: the served pace dominates where it has been seen, the calibration anchors the rest.
+``step_s = a + b * batch + c * batch * context`` (weights read once per step; Mamba state per sequence; attention
+KV per token of context) and ``prefill_s = d + e * tokens``, fitted by non-negative least squares (noise must not
+predict negative time). BudgetAware plans sample counts and lengths from it. Measuring lives in
+``m1reason.throughput.measure`` (and ``m1reason.generator.served``), the disk cache in ``m1reason.throughput.store``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import os
-import threading
-from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-__all__ = ["Calibration", "FittedThroughput", "PaceMeter", "cache_dir", "load_or_calibrate"]
+if TYPE_CHECKING:
+    from m1reason.throughput.pace import PaceMeter
 
-log = logging.getLogger(__name__)
+__all__ = ["Calibration", "FittedThroughput", "NormalEquations"]
 
 
 @dataclass(frozen=True)
@@ -41,64 +27,6 @@ class Calibration:
 
     decode: list[tuple[int, float, float]]
     prefill: list[tuple[int, float]]
-
-
-class PaceMeter:
-    """Decode steps as requests were served: for each engine step, the time from its start to the next step's
-    start (while the engine had work throughout) per token it gave each sequence, as rows (batch, context,
-    seconds) like the calibration's. Thread-safe; keeps the latest ``keep`` rows.
-
-    >>> pace = PaceMeter()
-    >>> pace.step(started=10.0, batch=32, context=100.0, tokens_per_seq=4, busy=True)
-    >>> pace.step(started=10.02, batch=32, context=104.0, tokens_per_seq=4, busy=False)
-    >>> pace.step(started=99.0, batch=32, context=9.0, tokens_per_seq=1, busy=True)  # after idling: not a row
-    >>> pace.rows(), pace.count
-    ([(32, 100.0, 0.005)], 1)
-    """
-
-    BLOCK = 64  # rows summed together: a refit adds up keep / BLOCK sums, and a step only adds one row to one
-
-    def __init__(self, keep: int = 512, max_gap_s: float = 1.0):
-        self._rows: deque = deque(maxlen=keep)
-        # The normal equations of the latest rows, in blocks: the step (the engine's hot path) adds its row to the
-        # block being filled, whole blocks fall out as new ones fill, and a refit sums them, never a pass over the
-        # rows. No row is ever subtracted, so no rounding accumulates.
-        self._blocks: deque = deque(maxlen=max(1, keep // self.BLOCK))
-        self._filling = _NormalEquations()
-        self._last: tuple | None = None
-        self._lock = threading.Lock()
-        self.max_gap_s = max_gap_s
-        self.count = 0  # rows ever recorded (refits key on it)
-
-    def step(self, *, started: float, batch: int, context: float, tokens_per_seq: float, busy: bool,
-             decoded: bool = True) -> None:
-        """Record an engine step that started at ``started`` (monotonic seconds); ``busy``: work remains after it;
-        ``decoded``: it ran decode steps. A step that only prefilled (new prompts, nothing else decoding) is no
-        row: the prefill is the throughput model's other term, and a request planning its own time counts its
-        own prefill there once. A prefill in a step that also decodes others stays in that row: those others
-        wait for it."""
-        with self._lock:
-            last = self._last
-            if last is not None and 0 < started - last[0] <= self.max_gap_s:
-                row = (last[1], last[2], round((started - last[0]) / last[3], 9))
-                self._rows.append(row)
-                self._filling.add(*row)
-                self.count += 1
-                if self.count % self.BLOCK == 0:
-                    self._blocks.append(self._filling)
-                    self._filling = _NormalEquations()
-            starts_row = busy and decoded and batch and tokens_per_seq
-            self._last = (started, batch, context, tokens_per_seq) if starts_row else None
-
-    def rows(self) -> list[tuple[int, float, float]]:
-        with self._lock:
-            return list(self._rows)
-
-    def sums(self) -> _NormalEquations:
-        """The normal equations of the latest ``keep // BLOCK`` whole blocks of rows and the block being filled
-        (about the latest ``keep`` rows)."""
-        with self._lock:
-            return sum(self._blocks, self._filling)
 
 
 class FittedThroughput:
@@ -116,6 +44,7 @@ class FittedThroughput:
 
     Served steps three times slower than calibrated, at two batch sizes, move the prediction towards them:
 
+    >>> from m1reason.throughput.pace import PaceMeter
     >>> pace, now = PaceMeter(), 0.0
     >>> for i in range(65):
     ...     batch = 8 if i % 2 else 32
@@ -132,7 +61,7 @@ class FittedThroughput:
         self.calibration = calibration
         self.fed_appends = fed_appends  # the generator feeds appends of at most this many tokens through decode
         self._occupancy, self._peers, self._capacity = occupancy, peers, capacity
-        self._calibration_sums = _NormalEquations.of(calibration.decode)
+        self._calibration_sums = NormalEquations.of(calibration.decode)
         self.decode_coef = self._calibration_sums.solve()
         t, s = (np.array(col, dtype=float) for col in zip(*calibration.prefill))
         self.prefill_coef = _nonnegative_fit(np.stack([np.ones_like(t), t], 1), s)
@@ -146,9 +75,8 @@ class FittedThroughput:
 
     def _coef(self) -> tuple[float, ...]:
         """The calibration's fit, or (with enough served steps) the fit of calibration and served rows together.
-        A refit lands inside whichever request plans next, so it must be cheap: it solves the summed normal
-        equations (microseconds) instead of a least-squares pass over ~500 rows, which made the first plan after
-        a request cost 0.39 ms on a CPU instead of ~0.14 (BudgetAware's samples wait for the plan)."""
+        A refit lands inside whichever request plans next, and that request's samples wait for its plan, so it
+        must be cheap: it solves the summed normal equations instead of a least-squares pass over the rows."""
         pace = self.pace
         if pace is None or pace.count < self.min_paced:
             return self.decode_coef
@@ -196,14 +124,14 @@ class FittedThroughput:
         return batch / self.decode_step_s(batch, context)
 
 
-class _NormalEquations:
+class NormalEquations:
     """X'X and X'y of decode rows (batch, context, seconds) under the step model: features (1, batch,
     batch * context), target seconds. A row adds in O(1), sums of two sets add, and a solve is a 3x3 elimination
-    in plain Python (a few microseconds; numpy's lstsq took 200 us cold, right after a request's torch work, and
-    the solve runs inside the next request's budget).
+    in plain Python: the solve runs inside the next request's budget, where a cold numpy call costs more than
+    the whole elimination.
 
     >>> rows = [(b, c, 0.01 + 0.001 * b + 1e-6 * b * c) for b in (1, 8, 32) for c in (100, 1000)]
-    >>> [round(x, 6) for x in _NormalEquations.of(rows).solve()]
+    >>> [round(x, 6) for x in NormalEquations.of(rows).solve()]
     [0.01, 0.001, 1e-06]
     """
 
@@ -212,7 +140,7 @@ class _NormalEquations:
         (self.n, self.b, self.bc, self.bb, self.bbc, self.bcbc, self.s, self.sb, self.sbc) = sums
 
     @classmethod
-    def of(cls, rows) -> _NormalEquations:
+    def of(cls, rows) -> NormalEquations:
         sums = cls()
         for row in rows:
             sums.add(*row)
@@ -234,8 +162,8 @@ class _NormalEquations:
     def _sums(self) -> tuple[float, ...]:
         return (self.n, self.b, self.bc, self.bb, self.bbc, self.bcbc, self.s, self.sb, self.sbc)
 
-    def __add__(self, other: _NormalEquations) -> _NormalEquations:
-        return _NormalEquations(tuple(x + y for x, y in zip(self._sums(), other._sums())))
+    def __add__(self, other: NormalEquations) -> NormalEquations:
+        return NormalEquations(tuple(x + y for x, y in zip(self._sums(), other._sums())))
 
     def solve(self) -> tuple[float, ...]:
         gram = [[self.n, self.b, self.bc], [self.b, self.bb, self.bbc], [self.bc, self.bbc, self.bcbc]]
@@ -282,45 +210,3 @@ def _least_squares(gram: list[list[float]], moment: list[float], active: list[in
                 factor = rows[r][k] / rows[k][k]
                 rows[r] = [x - factor * y for x, y in zip(rows[r], rows[k])]
     return {active[k]: (rows[k][n] / rows[k][k] / scale[k] if k in solved else 0.0) for k in range(n)}
-
-
-def cache_dir() -> Path:
-    """Where calibrations live: $M1REASON_CACHE, else ~/.cache/m1reason."""
-    return Path(os.environ.get("M1REASON_CACHE", Path.home() / ".cache" / "m1reason")) / "throughput"
-
-
-def load_or_calibrate(key: dict, measure: Callable[[], Calibration], occupancy: Callable[[], int] = lambda: 0,
-                      *, refresh: bool = False, pace: PaceMeter | None = None, **load) -> FittedThroughput:
-    """The fit for ``key`` (model, revision, dtype, device, engine shape, versions): read from disk, or measured
-    now and saved. A corrupt or unreadable cache file is measured again, not trusted. ``pace``: the generator's
-    served steps, refitted in as they come (never saved: they describe this process's load); ``load``: the
-    generator's ``peers`` and ``capacity`` (see FittedThroughput).
-
-    >>> import tempfile; os.environ["M1REASON_CACHE"] = tempfile.mkdtemp()
-    >>> calls = []
-    >>> def measure():
-    ...     calls.append(1)
-    ...     return Calibration(decode=[(1, 10, 0.01), (4, 10, 0.02), (4, 100, 0.03)], prefill=[(8, 0.01), (64, 0.02)])
-    >>> first = load_or_calibrate({"model": "toy"}, measure); second = load_or_calibrate({"model": "toy"}, measure)
-    >>> len(calls), second.decode_coef == first.decode_coef
-    (1, True)
-    """
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    path = cache_dir() / f"{digest}.json"
-    if path.exists() and not refresh:
-        try:
-            saved = json.loads(path.read_text())
-            calibration = Calibration(decode=[tuple(r) for r in saved["decode"]],
-                                      prefill=[tuple(r) for r in saved["prefill"]])
-            return FittedThroughput(calibration, occupancy, pace=pace, **load)
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            log.warning("ignoring unreadable throughput cache %s (%s); calibrating again", path, err)
-    calibration = measure()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"key": key, **asdict(calibration)}, indent=1, default=str))
-        tmp.replace(path)
-    except OSError as err:  # a read-only home must not stop generation
-        log.warning("could not save throughput calibration to %s: %s", path, err)
-    return FittedThroughput(calibration, occupancy, pace=pace, **load)

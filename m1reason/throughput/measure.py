@@ -13,8 +13,8 @@ import time
 import torch
 
 from m1reason.engine.cache import PagedCache
-from m1reason.generator.throughput import Calibration
 from m1reason.model.hybrid import HybridLM
+from m1reason.throughput.fit import Calibration
 
 __all__ = ["grid", "measure"]
 

@@ -1,7 +1,9 @@
-"""The data a user hands to a Generator and gets back: pydantic models, validated on construction, JSON in and out.
+"""The value types every layer shares: what a user hands to a Generator and gets back, as pydantic models
+(validated on construction, frozen, JSON in and out).
 
 SamplingParams and GenerationRequest go in; Sample and GenerationResult come out; streaming yields the three
-event types. Nothing here knows how generation is done.
+event types; Confidence is what the engine reports for a sample. This is the bottom floor: it imports nothing of
+m1reason, so the engine and the generators can both build on it. Nothing here knows how generation is done.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from m1reason.model.cache import _enabled_backends_but_cudnn, sdpa
+from m1reason.kernels.causal_attention import _enabled_backends_but_cudnn, sdpa
 
 
 def test_the_backends_allowed_are_the_enabled_ones_less_cudnn():

@@ -2,23 +2,28 @@
 from mamba-ssm's documented interface (channels first, grouped B/C as [b, G, N, L], softplus of delta + bias
 inside, no initial state), and the routing of fresh prefills to it."""
 
+import importlib
+
 import pytest
 import torch
 import torch.nn.functional as F
 
-import m1reason.kernels
-import m1reason.kernels.mamba_ssm_scan as mamba_ssm_scan_module
 from m1reason.kernels.mamba_prefill import mamba_prefill, mamba_prefill_ref
 from m1reason.kernels.mamba_ssm_scan import selective_scan_mamba_ssm
-from m1reason.kernels.selective_scan import selective_scan_ref
+from m1reason.kernels.selective_scan import checked_mamba_ssm_scan, selective_scan_ref
+
+# the modules, not the package's functions of the same names
+mamba_ssm_scan_module = importlib.import_module("m1reason.kernels.mamba_ssm_scan")
+selective_scan_module = importlib.import_module("m1reason.kernels.selective_scan")
+mamba_prefill_module = importlib.import_module("m1reason.kernels.mamba_prefill")
 
 
 @pytest.fixture(autouse=True)
 def fresh_self_check():
     """Each test sees (and leaves) the installed scan unchecked: the check's verdict is cached per process."""
-    mamba_ssm_scan_module._checked_scan.cache_clear()
+    selective_scan_module._checked.cache_clear()
     yield
-    mamba_ssm_scan_module._checked_scan.cache_clear()
+    selective_scan_module._checked.cache_clear()
 
 
 def stand_in_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
@@ -64,7 +69,7 @@ def test_adapter_carries_the_state_through_padding():
 
 
 def test_without_mamba_ssm_the_adapter_says_so(monkeypatch):
-    monkeypatch.setattr(mamba_ssm_scan_module, "mamba_ssm_scan", lambda: None)
+    monkeypatch.setattr(mamba_ssm_scan_module, "_installed_scan", lambda: None)
     with pytest.raises(RuntimeError, match="mamba-ssm"):
         selective_scan_mamba_ssm(*scan_inputs())
 
@@ -79,17 +84,17 @@ def test_an_installed_scan_is_used_only_after_it_passes_its_self_check(monkeypat
 
     for scan, usable in ((stand_in_scan, True), (broken, False), (raising, False)):
         monkeypatch.setattr(mamba_ssm_scan_module, "_installed_scan", lambda scan=scan: scan)
-        mamba_ssm_scan_module._checked_scan.cache_clear()
-        assert (mamba_ssm_scan_module.mamba_ssm_scan() is scan) == usable, scan.__name__
+        selective_scan_module._checked.cache_clear()
+        assert (checked_mamba_ssm_scan() is scan) == usable, scan.__name__
     assert "disagrees with the reference" in caplog.text and "failed its self-check" in caplog.text
 
 
 def test_switched_off_by_environment(monkeypatch):
     monkeypatch.setattr(mamba_ssm_scan_module, "_installed_scan", lambda: stand_in_scan)
     monkeypatch.setenv("M1REASON_MAMBA_SSM", "0")
-    assert mamba_ssm_scan_module.mamba_ssm_scan() is None
+    assert checked_mamba_ssm_scan() is None
     monkeypatch.delenv("M1REASON_MAMBA_SSM")
-    assert mamba_ssm_scan_module.mamba_ssm_scan() is stand_in_scan
+    assert checked_mamba_ssm_scan() is stand_in_scan
 
 
 def prefill_inputs(b=2, T=7, d=8, dxb=4, N=2, K=4, S=3):
@@ -120,12 +125,14 @@ def test_fresh_prefill_on_the_gpu_path_runs_mamba_ssm_where_installed(monkeypatc
         calls.append(1)
         return stand_in_scan(*args, **kwargs)
 
-    monkeypatch.setattr(m1reason.kernels, "use_triton", lambda t: True)
-    monkeypatch.setattr(mamba_ssm_scan_module, "mamba_ssm_scan", lambda: counting_scan)
+    for module in (mamba_prefill_module, selective_scan_module):
+        monkeypatch.setattr(module, "use_triton", lambda t: True)
+        monkeypatch.setattr(module, "checked_mamba_ssm_scan", lambda: counting_scan)
     args, (conv, ssm), slots, lengths = prefill_inputs()
     conv_ref, ssm_ref = torch.zeros_like(conv), torch.zeros_like(ssm)
     got = mamba_prefill(*args, conv, ssm, slots, lengths, fresh=True)
-    monkeypatch.setattr(m1reason.kernels, "use_triton", lambda t: False)
+    for module in (mamba_prefill_module, selective_scan_module):
+        monkeypatch.setattr(module, "use_triton", lambda t: False)
     want = mamba_prefill_ref(*args, conv_ref, ssm_ref, slots, lengths)
     real = torch.arange(7)[None, :] < lengths[:, None]
     assert calls and torch.allclose(got[real], want[real], atol=1e-5)
@@ -135,7 +142,7 @@ def test_fresh_prefill_on_the_gpu_path_runs_mamba_ssm_where_installed(monkeypatc
 @pytest.mark.gpu
 def test_installed_mamba_ssm_scan_matches_the_reference():
     pytest.importorskip("mamba_ssm", reason="mamba-ssm is not installed on this machine")
-    if mamba_ssm_scan_module.mamba_ssm_scan() is None:
+    if checked_mamba_ssm_scan() is None:
         pytest.skip("mamba-ssm is installed without its CUDA selective scan")
     x, dt, A, B, C, D, z, dt_bias = (t.cuda() for t in scan_inputs(b=3, T=300, d=64, N=16, G_B=4, G_C=16))
     y, h = selective_scan_mamba_ssm(x, dt, A, B, C, D, z, dt_bias)

@@ -1,0 +1,112 @@
+"""EngineConfig: every option of the engine, defined once, for the Engine and for M1Generator (which passes its
+keyword options through). Options left None take a default that depends on the device (``resolve``): the speed
+features that pay off only where the host launches work for a GPU are off on a CPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import torch
+
+__all__ = ["CUDA_DECODE_STEPS", "CUDA_FEED_APPENDS", "EngineConfig"]
+
+# Decode steps per host sync on a GPU: a few steps back to back take the host's per-step work off the GPU's
+# critical path; larger groups gain little more and delay cancels, admissions and stop strings. On a CPU the host
+# is not the bottleneck: one step.
+CUDA_DECODE_STEPS = 4
+
+# Appended tokens fed through decode steps with CUDA graphs, at most this many per append: enough for budget
+# forcing's appended text with the embedded model's or M1's tokenizer. An eager prefill of them would hold up every
+# sequence, where a graphed decode step costs the others nothing. On a CPU a prefill of a few tokens costs about as
+# much as one decode step, so appends are prefilled there.
+CUDA_FEED_APPENDS = 32
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """The engine's shape and speed options. Frozen; ``resolve(device)`` fills the device-dependent defaults.
+
+    ``max_slots``: sequences in flight. ``max_len``: tokens per sequence, prompt included. ``kv_tokens``: the
+    attention KV pool (None: max_slots x min(max_len, 2048)). ``block_size``: KV tokens per block. ``state_dtype``:
+    the cache's dtype (None: the model's). ``confidence_window`` and ``confidence_top_k``: DeepConf's sliding
+    window and top-k. ``cuda_graphs``: replay the decode step as CUDA graphs on a GPU (False runs it eagerly: same
+    tokens, slower). ``prefill_tokens``: most prompt tokens prefilled in one batched call.
+
+    The speed features below change when the host sees the tokens, never which tokens come out:
+
+    - ``decode_steps``: decode steps run back to back on the device per engine step, with one copy to the host
+      (less host overhead; cancels, deadlines, admissions and stop strings are seen every ``decode_steps``
+      tokens). None: ``CUDA_DECODE_STEPS`` on a GPU, 1 elsewhere.
+    - ``overlap``: launch the next group of decode steps before reading the last one back, so the host's work on
+      tokens runs while the device computes (a sample that ends, is cancelled, appended to or forked meanwhile
+      keeps none of the extra tokens and is recomputed if it goes on). None: on where CUDA graphs run.
+    - ``feed_appends``: appends of at most this many tokens to a decoding sample go through the decode batch, one
+      token per step, instead of a prefill call that holds up every other sequence. None: ``CUDA_FEED_APPENDS``
+      where CUDA graphs run, 0 elsewhere.
+    - ``prefill_delay``: while others decode, new prompts and appended text may wait up to this many recent
+      prefill calls' time to share one call. 0: prefill at once.
+
+    >>> EngineConfig(max_slots=4).resolve("cpu")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    EngineConfig(max_slots=4, max_len=32768, kv_tokens=8192, block_size=16, state_dtype=None,
+                 confidence_window=2048, confidence_top_k=20, cuda_graphs=False, prefill_tokens=65536,
+                 decode_steps=1, overlap=False, feed_appends=0, prefill_delay=0.0)
+    >>> EngineConfig(decode_steps=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: decode_steps must be >= 1, got 0
+    """
+
+    max_slots: int = 64
+    max_len: int = 32768
+    kv_tokens: int | None = None
+    block_size: int = 16
+    state_dtype: torch.dtype | None = None
+    confidence_window: int = 2048
+    confidence_top_k: int = 20
+    cuda_graphs: bool = True
+    prefill_tokens: int = 65536
+    decode_steps: int | None = None
+    overlap: bool | None = None
+    feed_appends: int | None = None
+    prefill_delay: float = 0.0
+
+    def __post_init__(self):
+        if self.decode_steps is not None and self.decode_steps < 1:
+            raise ValueError(f"decode_steps must be >= 1, got {self.decode_steps}")
+        if not self.prefill_delay >= 0:
+            raise ValueError(f"prefill_delay must be >= 0, got {self.prefill_delay}")
+        if self.feed_appends is not None and self.feed_appends < 0:
+            raise ValueError(f"feed_appends must be >= 0, got {self.feed_appends}")
+
+    @classmethod
+    def of(cls, config: EngineConfig | None = None, **options) -> EngineConfig:
+        """``config`` (default: the defaults) with ``options`` replacing its fields; an unknown option raises
+        TypeError naming it.
+
+        >>> EngineConfig.of(max_len=64).max_len, EngineConfig.of(EngineConfig(max_len=64), max_slots=2).max_len
+        (64, 64)
+        >>> EngineConfig.of(max_lenght=64)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        TypeError: unknown engine option 'max_lenght'; the options are max_slots, max_len, kv_tokens, ...
+        """
+        names = [f.name for f in fields(cls)]
+        for key in options:
+            if key not in names:
+                raise TypeError(f"unknown engine option {key!r}; the options are {', '.join(names)}")
+        return replace(config or cls(), **options)
+
+    def resolve(self, device: torch.device | str) -> EngineConfig:
+        """The config with every None that depends on the device filled in for ``device``."""
+        cuda = torch.device(device).type == "cuda"
+        graphed = self.cuda_graphs and cuda
+        return replace(
+            self,
+            kv_tokens=self.kv_tokens or self.max_slots * min(self.max_len, 2048),
+            cuda_graphs=graphed,
+            decode_steps=self.decode_steps or (CUDA_DECODE_STEPS if cuda else 1),
+            overlap=graphed if self.overlap is None else self.overlap,
+            feed_appends=(CUDA_FEED_APPENDS if graphed else 0) if self.feed_appends is None else self.feed_appends,
+        )
