@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     out_records = sample_answers(generator, outside, n=args.samples, temperature=args.temperature,
                                  max_new_tokens=args.max_new_tokens, seed=args.seed)
     confident_outside = sum(winner_share(r["answers"]) >= 0.9 for r in out_records)
-    scope = getattr(generator, "scope", None)  # what solve() checks before drawing a sample
+    scope = generator.scope  # what solve() checks before drawing a sample
     outside_flagged = sum(not scope.check(p.problem).in_scope for p in outside) if scope else 0
     inside_refused = [p for p in problems if scope and not scope.check(p.problem).in_scope]
     # a problem the scope refuses gets no answer from solve(): it counts as wrong there, whatever the samples say
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     inside_judged = [reported(s, p.answer) for s, p in zip(inside_solved, problems)]
     bands = reliability([s.confidence for s in inside_solved if s.status == "answered"],
                         [right for s, (_, right) in zip(inside_solved, inside_judged) if s.status == "answered"])
-    mapping = getattr(generator, "confidence_map", None)
+    mapping = generator.confidence_map
     basis = (f"the model's confidence map ({mapping.source})" if mapping else "the raw vote share (no map)")
     outside_judged = [reported(s, None) for s in solutions(generator, outside, **options)]
     solved = mean_ci([float(right) for _, right in inside_judged])

@@ -5,6 +5,7 @@
 4
 """
 
+from m1reason._version import __version__ as __version__
 from m1reason.errors import BudgetError, CapacityError, CheckpointError, ConfigError, M1Error, PromptTooLong
 from m1reason.generator import (
     FakeGenerator,
@@ -20,8 +21,6 @@ from m1reason.model import HybridLM, ModelConfig, load_model
 from m1reason.scope import Scope
 from m1reason.solving import solve
 from m1reason.tokenizer import build_prompt, load_tokenizer
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BudgetError",

@@ -1,9 +1,9 @@
 """Token sampling on the model's device, batch-composition independent.
 
-Randomness comes from a counter-based hash of (seed, sample index, step, vocabulary id) instead of a
-stateful generator: sample i of a request with seed s draws the same numbers whatever else is in the
-batch, survives preemption and recompute, and needs no host round trip (so it can live in a CUDA graph).
-Sampling is the Gumbel-max trick over the filtered, temperature-scaled logits.
+Randomness comes from a counter-based hash of (seed, sample index, step, vocabulary id), defined in
+``m1reason.kernels.gumbel_argmax``, instead of a stateful generator: sample i of a request with seed s draws the
+same numbers whatever else is in the batch, survives preemption and recompute, and needs no host round trip (so
+it can live in a CUDA graph). Sampling is the Gumbel-max trick over the filtered, temperature-scaled logits.
 """
 
 from __future__ import annotations
@@ -15,45 +15,10 @@ from torch import Tensor
 
 from m1reason.engine.transfer import to_device
 from m1reason.kernels import use_triton
+from m1reason.kernels.gumbel_argmax import gumbel_argmax, uniform_noise
 from m1reason.types import SamplingParams
 
-__all__ = ["SamplingBatch", "row_hash", "sample", "uniform_noise"]
-
-_M32 = 0xFFFFFFFF
-
-
-def _mix32(x: Tensor) -> Tensor:
-    """A 32-bit integer finaliser (lowbias32) in int64 arithmetic; products wrap mod 2^64, the low 32 bits are
-    exact, and masking keeps every value non-negative before shifting."""
-    x = x & _M32
-    x = (x ^ (x >> 16)) * 0x7FEB352D & _M32
-    x = (x ^ (x >> 15)) * 0x846CA68B & _M32
-    return x ^ (x >> 16)
-
-
-def row_hash(seeds: Tensor, sample_index: Tensor, steps: Tensor) -> Tensor:
-    """[b] 32-bit hashes of (seed, sample index, step): the per-row key of the noise (as int64).
-
-    >>> alone = row_hash(torch.tensor([7]), torch.tensor([0]), torch.tensor([3]))
-    >>> torch.equal(alone, row_hash(torch.tensor([9, 7]), torch.tensor([1, 0]), torch.tensor([0, 3]))[1:])
-    True
-    """
-    h = _mix32(seeds ^ (seeds >> 32))
-    h = _mix32(h ^ _mix32(sample_index + 0x9E3779B9))
-    return _mix32(h ^ _mix32(steps + 0x85EBCA6B))
-
-
-def uniform_noise(seeds: Tensor, sample_index: Tensor, steps: Tensor, vocab: int) -> Tensor:
-    """Uniform numbers in (0, 1), [b, vocab], a pure function of (seed, sample index, step, token id).
-
-    >>> a = uniform_noise(torch.tensor([7]), torch.tensor([0]), torch.tensor([3]), 5)
-    >>> torch.equal(a, uniform_noise(torch.tensor([9, 7]), torch.tensor([1, 0]), torch.tensor([0, 3]), 5)[1:])
-    True
-    """
-    h = row_hash(seeds, sample_index, steps)
-    token = torch.arange(vocab, device=seeds.device, dtype=torch.long)
-    bits = _mix32(h[:, None] ^ _mix32(token[None, :] * 0x27D4EB2F + 0x165667B1))
-    return ((bits >> 9).float() + 0.5) / 2**23  # 23 bits + 0.5: exact in fp32, never 0 or 1
+__all__ = ["SamplingBatch", "sample"]
 
 
 @dataclass
@@ -142,10 +107,8 @@ def sample(logits: Tensor, batch: SamplingBatch, *, with_logprobs: bool = True) 
     if batch.banned is not None:
         logits = logits.masked_fill(batch.banned, float("-inf"))
     if batch.any_random and not batch.any_filter and use_triton(logits):
-        from m1reason.kernels.triton_sampling import gumbel_argmax_triton
-
-        # one pass over the logits in their own dtype
-        tokens = gumbel_argmax_triton(logits, batch.temperature, batch.seeds, batch.sample_index, batch.steps)
+        # the fused kernel: one pass over the logits in their own dtype
+        tokens = gumbel_argmax(logits, batch.temperature, batch.seeds, batch.sample_index, batch.steps)
     else:
         logits = logits.float()
         tokens = logits.argmax(-1)

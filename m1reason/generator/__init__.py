@@ -3,7 +3,16 @@
 from m1reason.generator.fake import FakeCompletion, FakeGenerator
 from m1reason.generator.hf import HFGenerator
 from m1reason.generator.m1 import M1Generator
-from m1reason.generator.protocol import CAPABILITIES, GenerationEvent, Generator, ThroughputModel
+from m1reason.generator.protocol import (
+    CAPABILITIES,
+    GenerationEvent,
+    Generator,
+    GeneratorBase,
+    ThroughputBase,
+    ThroughputModel,
+    as_generator,
+    as_throughput_model,
+)
 from m1reason.types import (
     Confidence,
     FinishReason,
@@ -26,12 +35,16 @@ __all__ = [
     "GenerationRequest",
     "GenerationResult",
     "Generator",
+    "GeneratorBase",
     "HFGenerator",
     "M1Generator",
     "RequestFinished",
     "Sample",
     "SampleFinished",
     "SamplingParams",
+    "ThroughputBase",
     "ThroughputModel",
     "TokensAppended",
+    "as_generator",
+    "as_throughput_model",
 ]

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
+from m1reason._version import __version__
 from m1reason.generator.protocol import CAPABILITIES, GenerationEvent, GeneratorBase
 from m1reason.generator.text import StopMatcher
 from m1reason.scope import Scope
@@ -332,11 +333,9 @@ class FakeGenerator(GeneratorBase):
         return s
 
     def _reproducibility(self, request: GenerationRequest) -> dict:
-        import m1reason
-
         return {"generator": "FakeGenerator", "handler": getattr(self.handler, "__qualname__", repr(self.handler)),
                 "seed": request.sampling.seed, "sampling": request.sampling.model_dump(mode="json"),
-                "versions": {"m1reason": m1reason.__version__}}
+                "versions": {"m1reason": __version__}}
 
     def _require(self, capability: str) -> None:
         if capability not in self.capabilities:

@@ -33,7 +33,7 @@ def _gumbel_argmax_kernel(logits_ptr, temperature_ptr, seeds_ptr, sample_index_p
     temperature = tl.load(temperature_ptr + row)
     greedy = temperature == 0.0
     divisor = tl.where(greedy, 1.0, temperature)
-    seed = tl.load(seeds_ptr + row)  # the row hash of engine.sampling.row_hash, computed here: no extra launches
+    seed = tl.load(seeds_ptr + row)  # the row hash of kernels.gumbel_argmax.row_hash, computed here: no extra launches
     h = _mix32(seed ^ (seed >> 32))
     h = _mix32(h ^ _mix32(tl.load(sample_index_ptr + row) + 0x9E3779B9))
     h = _mix32(h ^ _mix32(tl.load(steps_ptr + row) + 0x85EBCA6B))
