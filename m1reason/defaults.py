@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 
 from m1reason.confidence_map import ConfidenceMap
+from m1reason.generator import M1Generator
+from m1reason.model import ModelConfig, load_model, write_random_checkpoint
 from m1reason.scope import EMBEDDED_SCOPE
 
 __all__ = ["EMBEDDED_MODEL", "EMBEDDED_STRATEGY_DEFAULTS", "MODEL_ENV", "ByteTokenizer", "default_generator",
@@ -70,8 +72,6 @@ def default_generator(model: str | None = None, *, device: str | None = None, **
     >>> gen.source["model_id"]
     'm1reason/embedded'
     """
-    from m1reason.generator import M1Generator
-
     name = model or os.environ.get(MODEL_ENV)
     if not name:
         return _embedded(device=device, **engine_options)
@@ -98,8 +98,6 @@ def _trained_here(folder: Path, *, device: str | None = None, **engine_options):
     throughput calibration, which fits step time over contexts up to max_len), the short strategy defaults, and the
     scope of the recipe's curriculum (``m1reason.scope.EMBEDDED_SCOPE``: outside it, the model answers anyway and
     is wrong)."""
-    from m1reason.generator import M1Generator
-
     gen = M1Generator.from_pretrained(str(folder), device=device, **{**SHORT_ENGINE, **engine_options})
     # Three members the Generator protocol declares (GeneratorBase's defaults: None), set for this model:
     gen.strategy_defaults = EMBEDDED_STRATEGY_DEFAULTS  # short answer lengths for strategies made by name
@@ -122,9 +120,6 @@ def _embedded(*, device: str | None = None, **engine_options):
 
 def _random_stand_in(*, device: str | None = None, **options):
     import torch
-
-    from m1reason.generator import M1Generator
-    from m1reason.model import ModelConfig, load_model, write_random_checkpoint
 
     log.warning(RANDOM_MODEL_NOTE, EMBEDDED_MODEL)
     tokenizer = ByteTokenizer()

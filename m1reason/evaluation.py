@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import m1reason.solving as solving  # looked up per call: the one solve path, as tests see it
+from m1reason.answers import is_equivalent
 from m1reason.errors import ConfigError, PromptTooLong
 from m1reason.eval_plot import plot_accuracy
 
@@ -122,8 +124,6 @@ def grade(solution, gold: str) -> dict:
     >>> record["correct"], record["solution_status"], record["samples_correct"]
     (False, 'out_of_scope', [])
     """
-    from m1reason.answers import is_equivalent
-
     cluster_of = {sid: i for i, vote in enumerate(solution.votes) for sid in vote.sample_ids}
     right = [is_equivalent(vote.answer, gold) for vote in solution.votes]
     counted = [s for s in solution.samples if s.counted]
@@ -169,11 +169,9 @@ def _solver(strategy, generator) -> Callable:
     ``strategy`` (a name or object, made by ``make_strategy`` for ``generator``) and ``seed`` set."""
 
     def solve_one(problem: str, budget: float | None, seed: int | None = None):
-        from m1reason.solving import make_strategy, solve
-
-        chosen = make_strategy(strategy, budget, generator)
+        chosen = solving.make_strategy(strategy, budget, generator)
         chosen = chosen if seed is None else chosen.model_copy(update={"seed": seed})
-        return solve(problem, budget_s=budget, strategy=chosen, generator=generator)
+        return solving.solve(problem, budget_s=budget, strategy=chosen, generator=generator)
 
     return solve_one
 # --- end scale-out change

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+import m1reason.solving as solving  # looked up per call: the one solve path, as tests see it
 from m1reason.checks import check_budget
 from m1reason.errors import M1Error
 from m1reason.generator import SampleFinished, TokensAppended
@@ -58,9 +59,7 @@ class Repl:
 
     def __init__(self, *, budget_s: float | None = 30.0, strategy: str = "auto", model: str | None = None,
                  generator=None, stdout=None, live: bool = True, stream: bool = True):
-        from m1reason.solving import make_strategy
-
-        make_strategy(strategy, budget_s)  # here, before any model loads: a typo should not cost a cold start first
+        solving.make_strategy(strategy, budget_s)  # before any model loads: a typo should not cost a cold start
         self.budget_s, self.strategy, self.model, self.generator = budget_s, strategy, model, generator
         self.out = stdout or sys.stdout
         self.live, self.stream = live, stream
@@ -117,10 +116,8 @@ class Repl:
             self.budget_s = value
             return self.say(f"budget: {value} s" if value else "budget: none")
         if name == "strategy":
-            from m1reason.solving import make_strategy
-
             try:
-                make_strategy(arg, self.budget_s)
+                solving.make_strategy(arg, self.budget_s)
             except ValueError as err:
                 return self.say(f"error: {err}")
             self.strategy = arg.lower()
@@ -145,11 +142,9 @@ class Repl:
         loading /no/such/folder...
         error: cannot load model '/no/such/folder': ...; keeping the model in use
         """
-        from m1reason.solving import shared_generator
-
         self.say(f"loading {model or 'the default model'}...")
         try:
-            generator, cold = shared_generator(model)
+            generator, cold = solving.shared_generator(model)
         except KeyboardInterrupt:
             return self.say("\ncancelled; the model in use stays")
         except Exception as err:  # a checkpoint can fail in many ways (files, JSON, tensors, the hub): none is fatal
@@ -161,18 +156,16 @@ class Repl:
 
     def solve(self, problem: str) -> None:
         """Solve ``problem`` through ``m1reason.solving.solve``, showing its progress, and print the answer."""
-        from m1reason.solving import make_strategy, shared_generator, solve
-
         display = _Display(self.out, live=self.live)
         try:
-            make_strategy(self.strategy, self.budget_s)  # a bad name fails before the model loads
+            solving.make_strategy(self.strategy, self.budget_s)  # a bad name fails before the model loads
             if self.generator is None:  # loaded here, not by solve: the REPL says so and keeps it for :model
                 self.say("loading the model (a cold start, not counted in the budget)...")
-                self.generator, cold = shared_generator(self.model)
+                self.generator, cold = solving.shared_generator(self.model)
                 self.say(_cold_start(cold))
             generator = _Tap(self.generator, display.on_event) if self.stream else self.generator
             started = time.monotonic()
-            self.last = solve(problem, budget_s=self.budget_s, strategy=self.strategy, generator=generator,
+            self.last = solving.solve(problem, budget_s=self.budget_s, strategy=self.strategy, generator=generator,
                               on_progress=display.on_progress if self.live else None)
         except KeyboardInterrupt:
             return self.say("cancelled")
