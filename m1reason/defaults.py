@@ -18,9 +18,10 @@ from m1reason.confidence_map import ConfidenceMap
 from m1reason.generator import M1Generator
 from m1reason.model import ModelConfig, load_model, write_random_checkpoint
 from m1reason.scope import EMBEDDED_SCOPE
+from m1reason.vote_curve import VoteCurve
 
 __all__ = ["EMBEDDED_MODEL", "EMBEDDED_STRATEGY_DEFAULTS", "MODEL_ENV", "ByteTokenizer", "default_generator",
-           "trained_by_recipe"]
+           "strategy_defaults_for", "trained_by_recipe"]
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +101,36 @@ def _trained_here(folder: Path, *, device: str | None = None, **engine_options):
     is wrong)."""
     gen = M1Generator.from_pretrained(str(folder), device=device, **{**SHORT_ENGINE, **engine_options})
     # Three members the Generator protocol declares (GeneratorBase's defaults: None), set for this model:
-    gen.strategy_defaults = EMBEDDED_STRATEGY_DEFAULTS  # short answer lengths for strategies made by name
+    # short answer lengths for strategies made by name, and the most samples worth voting over, if measured
+    gen.strategy_defaults = strategy_defaults_for(folder)
     gen.scope = EMBEDDED_SCOPE  # the recipe's curriculum: the strategies refuse problems outside it
     gen.confidence_map = ConfidenceMap.for_model(folder)  # vote share -> chance of a right answer, if fit
     return gen
+
+
+def strategy_defaults_for(folder: Path) -> dict:
+    """The strategy defaults of a model trained by the recipe: EMBEDDED_STRATEGY_DEFAULTS, and ``useful_samples``
+    from the folder's vote curve (``m1reason.vote_curve``) where it has one measured on its weights at the
+    temperature the strategies sample at (a curve of another temperature describes other samples): BudgetAware
+    then draws no more samples than raised accuracy on the model's development set.
+
+    >>> strategy_defaults_for(EMBEDDED_MODEL)["useful_samples"] == VoteCurve.for_model(EMBEDDED_MODEL).useful_samples
+    True
+    >>> strategy_defaults_for(Path("/no/such/folder")) == EMBEDDED_STRATEGY_DEFAULTS
+    True
+    """
+    from strategies import BudgetAware
+
+    defaults = dict(EMBEDDED_STRATEGY_DEFAULTS)
+    curve = VoteCurve.for_model(folder)
+    if curve is None:
+        return defaults
+    sampled_at = defaults.get("temperature", BudgetAware.model_fields["temperature"].default)
+    if curve.temperature is not None and curve.temperature != sampled_at:
+        log.warning("%s's vote curve was measured at temperature %g, the strategies sample at %g: not used",
+                    folder, curve.temperature, sampled_at)
+        return defaults
+    return {**defaults, "useful_samples": curve.useful_samples}
 
 
 def _embedded(*, device: str | None = None, **engine_options):

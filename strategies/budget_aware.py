@@ -1,12 +1,15 @@
 """BudgetAware: choose how many samples and how long, from the generator's measured speed, to fit budget_s.
 
 The rule: every sample must be allowed ``needed_tokens`` (the length a chain needs to reach its answer); among
-the sample counts that allow it, take the largest. A chain cut before its answer is wasted or a forced guess,
-while decoding is memory-bound, so more samples cost little more per step than one: once each chain is long
-enough, extra votes are the best use of the time. If not even one sample gets ``needed_tokens``, one sample runs
-anyway, capped only by ``max_new_tokens``, and the deadline cuts it (forcing its answer out at the last moment):
-a sample capped shorter than its chain is wasted, and under load that cap cost far more accuracy than the
-deadline's cut did.
+the sample counts that allow it, take the largest, but no more than ``useful_samples``, and give the time left to
+length. A chain cut before its answer is wasted or a forced guess, while decoding is memory-bound, so more samples
+cost little more per step than one: once each chain is long enough, extra votes are the best use of the time, where
+votes help. They do not for every model: where a model's samples share their errors, a vote of many is no better
+than one (its vote curve, ``m1reason.vote_curve``, measures that on its development set, and m1reason.defaults
+passes its ``useful_samples``), and the time goes to fewer, longer samples. If not even one sample gets
+``needed_tokens``, one sample runs anyway, capped only by ``max_new_tokens``, and the deadline cuts it (forcing its
+answer out at the last moment): a sample capped shorter than its chain is wasted, and under load that cap cost far
+more accuracy than the deadline's cut did.
 Other users' work joins the batch in the step-time prediction, so under shared load it plans fewer samples instead
 of missing the deadline: the sequences running or waiting (``occupancy()``), and the other requests in flight or
 waiting for a turn (``peers()``, where the throughput model has it), each counted as taking as many samples as this
@@ -60,10 +63,23 @@ class BudgetAware(SelfConsistency):
     >>> print(plan.reason)  # doctest: +NORMALIZE_WHITESPACE
     32 samples of up to 642 tokens (a chain needs about 500): the most that fit 27.0 s on this machine
     (nothing else running)
+
+    ``useful_samples``: the most samples worth drawing for this model: beyond it the vote did not measurably raise
+    accuracy on its development set; None: unknown, as for M1-3B, and every sample is assumed to help. With a
+    model whose vote never beat one sample, the same budget buys one sample of the longest length:
+
+    >>> plan = BudgetAware(needed_tokens=500, max_new_tokens=4096, useful_samples=1).plan(speed, 30, 100)
+    >>> plan.n, plan.max_new_tokens
+    (1, 2453)
+    >>> print(plan.reason)  # doctest: +NORMALIZE_WHITESPACE
+    1 sample of up to 2453 tokens (a chain needs about 500): more samples did not raise this model's accuracy on
+    its development set (vote curve), so the time goes to length; it fits 27.0 s on this machine (nothing else
+    running)
     """
 
     n: int = Field(default=64, ge=1, le=4096)
     needed_tokens: int = Field(default=2048, ge=1)
+    useful_samples: int | None = Field(default=None, ge=1, le=4096)
     safety: float = Field(default=0.1, ge=0.0, lt=0.9)
     early_stop: EarlyStop = "beta"
 
@@ -73,7 +89,8 @@ class BudgetAware(SelfConsistency):
         load = Load.of(throughput)
         usable = budget_s * (1 - self.safety)
         most = load.most_samples(self.n)
-        counts = sorted({most, *(2**k for k in range(13) if 2**k < most)})
+        ceiling = most if self.useful_samples is None else min(most, self.useful_samples)
+        counts = sorted({ceiling, *(2**k for k in range(13) if 2**k < ceiling)})
         fits = {n: self._longest(throughput, load.batch(n), prompt_tokens, usable) for n in counts}
         enough = [n for n in counts if fits[n] >= min(self.needed_tokens, self.max_new_tokens)]
         n = enough[-1] if enough else 1
@@ -130,13 +147,17 @@ class BudgetAware(SelfConsistency):
 
     def _reason(self, n: int, length: int, most: int, usable: float, load: Load) -> str:
         """The plan in a user's words: what runs, what limited n, and the load it was planned under."""
+        if self.useful_samples is not None and n == self.useful_samples < most:
+            return (f"{_samples(n)} of up to {length} tokens (a chain needs about {self.needed_tokens}): more "
+                    f"samples did not raise this model's accuracy on its development set (vote curve), so the time "
+                    f"goes to length; it fits {usable:.1f} s on this machine ({load})")
         if n == self.n:
             why = f"the {self.n} asked for, and they fit {usable:.1f} s"
         elif n == most:
             why = f"the most the engine runs at once for one request, and they fit {usable:.1f} s"
         else:
             why = f"the most that fit {usable:.1f} s"
-        return (f"{n} samples of up to {length} tokens (a chain needs about {self.needed_tokens}): {why} on this "
+        return (f"{_samples(n)} of up to {length} tokens (a chain needs about {self.needed_tokens}): {why} on this "
                 f"machine ({load})")
 
     def force_at(self, throughput, plan: Plan, budget_s: float, prompt_tokens: int,
@@ -227,6 +248,10 @@ class Load:
         if not self.peers:
             return f"{text}, {self.capacity} slots"
         return f"{text}, at most {self.most_samples(self.capacity)} samples each of {self.capacity} slots"
+
+
+def _samples(n: int) -> str:
+    return "1 sample" if n == 1 else f"{n} samples"
 
 
 def _count_tokens(generator, prompt: str) -> int:

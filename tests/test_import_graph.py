@@ -23,6 +23,7 @@ FLOORS = {
     "m1reason._curriculum": 0,
     "m1reason.scope": 0,  # what a model was trained to answer: a value object over the curriculum
     "m1reason.confidence_map": 0,  # what a vote share means: a value object read from a model folder
+    "m1reason.vote_curve": 0,  # what a vote of k samples is worth: a value object read from a model folder
     # 1: plain PyTorch and the kernels it calls, and the tokenizer (it resolves checkpoint folders as the model does)
     "m1reason.kernels": 1,
     "m1reason.model": 1,

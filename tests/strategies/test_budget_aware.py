@@ -216,3 +216,26 @@ def test_a_prompt_too_long_is_raised_at_once_not_halved(spy):
     with pytest.raises(PromptTooLong):
         BudgetAware(needed_tokens=10, max_new_tokens=100, n=16).run("?", Short(lambda r, i: boxed(1)), budget_s=30)
     assert len(tries) == 1
+
+
+def test_useful_samples_caps_n_and_gives_the_time_to_length():
+    uncapped = BudgetAware(needed_tokens=256, max_new_tokens=8192).plan(speed(), 60.0, 200)
+    capped = BudgetAware(needed_tokens=256, max_new_tokens=8192, useful_samples=2).plan(speed(), 60.0, 200)
+    assert uncapped.n > 2 and capped.n == 2  # more would fit, but the vote curve says they do not help
+    assert capped.max_new_tokens > uncapped.max_new_tokens  # the time left goes to length
+    assert capped.predicted_s <= 60.0 * 0.9 + 1e-9
+    assert capped.reason.startswith(f"2 samples of up to {capped.max_new_tokens} tokens")
+    assert "did not raise this model's accuracy on its development set (vote curve)" in capped.reason
+    one = BudgetAware(needed_tokens=256, max_new_tokens=8192, useful_samples=1).plan(speed(), 60.0, 200)
+    assert one.n == 1 and one.reason.startswith("1 sample of up to")
+
+
+def test_without_a_vote_curve_or_with_room_to_spare_n_is_unchanged():
+    plain = BudgetAware(needed_tokens=256).plan(speed(), 60.0, 200)
+    assert BudgetAware(needed_tokens=256, useful_samples=None).plan(speed(), 60.0, 200) == plain
+    roomy = BudgetAware(needed_tokens=256, useful_samples=4096).plan(speed(), 60.0, 200)
+    assert roomy == plain and "vote curve" not in roomy.reason
+    # a cap above what the budget allows does not add samples: n is the most that fit
+    tight = BudgetAware(needed_tokens=1024, useful_samples=64).plan(speed(), 30.0, 200)
+    assert tight.n == BudgetAware(needed_tokens=1024).plan(speed(), 30.0, 200).n < 64
+    assert "vote curve" not in tight.reason

@@ -1,0 +1,192 @@
+"""How much a vote of k samples is worth for one model: majority-vote accuracy by sample count, measured.
+
+More samples help only where samples disagree and the right answer is the most common one; a small model whose
+samples share one wrong path gains nothing from a vote, and a planner that spends the time on samples instead of
+length loses accuracy. A ``VoteCurve`` records maj@k on hand-written problems the model never trained on (for the
+embedded model benchmarks/data/natural_dev.jsonl; ``python -m benchmarks.vote_curve`` measures it), each with its
+95% interval and its paired gain over one sample, and ``useful_samples``: the most samples worth drawing. Like the
+confidence map it is kept beside the weights (``vote_curve.json``) and names their digest: a curve of other weights
+is not used. It does not plan anything: BudgetAware reads ``useful_samples`` (m1reason.defaults passes it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from m1reason.confidence_map import weights_digest
+from m1reason.errors import ConfigError
+
+__all__ = ["VOTE_CURVE_FILE", "VoteCurve", "VotePoint"]
+
+log = logging.getLogger(__name__)
+VOTE_CURVE_FILE = "vote_curve.json"
+COUNTS = (1, 2, 4, 8, 16)
+_Z95 = 1.96  # as m1reason.train.evaluate.mean_ci, so the benchmark tables and the curve agree
+
+Grouping = Callable[[Sequence[str]], list[list[int]]]
+
+
+class VotePoint(BaseModel):
+    """One sample count on a vote curve: maj@``samples`` (``accuracy``, a fraction) and its 95% half-width, and
+    the paired gain over one sample (``gain``, same problems) with its 95% half-width.
+
+    >>> p = VotePoint(samples=8, accuracy=0.62, accuracy_ci=0.05, gain=0.04, gain_ci=0.02)
+    >>> p.samples, p.gain - p.gain_ci > 0
+    (8, True)
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    samples: int = Field(ge=1)
+    accuracy: float = Field(ge=0.0, le=1.0)
+    accuracy_ci: float = Field(ge=0.0)
+    gain: float = Field(ge=-1.0, le=1.0)
+    gain_ci: float = Field(ge=0.0)
+
+
+class VoteCurve(BaseModel):
+    """A model's majority-vote accuracy by sample count (see the module docstring).
+
+    ``fit`` votes over the first k samples of each problem for every count k: equivalent answers are one vote
+    (``group``: ``m1reason.answers.group_equivalent`` or a function with its contract), samples without an answer
+    do not vote, a vote without any answer is wrong, and a tie goes to the cluster seen first. ``useful_samples`` is
+    the smallest count that no larger count beats by more than the paired 95% interval of their difference.
+
+    Where the vote pays (one sample is often wrong, the other three agree on the right answer):
+
+    >>> from m1reason.answers import group_equivalent
+    >>> answers = [["5", "2", "2", "2.0"]] * 10 + [["2", "2", "2", "2"]] * 10
+    >>> right = [[a in ("2", "2.0") for a in row] for row in answers]
+    >>> pays = VoteCurve.fit(answers, right, group=group_equivalent, counts=(1, 2, 4), source="toy",
+    ...                      weights_sha256="0" * 64)
+    >>> [(p.samples, p.accuracy, round(p.gain, 2)) for p in pays.points], pays.useful_samples
+    ([(1, 0.5, 0.0), (2, 0.5, 0.0), (4, 1.0, 0.5)], 4)
+
+    Where the samples share their errors (they agree, right or wrong), the vote never beats one sample:
+
+    >>> answers = [["5", "5", "5", "5"]] * 8 + [["2", None, "2", "2"]] * 12
+    >>> right = [[a == "2" for a in row] for row in answers]
+    >>> flat = VoteCurve.fit(answers, right, group=group_equivalent, counts=(1, 2, 4), source="toy",
+    ...                      weights_sha256="0" * 64)
+    >>> [p.accuracy for p in flat.points], flat.useful_samples
+    ([0.6, 0.6, 0.6], 1)
+    >>> print(flat.describe())  # doctest: +NORMALIZE_WHITESPACE
+    votes of 1, 2, 4 samples on toy: maj@4 0.600 ± 0.220 (+0.000 ± 0.000 over one sample);
+    more than 1 did not measurably help
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str = Field(min_length=1)
+    weights_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    temperature: float | None = Field(default=None, ge=0.0)
+    problems: int = Field(ge=1)
+    points: tuple[VotePoint, ...] = Field(min_length=1)
+    useful_samples: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> VoteCurve:
+        counts = [p.samples for p in self.points]
+        if counts[0] != 1 or counts != sorted(set(counts)):
+            raise ValueError(f"points must start at 1 sample and rise (got counts {counts})")
+        if self.useful_samples not in counts:
+            raise ValueError(f"useful_samples {self.useful_samples} is not a measured count {counts}")
+        return self
+
+    @classmethod
+    def fit(cls, answers: Sequence[Sequence[str | None]], correct: Sequence[Sequence[bool]], *, group: Grouping,
+            counts: Sequence[int] = COUNTS, source: str, weights_sha256: str,
+            temperature: float | None = None) -> VoteCurve:
+        """Fit on each problem's samples in the order drawn: their extracted answers (None: no answer) and whether
+        each was right. Every problem needs at least ``max(counts)`` samples; ``counts`` start at 1 and rise."""
+        counts = tuple(counts)
+        if not answers or len(answers) != len(correct):
+            raise ValueError(f"need as many problems of answers as of verdicts, at least one "
+                             f"(got {len(answers)}, {len(correct)})")
+        if not counts or counts[0] != 1 or list(counts) != sorted(set(counts)):
+            raise ValueError(f"counts must start at 1 and rise, got {counts}")
+        fewest = min(min(len(a), len(c)) for a, c in zip(answers, correct))
+        if fewest < counts[-1]:
+            raise ValueError(f"a vote of {counts[-1]} needs {counts[-1]} samples per problem; one problem has {fewest}")
+        votes = {k: [float(_vote(a[:k], c[:k], group)) for a, c in zip(answers, correct)] for k in counts}
+        points = []
+        for k in counts:
+            gain, gain_ci = _mean_ci([x - y for x, y in zip(votes[k], votes[1])])
+            points.append(VotePoint(samples=k, accuracy=sum(votes[k]) / len(votes[k]),
+                                    accuracy_ci=_mean_ci(votes[k])[1], gain=gain, gain_ci=gain_ci))
+        useful = next(k for k in counts if not any(_beats(votes[j], votes[k]) for j in counts if j > k))
+        return cls(source=source, weights_sha256=weights_sha256, temperature=temperature, problems=len(answers),
+                   points=tuple(points), useful_samples=useful)
+
+    def describe(self) -> str:
+        """The curve in one line of a user's words: the largest vote's accuracy and gain, and the useful count."""
+        top = self.points[-1]
+        counts = ", ".join(str(p.samples) for p in self.points)
+        return (f"votes of {counts} samples on {self.source}: maj@{top.samples} "
+                f"{top.accuracy:.3f} ± {top.accuracy_ci:.3f} ({top.gain:+.3f} ± {top.gain_ci:.3f} over one sample); "
+                f"more than {self.useful_samples} did not measurably help")
+
+    def save(self, folder: str | Path) -> Path:
+        """Write ``<folder>/vote_curve.json`` and return its path.
+
+        >>> import tempfile
+        >>> c = VoteCurve(source="toy", weights_sha256="0" * 64, problems=3, useful_samples=1,
+        ...               points=(VotePoint(samples=1, accuracy=1.0, accuracy_ci=0.0, gain=0.0, gain_ci=0.0),))
+        >>> c.save(tempfile.mkdtemp()).name
+        'vote_curve.json'
+        """
+        path = Path(folder) / VOTE_CURVE_FILE
+        path.write_text(self.model_dump_json(indent=1) + "\n")
+        return path
+
+    @classmethod
+    def for_model(cls, folder: str | Path) -> VoteCurve | None:
+        """The curve kept in a model folder, if there is one and it was measured on these weights; else None (a
+        curve of other weights is set aside with a warning: it describes another model). A file that is not a
+        vote curve is a ConfigError naming it.
+
+        >>> VoteCurve.for_model("no/such/folder") is None
+        True
+        """
+        path = Path(folder) / VOTE_CURVE_FILE
+        if not path.exists():
+            return None
+        try:
+            found = cls.model_validate(json.loads(path.read_text()))
+        except (json.JSONDecodeError, ValidationError) as err:
+            raise ConfigError(f"{path} is not a vote curve (rerun python -m benchmarks.vote_curve): {err}") from err
+        if found.weights_sha256 != weights_digest(folder):
+            log.warning("%s was measured on other weights than %s's: every sample is assumed to help", path, folder)
+            return None
+        return found
+
+
+def _vote(answers: Sequence[str | None], correct: Sequence[bool], group: Grouping) -> bool:
+    """Whether the majority of ``answers`` is right: the largest cluster of given answers, ties to the one seen
+    first; no answer at all is wrong."""
+    given = [i for i, a in enumerate(answers) if a is not None]
+    if not given:
+        return False
+    clusters = [[given[j] for j in members] for members in group([answers[i] for i in given])]
+    winner = min(clusters, key=lambda members: (-len(members), min(members)))
+    return bool(correct[min(winner)])
+
+
+def _mean_ci(values: list[float]) -> tuple[float, float]:
+    """Mean and the half-width of its normal-approximation 95% interval (m1reason.train.evaluate.mean_ci)."""
+    n = len(values)
+    mean = sum(values) / n
+    var = sum((v - mean) ** 2 for v in values) / max(1, n - 1)
+    return mean, _Z95 * math.sqrt(var / n)
+
+
+def _beats(more: list[float], fewer: list[float]) -> bool:
+    """Whether the vote of ``more`` samples beats that of ``fewer`` beyond the paired 95% interval."""
+    gain, half_width = _mean_ci([a - b for a, b in zip(more, fewer)])
+    return gain - half_width > 1e-12
