@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from benchmarks.natural_math import load_problems
-from benchmarks.report import markdown_table
+from benchmarks.report import environment, markdown_table, write_section
 from m1reason.answers import group_equivalent
 from m1reason.train.evaluate import sample_answers
 from m1reason.vote_curve import VoteCurve, weights_digest
@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--problems", type=int, default=None, help="only the first N problems (a timing check)")
     parser.add_argument("--dry-run", action="store_true", help="print the curve, write nothing")
+    parser.add_argument("--section", default="vote_curve", help="the BENCHMARKS.md section written")
     args = parser.parse_args(argv)
     if args.samples < 2 or (args.temperature is not None and args.temperature <= 0):
         parser.error("--samples must be >= 2 and --temperature > 0 (a vote of greedy samples is one sample)")
@@ -80,12 +81,18 @@ def main(argv: list[str] | None = None) -> int:
     curve = VoteCurve.fit([r["answers"] for r in records], [r["correct"] for r in records], group=group_equivalent,
                           counts=sample_counts(args.samples), source=source, weights_sha256=weights_digest(folder),
                           temperature=temperature)
-    print(markdown_table(rows(curve), ["samples", "maj@k", "gain over 1", "useful"]))
+    table = markdown_table(rows(curve), ["samples", "maj@k", "gain over 1", "useful"])
+    print(table)
     print(curve.describe())
     print(json.dumps({"bench": "vote_curve", "model": str(args.model or "m1reason/embedded"),
                       "curve": curve.model_dump()}))
     if not args.dry_run:
         print(f"wrote {curve.save(folder)}")
+        body = (f"Majority-vote accuracy (%, ± 95% CI over problems) of the first k samples of each problem, and its "
+                f"paired gain over one sample, for {args.model or 'the embedded model'} on {source}. "
+                f"{curve.describe()}\n\n{table}")
+        write_section(args.section, "How many samples the vote pays for: a model's vote curve", body,
+                      environment(("torch",)))
     return 0
 
 

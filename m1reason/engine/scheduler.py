@@ -20,6 +20,18 @@ __all__ = ["Scheduler"]
 
 
 class Scheduler:
+    """The waiting groups, running and parked sequences over one ``PagedCache``; ``on_preempt(seq)`` is called
+    before a preempted sample's slot is freed (the engine drops its confidences).
+
+    >>> from m1reason.model import ModelConfig
+    >>> scheduler = Scheduler(PagedCache(ModelConfig.tiny(), slots=4, max_len=64, kv_tokens=256))
+    >>> scheduler.enqueue([Sequence("a/0", "a", 0, 0, None, [1, 2, 3], 3)])
+    >>> [s.request_id for group in scheduler.admit() for s in group], scheduler.has_work()
+    (['a'], True)
+    >>> [s.sample_id for s in scheduler.to_prefill(skip=set())]  # its prompt's 3 tokens go through a prefill call
+    ['a/0']
+    """
+
     def __init__(self, cache: PagedCache, *, on_preempt=None):
         self.cache = cache
         self.on_preempt = on_preempt  # called before a preempted sample's slot is freed
