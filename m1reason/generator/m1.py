@@ -16,15 +16,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import torch
-from pydantic import TypeAdapter
 
 from m1reason.confidence_map import ConfidenceMap
 from m1reason.engine import Engine, EngineConfig, Sequence
 from m1reason.errors import CapacityError, M1Error, PromptTooLong
+from m1reason.generator._live import LiveRequest, LiveSample, PendingTokens, RequestFailure, runs_by_sample
 from m1reason.generator.protocol import CAPABILITIES, GenerationEvent, GeneratorBase
 from m1reason.generator.served import measure_served
 from m1reason.generator.text import IncrementalText, StopMatcher
@@ -45,7 +43,6 @@ from m1reason.types import (
     Sample,
     SampleFinished,
     SamplingParams,
-    TokensAppended,
 )
 
 __all__ = ["M1Generator"]
@@ -53,68 +50,9 @@ __all__ = ["M1Generator"]
 log = logging.getLogger(__name__)
 
 
-class _Tokens(NamedTuple):
-    """A TokensAppended event not built yet. A step posts one per sample; a stream builds the pydantic event when
-    it collects it, and ``generate`` (which only returns results) never does."""
-
-    sample_id: str
-    token_ids: list[int]
-    text_delta: str
-
-    @staticmethod
-    def build_all(pending: list[_Tokens]) -> list[TokensAppended]:
-        """The events, validated in one call (a third cheaper than one model at a time)."""
-        return _TOKEN_EVENTS.validate_python(
-            [{"sample_id": p.sample_id, "token_ids": p.token_ids, "text_delta": p.text_delta} for p in pending])
-
-
-_TOKEN_EVENTS = TypeAdapter(list[TokensAppended])
-
-
-class _Failure(NamedTuple):
-    """A request's end by an error, posted to its mailbox: its stream raises M1Error(message) on reaching it."""
-
-    message: str
-
-
-@dataclass(eq=False)
-class _LiveSample:
-    seq: Sequence
-    text: IncrementalText | None
-    stops: StopMatcher
-    shown: int = 0  # characters of stops.visible already sent in TokensAppended events
-    finish_reason: str | None = None
-    result: Sample | None = None
-    first_token_at: float | None = None
-
-
-@dataclass(eq=False)
-class _LiveRequest:
-    request: GenerationRequest
-    seed: int
-    prompt_len: int
-    submitted_at: float
-    samples: list[_LiveSample] = field(default_factory=list)
-    reported: bool = False  # RequestFinished sent (cleared if append/fork revives it)
-    failed: str | None = None  # why a step failed it (its stream raises; it is never reported)
-
-    @property
-    def done(self) -> bool:
-        return all(s.result is not None for s in self.samples)
-
-
-def _runs_by_sample(tokens: list[tuple[Sequence, int]]) -> Iterator[tuple[Sequence, list[int]]]:
-    """Consecutive (sequence, token) pairs of one sample grouped: the engine reports a sample's tokens together.
-
-    >>> list(_runs_by_sample([("a", 1), ("a", 2), ("b", 3)]))
-    [('a', [1, 2]), ('b', [3])]
-    """
-    for seq, pairs in itertools.groupby(tokens, key=lambda pair: pair[0]):
-        yield seq, [token for _, token in pairs]
-
-
 # Longest the background driver waits between two engine steps for the threads queued on the generator's lock.
 DRIVER_YIELD_S = 0.002
+
 
 class M1Generator(GeneratorBase):
     """Batched in-process generation with continuous batching, forking, append and cancel.
@@ -165,8 +103,8 @@ class M1Generator(GeneratorBase):
         self.engine = Engine(model, EngineConfig.of(config, **options), eos_token_ids=eos)
         self.source = dict(getattr(model, "source", None) or {"model_id": "in-memory", "revision": None})
         self._lock = TurnTakingLock()
-        self._requests: dict[str, _LiveRequest] = {}
-        self._samples: dict[str, _LiveSample] = {}
+        self._requests: dict[str, LiveRequest] = {}
+        self._samples: dict[str, LiveSample] = {}
         self._mailboxes: dict[str, deque] = {}  # request id -> (event number, event), for whoever streams it
         self._event_numbers = itertools.count()
         self._throughput: FittedThroughput | None = None
@@ -388,7 +326,7 @@ class M1Generator(GeneratorBase):
             children = self.engine.fork(parent.seq, n, sampling)
             live = self._requests[parent.seq.request_id]
             for seq in children:
-                child = _LiveSample(seq, parent.text.clone() if parent.text else None, parent.stops.clone(),
+                child = LiveSample(seq, parent.text.clone() if parent.text else None, parent.stops.clone(),
                                     shown=parent.shown, first_token_at=parent.first_token_at)
                 child.stops.reopen()
                 live.samples.append(child)
@@ -524,13 +462,13 @@ class M1Generator(GeneratorBase):
         samples, mailboxes, numbers = self._samples, self._mailboxes, self._event_numbers
         posted = set()  # requests given events, woken once each after the loop
         served, context = 0, 0
-        for seq, tokens in _runs_by_sample(out.tokens):
+        for seq, tokens in runs_by_sample(out.tokens):
             served, context = served + 1, context + len(seq.tokens)
             sample = samples[seq.sample_id]
             if sample.first_token_at is None:
                 sample.first_token_at = now
             if sample.text is None:  # no tokenizer: no text and no stop strings, just the tokens
-                mailboxes[seq.request_id].append((next(numbers), _Tokens(seq.sample_id, tokens, "")))
+                mailboxes[seq.request_id].append((next(numbers), PendingTokens(seq.sample_id, tokens, "")))
                 posted.add(seq.request_id)
                 continue
             kept = self._guard(seq, self._emit_sampled, sample, tokens)
@@ -544,7 +482,7 @@ class M1Generator(GeneratorBase):
             self._wake(request_id)
         return served, context
 
-    def _finish_sequence(self, sample: _LiveSample, seq: Sequence, reason: str) -> None:
+    def _finish_sequence(self, sample: LiveSample, seq: Sequence, reason: str) -> None:
         self._finish(sample, reason, self.engine.read_confidence(seq))
 
     def _guard(self, seq: Sequence, work, *args):
@@ -570,7 +508,7 @@ class M1Generator(GeneratorBase):
                     self.engine.cancel(sample.seq)
                 except Exception:  # noqa: BLE001 - a failed engine may fail again here; the request ends anyway
                     log.exception("could not free %s", sample.seq.sample_id)
-        self._post(request_id, _Failure(f"request {request_id}: {message}"))
+        self._post(request_id, RequestFailure(f"request {request_id}: {message}"))
 
     def _break(self, err: BaseException) -> None:
         """The engine failed outside any one request's work (under the lock): end every live request with the
@@ -582,7 +520,7 @@ class M1Generator(GeneratorBase):
         self._stopping = True
         self._work.notify_all()
 
-    def _emit_tokens(self, sample: _LiveSample, token_ids: list[int]) -> bool:
+    def _emit_tokens(self, sample: LiveSample, token_ids: list[int]) -> bool:
         """Send new (forced) tokens and the text they make visible; True if a stop string just appeared."""
         stopped = False
         if sample.text is not None:
@@ -590,7 +528,7 @@ class M1Generator(GeneratorBase):
         self._post_visible(sample, token_ids)
         return stopped
 
-    def _emit_sampled(self, sample: _LiveSample, token_ids: list[int]) -> int | None:
+    def _emit_sampled(self, sample: LiveSample, token_ids: list[int]) -> int | None:
         """Send a step's sampled tokens of one sample and the text they make visible, as one event. Tokens are fed
         one at a time, so a stop string is found at the token that completes it: returns how many tokens were
         kept (the rest are not sent), or None if no stop string appeared."""
@@ -605,20 +543,20 @@ class M1Generator(GeneratorBase):
         self._post_visible(sample, token_ids[:kept])
         return kept
 
-    def _post_visible(self, sample: _LiveSample, token_ids: list[int]) -> None:
+    def _post_visible(self, sample: LiveSample, token_ids: list[int]) -> None:
         visible = sample.stops.visible_length  # only the new end of the text is copied: O(1) in its length
         delta = sample.stops.text_between(sample.shown, visible)
-        self._post(sample.seq.request_id, _Tokens(sample.seq.sample_id, token_ids, delta))
+        self._post(sample.seq.request_id, PendingTokens(sample.seq.sample_id, token_ids, delta))
         sample.shown = visible
 
-    def _finish(self, sample: _LiveSample, reason: str, confidence: Confidence | None) -> None:
+    def _finish(self, sample: LiveSample, reason: str, confidence: Confidence | None) -> None:
         seq, live = sample.seq, self._requests[sample.seq.request_id]
         sample.finish_reason = reason
         if sample.text is not None and sample.stops.matched is None:
             sample.stops.feed(sample.text.flush())
         final_text = sample.stops.visible if sample.stops.matched is not None else sample.stops.text
         if len(final_text) > sample.shown:  # text held back in case it began a stop string
-            self._post(seq.request_id, _Tokens(seq.sample_id, [], final_text[sample.shown:]))
+            self._post(seq.request_id, PendingTokens(seq.sample_id, [], final_text[sample.shown:]))
             sample.shown = len(final_text)
         now = time.monotonic()
         timings = {"total_s": now - live.submitted_at}
@@ -648,9 +586,9 @@ class M1Generator(GeneratorBase):
                     self._mailboxes[i].clear()
         numbered.sort(key=lambda item: item[0])
         if not token_events:
-            return [event for _, event in numbered if not isinstance(event, _Tokens)]
-        built = iter(_Tokens.build_all([event for _, event in numbered if isinstance(event, _Tokens)]))
-        return [next(built) if isinstance(event, _Tokens) else event for _, event in numbered]
+            return [event for _, event in numbered if not isinstance(event, PendingTokens)]
+        built = iter(PendingTokens.build_all([event for _, event in numbered if isinstance(event, PendingTokens)]))
+        return [next(built) if isinstance(event, PendingTokens) else event for _, event in numbered]
 
     def _with_request_ends(self, events: list) -> Iterator[GenerationEvent]:
         """Yield events; after a sample's end, a RequestFinished if that made (and still leaves) its request done.
@@ -660,7 +598,7 @@ class M1Generator(GeneratorBase):
                       if isinstance(e, SampleFinished)}
         last_end = {request_of[e.sample_id]: i for i, e in enumerate(events) if isinstance(e, SampleFinished)}
         for i, event in enumerate(events):
-            if isinstance(event, _Failure):
+            if isinstance(event, RequestFailure):
                 raise M1Error(event.message)
             yield event
             if isinstance(event, SampleFinished) and last_end[request_of[event.sample_id]] == i:
@@ -672,7 +610,7 @@ class M1Generator(GeneratorBase):
                     result = self._result(live)
                 yield RequestFinished(request_id=result.request_id, result=result)
 
-    def _result(self, live: _LiveRequest) -> GenerationResult:
+    def _result(self, live: LiveRequest) -> GenerationResult:
         request = live.request
         repro = {"seed": live.seed, "sampling": request.sampling.model_dump(mode="json"), **self.source,
                  "dtype": str(self.model.dtype), "device": device_name(self.model.device),
@@ -710,7 +648,7 @@ class M1Generator(GeneratorBase):
                              "this generator has none (pass prompt_token_ids, or load one)")
         return list(request.prompt_token_ids or self._encode(request.prompt, prompt=True))
 
-    def _prepare(self, request: GenerationRequest, prompt: list[int]) -> _LiveRequest:
+    def _prepare(self, request: GenerationRequest, prompt: list[int]) -> LiveRequest:
         params = request.sampling
         vocab = self.model.config.vocab_size
         if max(prompt) >= vocab:
@@ -725,12 +663,12 @@ class M1Generator(GeneratorBase):
         seed = params.seed if params.seed is not None else secrets.randbits(63)
         now = time.monotonic()
         deadline_at = now + request.deadline if request.deadline is not None else None
-        live = _LiveRequest(request, seed, len(prompt), now)
+        live = LiveRequest(request, seed, len(prompt), now)
         for i in range(params.n):
             seq = Sequence(f"{request.request_id}/{i}", request.request_id, i, seed, params, list(prompt),
                            len(prompt), deadline_at)
             text = IncrementalText(self.tokenizer) if self.tokenizer is not None else None
-            live.samples.append(_LiveSample(seq, text, StopMatcher(params.stop)))
+            live.samples.append(LiveSample(seq, text, StopMatcher(params.stop)))
         return live
 
     def _encode(self, text_or_ids: str | list[int], *, prompt: bool = False) -> list[int]:
@@ -749,7 +687,7 @@ class M1Generator(GeneratorBase):
             raise ValueError(f"{text_or_ids!r} encodes to no tokens")
         return ids
 
-    def _live_sample(self, sample_id: str, *, allow_finished: bool) -> _LiveSample:
+    def _live_sample(self, sample_id: str, *, allow_finished: bool) -> LiveSample:
         sample = self._samples.get(sample_id)
         if sample is None or (sample.result is not None and not allow_finished):
             raise KeyError(f"no live sample {sample_id!r} (unknown, or its request has been delivered)")

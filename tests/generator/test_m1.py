@@ -271,8 +271,8 @@ def test_background_driver_serves_many_streaming_threads_in_shared_steps(model):
 
 def test_generate_builds_no_token_events_and_stream_builds_each_once(gen, monkeypatch):
     built = []
-    real_build = m1_module._Tokens.build_all
-    monkeypatch.setattr(m1_module._Tokens, "build_all", staticmethod(lambda pending: built.extend(pending) or
+    real_build = m1_module.PendingTokens.build_all
+    monkeypatch.setattr(m1_module.PendingTokens, "build_all", staticmethod(lambda pending: built.extend(pending) or
                                                                      real_build(pending)))
     [result] = gen.generate([request([1, 2, 3], "g", n=2, **SEEDED)])
     assert built == []  # generate returns results only: the per-token events are never built
