@@ -39,7 +39,9 @@ def weights_digest(folder: str | Path) -> str:
     if not shards:
         raise FileNotFoundError(f"no *.safetensors in {folder}")
     for shard in shards:
-        digest.update(shard.read_bytes())
+        with shard.open("rb") as f:  # in chunks: an M1-3B shard is gigabytes, and reading it whole doubles memory
+            while chunk := f.read(1 << 23):
+                digest.update(chunk)
     return digest.hexdigest()
 
 
