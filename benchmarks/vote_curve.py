@@ -22,8 +22,9 @@ from pathlib import Path
 from benchmarks.natural_math import load_problems
 from benchmarks.report import environment, markdown_table, write_section
 from m1reason.answers import group_equivalent
+from m1reason.confidence_map import weights_digest
 from m1reason.train.evaluate import sample_answers
-from m1reason.vote_curve import VoteCurve, weights_digest
+from m1reason.vote_curve import VoteCurve
 
 DEV = "natural_dev.jsonl"
 

@@ -11,38 +11,73 @@ weights (``confidence.json``) and names their digest: a map of other weights is 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import math
+import re
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-__all__ = ["CONFIDENCE_FILE", "ConfidenceMap", "weights_digest"]
+from m1reason.errors import ConfigError
+
+__all__ = ["CONFIDENCE_FILE", "ConfidenceMap", "read_tied_to_weights", "weights_digest"]
 
 log = logging.getLogger(__name__)
 CONFIDENCE_FILE = "confidence.json"
 _Z95 = 1.959964
+_Tied = TypeVar("_Tied", bound=BaseModel)
 
 
 def weights_digest(folder: str | Path) -> str:
-    """The sha256 of a model folder's safetensors files, in name order: what a map is tied to.
+    """The sha256 of a model folder's safetensors files, in name order: what a map is tied to. Remembered per
+    file name, size and modification time: loading a model reads its map and its vote curve, each tied to it.
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "model.safetensors").write_bytes(b"weights")
     >>> weights_digest(d)[:12]
     '9a129038d9a0'
     """
-    digest = hashlib.sha256()
     shards = sorted(Path(folder).glob("*.safetensors"))
     if not shards:
         raise FileNotFoundError(f"no *.safetensors in {folder}")
-    for shard in shards:
-        with shard.open("rb") as f:  # in chunks: an M1-3B shard is gigabytes, and reading it whole doubles memory
+    return _digest(tuple((str(s.resolve()), s.stat().st_size, s.stat().st_mtime_ns) for s in shards))
+
+
+@functools.lru_cache(maxsize=16)
+def _digest(shards: tuple[tuple[str, int, int], ...]) -> str:
+    digest = hashlib.sha256()
+    for name, _, _ in shards:
+        with open(name, "rb") as f:  # in chunks: an M1-3B shard is gigabytes, and reading it whole doubles memory
             while chunk := f.read(1 << 23):
                 digest.update(chunk)
     return digest.hexdigest()
+
+
+def read_tied_to_weights(cls: type[_Tied], folder: str | Path, filename: str, *, remedy: str,
+                         ignored: str) -> _Tied | None:
+    """``folder/filename`` as a ``cls`` (a model with ``weights_sha256``), if the file is there and names these
+    weights; None if it is missing or of other weights (with a warning saying what is ``ignored`` instead). A file
+    that is not a ``cls`` is a ConfigError naming it and the ``remedy`` command.
+
+    >>> read_tied_to_weights(ConfidenceMap, "no/such/folder", CONFIDENCE_FILE, remedy="", ignored="") is None
+    True
+    """
+    path = Path(folder) / filename
+    if not path.exists():
+        return None
+    try:
+        found = cls.model_validate(json.loads(path.read_text()))
+    except (json.JSONDecodeError, ValidationError) as err:
+        what = re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()  # VoteCurve -> "vote curve"
+        raise ConfigError(f"{path} is not a {what} (rerun {remedy}): {err}") from err
+    if found.weights_sha256 != weights_digest(folder):
+        log.warning("%s was made on other weights than %s's: %s", path, folder, ignored)
+        return None
+    return found
 
 
 def _wilson_low(right: int, total: int) -> float:
@@ -138,16 +173,11 @@ class ConfidenceMap(BaseModel):
     @classmethod
     def for_model(cls, folder: str | Path) -> ConfidenceMap | None:
         """The map kept in a model folder, if there is one and it was fit on these weights; else None (a map of
-        other weights is set aside with a warning: its chances describe another model).
+        other weights is set aside with a warning: its chances describe another model). A file that is not a map is a
+        ConfigError naming it.
 
         >>> ConfidenceMap.for_model("no/such/folder") is None
         True
         """
-        path = Path(folder) / CONFIDENCE_FILE
-        if not path.exists():
-            return None
-        found = cls.model_validate(json.loads(path.read_text()))
-        if found.weights_sha256 != weights_digest(folder):
-            log.warning("%s was fit on other weights than %s's: confidence stays the raw vote share", path, folder)
-            return None
-        return found
+        return read_tied_to_weights(cls, folder, CONFIDENCE_FILE, remedy="python -m benchmarks.confidence_map",
+                                    ignored="confidence stays the raw vote share")

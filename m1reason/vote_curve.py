@@ -11,23 +11,20 @@ is not used. It does not plan anything: BudgetAware reads ``useful_samples`` (m1
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from m1reason.confidence_map import weights_digest
-from m1reason.errors import ConfigError
+from m1reason.confidence_map import read_tied_to_weights
+from m1reason.stats import mean_ci, paired_gain
 
 __all__ = ["VOTE_CURVE_FILE", "VoteCurve", "VotePoint"]
 
 log = logging.getLogger(__name__)
 VOTE_CURVE_FILE = "vote_curve.json"
 COUNTS = (1, 2, 4, 8, 16)
-_Z95 = 1.96  # as m1reason.train.evaluate.mean_ci, so the benchmark tables and the curve agree
 
 Grouping = Callable[[Sequence[str]], list[list[int]]]
 
@@ -117,9 +114,9 @@ class VoteCurve(BaseModel):
         votes = {k: [float(_vote(a[:k], c[:k], group)) for a, c in zip(answers, correct)] for k in counts}
         points = []
         for k in counts:
-            gain, gain_ci = _mean_ci([x - y for x, y in zip(votes[k], votes[1])])
-            points.append(VotePoint(samples=k, accuracy=sum(votes[k]) / len(votes[k]),
-                                    accuracy_ci=_mean_ci(votes[k])[1], gain=gain, gain_ci=gain_ci))
+            accuracy, accuracy_ci = mean_ci(votes[k])
+            gain, gain_ci = paired_gain(votes[k], votes[1])
+            points.append(VotePoint(samples=k, accuracy=accuracy, accuracy_ci=accuracy_ci, gain=gain, gain_ci=gain_ci))
         useful = next(k for k in counts if not any(_beats(votes[j], votes[k]) for j in counts if j > k))
         return cls(source=source, weights_sha256=weights_sha256, temperature=temperature, problems=len(answers),
                    points=tuple(points), useful_samples=useful)
@@ -154,17 +151,8 @@ class VoteCurve(BaseModel):
         >>> VoteCurve.for_model("no/such/folder") is None
         True
         """
-        path = Path(folder) / VOTE_CURVE_FILE
-        if not path.exists():
-            return None
-        try:
-            found = cls.model_validate(json.loads(path.read_text()))
-        except (json.JSONDecodeError, ValidationError) as err:
-            raise ConfigError(f"{path} is not a vote curve (rerun python -m benchmarks.vote_curve): {err}") from err
-        if found.weights_sha256 != weights_digest(folder):
-            log.warning("%s was measured on other weights than %s's: every sample is assumed to help", path, folder)
-            return None
-        return found
+        return read_tied_to_weights(cls, folder, VOTE_CURVE_FILE, remedy="python -m benchmarks.vote_curve",
+                                    ignored="every sample is assumed to help")
 
 
 def _vote(answers: Sequence[str | None], correct: Sequence[bool], group: Grouping) -> bool:
@@ -178,15 +166,7 @@ def _vote(answers: Sequence[str | None], correct: Sequence[bool], group: Groupin
     return bool(correct[min(winner)])
 
 
-def _mean_ci(values: list[float]) -> tuple[float, float]:
-    """Mean and the half-width of its normal-approximation 95% interval (m1reason.train.evaluate.mean_ci)."""
-    n = len(values)
-    mean = sum(values) / n
-    var = sum((v - mean) ** 2 for v in values) / max(1, n - 1)
-    return mean, _Z95 * math.sqrt(var / n)
-
-
 def _beats(more: list[float], fewer: list[float]) -> bool:
     """Whether the vote of ``more`` samples beats that of ``fewer`` beyond the paired 95% interval."""
-    gain, half_width = _mean_ci([a - b for a, b in zip(more, fewer)])
+    gain, half_width = paired_gain(more, fewer)
     return gain - half_width > 1e-12

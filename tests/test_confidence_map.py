@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from m1reason.confidence_map import ConfidenceMap, weights_digest
+from m1reason.errors import ConfigError
 from strategies import SelfConsistency
 from tests.strategies.conftest import SpyGenerator, boxed
 
@@ -75,3 +76,30 @@ def test_without_a_map_the_share_is_the_confidence_and_says_so():
     sol = SelfConsistency(n=4, early_stop="none").run("2 + 2?", gen)
     assert sol.confidence == sol.vote_share == 0.75
     assert "not calibrated" in sol.confidence_basis
+
+
+def test_the_weights_are_hashed_once_per_version_of_their_files(tmp_path, monkeypatch):
+    """Loading a model reads its map and its vote curve, each tied to the weights: the digest is remembered, and
+    a shard rewritten since gives a new one."""
+    import hashlib
+    import os
+
+    import m1reason.confidence_map as confidence_map
+
+    shard = tmp_path / "model.safetensors"
+    shard.write_bytes(b"weights")
+    hashed = []
+    real_sha256 = hashlib.sha256
+    monkeypatch.setattr(confidence_map.hashlib, "sha256", lambda: hashed.append(1) or real_sha256())
+    first = weights_digest(tmp_path)
+    assert weights_digest(tmp_path) == first and len(hashed) == 1
+    shard.write_bytes(b"other weights")
+    os.utime(shard, ns=(1, 1))  # a new modification time, whatever the file system's clock resolution
+    assert weights_digest(tmp_path) != first and len(hashed) == 2
+
+
+def test_a_file_that_is_not_a_map_is_named(tmp_path):
+    (tmp_path / "model.safetensors").write_bytes(b"weights")
+    (tmp_path / "confidence.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="confidence.json is not a confidence map"):
+        ConfidenceMap.for_model(tmp_path)

@@ -8,8 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from m1reason.answers import group_equivalent
+from m1reason.confidence_map import weights_digest
 from m1reason.errors import ConfigError
-from m1reason.vote_curve import VOTE_CURVE_FILE, VoteCurve, VotePoint, weights_digest
+from m1reason.vote_curve import VOTE_CURVE_FILE, VoteCurve, VotePoint
 
 DIGEST = "a" * 64
 

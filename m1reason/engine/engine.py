@@ -416,7 +416,7 @@ class Engine:
 
     # ---- decode -----------------------------------------------------------------------------------------------
     def _rows(self, seqs: list[Sequence]) -> DecodeBatch:
-        return DecodeBatch.build(seqs, self.vocab_size, self.eos_token_ids, self.max_len, self.device)
+        return DecodeBatch.build(seqs, self.vocab_size, self.eos_token_ids, self.config.max_len, self.device)
 
     def _decode(self, batch: list[Sequence], out: StepOutput) -> None:
         """Decode ``batch``. With ``overlap``, a steady batch's groups of decode steps are pipelined: each step
@@ -440,12 +440,12 @@ class Engine:
             rows = self._rows(batch)
         self._decode_rows = None  # until this step has sampled
         steps = self._steps_ahead(rows)
-        if steps == 1 and not (rows.reusable and (self.graphs is not None or self.overlap)):
+        if steps == 1 and not (rows.reusable and (self.runner.graphs is not None or self.config.overlap)):
             return self._decode_one(rows, out)
         group = self._launch(rows, steps)  # where graphed, even one step samples inside the graph
         if group is None:
             return
-        if self.overlap and rows.reusable:
+        if self.config.overlap and rows.reusable:
             self._ahead = group  # read back by the next step, after it has launched the group after this one
             self._decode_rows = rows
         else:

@@ -9,8 +9,7 @@ score's own (most problems are right, or wrong, under both).
 
 from __future__ import annotations
 
-import math
-
+import m1reason.stats as stats
 from m1reason.answers import extract_answer, group_equivalent, is_equivalent
 from m1reason.evaluation import maj_at_k
 from m1reason.generator import GenerationRequest, M1Generator, SamplingParams
@@ -45,15 +44,13 @@ def sample_answers(generator: M1Generator, problems: list[Problem], *, n: int = 
 
 
 def mean_ci(values: list[float]) -> tuple[float, float]:
-    """Mean and the half-width of its normal-approximation 95% interval.
+    """``m1reason.stats.mean_ci`` with the half-width rounded to 4 places, as the tables and reports print it.
 
     >>> mean_ci([1.0, 0.0, 1.0, 0.0])
     (0.5, 0.5658)
     """
-    n = len(values)
-    mean = sum(values) / n
-    var = sum((v - mean) ** 2 for v in values) / max(1, n - 1)
-    return mean, round(1.96 * math.sqrt(var / n), 4)
+    mean, half_width = stats.mean_ci(values)
+    return mean, round(half_width, 4)
 
 
 def per_problem(records: list[dict], ks: tuple[int, ...] = ()) -> dict[str, list[float]]:
@@ -88,11 +85,10 @@ def score(records: list[dict], ks: tuple[int, ...] = ()) -> dict:
 
 
 def paired_gain(after: list[float], before: list[float]) -> tuple[float, float]:
-    """Mean per-problem difference ``after - before`` and its 95% half-width (same problems, same order).
+    """``m1reason.stats.paired_gain`` (same problems, same order) with the half-width rounded to 4 places.
 
     >>> paired_gain([1.0, 1.0, 0.5, 1.0], [1.0, 0.75, 0.5, 0.75])
     (0.125, 0.1415)
     """
-    if len(after) != len(before):
-        raise ValueError(f"paired_gain needs the same problems: {len(after)} values against {len(before)}")
-    return mean_ci([a - b for a, b in zip(after, before)])
+    gain, half_width = stats.paired_gain(after, before)
+    return gain, round(half_width, 4)
