@@ -30,11 +30,22 @@ POINT_KEYS = ("batch", "new")
 
 
 def run_tree(tree: Path, results: Path, batches: list[int], new: list[int]) -> list[dict]:
-    """One ``benchmarks.throughput`` process in ``tree``; its records (the engine's own timings per point)."""
+    """One ``benchmarks.throughput`` process in ``tree``; its records (the engine's own timings per point).
+
+    That script also rewrites its tree's BENCHMARKS.md "throughput" section from the points it knows, here only
+    this run's few: the file is put back as it was, so an A/B in a working checkout leaves its benchmarks alone."""
     command = [sys.executable, "-m", "benchmarks.throughput", "--engines", "m1", "--batches", *map(str, batches),
                "--new", *map(str, new), "--results", str(results.resolve())]
     env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
-    subprocess.run(command, cwd=tree, env=env, check=True)
+    benchmarks_md = tree / "BENCHMARKS.md"
+    kept = benchmarks_md.read_bytes() if benchmarks_md.exists() else None
+    try:
+        subprocess.run(command, cwd=tree, env=env, check=True)
+    finally:
+        if kept is None:
+            benchmarks_md.unlink(missing_ok=True)
+        else:
+            benchmarks_md.write_bytes(kept)
     return [json.loads(line) for line in results.read_text().splitlines()]
 
 
@@ -47,10 +58,10 @@ def summarize(report: dict) -> list[dict]:
         row = dict(zip(POINT_KEYS, point))
         means = {}
         for label in (before, after):
-            speeds = [r["tokens_per_s"] for r in report["records"]
-                      if r["label"] == label and tuple(r[k] for k in POINT_KEYS) == point]
-            steps = [r["step_ms"] for r in report["records"]
-                     if r["label"] == label and tuple(r[k] for k in POINT_KEYS) == point]
+            runs = [r for r in report["records"]
+                    if r["label"] == label and tuple(r[k] for k in POINT_KEYS) == point]
+            speeds = [r["tokens_per_s"] for r in runs]
+            steps = [r["step_ms"] for r in runs]
             means[label] = statistics.mean(speeds)
             row[f"{label} tok/s (rounds)"] = " / ".join(f"{s:,.1f}" for s in speeds)
             row[f"{label} ms/step"] = statistics.median(steps)

@@ -38,3 +38,23 @@ def test_report_writes_the_gpu_runs_environment(tmp_path, monkeypatch):
                                 "records": [_record("a", 0, 1, 1.0), _record("b", 0, 1, 2.0)]}))
     assert throughput_ab.main(["--report", str(path)]) == 0
     assert written["env"]["device"] == "NVIDIA H100 80GB HBM3"
+
+
+def test_a_tree_run_returns_its_records_and_leaves_its_benchmarks_file_as_it_was(tmp_path):
+    tree = tmp_path / "tree"
+    (tree / "benchmarks").mkdir(parents=True)
+    (tree / "benchmarks" / "__init__.py").write_text("")
+    # a stand-in for benchmarks.throughput: a record per batch, and BENCHMARKS.md rewritten as the real one does
+    (tree / "benchmarks" / "throughput.py").write_text(
+        "import json, sys\n"
+        "args = sys.argv[1:]\n"
+        "results = args[args.index('--results') + 1]\n"
+        "batches = args[args.index('--batches') + 1:args.index('--new')]\n"
+        "with open(results, 'a') as f:\n"
+        "    for b in batches:\n"
+        "        f.write(json.dumps({'batch': int(b), 'new': 8, 'tokens_per_s': 1.0, 'step_ms': 1.0}) + '\\n')\n"
+        "open('BENCHMARKS.md', 'w').write('overwritten')\n")
+    (tree / "BENCHMARKS.md").write_text("the project's numbers")
+    records = throughput_ab.run_tree(tree, tmp_path / "r.jsonl", [1, 4], [8])
+    assert [r["batch"] for r in records] == [1, 4]
+    assert (tree / "BENCHMARKS.md").read_text() == "the project's numbers"
