@@ -258,6 +258,8 @@ class Outcome:
     answered: bool  # any answer at all: a wrong one and none fail for different reasons
     stopped: str  # Solution.stopped: "finished", "settled", "forced", "deadline"
     planned_tokens: int  # the plan's max_new_tokens per sample
+    first_token_s: float | None = None  # the request's wait for its turn (None: no token at all)
+    tokens_per_sample: float = 0.0  # tokens decoded per sample (forced answers included)
 
 
 def solve_one(generator, problem, seed: int, make: Callable, budget: float) -> Outcome:
@@ -270,7 +272,8 @@ def solve_one(generator, problem, seed: int, make: Callable, budget: float) -> O
     wall = time.monotonic() - started
     correct = solution.answer is not None and is_equivalent(solution.answer, problem.answer)
     return Outcome(correct, wall, len(solution.samples), solution.answer is not None, solution.stopped,
-                   solution.plan.max_new_tokens)
+                   solution.plan.max_new_tokens, solution.timings.get("first_token_s"),
+                   solution.num_tokens / max(1, len(solution.samples)))
 
 
 def solve_interleaved(generator, problems, configs: dict, budget: float) -> dict[str, tuple[list[Outcome], float]]:
@@ -330,6 +333,7 @@ def run(generator, problems, budgets: list[float], defaults: dict, *, concurrenc
                                 "answered": sum(o.answered for o in outcomes) / len(outcomes),
                                 "stopped": dict(collections.Counter(o.stopped for o in outcomes)),
                                 "mean_planned_tokens": sum(o.planned_tokens for o in outcomes) / len(outcomes),
+                                **timeline(outcomes),
                                 "problems": len(problems), "correct": [int(o.correct) for o in outcomes]})
                 if echo:
                     print(json.dumps(records[-1]), flush=True)
@@ -337,6 +341,21 @@ def run(generator, problems, budgets: list[float], defaults: dict, *, concurrenc
         if solver is not generator and solver.self_driven:
             solver.generator.close()  # stop the background driver: the next caller may drive it from its own thread
     return records
+
+
+def timeline(outcomes: list[Outcome]) -> dict:
+    """Where a cell's time went, for a load that starves it: the median and slowest wait for a first token (a
+    request's turn: admission and prefill) and the mean tokens decoded per sample (the decode rate it got).
+
+    >>> o = lambda wait, tokens: Outcome(True, 0.1, 1, True, "finished", 160, wait, tokens)
+    >>> timeline([o(0.01, 40), o(0.03, 60), o(None, 0)])
+    {'median_first_token_s': 0.03, 'max_first_token_s': 0.03, 'no_token': 1, 'mean_tokens_per_sample': 33.3}
+    """
+    waits = sorted(o.first_token_s for o in outcomes if o.first_token_s is not None)
+    return {"median_first_token_s": round(waits[len(waits) // 2], 4) if waits else None,
+            "max_first_token_s": round(waits[-1], 4) if waits else None,
+            "no_token": len(outcomes) - len(waits),
+            "mean_tokens_per_sample": round(sum(o.tokens_per_sample for o in outcomes) / len(outcomes), 1)}
 
 
 # ---- reporting ---------------------------------------------------------------------------------------------------
@@ -358,8 +377,19 @@ def summary(records: list[dict]) -> list[dict]:
                          "its samples": round(ours["mean_samples"], 1), "its max wall s": round(ours["max_wall_s"], 3),
                          "best grid point": best["config"], "best grid %": _pct(best),
                          "within the best's CI": ours["accuracy"] >= best["accuracy"] - best["ci95"],
-                         "paired: BudgetAware - best": _paired(ours, best)})
+                         "paired: BudgetAware - best": _paired(ours, best), **_waits(ours, best)})
     return rows
+
+
+def _waits(ours: dict, best: dict) -> dict:
+    """Each side's median wait for a first token and tokens per sample, where the records have them."""
+    if "median_first_token_s" not in ours or "median_first_token_s" not in best:
+        return {}
+    row = {}
+    for side, record in (("its", ours), ("best's", best)):
+        row[f"{side} first token s (median)"] = record["median_first_token_s"]
+        row[f"{side} tokens/sample"] = record["mean_tokens_per_sample"]
+    return row
 
 
 def _paired(ours: dict, best: dict) -> str:

@@ -349,6 +349,8 @@ def _solution(run: _Run, problem: str, plan: Plan, settings: StrategySettings, t
     share = votes[0].weight / total_weight if votes and total_weight else 0.0
     elapsed = run.now()
     all_timings = {**timings, "total_s": elapsed}
+    if run.first_token_s is not None:  # the request's turn in the batch: under load, the wait before decoding
+        all_timings["first_token_s"] = run.first_token_s
     if run.first_sample_s is not None:
         all_timings["first_sample_s"] = run.first_sample_s
     generated = sum(r.num_tokens for r in records)

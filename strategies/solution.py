@@ -126,8 +126,10 @@ class Solution(BaseModel):
     sorted best first. ``stopped`` says why sampling ended ("finished", "settled", "deadline", "forced": answers
     were forced out at the deadline; hedged, a sample that then finished by itself still voted its own answer,
     and its record has no ``forced`` text).
-    ``timings`` holds ``total_s`` (the budgeted part, from the call with a warm generator), ``first_sample_s``, and
-    cold-start costs under their own keys (``calibration_s``, ``load_s``), never mixed into ``total_s``.
+    ``timings`` holds ``total_s`` (the budgeted part, from the call with a warm generator), ``first_token_s`` (when
+    the first token of any sample came: under load, how long the request waited for its turn), ``first_sample_s``
+    (when the first sample ended), and cold-start costs under their own keys (``calibration_s``, ``load_s``), never
+    mixed into ``total_s``.
 
     >>> sol = Solution(problem="1+1?", answer="2", confidence=1.0, plan=Plan(strategy="LongCoT", n=1,
     ...                max_new_tokens=64, reason="one sample"))
