@@ -321,8 +321,11 @@ def run(generator, problems, budgets: list[float], defaults: dict, *, concurrenc
             if concurrency == 1:
                 cells = solve_interleaved(solver, problems, configs, budget)
             else:
-                cells = {name: solve_concurrently(solver, problems, make, budget, concurrency)
-                         for name, make in configs.items()}
+                cells, work = {}, {}
+                for name, make in configs.items():
+                    mark = engine_mark(generator)
+                    cells[name] = solve_concurrently(solver, problems, make, budget, concurrency)
+                    work[name] = engine_work(generator, mark)
             for name, (outcomes, cell_wall) in cells.items():
                 accuracy, half = mean_ci([float(o.correct) for o in outcomes])
                 walls = [o.wall_s for o in outcomes]
@@ -333,7 +336,7 @@ def run(generator, problems, budgets: list[float], defaults: dict, *, concurrenc
                                 "answered": sum(o.answered for o in outcomes) / len(outcomes),
                                 "stopped": dict(collections.Counter(o.stopped for o in outcomes)),
                                 "mean_planned_tokens": sum(o.planned_tokens for o in outcomes) / len(outcomes),
-                                **timeline(outcomes),
+                                **timeline(outcomes), **(work.get(name, {}) if concurrency > 1 else {}),
                                 "problems": len(problems), "correct": [int(o.correct) for o in outcomes]})
                 if echo:
                     print(json.dumps(records[-1]), flush=True)
@@ -356,6 +359,30 @@ def timeline(outcomes: list[Outcome]) -> dict:
             "max_first_token_s": round(waits[-1], 4) if waits else None,
             "no_token": len(outcomes) - len(waits),
             "mean_tokens_per_sample": round(sum(o.tokens_per_sample for o in outcomes) / len(outcomes), 1)}
+
+
+def engine_mark(generator) -> tuple[int, int] | None:
+    """Where the engine's step records stand now (None: no engine to read). Its record deques are bounded (the
+    throughput model reads only recent steps); a mark lets them grow until the cell is read, keeping every entry."""
+    timings = getattr(getattr(generator, "engine", None), "timings", None)
+    if timings is None:
+        return None
+    timings.decode, timings.prefill = collections.deque(timings.decode), collections.deque(timings.prefill)
+    return len(timings.decode), len(timings.prefill)
+
+
+def engine_work(generator, mark: tuple[int, int] | None) -> dict:
+    """The engine's work since ``mark``: prefill calls and decode steps, their seconds and the mean decode batch.
+    Under a load that starves the problems this says whether decoding or prefilling took the time."""
+    if mark is None:
+        return {}
+    timings = generator.engine.timings
+    decode = list(itertools.islice(timings.decode, mark[0], None))
+    prefill = list(itertools.islice(timings.prefill, mark[1], None))
+    return {"prefill_calls": len(prefill), "prefill_s": round(sum(s for _, s in prefill), 3),
+            "prefill_tokens": sum(t for t, _ in prefill), "decode_steps": len(decode),
+            "decode_s": round(sum(s for _, _, s in decode), 3),
+            "mean_decode_batch": round(sum(b for b, _, _ in decode) / len(decode), 1) if decode else 0.0}
 
 
 # ---- reporting ---------------------------------------------------------------------------------------------------
