@@ -17,7 +17,7 @@ problem (so that the machine's drift over the run falls on all configurations al
     python -m benchmarks.budget_curve [--models FOLDER ...] [--count 50] [--budgets 0.1 0.2 0.4 0.8]
                                       [--concurrency 1] [--strategy-defaults auto|embedded|model]
                                       [--device cuda] [--prefill-delay 1] [--feed-appends 0] [--overlap false]
-                                      [--out DIR]
+                                      [--seed 0] [--out DIR]
                                       [--no-write]
 
 The GPU run (Figure 3 with >= 500 problems, the tiny hybrid beside its same-size transformer teacher):
@@ -276,7 +276,8 @@ def solve_one(generator, problem, seed: int, make: Callable, budget: float) -> O
                    solution.num_tokens / max(1, len(solution.samples)))
 
 
-def solve_interleaved(generator, problems, configs: dict, budget: float) -> dict[str, tuple[list[Outcome], float]]:
+def solve_interleaved(generator, problems, configs: dict, budget: float,
+                      seed: int = 0) -> dict[str, tuple[list[Outcome], float]]:
     """One problem at a time, every configuration on it before the next problem: name -> (outcomes in problem
     order, the configuration's summed wall seconds). Interleaved because the budgets are wall-clock: run cell
     after cell, a machine's drift over minutes lands on some configurations and not others (on the shared 2-core
@@ -285,27 +286,27 @@ def solve_interleaved(generator, problems, configs: dict, budget: float) -> dict
     outcomes: dict[str, list[Outcome]] = {name: [] for name in configs}
     for i, problem in enumerate(problems):
         for name, make in configs.items():
-            outcomes[name].append(solve_one(generator, problem, i, make, budget))
+            outcomes[name].append(solve_one(generator, problem, seed + i, make, budget))
     return {name: (found, sum(o.wall_s for o in found)) for name, found in outcomes.items()}
 
 
 def solve_concurrently(generator, problems, make: Callable, budget: float,
-                       concurrency: int) -> tuple[list[Outcome], float]:
+                       concurrency: int, seed: int = 0) -> tuple[list[Outcome], float]:
     """Every problem with one configuration, ``concurrency`` at a time (each worker takes the next problem as
     soon as its last one returns); the outcomes in problem order and the whole cell's wall seconds."""
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="problem") as pool:
-        outcomes = list(pool.map(lambda i: solve_one(generator, problems[i], i, make, budget),
+        outcomes = list(pool.map(lambda i: solve_one(generator, problems[i], seed + i, make, budget),
                                  range(len(problems))))
     return outcomes, time.monotonic() - started
 
 
 def run(generator, problems, budgets: list[float], defaults: dict, *, concurrency: int = 1,
-        labels: dict | None = None, echo: bool = True) -> list[dict]:
+        labels: dict | None = None, echo: bool = True, seed: int = 0) -> list[dict]:
     """One record per (budget, configuration): accuracy with its 95% interval, per-problem mean and max wall
     seconds, the configuration's wall seconds at this budget (``cell_wall_s``), mean samples, the share of
     problems answered at all, how the samples stopped, the planned length. ``labels`` (e.g. the model) go into
-    every record.
+    every record. Problem i samples with seed ``seed + i`` in every configuration.
 
     One problem at a time, configurations are interleaved problem by problem (``solve_interleaved``). Above
     concurrency 1 each configuration runs as a cell of its own, through a SharedGenerator (an M1Generator then
@@ -319,12 +320,12 @@ def run(generator, problems, budgets: list[float], defaults: dict, *, concurrenc
     try:
         for budget in budgets:
             if concurrency == 1:
-                cells = solve_interleaved(solver, problems, configs, budget)
+                cells = solve_interleaved(solver, problems, configs, budget, seed)
             else:
                 cells, work = {}, {}
                 for name, make in configs.items():
                     mark = engine_mark(generator)
-                    cells[name] = solve_concurrently(solver, problems, make, budget, concurrency)
+                    cells[name] = solve_concurrently(solver, problems, make, budget, concurrency, seed)
                     work[name] = engine_work(generator, mark)
             for name, (outcomes, cell_wall) in cells.items():
                 accuracy, half = mean_ci([float(o.correct) for o in outcomes])
@@ -505,6 +506,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="auto: the embedded model's short-solution defaults for it and for folders trained by "
                              "m1reason.train, the model's own otherwise")
     parser.add_argument("--device", default=None)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="problem i samples with seed SEED + i (a second run with another seed is independent)")
     parser.add_argument("--prefill-delay", type=float, default=0.0,
                         help="the engine's prefill_delay (docs/generation.md): 0 prefills at once")
     parser.add_argument("--feed-appends", type=int, default=None,
@@ -538,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
         model.info["warm_up_s"] = warm_up(model, problems, min(args.budgets), concurrency)
         print(json.dumps({"model": model.name, **model.info}, default=str), flush=True)
         records += run(model.generator, problems, args.budgets, model.defaults, concurrency=concurrency,
-                       labels=model.labels())
+                       labels=model.labels(), seed=args.seed)
         models.append(model)
     table = tables(summary(records), models, concurrency)
     print(table)
@@ -546,7 +549,7 @@ def main(argv: list[str] | None = None) -> int:
     env = environment()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "budget_curve.json").write_text(json.dumps(
-        {"env": env, "concurrency": concurrency, "count": args.count,
+        {"env": env, "concurrency": concurrency, "count": args.count, "seed": args.seed,
          "models": [{**m.labels(), **m.info} for m in models], "records": records},
         indent=1, default=str))
     plot(records, args.out / "budget_curve.png")
