@@ -47,8 +47,6 @@ from strategies.voting import EarlyStop
 
 __all__ = ["BudgetAware"]
 
-ANSWER_TOKENS = 8  # a forced answer's usual length: a short boxed value, "}$" and the end token (force_tokens caps it)
-
 
 class BudgetAware(SelfConsistency):
     """SelfConsistency with n (at most ``n``) and max_new_tokens (at most ``max_new_tokens``) planned for the budget.
@@ -173,23 +171,17 @@ class BudgetAware(SelfConsistency):
         steps (the throughput model's ``append_s``). When the plan does not give every sample its chain (not even
         one fits), forcing early would cut the very chains the deadline might still let finish, and the appended
         text's prefill stalls them: answers are forced at the last moment, as SelfConsistency forces them (a
-        reserve kept for forcing cost more accuracy at tight budgets than forcing late did), but no later than
-        the moment from which the appended text and a short answer (``ANSWER_TOKENS`` steps) still end before
-        the samples' deadline: under load a step and an append take long, and forcing later had the deadline cut
-        the answers too. Where every chain fits, it never forces earlier than SelfConsistency does: where the
-        reserve is more than a tenth of the budget, the chains are about as long as the budget, and forcing them
-        early cuts the ones that would have finished.
+        reserve kept for forcing cost more accuracy at tight budgets than forcing late did). Nor does it force
+        earlier than SelfConsistency does: where that reserve is more than a tenth of the budget, the chains are
+        about as long as the budget, and forcing them early cuts the ones that would have finished.
         """
+        if plan.predicted_s is not None and plan.predicted_s > budget_s * (1 - self.safety):
+            return fallback_force_at(budget_s)
         batch, context = Load.of(throughput).batch(plan.n), prompt_tokens + plan.max_new_tokens
         step = throughput.decode_step_s(batch, context)
         if appended_tokens is None:
             appended_tokens = len(forcing_text("", self.answer_prefix).encode())  # bytes: at least its tokens
         taking_in = as_throughput_model(throughput).append_s(appended_tokens, batch, context)
-        if plan.predicted_s is not None and plan.predicted_s > budget_s * (1 - self.safety):
-            # The latest moment from which a short answer still comes out before the samples' deadline: under
-            # load an append and a step take long, and forcing later had the deadline cut the answers too.
-            answering = taking_in + min(self.force_tokens, ANSWER_TOKENS) * step
-            return max(0.0, min(fallback_force_at(budget_s), budget_s - end_margin(budget_s) - answering))
         reserve = taking_in + self.force_tokens * step + 0.05 * budget_s
         return max(budget_s - end_margin(budget_s) - reserve, fallback_force_at(budget_s))
 
