@@ -163,6 +163,19 @@ def model_folder(spec: str | None) -> Path:
     return Path(spec or os.environ.get(MODEL_ENV) or EMBEDDED_MODEL)
 
 
+def shown_path(path: Path) -> str:
+    """``path`` as the records show it: relative to the working directory when inside it (a checkout's absolute
+    path means nothing on another machine), else as given.
+
+    >>> shown_path(Path.cwd() / "m1reason" / "embedded"), shown_path(Path("/elsewhere/model"))
+    ('m1reason/embedded', '/elsewhere/model')
+    """
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def unique_name(name: str, taken: list[str]) -> str:
     """``name``, or ``name #2``, ``#3``... when an earlier model already has it.
 
@@ -201,7 +214,7 @@ def load(spec: str | None, *, device: str | None, concurrency: int, problems, mo
     engine = generator.engine  # what ran, defaults included, not only what was asked for
     ran = {"decode_steps": engine.decode_steps, "feed_appends": engine.feed_appends, "overlap": engine.overlap,
            "prefill_delay": engine.prefill_delay, "cuda_graphs": engine.graphs is not None}
-    info = {"source": generator.source, "folder": str(folder), "device": str(generator.model.device),
+    info = {"source": generator.source, "folder": shown_path(folder), "device": str(generator.model.device),
             "dtype": str(generator.model.dtype), "engine": {**options, **ran}, "strategy_defaults": defaults}
     name = unique_name(Path(str(generator.source.get("model_id") or folder)).name, taken)
     return ModelUnderTest(generator, name, kind, layers, defaults, info)
