@@ -16,7 +16,7 @@ problem (so that the machine's drift over the run falls on all configurations al
 
     python -m benchmarks.budget_curve [--models FOLDER ...] [--count 50] [--budgets 0.1 0.2 0.4 0.8]
                                       [--concurrency 1] [--strategy-defaults auto|embedded|model]
-                                      [--device cuda] [--prefill-delay 1] [--feed-appends 0] [--overlap false]
+                                      [--device cuda] [--prefill-delay 0] [--feed-appends 0] [--overlap false]
                                       [--seed 0] [--out DIR]
                                       [--no-write]
 
@@ -188,7 +188,7 @@ def unique_name(name: str, taken: list[str]) -> str:
 
 
 def load(spec: str | None, *, device: str | None, concurrency: int, problems, mode: str,
-         taken: list[str], prefill_delay: float = 0.0, feed_appends: int | None = None,
+         taken: list[str], prefill_delay: float | None = None, feed_appends: int | None = None,
          overlap: bool | None = None) -> ModelUnderTest:
     """Load ``spec`` through the public loader, its engine sized for ``concurrency``."""
     from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS, default_generator, trained_by_recipe
@@ -199,7 +199,7 @@ def load(spec: str | None, *, device: str | None, concurrency: int, problems, mo
     own_guess = EMBEDDED_STRATEGY_DEFAULTS if trained_by_recipe(folder) else None
     options = engine_options(concurrency, configurations(strategy_defaults(mode, own_guess)),
                              longest_prompt_tokens(folder, problems))
-    if prefill_delay:
+    if prefill_delay is not None:
         options["prefill_delay"] = prefill_delay
     if feed_appends is not None:
         options["feed_appends"] = feed_appends
@@ -521,8 +521,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None)
     parser.add_argument("--seed", type=int, default=0,
                         help="problem i samples with seed SEED + i (a second run with another seed is independent)")
-    parser.add_argument("--prefill-delay", type=float, default=0.0,
-                        help="the engine's prefill_delay (docs/generation.md): 0 prefills at once")
+    parser.add_argument("--prefill-delay", type=float, default=None,
+                        help="the engine's prefill_delay (docs/generation.md; default: its own, 1 on a GPU with CUDA "
+                             "graphs, else 0); 0 prefills at once")
     parser.add_argument("--feed-appends", type=int, default=None,
                         help="M1Generator's feed_appends (docs/generation.md; default: its own, 32 on a GPU with "
                              "CUDA graphs, else 0); 0 prefills every append")

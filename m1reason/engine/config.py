@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields, replace
 
 import torch
 
-__all__ = ["CUDA_DECODE_STEPS", "CUDA_FEED_APPENDS", "EngineConfig"]
+__all__ = ["CUDA_DECODE_STEPS", "CUDA_FEED_APPENDS", "CUDA_PREFILL_DELAY", "EngineConfig"]
 
 # Decode steps per host sync on a GPU: a few steps back to back take the host's per-step work off the GPU's
 # critical path; larger groups gain little more and delay cancels, admissions and stop strings. On a CPU the host
@@ -21,6 +21,13 @@ CUDA_DECODE_STEPS = 4
 # sequence, where a graphed decode step costs the others nothing. On a CPU a prefill of a few tokens costs about as
 # much as one decode step, so appends are prefilled there.
 CUDA_FEED_APPENDS = 32
+
+# With CUDA graphs a prefill call is launch-bound (about the same for one short prompt as for several) and every
+# decoding sequence waits for it, so while others decode new prompts wait up to one recent call's time to share a
+# call: under 32 problems at once it halved the calls and nearly doubled accuracy at tight budgets (BENCHMARKS.md
+# "budget_curve_load_work"). With nothing decoding they run at once. On a CPU a prefill's cost grows with its rows
+# and waiting only delays the first token, so there it is off.
+CUDA_PREFILL_DELAY = 1.0
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,8 @@ class EngineConfig:
       token per step, instead of a prefill call that holds up every other sequence. None: ``CUDA_FEED_APPENDS``
       where CUDA graphs run, 0 elsewhere.
     - ``prefill_delay``: while others decode, new prompts and appended text may wait up to this many recent
-      prefill calls' time to share one call. 0: prefill at once.
+      prefill calls' time to share one call. 0: prefill at once. None: ``CUDA_PREFILL_DELAY`` where CUDA graphs
+      run, 0 elsewhere.
 
     >>> EngineConfig(max_slots=4).resolve("cpu")
     ... # doctest: +NORMALIZE_WHITESPACE
@@ -70,12 +78,12 @@ class EngineConfig:
     decode_steps: int | None = None
     overlap: bool | None = None
     feed_appends: int | None = None
-    prefill_delay: float = 0.0
+    prefill_delay: float | None = None
 
     def __post_init__(self):
         if self.decode_steps is not None and self.decode_steps < 1:
             raise ValueError(f"decode_steps must be >= 1, got {self.decode_steps}")
-        if not self.prefill_delay >= 0:
+        if self.prefill_delay is not None and not self.prefill_delay >= 0:
             raise ValueError(f"prefill_delay must be >= 0, got {self.prefill_delay}")
         if self.feed_appends is not None and self.feed_appends < 0:
             raise ValueError(f"feed_appends must be >= 0, got {self.feed_appends}")
@@ -99,7 +107,14 @@ class EngineConfig:
         return replace(config or cls(), **options)
 
     def resolve(self, device: torch.device | str) -> EngineConfig:
-        """The config with every None that depends on the device filled in for ``device``."""
+        """The config with every None that depends on the device filled in for ``device``.
+
+        >>> on_gpu = EngineConfig().resolve("cuda")  # a device name: no GPU needed to resolve for one
+        >>> on_gpu.decode_steps, on_gpu.feed_appends, on_gpu.prefill_delay, EngineConfig().resolve("cpu").prefill_delay
+        (4, 32, 1.0, 0.0)
+        >>> EngineConfig(prefill_delay=0).resolve("cuda").prefill_delay  # what you set is kept
+        0
+        """
         cuda = torch.device(device).type == "cuda"
         graphed = self.cuda_graphs and cuda
         return replace(
@@ -109,4 +124,6 @@ class EngineConfig:
             decode_steps=self.decode_steps or (CUDA_DECODE_STEPS if cuda else 1),
             overlap=graphed if self.overlap is None else self.overlap,
             feed_appends=(CUDA_FEED_APPENDS if graphed else 0) if self.feed_appends is None else self.feed_appends,
+            prefill_delay=(CUDA_PREFILL_DELAY if graphed else 0.0) if self.prefill_delay is None
+            else self.prefill_delay,
         )

@@ -131,8 +131,8 @@ def test_two_models_at_concurrency_4_give_a_set_of_records_each(tmp_path, capsys
         mine = [r for r in records if r["model"] == model]
         assert len(mine) == CONFIGS and all(r["problems"] == 4 and r["concurrency"] == 4 for r in mine)
         assert all(0.0 <= r["accuracy"] <= 1.0 and r["mean_wall_s"] <= r["max_wall_s"] for r in mine)
-        # where each cell's time went: every problem prefilled (4 prompts), decode steps of up to 4 x n rows and their forced copies
-        assert all(r["prefill_tokens"] > 0 and 1 <= r["prefill_calls"] and r["decode_steps"] >= 1 for r in mine)
+        # where each cell's time went: every problem prefilled, decode steps of up to 4 x n rows and forced copies
+        assert all(r["prefill_tokens"] > 0 and r["prefill_calls"] >= 1 and r["decode_steps"] >= 1 for r in mine)
         assert all(0 < r["mean_decode_batch"] <= 2 * 4 * r["mean_samples"] for r in mine)  # 2: hedged copies
         assert all(r["no_token"] + (r["median_first_token_s"] is not None) >= 1 for r in mine)
     table = capsys.readouterr().out
