@@ -295,11 +295,15 @@ def solve_interleaved(generator, problems, configs: dict, budget: float,
     order, the configuration's summed wall seconds). Interleaved because the budgets are wall-clock: run cell
     after cell, a machine's drift over minutes lands on some configurations and not others (on the shared 2-core
     machine one sample of up to 160 tokens scored 76% in one cell while BudgetAware, minutes later, scored 57%;
-    interleaved on the same problems, 79.5% and 78.5%: benchmarks/forcing_ab.py, 2026-12-02)."""
+    interleaved on the same problems, 79.5% and 78.5%: benchmarks/forcing_ab.py, 2026-12-02). The configurations
+    take turns going first (problem i starts at configuration i mod k): the one that follows the heaviest of the
+    last problem may pay for what that left behind (a group still on the device, slots being freed), and in a fixed
+    order the same configuration, BudgetAware, would pay it on every problem."""
     outcomes: dict[str, list[Outcome]] = {name: [] for name in configs}
+    names = list(configs)
     for i, problem in enumerate(problems):
-        for name, make in configs.items():
-            outcomes[name].append(solve_one(generator, problem, seed + i, make, budget))
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            outcomes[name].append(solve_one(generator, problem, seed + i, configs[name], budget))
     return {name: (found, sum(o.wall_s for o in found)) for name, found in outcomes.items()}
 
 
@@ -323,7 +327,8 @@ def run(generator, problems, budgets: list[float], defaults: dict, *, concurrenc
 
     One problem at a time, configurations are interleaved problem by problem (``solve_interleaved``). Above
     concurrency 1 each configuration runs as a cell of its own, through a SharedGenerator (an M1Generator then
-    runs its background driver, stopped again on return), so the problems in flight share every decode step."""
+    runs its background driver, stopped again on return), so the problems in flight share every decode step; at
+    each budget another configuration runs its cell first (the first cell follows the last budget's heaviest)."""
     from m1reason.serving.shared import SharedGenerator
     from m1reason.train.evaluate import mean_ci
 
@@ -331,16 +336,18 @@ def run(generator, problems, budgets: list[float], defaults: dict, *, concurrenc
     configs = configurations(defaults)
     records = []
     try:
-        for budget in budgets:
+        for turn, budget in enumerate(budgets):
             if concurrency == 1:
                 cells = solve_interleaved(solver, problems, configs, budget, seed)
             else:
                 cells, work = {}, {}
-                for name, make in configs.items():
+                names = list(configs)
+                for name in names[turn % len(names):] + names[:turn % len(names)]:  # each budget another first
                     mark = engine_mark(generator)
-                    cells[name] = solve_concurrently(solver, problems, make, budget, concurrency, seed)
+                    cells[name] = solve_concurrently(solver, problems, configs[name], budget, concurrency, seed)
                     work[name] = engine_work(generator, mark)
-            for name, (outcomes, cell_wall) in cells.items():
+            for name in configs:
+                outcomes, cell_wall = cells[name]
                 accuracy, half = mean_ci([float(o.correct) for o in outcomes])
                 walls = [o.wall_s for o in outcomes]
                 records.append({**(labels or {}), "concurrency": concurrency, "budget_s": budget, "config": name,

@@ -137,3 +137,22 @@ def test_two_models_at_concurrency_4_give_a_set_of_records_each(tmp_path, capsys
         assert all(r["no_token"] + (r["median_first_token_s"] is not None) >= 1 for r in mine)
     table = capsys.readouterr().out
     assert "**embedded**: hybrid (4 Mamba + 2 attention layers)" in table and "**embedded #2**" in table
+
+
+def test_configurations_take_turns_going_first_one_problem_at_a_time(monkeypatch):
+    """The configuration after the last problem's heaviest may pay for its leftovers: no configuration goes first
+    on every problem, and each still meets every problem with the problem's own seed."""
+    import benchmarks.budget_curve as budget_curve
+
+    calls = []
+
+    def solve_one(generator, problem, seed, make, budget):
+        calls.append((problem, seed, make))
+        return budget_curve.Outcome(True, 0.0, 1, True, "finished", 8)
+
+    monkeypatch.setattr(budget_curve, "solve_one", solve_one)
+    cells = budget_curve.solve_interleaved(None, ["p0", "p1", "p2", "p3"], {"a": "A", "b": "B", "c": "C"}, 1.0,
+                                           seed=10)
+    assert [calls[3 * i][2] for i in range(4)] == ["A", "B", "C", "A"]  # who went first on each problem
+    assert sorted(calls) == sorted((f"p{i}", 10 + i, m) for i in range(4) for m in "ABC")
+    assert all(len(outcomes) == 4 for outcomes, _ in cells.values())
