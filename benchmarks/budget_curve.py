@@ -17,7 +17,7 @@ problem (so that the machine's drift over the run falls on all configurations al
     python -m benchmarks.budget_curve [--models FOLDER ...] [--count 50] [--budgets 0.1 0.2 0.4 0.8]
                                       [--concurrency 1] [--strategy-defaults auto|embedded|model]
                                       [--device cuda] [--prefill-delay 0] [--feed-appends 0] [--overlap false]
-                                      [--seed 0] [--out DIR]
+                                      [--seed 0] [--mixed] [--out DIR]
                                       [--no-write]
 
 The GPU run (Figure 3 with >= 500 problems, the tiny hybrid beside its same-size transformer teacher):
@@ -318,8 +318,41 @@ def solve_concurrently(generator, problems, make: Callable, budget: float,
     return outcomes, time.monotonic() - started
 
 
+def solve_mixed(generator, problems, configs: dict, budget: float, concurrency: int,
+                seed: int = 0) -> dict[str, tuple[list[Outcome], float]]:
+    """Every (problem, configuration) pair in one shuffled stream, ``concurrency`` at a time: every configuration
+    meets the same load and the same drift of the machine, where cells run one after another meet different ones
+    (on 2 CPU cores BudgetAware's paired difference at one budget swung from +7.0 to -10.9 points between two
+    sequential runs of the same seeds). The load is then a mix of all configurations, not many copies of one.
+    Returns name -> (outcomes in problem order, the whole stream's wall seconds).
+
+    >>> from m1reason.generator.fake import FakeGenerator
+    >>> from m1reason.train.data import heldout_problems
+    >>> import strategies
+    >>> configs = {"one": lambda seed: strategies.SelfConsistency(n=1, max_new_tokens=64, seed=seed)}
+    >>> from m1reason.serving.shared import SharedGenerator
+    >>> fake = SharedGenerator(FakeGenerator(lambda request, i: "</think> \\\\boxed{1}"))
+    >>> cells = solve_mixed(fake, heldout_problems(3), configs, 5.0, concurrency=2)
+    >>> [o.answered for o in cells["one"][0]]
+    [True, True, True]
+    """
+    import random
+
+    tasks = [(i, name) for i in range(len(problems)) for name in configs]
+    random.Random(seed).shuffle(tasks)
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="problem") as pool:
+        done = list(pool.map(lambda task: solve_one(generator, problems[task[0]], seed + task[0], configs[task[1]],
+                                                    budget), tasks))
+    wall = time.monotonic() - started
+    found = {name: {} for name in configs}
+    for (i, name), outcome in zip(tasks, done):
+        found[name][i] = outcome
+    return {name: ([by_problem[i] for i in range(len(problems))], wall) for name, by_problem in found.items()}
+
+
 def run(generator, problems, budgets: list[float], defaults: dict, *, concurrency: int = 1,
-        labels: dict | None = None, echo: bool = True, seed: int = 0) -> list[dict]:
+        labels: dict | None = None, echo: bool = True, seed: int = 0, mixed: bool = False) -> list[dict]:
     """One record per (budget, configuration): accuracy with its 95% interval, per-problem mean and max wall
     seconds, the configuration's wall seconds at this budget (``cell_wall_s``), mean samples, the share of
     problems answered at all, how the samples stopped, the planned length. ``labels`` (e.g. the model) go into
@@ -328,7 +361,9 @@ def run(generator, problems, budgets: list[float], defaults: dict, *, concurrenc
     One problem at a time, configurations are interleaved problem by problem (``solve_interleaved``). Above
     concurrency 1 each configuration runs as a cell of its own, through a SharedGenerator (an M1Generator then
     runs its background driver, stopped again on return), so the problems in flight share every decode step; at
-    each budget another configuration runs its cell first (the first cell follows the last budget's heaviest)."""
+    each budget another configuration runs its cell first (the first cell follows the last budget's heaviest).
+    ``mixed``: above concurrency 1, all configurations' problems in one shuffled stream instead (``solve_mixed``);
+    the engine's work is then the stream's, not a configuration's."""
     from m1reason.serving.shared import SharedGenerator
     from m1reason.train.evaluate import mean_ci
 
@@ -339,6 +374,10 @@ def run(generator, problems, budgets: list[float], defaults: dict, *, concurrenc
         for turn, budget in enumerate(budgets):
             if concurrency == 1:
                 cells = solve_interleaved(solver, problems, configs, budget, seed)
+            elif mixed:
+                mark = engine_mark(generator)
+                cells = solve_mixed(solver, problems, configs, budget, concurrency, seed)
+                work = dict.fromkeys(configs, engine_work(generator, mark))
             else:
                 cells, work = {}, {}
                 names = list(configs)
@@ -501,6 +540,9 @@ def section_body(args, models: list[ModelUnderTest], concurrency: int, table: st
         how = (f"{concurrency} problems at a time, each with its own budget, through one SharedGenerator (every live "
                "sample of every problem advances in one continuous decode batch; engine slots for "
                f"{concurrency} problems at the largest n of any configuration), so accuracy here is under that load")
+        if args.mixed:
+            how += ("; all configurations' problems in one shuffled stream (--mixed), so every configuration met the "
+                    "same load, a mix of all of them")
     described = "; ".join(f"{m.name} ({m.architecture}, {m.info['dtype'].removeprefix('torch.')} on "
                           f"{m.info['device']})" for m in models)
     return (f"{args.count} held-out problems (mixed kinds), {how}. Models: {described}. Every configuration uses the "
@@ -528,6 +570,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None)
     parser.add_argument("--seed", type=int, default=0,
                         help="problem i samples with seed SEED + i (a second run with another seed is independent)")
+    parser.add_argument("--mixed", action="store_true",
+                        help="above concurrency 1: every configuration's problems in one shuffled stream (the same "
+                             "load and drift for all), instead of one cell per configuration")
     parser.add_argument("--prefill-delay", type=float, default=None,
                         help="the engine's prefill_delay (docs/generation.md; default: its own, 1 on a GPU with CUDA "
                              "graphs, else 0); 0 prefills at once")
@@ -562,7 +607,7 @@ def main(argv: list[str] | None = None) -> int:
         model.info["warm_up_s"] = warm_up(model, problems, min(args.budgets), concurrency)
         print(json.dumps({"model": model.name, **model.info}, default=str), flush=True)
         records += run(model.generator, problems, args.budgets, model.defaults, concurrency=concurrency,
-                       labels=model.labels(), seed=args.seed)
+                       labels=model.labels(), seed=args.seed, mixed=args.mixed)
         models.append(model)
     table = tables(summary(records), models, concurrency)
     print(table)

@@ -156,3 +156,14 @@ def test_configurations_take_turns_going_first_one_problem_at_a_time(monkeypatch
     assert [calls[3 * i][2] for i in range(4)] == ["A", "B", "C", "A"]  # who went first on each problem
     assert sorted(calls) == sorted((f"p{i}", 10 + i, m) for i in range(4) for m in "ABC")
     assert all(len(outcomes) == 4 for outcomes, _ in cells.values())
+
+
+def test_mixed_solves_every_configuration_in_one_stream_and_scores_each_against_its_own_answer():
+    problems = heldout_problems(8, kind="arithmetic")
+    generator = OverlapCounter(FakeGenerator(right_on_even_problems(problems)))
+    records = run(generator, problems, [5.0], {"needed_tokens": 8, "max_new_tokens": 48}, concurrency=4,
+                  labels={"model": "fake"}, echo=False, mixed=True)
+    assert [r["config"] for r in records][:2] == ["BudgetAware", "n=1, 48 tok"] and len(records) == CONFIGS
+    assert all(r["accuracy"] == 0.5 and r["problems"] == 8 for r in records)  # each problem scored once
+    assert len({r["cell_wall_s"] for r in records}) == 1  # one stream for all of them
+    assert generator.peak == 4
