@@ -300,31 +300,30 @@ def solve_interleaved(generator, problems, configs: dict, budget: float,
     last problem may pay for what that left behind (a group still on the device, slots being freed), and in a fixed
     order the same configuration, BudgetAware, would pay it on every problem."""
     outcomes: dict[str, list[Outcome]] = {name: [] for name in configs}
-    names = list(configs)
     for i, problem in enumerate(problems):
-        for name in names[i % len(names):] + names[:i % len(names)]:
+        for name in taking_turns(configs, i):
             outcomes[name].append(solve_one(generator, problem, seed + i, configs[name], budget))
     return {name: (found, sum(o.wall_s for o in found)) for name, found in outcomes.items()}
 
 
-def solve_concurrently(generator, problems, make: Callable, budget: float,
-                       concurrency: int, seed: int = 0) -> tuple[list[Outcome], float]:
-    """Every problem with one configuration, ``concurrency`` at a time (each worker takes the next problem as
-    soon as its last one returns); the outcomes in problem order and the whole cell's wall seconds."""
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="problem") as pool:
-        outcomes = list(pool.map(lambda i: solve_one(generator, problems[i], seed + i, make, budget),
-                                 range(len(problems))))
-    return outcomes, time.monotonic() - started
+def taking_turns(names, turn: int) -> list:
+    """``names`` in order, starting from the ``turn``-th (mod their count): who goes first changes every turn.
+
+    >>> taking_turns({"a": 1, "b": 2, "c": 3}, 4)
+    ['b', 'c', 'a']
+    """
+    names = list(names)
+    return names[turn % len(names):] + names[:turn % len(names)]
 
 
-def solve_mixed(generator, problems, configs: dict, budget: float, concurrency: int,
-                seed: int = 0) -> dict[str, tuple[list[Outcome], float]]:
-    """Every (problem, configuration) pair in one shuffled stream, ``concurrency`` at a time: every configuration
-    meets the same load and the same drift of the machine, where cells run one after another meet different ones
-    (on 2 CPU cores BudgetAware's paired difference at one budget swung from +7.0 to -10.9 points between two
-    sequential runs of the same seeds). The load is then a mix of all configurations, not many copies of one.
-    Returns name -> (outcomes in problem order, the whole stream's wall seconds).
+def solve_concurrently(generator, problems, configs: dict, budget: float, concurrency: int,
+                       seed: int = 0) -> dict[str, tuple[list[Outcome], float]]:
+    """Every (problem, configuration) pair in one shuffled stream, ``concurrency`` at a time (each worker takes
+    the next pair as soon as its last one returns). With one configuration it is that configuration's cell; with
+    all of them (``--mixed``) every configuration meets the same load and the same drift of the machine, where
+    cells run one after another meet different ones (on 2 CPU cores BudgetAware's paired difference at one budget
+    swung from +7.0 to -10.9 points between two sequential runs of the same seeds); the load is then a mix of all
+    configurations, not many copies of one. Returns name -> (outcomes in problem order, the stream's wall seconds).
 
     >>> from m1reason.generator.fake import FakeGenerator
     >>> from m1reason.train.data import heldout_problems
@@ -332,7 +331,7 @@ def solve_mixed(generator, problems, configs: dict, budget: float, concurrency: 
     >>> configs = {"one": lambda seed: strategies.SelfConsistency(n=1, max_new_tokens=64, seed=seed)}
     >>> from m1reason.serving.shared import SharedGenerator
     >>> fake = SharedGenerator(FakeGenerator(lambda request, i: "</think> \\\\boxed{1}"))
-    >>> cells = solve_mixed(fake, heldout_problems(3), configs, 5.0, concurrency=2)
+    >>> cells = solve_concurrently(fake, heldout_problems(3), configs, 5.0, concurrency=2)
     >>> [o.answered for o in cells["one"][0]]
     [True, True, True]
     """
@@ -362,8 +361,8 @@ def run(generator, problems, budgets: list[float], defaults: dict, *, concurrenc
     concurrency 1 each configuration runs as a cell of its own, through a SharedGenerator (an M1Generator then
     runs its background driver, stopped again on return), so the problems in flight share every decode step; at
     each budget another configuration runs its cell first (the first cell follows the last budget's heaviest).
-    ``mixed``: above concurrency 1, all configurations' problems in one shuffled stream instead (``solve_mixed``);
-    the engine's work is then the stream's, not a configuration's."""
+    ``mixed``: above concurrency 1, all configurations' problems in one shuffled stream instead; the engine's work
+    is then the stream's, not a configuration's."""
     from m1reason.serving.shared import SharedGenerator
     from m1reason.train.evaluate import mean_ci
 
@@ -372,18 +371,17 @@ def run(generator, problems, budgets: list[float], defaults: dict, *, concurrenc
     records = []
     try:
         for turn, budget in enumerate(budgets):
+            cells, work = {}, {}
             if concurrency == 1:
                 cells = solve_interleaved(solver, problems, configs, budget, seed)
             elif mixed:
                 mark = engine_mark(generator)
-                cells = solve_mixed(solver, problems, configs, budget, concurrency, seed)
+                cells = solve_concurrently(solver, problems, configs, budget, concurrency, seed)
                 work = dict.fromkeys(configs, engine_work(generator, mark))
             else:
-                cells, work = {}, {}
-                names = list(configs)
-                for name in names[turn % len(names):] + names[:turn % len(names)]:  # each budget another first
+                for name in taking_turns(configs, turn):  # at each budget another configuration's cell first
                     mark = engine_mark(generator)
-                    cells[name] = solve_concurrently(solver, problems, configs[name], budget, concurrency, seed)
+                    cells |= solve_concurrently(solver, problems, {name: configs[name]}, budget, concurrency, seed)
                     work[name] = engine_work(generator, mark)
             for name in configs:
                 outcomes, cell_wall = cells[name]
@@ -396,7 +394,7 @@ def run(generator, problems, budgets: list[float], defaults: dict, *, concurrenc
                                 "answered": sum(o.answered for o in outcomes) / len(outcomes),
                                 "stopped": dict(collections.Counter(o.stopped for o in outcomes)),
                                 "mean_planned_tokens": sum(o.planned_tokens for o in outcomes) / len(outcomes),
-                                **timeline(outcomes), **(work.get(name, {}) if concurrency > 1 else {}),
+                                **timeline(outcomes), **work.get(name, {}),
                                 "problems": len(problems), "correct": [int(o.correct) for o in outcomes]})
                 if echo:
                     print(json.dumps(records[-1]), flush=True)
@@ -421,17 +419,18 @@ def timeline(outcomes: list[Outcome]) -> dict:
             "mean_tokens_per_sample": round(sum(o.tokens_per_sample for o in outcomes) / len(outcomes), 1)}
 
 
-def engine_mark(generator) -> tuple[int, int] | None:
+def engine_mark(generator) -> tuple[int, int, int | None] | None:
     """Where the engine's step records stand now (None: no engine to read). Its record deques are bounded (the
-    throughput model reads only recent steps); a mark lets them grow until the cell is read, keeping every entry."""
+    engine reads only recent steps); a mark lets them grow until ``engine_work`` reads them and bounds them again."""
     timings = getattr(getattr(generator, "engine", None), "timings", None)
     if timings is None:
         return None
+    bound = timings.decode.maxlen
     timings.decode, timings.prefill = collections.deque(timings.decode), collections.deque(timings.prefill)
-    return len(timings.decode), len(timings.prefill)
+    return len(timings.decode), len(timings.prefill), bound
 
 
-def engine_work(generator, mark: tuple[int, int] | None) -> dict:
+def engine_work(generator, mark: tuple[int, int, int | None] | None) -> dict:
     """The engine's work since ``mark``: prefill calls and decode steps, their seconds and the mean decode batch.
     Under a load that starves the problems this says whether decoding or prefilling took the time."""
     if mark is None:
@@ -439,6 +438,8 @@ def engine_work(generator, mark: tuple[int, int] | None) -> dict:
     timings = generator.engine.timings
     decode = list(itertools.islice(timings.decode, mark[0], None))
     prefill = list(itertools.islice(timings.prefill, mark[1], None))
+    timings.decode, timings.prefill = (collections.deque(timings.decode, maxlen=mark[2]),
+                                       collections.deque(timings.prefill, maxlen=mark[2]))
     return {"prefill_calls": len(prefill), "prefill_s": round(sum(s for _, s in prefill), 3),
             "prefill_tokens": sum(t for t, _ in prefill), "decode_steps": len(decode),
             "decode_s": round(sum(s for _, _, s in decode), 3),

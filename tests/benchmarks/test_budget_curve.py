@@ -131,9 +131,11 @@ def test_two_models_at_concurrency_4_give_a_set_of_records_each(tmp_path, capsys
         mine = [r for r in records if r["model"] == model]
         assert len(mine) == CONFIGS and all(r["problems"] == 4 and r["concurrency"] == 4 for r in mine)
         assert all(0.0 <= r["accuracy"] <= 1.0 and r["mean_wall_s"] <= r["max_wall_s"] for r in mine)
-        # where each cell's time went: every problem prefilled, decode steps of up to 4 x n rows and forced copies
-        assert all(r["prefill_tokens"] > 0 and r["prefill_calls"] >= 1 and r["decode_steps"] >= 1 for r in mine)
-        assert all(0 < r["mean_decode_batch"] <= 2 * 4 * r["mean_samples"] for r in mine)  # 2: hedged copies
+        # where each cell's time went: every problem prefilled; decode steps of up to 4 x n rows and forced copies
+        # (none at all when a 0.1 s budget ran out in the prefill: a slow CI machine does that)
+        assert all(r["prefill_tokens"] > 0 and r["prefill_calls"] >= 1 for r in mine)
+        assert all((r["decode_steps"] == 0) == (r["mean_decode_batch"] == 0) for r in mine)
+        assert all(r["mean_decode_batch"] <= 2 * 4 * r["mean_samples"] for r in mine)  # 2: hedged copies
         assert all(r["no_token"] + (r["median_first_token_s"] is not None) >= 1 for r in mine)
     table = capsys.readouterr().out
     assert "**embedded**: hybrid (4 Mamba + 2 attention layers)" in table and "**embedded #2**" in table
@@ -167,3 +169,24 @@ def test_mixed_solves_every_configuration_in_one_stream_and_scores_each_against_
     assert all(r["accuracy"] == 0.5 and r["problems"] == 8 for r in records)  # each problem scored once
     assert len({r["cell_wall_s"] for r in records}) == 1  # one stream for all of them
     assert generator.peak == 4
+
+
+def test_a_cells_engine_work_counts_every_step_and_leaves_the_records_bounded():
+    """The engine's step records are bounded deques: a cell of more steps than the bound still counts them all,
+    and the engine gets its bounded records back."""
+    import collections
+    from types import SimpleNamespace
+
+    from benchmarks.budget_curve import engine_mark, engine_work
+
+    timings = SimpleNamespace(decode=collections.deque([(1, 8.0, 0.5)], maxlen=4), prefill=collections.deque(maxlen=4))
+    generator = SimpleNamespace(engine=SimpleNamespace(timings=timings))
+    mark = engine_mark(generator)
+    for _ in range(10):
+        timings.decode.append((2, 8.0, 0.001))
+    timings.prefill.append((60, 0.004))
+    work = engine_work(generator, mark)
+    assert work["decode_steps"] == 10 and work["mean_decode_batch"] == 2 and work["prefill_calls"] == 1
+    assert work["prefill_tokens"] == 60 and work["decode_s"] == 0.01
+    assert timings.decode.maxlen == timings.prefill.maxlen == 4 and len(timings.decode) == 4
+    assert engine_work(SimpleNamespace(), engine_mark(SimpleNamespace())) == {}  # no engine: nothing to read
