@@ -419,20 +419,22 @@ def timeline(outcomes: list[Outcome]) -> dict:
             "mean_tokens_per_sample": round(sum(o.tokens_per_sample for o in outcomes) / len(outcomes), 1)}
 
 
-def engine_mark(generator) -> tuple[int, int, int | None] | None:
-    """Where the engine's step records stand now (None: no engine to read). Its record deques are bounded (the
-    engine reads only recent steps); a mark lets them grow until ``engine_work`` reads them and bounds them again."""
+def engine_mark(generator) -> tuple | None:
+    """Where the engine's step records and the driver's turns stand now (None: no engine to read). The record
+    deques are bounded (the engine reads only recent steps); a mark lets them grow until ``engine_work`` reads them
+    and bounds them again."""
     timings = getattr(getattr(generator, "engine", None), "timings", None)
     if timings is None:
         return None
     bound = timings.decode.maxlen
     timings.decode, timings.prefill = collections.deque(timings.decode), collections.deque(timings.prefill)
-    return len(timings.decode), len(timings.prefill), bound
+    return len(timings.decode), len(timings.prefill), bound, generator.driver_turns.mark()
 
 
-def engine_work(generator, mark: tuple[int, int, int | None] | None) -> dict:
-    """The engine's work since ``mark``: prefill calls and decode steps, their seconds and the mean decode batch.
-    Under a load that starves the problems this says whether decoding or prefilling took the time."""
+def engine_work(generator, mark: tuple | None) -> dict:
+    """The engine's work since ``mark``: prefill calls and decode steps, their seconds and the mean decode batch;
+    and the background driver's turns, split into waiting for the lock, idle, the engine's step, delivering its
+    tokens and handing the lock over. Under a load that starves the problems this says where the time went."""
     if mark is None:
         return {}
     timings = generator.engine.timings
@@ -443,7 +445,8 @@ def engine_work(generator, mark: tuple[int, int, int | None] | None) -> dict:
     return {"prefill_calls": len(prefill), "prefill_s": round(sum(s for _, s in prefill), 3),
             "prefill_tokens": sum(t for t, _ in prefill), "decode_steps": len(decode),
             "decode_s": round(sum(s for _, _, s in decode), 3),
-            "mean_decode_batch": round(sum(b for b, _, _ in decode) / len(decode), 1) if decode else 0.0}
+            "mean_decode_batch": round(sum(b for b, _, _ in decode) / len(decode), 1) if decode else 0.0,
+            "driver": generator.driver_turns.since(mark[3])}
 
 
 # ---- reporting ---------------------------------------------------------------------------------------------------
@@ -502,6 +505,33 @@ def tables(rows: list[dict], models: list[ModelUnderTest], concurrency: int) -> 
         parts.append(f"**{model.name}**: {model.architecture} ({model.layers} layers), `{model.info['folder']}`, "
                      f"{at_once}\n\n" + markdown_table(mine, [c for c in mine[0] if c != "model"]))
     return "\n\n".join(parts)
+
+
+def work_table(records: list[dict], mixed: bool) -> str:
+    """Where each loaded cell's wall time went (records of runs above concurrency 1): the engine's prefill and
+    decode records, and the background driver's turns split into waiting for the lock, idle, the engine's step,
+    delivering tokens and handing the lock over. A --mixed stream is one cell per budget.
+
+    >>> driver = {"turns": 9, "lock_wait_s": 0.5, "idle_s": 0.0, "engine_s": 1.2, "deliver_s": 0.1, "handover_s": 0.2}
+    >>> r = {"budget_s": 0.4, "config": "n=1, 48 tok", "cell_wall_s": 2.0, "prefill_calls": 3, "prefill_s": 0.2,
+    ...      "decode_steps": 6, "decode_s": 1.0, "mean_decode_batch": 9.5, "driver": driver}
+    >>> print(work_table([r], mixed=False).splitlines()[2])
+    | 0.4 | n=1, 48 tok | 2 | 3 | 0.2 | 6 | 1 | 9.5 | 9 | 0.5 | 0 | 1.2 | 0.1 | 0.2 | 0 |
+    """
+    rows = []
+    for r in records:
+        if "driver" not in r or (mixed and rows and rows[-1]["budget s"] == r["budget_s"]):
+            continue
+        driver = r["driver"]
+        shares = sum(v for k, v in driver.items() if k != "turns")
+        rows.append({"budget s": r["budget_s"], "cell": "all (mixed)" if mixed else r["config"],
+                     "cell wall s": r["cell_wall_s"], "prefill calls": r["prefill_calls"], "prefill s": r["prefill_s"],
+                     "decode steps": r["decode_steps"], "decode s": r["decode_s"],
+                     "mean batch": r["mean_decode_batch"], "driver turns": driver["turns"],
+                     **{f"{k.removesuffix('_s').replace('_', ' ')} s": round(v, 3)
+                        for k, v in driver.items() if k != "turns"},
+                     "outside the driver s": round(max(0.0, r["cell_wall_s"] - shares), 3)})
+    return markdown_table(rows, list(rows[0])) if rows else ""
 
 
 def plot(records: list[dict], path: Path) -> None:
@@ -611,6 +641,12 @@ def main(argv: list[str] | None = None) -> int:
                        labels=model.labels(), seed=args.seed, mixed=args.mixed)
         models.append(model)
     table = tables(summary(records), models, concurrency)
+    work = work_table(records, args.mixed)
+    if work:
+        table += ("\n\nWhere each cell's wall time went (s): the engine's prefill and decode records, and the "
+                  "background driver's turns (waiting for the lock, idle, inside the engine's step, delivering "
+                  "tokens, handing the lock to queued threads); the last column is wall time outside every turn "
+                  "(before the driver's first or after its last).\n\n" + work)
     print(table)
     print(f"total wall s: {time.monotonic() - started:.1f}")
     env = environment()

@@ -23,6 +23,7 @@ from m1reason.confidence_map import ConfidenceMap
 from m1reason.engine import Engine, EngineConfig, Sequence
 from m1reason.errors import CapacityError, M1Error, PromptTooLong
 from m1reason.generator._live import LiveRequest, LiveSample, PendingTokens, RequestFailure, runs_by_sample
+from m1reason.generator.driver_turns import DriverTurn, DriverTurns
 from m1reason.generator.protocol import CAPABILITIES, GenerationEvent, GeneratorBase
 from m1reason.generator.served import measure_served
 from m1reason.generator.text import IncrementalText, StopMatcher
@@ -118,6 +119,7 @@ class M1Generator(GeneratorBase):
         self._planned: dict[str, int] = {}  # request id -> samples planned, not yet submitted (see ``reserve``)
         self._planning = threading.Lock()
         self.failed_requests = 0  # requests a step failed, the engine going on without them
+        self.driver_turns = DriverTurns()  # the background driver's turns, where its time went (driver_turns.py)
 
     @classmethod
     def from_pretrained(cls, path_or_hub_id: str, *, device: torch.device | str | None = None,
@@ -258,20 +260,27 @@ class M1Generator(GeneratorBase):
         self._driver = None
 
     def _drive(self) -> None:
+        clock = time.perf_counter
         while True:
+            asked = clock()
             with self._lock:
+                held = clock()
                 while not self._stopping and not self.engine.has_work():
                     self._work.wait()
                 if self._stopping:
                     return
+                working = clock()
                 try:
-                    self.step()
+                    engine_s = self._step()
                 except BaseException as err:  # a fault of this loop itself: end every request, never hang them
                     self._break(err)
                     return
+            stepped = clock()
             # let the threads that waited for the lock during the step (streams collecting their events, appends,
             # cancels, new requests) take it before the next step; bounded, so a crowd cannot stall the engine
             self._lock.yield_to_waiters(timeout=DRIVER_YIELD_S)
+            self.driver_turns.append(DriverTurn(lock_wait_s=held - asked, idle_s=working - held, engine_s=engine_s,
+                                                deliver_s=stepped - working - engine_s, handover_s=clock() - stepped))
 
     def exclusive(self) -> TurnTakingLock:
         """A context in which this thread's calls run back to back: no engine step and no other thread's call
@@ -435,15 +444,21 @@ class M1Generator(GeneratorBase):
         and every other request goes on. An error outside any one request's work leaves the engine in an unknown
         state: every live request ends with it, ``failure`` says why, and the generator stops serving (new
         requests are refused at once, never left waiting)."""
+        self._step()
+
+    def _step(self) -> float:
+        """``step``; returns the seconds spent inside the engine's step (0 if none ran)."""
         with self._lock:
             if self.failure is not None or not self.engine.has_work():
-                return
+                return 0.0
             started = time.monotonic()
             try:
                 out = self.engine.step()
             except Exception as err:  # noqa: BLE001 - not contained by the engine: its state is unknown
-                return self._break(err)
-            served, context = self._deliver_tokens(out, time.monotonic())
+                self._break(err)
+                return time.monotonic() - started
+            delivering = time.monotonic()
+            served, context = self._deliver_tokens(out, delivering)
             if served:
                 self.pace.step(started=started, batch=served, tokens_per_seq=len(out.tokens) / served,
                                context=context / served, busy=self.engine.has_work(), decoded=out.decoded > 0)
@@ -455,6 +470,7 @@ class M1Generator(GeneratorBase):
                 elif sample.result is None:
                     reason = "stop" if sample.stops.matched is not None else seq.finish_reason
                     self._guard(seq, self._finish_sequence, sample, seq, reason)
+            return delivering - started
 
     def _deliver_tokens(self, out, now: float) -> tuple[int, int]:
         """Post the step's tokens and the text they make visible, one event per sample however many tokens it got

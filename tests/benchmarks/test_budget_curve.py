@@ -178,15 +178,22 @@ def test_a_cells_engine_work_counts_every_step_and_leaves_the_records_bounded():
     from types import SimpleNamespace
 
     from benchmarks.budget_curve import engine_mark, engine_work
+    from m1reason.generator.driver_turns import DriverTurn, DriverTurns
 
     timings = SimpleNamespace(decode=collections.deque([(1, 8.0, 0.5)], maxlen=4), prefill=collections.deque(maxlen=4))
-    generator = SimpleNamespace(engine=SimpleNamespace(timings=timings))
+    turns = DriverTurns(maxlen=4)
+    turns.append(DriverTurn(0.5, 0.0, 0.5, 0.0, 0.0))  # before the mark: not the cell's
+    generator = SimpleNamespace(engine=SimpleNamespace(timings=timings), driver_turns=turns)
     mark = engine_mark(generator)
     for _ in range(10):
         timings.decode.append((2, 8.0, 0.001))
+        turns.append(DriverTurn(0.002, 0.0, 0.001, 0.0005, 0.0001))
     timings.prefill.append((60, 0.004))
     work = engine_work(generator, mark)
     assert work["decode_steps"] == 10 and work["mean_decode_batch"] == 2 and work["prefill_calls"] == 1
     assert work["prefill_tokens"] == 60 and work["decode_s"] == 0.01
+    assert work["driver"] == {"turns": 10, "lock_wait_s": 0.02, "idle_s": 0.0, "engine_s": 0.01, "deliver_s": 0.005,
+                              "handover_s": 0.001}
     assert timings.decode.maxlen == timings.prefill.maxlen == 4 and len(timings.decode) == 4
+    assert len(turns.recent) == 4 and turns.recent.maxlen == 4
     assert engine_work(SimpleNamespace(), engine_mark(SimpleNamespace())) == {}  # no engine: nothing to read

@@ -248,6 +248,8 @@ def test_request_finished_comes_after_every_sample_that_ended_with_it(gen):
 
 def test_background_driver_serves_many_streaming_threads_in_shared_steps(model):
     gen = M1Generator(model, max_slots=64, max_len=64)
+    mark = gen.driver_turns.mark()
+    began = time.perf_counter()
     gen.run_in_background()
     alone = M1Generator(model, max_slots=64, max_len=64)
     results, batches = {}, []
@@ -261,8 +263,13 @@ def test_background_driver_serves_many_streaming_threads_in_shared_steps(model):
     for t in threads:
         t.join(timeout=60)
     gen.close()
+    wall = time.perf_counter() - began
     batches = [b for b, _, _ in gen.engine.timings.decode]
     assert len(results) == 40 and max(batches) > 8  # the students' samples shared decode steps
+    # the driver's turns: one per engine step (a step decodes, prefills or both), their shares within the wall time
+    turns, timings = gen.driver_turns.since(mark), gen.engine.timings
+    assert len(timings.decode) <= turns["turns"] <= len(timings.decode) + len(timings.prefill)
+    assert turns["engine_s"] > 0 and sum(v for k, v in turns.items() if k != "turns") <= wall
     for i in (0, 17, 39):
         solo = alone.generate([request([1 + i, 2, 3], f"s{i}", temperature=1.0, seed=i, max_new_tokens=12)])[0]
         assert results[i].samples[0].token_ids == solo.samples[0].token_ids
