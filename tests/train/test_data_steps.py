@@ -10,7 +10,14 @@ import re
 import pytest
 
 from m1reason.train.data import KINDS, make_problem
-from m1reason.train.data.written import column_addition, column_subtraction, long_division, long_multiplication
+from m1reason.train.data.written import (
+    column_addition,
+    column_subtraction,
+    long_division,
+    long_multiplication,
+    restated_addition,
+    restated_subtraction,
+)
 from tests.train.exact import claims, evaluate, number
 
 PROBLEMS_PER_KIND = 300
@@ -82,3 +89,26 @@ def test_written_methods_work_one_digit_at_a_time():
         lines, q, r = long_division(n, d)
         assert (q, r) == divmod(n, d)
         assert all(int(re.search(r"(\d+) - \d+ = ", line)[1]) < 10 * d for line in lines)  # one quotient digit each
+
+
+def test_restated_methods_keep_each_columns_digits_on_its_own_line():
+    """Each line starts with what is left of the numbers, whose last digits are the ones its claims use; the
+    written digits make the result and every claim is true."""
+    rng = random.Random(1)
+    for _ in range(300):
+        a, b = rng.randint(1, 99999), rng.randint(1, 99999)
+        big, small = max(a, b), min(a, b)
+        for lines, numbers, op, result in ((restated_addition([a, b]), [a, b], "+", a + b),
+                                          (restated_subtraction(big, small), [big, small], "-", big - small)):
+            assert len(lines) == len(str(big)) and all(_one_digit_each(line) for line in lines)
+            for place, line in enumerate(lines):
+                head, work = line.split(": ", 1)
+                left = [str(n)[:len(str(n)) - place] for n in numbers if len(str(n)) > place]
+                assert head == f" {op} ".join(left), line
+                first_claim = claims(work)[0]
+                if first_claim and "borrow: 10 - 1" not in work and not work.startswith(f"{left[0][-1]} - 1 ="):
+                    assert re.findall(r"\d+", first_claim[0][0])[0][-1] == left[0][-1], line
+                for expr, rhs in claims(line)[0]:
+                    assert evaluate(expr) == number(rhs), line
+            written = "".join(re.search(r"write (\d+)(?: carry \d)?$", line)[1] for line in reversed(lines))
+            assert int(written) == result

@@ -12,7 +12,8 @@ from __future__ import annotations
 import random
 
 __all__ = ["PLACES", "SPLIT_PROBABILITY", "column_addition", "column_sum", "column_subtraction", "long_division",
-           "long_multiplication", "multiply_by_digit", "operation_steps", "worked"]
+           "long_multiplication", "multiply_by_digit", "operation_steps", "restated_addition",
+           "restated_subtraction", "worked"]
 
 PLACES = ("ones", "tens", "hundreds", "thousands", "ten thousands", "hundred thousands")
 SPLIT_PROBABILITY = 0.5  # how often a step that can be split is written split
@@ -125,6 +126,54 @@ def column_subtraction(a: int, b: int, places: tuple[str, ...] = PLACES) -> list
         lines.append(f"{places[place]}: {', '.join(parts)}")
         borrow = next_borrow
     return lines
+
+
+def restated_addition(numbers: list[int]) -> list[str]:
+    """Column addition that restates, on each line, what is left of every number (its digits not yet added), so
+    the digits of a column are the last ones written just before it: a lookup at a fixed short distance instead of
+    a digit counted from the right of a number far back in the prompt. A number with no digits left drops out.
+
+    >>> for line in restated_addition([9876, 1234]): print(line)
+    9876 + 1234: 6 + 4 = 10, write 0 carry 1
+    987 + 123: 7 + 3 + 1 = 11, write 1 carry 1
+    98 + 12: 8 + 2 + 1 = 11, write 1 carry 1
+    9 + 1: 9 + 1 + 1 = 11, write 11
+    >>> restated_addition([95, 7])
+    ['95 + 7: 5 + 7 = 12, write 2 carry 1', '9: 9 + 1 = 10, write 10']
+    """
+    left, lines, carry = [str(n) for n in numbers], [], 0
+    while any(left):
+        live = [x for x in left if x]
+        terms = [int(x[-1]) for x in live] + ([carry] if carry else [])
+        total, last = sum(terms), all(len(x) == 1 for x in live)
+        if len(terms) == 1:
+            work = f"write {total}"
+        elif last or total < 10:
+            work = f"{' + '.join(map(str, terms))} = {total}, write {total}"
+        else:
+            work = f"{' + '.join(map(str, terms))} = {total}, write {total % 10} carry {total // 10}"
+        lines.append(f"{' + '.join(live)}: {work}")
+        left, carry = [x[:-1] for x in left], total // 10
+    return lines
+
+
+def restated_subtraction(a: int, b: int) -> list[str]:
+    """Column subtraction of ``a - b`` (``a >= b``) that restates what is left of both numbers on each line (see
+    ``restated_addition``); borrows as in ``column_subtraction``.
+
+    >>> for line in restated_subtraction(5203, 1678): print(line)
+    5203 - 1678: borrow: 13 - 8 = 5, write 5
+    520 - 167: borrow: 10 - 1 = 9, 9 - 7 = 2, write 2
+    52 - 16: 2 - 1 = 1, borrow: 11 - 6 = 5, write 5
+    5 - 1: 5 - 1 = 4, 4 - 1 = 3, write 3
+    """
+    heads = []
+    top, bottom = str(a), str(b)
+    while top:
+        heads.append(f"{top} - {bottom}" if bottom else top)
+        top, bottom = top[:-1], bottom[:-1]
+    works = [line.split(": ", 1)[1] for line in column_subtraction(a, b)]
+    return [f"{head}: {work}" for head, work in zip(heads, works)]
 
 
 def multiply_by_digit(a: int, digit: int) -> str:
