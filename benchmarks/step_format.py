@@ -121,8 +121,12 @@ def train(fmt: str, tokenizer, *, steps: int, batch_size: int, lr: float, seed: 
 
 def score(model, tokenizer, problems: list[tuple[int, str, int]], fmt: str, device: str) -> list[dict]:
     """Greedy replies to ``problems``, and whether each one's last claim is the right result."""
+    import torch
+
     from m1reason.generator import GenerationRequest, M1Generator, SamplingParams
 
+    if device.startswith("cuda"):
+        model = model.to(torch.bfloat16)  # the dtype the engine serves in on a GPU (A_log and D stay fp32)
     longest = max(len(tokenizer(prompt(*p) + reply(*p, fmt))["input_ids"]) for p in problems)
     gen = M1Generator(model, tokenizer, max_slots=64, max_len=longest + 64, cuda_graphs=False)
     params = SamplingParams(temperature=0.0, max_new_tokens=longest + 32)
