@@ -150,10 +150,23 @@ def table(scored: dict[str, list[dict]]) -> list[dict]:
     for name, keep in groups:
         row = {"problems": name}
         for fmt, records in scored.items():
-            mean, half = mean_ci([float(r["right"]) for r in records if keep(r)])
-            row[f"{fmt} %"] = f"{100 * mean:.1f} ± {100 * half:.1f}"
-        rows.append(row)
+            kept = [float(r["right"]) for r in records if keep(r)]
+            if kept:
+                mean, half = mean_ci(kept)
+                row[f"{fmt} %"] = f"{100 * mean:.1f} ± {100 * half:.1f} ({len(kept)})"
+        if len(row) > 1:
+            rows.append(row)
     return rows
+
+
+def section_body(args, runs: dict, text: str) -> str:
+    trained = ", ".join(f"{fmt}: {r['train_s']} s, final loss {r['final_loss']}" for fmt, r in runs.items())
+    return (f"A hybrid of the shipped layout at half width (6 layers, attention at 2 and 5, hidden 128) trained from "
+            f"scratch for {args.steps} steps of {args.batch_size} problems (sums and differences, operands of 3-5 "
+            f"digits, the same problems for every format; {trained}), then greedy on {args.problems} held-out "
+            "problems; % right with 95% intervals. Formats: `columns` is the curriculum's "
+            "(`written.column_addition`), `restated` restates what is left of each number on every line "
+            f"(`written.restated_addition`). Records: `{args.out / 'step_format.json'}`.\n\n" + text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import torch
 
+    from m1reason.stats import paired_gain
     from m1reason.tokenizer import load_tokenizer
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -185,20 +199,17 @@ def main(argv: list[str] | None = None) -> int:
                           "accuracy": sum(r["right"] for r in scored[fmt]) / len(held)}), flush=True)
     rows = table(scored)
     text = markdown_table(rows, list(rows[0]))
+    if len(scored) == 2:
+        (first, a), (second, b) = scored.items()
+        gain, half = paired_gain([float(r["right"]) for r in b], [float(r["right"]) for r in a])
+        text += f"\n\nPaired on the same problems, {second} - {first}: {100 * gain:+.1f} ± {100 * half:.1f} points."
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "step_format.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                                            "runs": runs, "scored": scored}, indent=1))
     if not args.no_write:
-        trained = ", ".join(f"{fmt}: {r['train_s']} s, final loss {r['final_loss']}" for fmt, r in runs.items())
-        body = (f"A hybrid of the shipped layout at half width (6 layers, attention at 2 and 5, hidden 128) trained "
-                f"from scratch for {args.steps} steps of {args.batch_size} problems (sums and differences, operands "
-                f"of 3-5 digits, the same problems for every format; {trained}), then greedy on {args.problems} "
-                "held-out problems; % right with 95% intervals. Formats: `columns` is the curriculum's "
-                "(`written.column_addition`), `restated` restates what is left of each number on every line "
-                f"(`written.restated_addition`). Records: `{args.out / 'step_format.json'}`.\n\n" + text)
-        write_section("step_format", "Written-method step formats: which one a tiny hybrid learns", body,
-                      environment())
+        write_section("step_format", "Written-method step formats: which one a tiny hybrid learns",
+                      section_body(args, runs, text), environment())
     return 0
 
 
