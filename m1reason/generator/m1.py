@@ -170,9 +170,9 @@ class M1Generator(GeneratorBase):
                     yield from self._with_request_ends(events)
                     continue
                 if self._driver is not None:  # the background thread steps; wait for our events
-                    with self._lock:
-                        if all(self._requests.get(i) is None or self._requests[i].reported for i in ids):
-                            break
+                    # no lock: only this thread reports its requests (_with_request_ends) and forgets them
+                    if all(getattr(self._requests.get(i), "reported", True) for i in ids):
+                        break
                     wake.wait(timeout=0.5)
                     continue
                 with self._lock:
@@ -594,12 +594,18 @@ class M1Generator(GeneratorBase):
             wake.set()
 
     def _collect(self, ids: list[str], *, token_events: bool = True) -> list:
-        """The events posted for these requests, in order; token events built, or dropped unbuilt."""
-        with self._lock:
-            numbered = [item for i in ids if i in self._mailboxes for item in self._mailboxes[i]]
-            for i in ids:
-                if i in self._mailboxes:
-                    self._mailboxes[i].clear()
+        """The events posted for these requests, in order; token events built, or dropped unbuilt.
+
+        Without the generator's lock: the driver appends to a request's mailbox (a deque) and only the stream of
+        that request pops from its left, each atomic, so reading events never keeps the driver from its next step
+        (dozens of streams taking the lock for every read kept it waiting: BENCHMARKS.md
+        "budget_curve_gpu_load_mixed_s1000"). Events a step posts while this reads come at the next read; the
+        stream is woken for them."""
+        numbered = []
+        for request_id in ids:
+            mailbox = self._mailboxes.get(request_id)
+            while mailbox:
+                numbered.append(mailbox.popleft())
         numbered.sort(key=lambda item: item[0])
         if not token_events:
             return [event for _, event in numbered if not isinstance(event, PendingTokens)]
