@@ -73,19 +73,15 @@ def tiny_hybrid(vocab_size: int):
 
 
 def batch(tokenizer, problems: list[tuple[int, str, int]], fmt: str):
-    import torch
+    """Padded ids and reply mask of ``problems`` worked in format ``fmt`` (the recipe's collate)."""
+    from m1reason.train.examples import Example, collate
 
-    rows = []
+    examples = []
     for a, op, b in problems:
         head = tokenizer(prompt(a, op, b), add_special_tokens=False)["input_ids"]
         tail = tokenizer(reply(a, op, b, fmt), add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-        rows.append((head + tail, [0] * len(head) + [1] * len(tail)))
-    width = max(len(ids) for ids, _ in rows)
-    ids = torch.full((len(rows), width), tokenizer.pad_token_id, dtype=torch.long)
-    mask = torch.zeros(len(rows), width)
-    for i, (row, m) in enumerate(rows):
-        ids[i, :len(row)], mask[i, :len(m)] = torch.tensor(row), torch.tensor(m, dtype=torch.float)
-    return ids, mask
+        examples.append(Example(head + tail, [0] * len(head) + [1] * len(tail)))
+    return collate(examples, tokenizer.pad_token_id)
 
 
 def train(fmt: str, tokenizer, *, steps: int, batch_size: int, lr: float, seed: int, device: str):

@@ -129,7 +129,7 @@ def column_subtraction(a: int, b: int, places: tuple[str, ...] = PLACES) -> list
 
 
 def restated_addition(numbers: list[int]) -> list[str]:
-    """Column addition that restates, on each line, what is left of every number (its digits not yet added), so
+    """``column_addition`` with each line headed by what is left of every number (its digits not yet added), so
     the digits of a column are the last ones written just before it: a lookup at a fixed short distance instead of
     a digit counted from the right of a number far back in the prompt. A number with no digits left drops out.
 
@@ -141,25 +141,12 @@ def restated_addition(numbers: list[int]) -> list[str]:
     >>> restated_addition([95, 7])
     ['95 + 7: 5 + 7 = 12, write 2 carry 1', '9: 9 + 1 = 10, write 10']
     """
-    left, lines, carry = [str(n) for n in numbers], [], 0
-    while any(left):
-        live = [x for x in left if x]
-        terms = [int(x[-1]) for x in live] + ([carry] if carry else [])
-        total, last = sum(terms), all(len(x) == 1 for x in live)
-        if len(terms) == 1:
-            work = f"write {total}"
-        elif last or total < 10:
-            work = f"{' + '.join(map(str, terms))} = {total}, write {total}"
-        else:
-            work = f"{' + '.join(map(str, terms))} = {total}, write {total % 10} carry {total // 10}"
-        lines.append(f"{' + '.join(live)}: {work}")
-        left, carry = [x[:-1] for x in left], total // 10
-    return lines
+    return _restated(numbers, "+", column_addition(numbers))
 
 
 def restated_subtraction(a: int, b: int) -> list[str]:
-    """Column subtraction of ``a - b`` (``a >= b``) that restates what is left of both numbers on each line (see
-    ``restated_addition``); borrows as in ``column_subtraction``.
+    """``column_subtraction`` of ``a - b`` (``a >= b``) with each line headed by what is left of both numbers (see
+    ``restated_addition``).
 
     >>> for line in restated_subtraction(5203, 1678): print(line)
     5203 - 1678: borrow: 13 - 8 = 5, write 5
@@ -167,13 +154,14 @@ def restated_subtraction(a: int, b: int) -> list[str]:
     52 - 16: 2 - 1 = 1, borrow: 11 - 6 = 5, write 5
     5 - 1: 5 - 1 = 4, 4 - 1 = 3, write 3
     """
-    heads = []
-    top, bottom = str(a), str(b)
-    while top:
-        heads.append(f"{top} - {bottom}" if bottom else top)
-        top, bottom = top[:-1], bottom[:-1]
-    works = [line.split(": ", 1)[1] for line in column_subtraction(a, b)]
-    return [f"{head}: {work}" for head, work in zip(heads, works)]
+    return _restated([a, b], "-", column_subtraction(a, b))
+
+
+def _restated(numbers: list[int], op: str, column_lines: list[str]) -> list[str]:
+    """Column lines (one per place, ones first) with their place name replaced by the numbers' digits left."""
+    digits = [str(n) for n in numbers]
+    heads = [f" {op} ".join(d[:len(d) - place] for d in digits if len(d) > place) for place in range(len(column_lines))]
+    return [f"{head}: {line.split(': ', 1)[1]}" for head, line in zip(heads, column_lines)]
 
 
 def multiply_by_digit(a: int, digit: int) -> str:
