@@ -17,6 +17,7 @@ import logging
 import math
 import secrets
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -83,6 +84,35 @@ def forcing_text(text: str, prefix: str) -> str:
     ('\\n</think>\\\\boxed{', '\\\\boxed{')
     """
     return prefix if THINK_END in text else "\n" + THINK_END + prefix
+
+
+_forcing_ids: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # tokenizer -> {forcing text: ids}
+
+
+def forcing_ids(generator, text: str) -> list[int] | None:
+    """The token ids of a forcing text under the generator's tokenizer, encoded once per tokenizer (there are
+    only a few such texts); None for a generator without a tokenizer, which is sent the text.
+
+    >>> from m1reason.defaults import ByteTokenizer
+    >>> from m1reason.generator.fake import FakeGenerator
+    >>> class WithBytes(FakeGenerator):
+    ...     tokenizer = ByteTokenizer()
+    >>> forcing_ids(WithBytes(lambda request, i: "4"), "{")
+    [123]
+    >>> forcing_ids(FakeGenerator(lambda request, i: "4"), "{") is None
+    True
+    """
+    tokenizer = generator.tokenizer
+    if tokenizer is None:
+        return None
+    encode = lambda: tokenizer(text, add_special_tokens=False)["input_ids"]  # noqa: E731
+    try:
+        known = _forcing_ids.setdefault(tokenizer, {})
+    except TypeError:  # a tokenizer that cannot be weakly referenced: encode every time
+        return encode()
+    if text not in known:
+        known[text] = encode()
+    return known[text]
 
 
 class _Run:
@@ -154,7 +184,10 @@ class _Run:
     def force(self, sample_id: str, live: _Live) -> None:
         forced = forcing_text(live.text, self.settings.answer_prefix)
         limit = live.tokens + len(forced.encode()) + self.settings.force_tokens
-        self.generator.append(sample_id, forced, sampling=self.params.model_copy(update={"max_new_tokens": limit}))
+        # its token ids, not the text: at the deadline every live sample is forced while the generator's steps
+        # are held off (``at_deadline``), and the hold should not pay the tokenizer once per sample
+        self.generator.append(sample_id, forcing_ids(self.generator, forced) or forced,
+                              sampling=self.params.model_copy(update={"max_new_tokens": limit}))
         live.forced.append(forced)
 
     def on_finished(self, event: SampleFinished, request_id: str) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import time
 import uuid
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,6 +35,7 @@ from strategies._runner import (
     Progress,
     end_margin,
     fallback_force_at,
+    forcing_ids,
     forcing_text,
     prompt_for,
     run_samples,
@@ -261,17 +261,8 @@ def _count_tokens(generator, prompt: str) -> int:
     return len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
 
 
-_forcing_counts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # tokenizer -> {forcing text: tokens}
-
-
 def _count_forcing_tokens(generator, text: str) -> int:
-    """``_count_tokens`` of the forcing text, remembered per tokenizer: it is the same text every solve, and
-    counting it again sat between BudgetAware's call and its request's submission."""
-    tokenizer = generator.tokenizer
-    try:
-        known = _forcing_counts.setdefault(tokenizer, {})
-    except TypeError:  # None, or a tokenizer that cannot be weakly referenced: count every time
-        return _count_tokens(generator, text)
-    if text not in known:
-        known[text] = _count_tokens(generator, text)
-    return known[text]
+    """``_count_tokens`` of the forcing text, from the ids the runner sends (encoded once per tokenizer): it is
+    the same text every solve, and counting it again sat between BudgetAware's call and its submission."""
+    ids = forcing_ids(generator, text)
+    return len(text) if ids is None else len(ids)

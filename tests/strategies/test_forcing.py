@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from m1reason.defaults import ByteTokenizer
 from m1reason.errors import CapacityError
 from m1reason.generator.fake import FakeCompletion
 from strategies import SelfConsistency
@@ -79,3 +80,23 @@ def test_hedged_forcing_keeps_the_deadline(spy, budget_s):
     sol = SelfConsistency(n=2, seed=0).run("?", gen, budget_s=budget_s)
     assert time.monotonic() - started < budget_s + 0.5
     assert sol.answer == "8" and all(r.forced for r in sol.samples) and len(sol.samples) == 2
+
+
+def test_forced_text_goes_as_token_ids_encoded_once_per_tokenizer(spy):
+    """Every live sample is forced while the generator's steps are held off: the tokenizer runs once for the
+    forcing text, not once per sample inside that hold."""
+    calls = []
+
+    class CountingBytes(ByteTokenizer):
+        def __call__(self, text, add_special_tokens=True):
+            calls.append(text)
+            return super().__call__(text, add_special_tokens)
+
+    gen = spy(lambda request, i: FakeCompletion(THINKING + " still thinking", after_append=FORCED),
+              real_time=True, step_s=0.002)
+    gen.tokenizer = CountingBytes()
+    sol = solve_forced_at_once(gen, n=3, force_at=0.02)
+    sent = [forced for _, forced, _ in gen.appends]
+    assert len(sent) == 3 and all(ids == list(sol.samples[0].forced[0].encode()) for ids in sent)
+    assert calls.count(sol.samples[0].forced[0]) == 1
+    assert sol.answer == "8"
