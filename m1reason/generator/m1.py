@@ -629,15 +629,16 @@ class M1Generator(GeneratorBase):
                     if live is None or live.reported or not live.done:
                         continue
                     live.reported = True
-                    result = self._result(live)
+                    samples = [sample.result for sample in live.samples]  # as they are now: an append may reopen one
+                result = self._result(live, samples)  # the record is built after the lock: the driver steps under it
                 yield RequestFinished(request_id=result.request_id, result=result)
 
-    def _result(self, live: LiveRequest) -> GenerationResult:
+    def _result(self, live: LiveRequest, samples: list) -> GenerationResult:
         request = live.request
         repro = {"seed": live.seed, "sampling": request.sampling.model_dump(mode="json"), **self.source,
                  "dtype": str(self.model.dtype), "device": device_name(self.model.device),
                  "versions": package_versions()}
-        return GenerationResult(request_id=request.request_id, samples=[s.result for s in live.samples],
+        return GenerationResult(request_id=request.request_id, samples=samples,
                                 prompt_tokens=live.prompt_len, reproducibility=repro)
 
     def _forget(self, request_id: str) -> None:
