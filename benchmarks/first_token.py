@@ -1,0 +1,148 @@
+"""Time to first token through a warm M1Generator: what one student waits before anything appears.
+
+For each case (a prompt of T tokens, n samples of it), ``--repeats`` requests run one after another on a warm
+generator, each asking for one token per sample (the first ``--warmup`` compile kernels and capture graphs, and
+are dropped). Each is timed from the ``stream()`` call to its first TokensAppended event and to the last sample's
+first token (n samples share one prefill, then fork). The engine's prefill records say how much of that the
+prefill call took (its GPU work, launched and waited for); the rest is the host's: submission, admission,
+scheduling, sampling, delivering the event.
+
+    python -m benchmarks.first_token                                   # M1-3B shapes, random bf16, one GPU
+    python -m benchmarks.first_token --tiny --device cpu --no-write    # the same path on a tiny model: a check
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.report import markdown_table
+
+CASES = ((256, 1), (1024, 16))  # issue 32's: one 256-token prompt; 16 samples of one 1,024-token prompt
+
+
+def time_first_tokens(generator, prompt_len: int, n: int, *, repeats: int, warmup: int, seed: int = 0) -> list[dict]:
+    """Per timed request: ms to its first token, ms to every sample's first token, and the engine's prefill
+    calls and ms in between. Prompts are random token ids (each request its own, so no prefix is reused).
+
+    >>> from m1reason.generator import M1Generator
+    >>> from m1reason.model import HybridLM, ModelConfig
+    >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=4, max_len=64)
+    >>> rows = time_first_tokens(gen, 16, 4, repeats=2, warmup=1)
+    >>> len(rows), rows[0]["prefill_calls"], rows[0]["first_ms"] <= rows[0]["all_first_ms"]
+    (2, 1, True)
+    """
+    import torch
+
+    from m1reason.generator import GenerationRequest, SamplingParams, TokensAppended
+
+    vocab = generator.model.config.vocab_size
+    ids = torch.Generator().manual_seed(seed)
+    params = SamplingParams(n=n, temperature=1.0, max_new_tokens=1, ignore_eos=True, seed=seed)
+    rows = []
+    for i in range(warmup + repeats):
+        prompt = torch.randint(0, vocab, (prompt_len,), generator=ids).tolist()
+        timings = generator.engine.timings
+        before = len(timings.prefill)
+        started = time.perf_counter()
+        first, seen = None, set()
+        for event in generator.stream([GenerationRequest(prompt_token_ids=prompt, sampling=params)]):
+            if isinstance(event, TokensAppended) and event.token_ids:
+                first = first or time.perf_counter()
+                seen.add(event.sample_id)
+                if len(seen) == n:
+                    break
+        every = time.perf_counter()
+        if len(seen) < n:
+            raise RuntimeError(f"only {len(seen)} of {n} samples produced a token")
+        prefill = list(timings.prefill)[before:]
+        if i >= warmup:
+            rows.append({"first_ms": (first - started) * 1e3, "all_first_ms": (every - started) * 1e3,
+                         "prefill_calls": len(prefill), "prefill_ms": sum(s for _, s in prefill) * 1e3})
+    return rows
+
+
+def summarize(prompt_len: int, n: int, rows: list[dict]) -> dict:
+    """Medians (and the 90th percentile of the first token) over a case's timed requests.
+
+    >>> summarize(8, 1, [{"first_ms": 2.0, "all_first_ms": 2.0, "prefill_calls": 1, "prefill_ms": 1.5}])["host_ms"]
+    0.5
+    """
+    first = sorted(r["first_ms"] for r in rows)
+    median = statistics.median(first)
+    prefill = statistics.median(r["prefill_ms"] for r in rows)
+    return {"prompt": prompt_len, "samples": n, "requests": len(rows), "first_ms": round(median, 3),
+            "p90_first_ms": round(first[min(len(first) - 1, int(0.9 * len(first)))], 3),
+            "all_first_ms": round(statistics.median(r["all_first_ms"] for r in rows), 3),
+            "prefill_ms": round(prefill, 3), "host_ms": round(median - prefill, 3),
+            "prefill_calls": statistics.median(r["prefill_calls"] for r in rows)}
+
+
+COLUMNS = ["prompt", "samples", "requests", "first_ms", "p90_first_ms", "all_first_ms", "prefill_ms", "host_ms",
+           "prefill_calls"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--tiny", action="store_true", help="a tiny random model instead of M1-3B's shapes")
+    parser.add_argument("--cases", nargs="+", default=[f"{t}x{n}" for t, n in CASES], metavar="TxN",
+                        help="prompt tokens x samples (default: 256x1 1024x16)")
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--driver", choices=["background", "caller"], default="background",
+                        help="the generator's own thread steps the engine (as a server runs it), or the caller's")
+    parser.add_argument("--out", type=Path, default=None, help="write first_token.json here")
+    parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
+    args = parser.parse_args()
+    cases = [tuple(int(v) for v in case.lower().split("x")) for case in args.cases]
+
+    import torch
+
+    from benchmarks.checkpoint_load import m1_3b_config
+    from benchmarks.report import environment, write_section
+    from m1reason.generator import M1Generator
+    from m1reason.model import HybridLM, ModelConfig
+
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        print("no CUDA GPU: pass --device cpu (with --tiny)", file=sys.stderr)
+        return 2
+    env = environment(("torch", "triton"))
+    config = ModelConfig.tiny() if args.tiny else m1_3b_config()
+    dtype = torch.float32 if args.device == "cpu" else torch.bfloat16
+    with torch.device(args.device):
+        model = HybridLM(config).to(dtype).eval()
+    longest = max(t for t, _ in cases) + 16
+    slots = max(n for _, n in cases)
+    generator = M1Generator(model, max_slots=slots, max_len=longest, kv_tokens=slots * longest)
+    if args.driver == "background":
+        generator.run_in_background()
+    rows = []
+    for prompt_len, n in cases:
+        timed = time_first_tokens(generator, prompt_len, n, repeats=args.repeats, warmup=args.warmup)
+        rows.append(summarize(prompt_len, n, timed) | {"timed": timed})
+        print(json.dumps({k: v for k, v in rows[-1].items() if k != "timed"}), flush=True)
+    generator.close()
+    shapes = "a tiny random model" if args.tiny else "M1-3B shapes (random bf16 weights)"
+    table = markdown_table(rows, COLUMNS)
+    print(table)
+    record = {"env": env, "model": shapes, "driver": args.driver, "cases": rows}
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "first_token.json").write_text(json.dumps(record, indent=1))
+    if not args.no_write:
+        body = (f"{shapes} through a warm M1Generator ({args.driver} driver), one request at a time asking one "
+                f"token per sample; ms from `stream()` to the first token (median, 90th percentile) and to every "
+                f"sample's first token; prefill: the engine's prefill calls in between (GPU work and launch); host: "
+                f"the first token's median minus the prefill's. Issue 32's targets: 256 x 1 <= 8 ms, 1024 x 16 "
+                f"<= 25 ms.\n\n{table}")
+        write_section("first_token", "Time to first token, warm (one request at a time)", body, env)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
