@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields, replace
 
 import torch
 
-__all__ = ["CUDA_DECODE_STEPS", "CUDA_FEED_APPENDS", "CUDA_PREFILL_DELAY", "EngineConfig"]
+__all__ = ["CUDA_DECODE_STEPS", "CUDA_FEED_APPENDS", "CUDA_PREFILL_DELAY", "CUDA_PREFILL_GRAPH_TOKENS", "EngineConfig"]
 
 # Decode steps per host sync on a GPU: a few steps back to back take the host's per-step work off the GPU's
 # critical path; larger groups gain little more and delay cancels, admissions and stop strings. On a CPU the host
@@ -28,6 +28,11 @@ CUDA_FEED_APPENDS = 32
 # "budget_curve_load_work"). With nothing decoding they run at once. On a CPU a prefill's cost grows with its rows
 # and waiting only delays the first token, so there it is off.
 CUDA_PREFILL_DELAY = 1.0
+
+# A prompt prefilled alone replayed from a CUDA graph of its padded length (m1reason/engine/prefill_graphs.py) when it
+# has at most this many tokens. Off (0) by default until the graphs have run the GPU suite and the first-token
+# benchmark (issue 32); set ``prefill_graph_tokens`` to try them.
+CUDA_PREFILL_GRAPH_TOKENS = 0
 
 
 @dataclass(frozen=True)
@@ -54,12 +59,16 @@ class EngineConfig:
     - ``prefill_delay``: while others decode, new prompts and appended text may wait up to this many recent
       prefill calls' time to share one call. 0: prefill at once. None: ``CUDA_PREFILL_DELAY`` where CUDA graphs
       run, 0 elsewhere.
+    - ``prefill_graph_tokens``: a new prompt of at most this many tokens prefilled alone replays a CUDA graph of
+      its length rounded up to a bucket (its Mamba states stop at its last real token), instead of launching the
+      prefill's kernels one by one. 0: never. None: ``CUDA_PREFILL_GRAPH_TOKENS`` where CUDA graphs run, 0
+      elsewhere; at most ``max_len`` - 1 (a prompt leaves room for a token).
 
     >>> EngineConfig(max_slots=4).resolve("cpu")
     ... # doctest: +NORMALIZE_WHITESPACE
     EngineConfig(max_slots=4, max_len=32768, kv_tokens=8192, block_size=16, state_dtype=None,
                  confidence_window=2048, confidence_top_k=20, cuda_graphs=False, prefill_tokens=65536,
-                 decode_steps=1, overlap=False, feed_appends=0, prefill_delay=0.0)
+                 decode_steps=1, overlap=False, feed_appends=0, prefill_delay=0.0, prefill_graph_tokens=0)
     >>> EngineConfig(decode_steps=0)
     Traceback (most recent call last):
     ...
@@ -79,6 +88,7 @@ class EngineConfig:
     overlap: bool | None = None
     feed_appends: int | None = None
     prefill_delay: float | None = None
+    prefill_graph_tokens: int | None = None
 
     def __post_init__(self):
         if self.decode_steps is not None and self.decode_steps < 1:
@@ -87,6 +97,8 @@ class EngineConfig:
             raise ValueError(f"prefill_delay must be >= 0, got {self.prefill_delay}")
         if self.feed_appends is not None and self.feed_appends < 0:
             raise ValueError(f"feed_appends must be >= 0, got {self.feed_appends}")
+        if self.prefill_graph_tokens is not None and self.prefill_graph_tokens < 0:
+            raise ValueError(f"prefill_graph_tokens must be >= 0, got {self.prefill_graph_tokens}")
 
     @classmethod
     def of(cls, config: EngineConfig | None = None, **options) -> EngineConfig:
@@ -126,4 +138,6 @@ class EngineConfig:
             feed_appends=(CUDA_FEED_APPENDS if graphed else 0) if self.feed_appends is None else self.feed_appends,
             prefill_delay=(CUDA_PREFILL_DELAY if graphed else 0.0) if self.prefill_delay is None
             else self.prefill_delay,
+            prefill_graph_tokens=min(self.max_len - 1, (CUDA_PREFILL_GRAPH_TOKENS if graphed else 0)
+                                     if self.prefill_graph_tokens is None else self.prefill_graph_tokens),
         )

@@ -29,6 +29,7 @@ from m1reason.engine.cache import PagedCache
 from m1reason.engine.confidence import ConfidenceBook, ConfidenceTracker
 from m1reason.engine.config import EngineConfig
 from m1reason.engine.graphs import DecodeGraphs
+from m1reason.engine.prefill_graphs import PrefillGraphs
 from m1reason.engine.runner import ModelRunner, pack_prefills
 from m1reason.engine.sampling import sample
 from m1reason.engine.scheduler import Scheduler
@@ -118,7 +119,10 @@ class Engine:
                                          self.device)
         graphs = (DecodeGraphs(model, self.cache, config.max_slots, max_steps=config.decode_steps)
                   if config.cuda_graphs else None)
-        self.runner = ModelRunner(model, self.cache, graphs=graphs, confidence_top_k=config.confidence_top_k)
+        prefill_graphs = (PrefillGraphs(model, self.cache, config.prefill_graph_tokens, capture=config.cuda_graphs)
+                          if config.prefill_graph_tokens else None)
+        self.runner = ModelRunner(model, self.cache, graphs=graphs, prefill_graphs=prefill_graphs,
+                                  confidence_top_k=config.confidence_top_k)
         self.timings = StepTimings()
         self._fork_ids = itertools.count(1)
         self._prefill_pending_since: float | None = None  # when prefill work first waited behind running decodes

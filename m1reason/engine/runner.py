@@ -18,6 +18,7 @@ from m1reason.engine.batch import DecodeBatch, Group
 from m1reason.engine.cache import PagedCache
 from m1reason.engine.confidence import token_confidence
 from m1reason.engine.graphs import DecodeGraphs
+from m1reason.engine.prefill_graphs import PrefillGraphs
 from m1reason.engine.sampling import sample
 from m1reason.engine.sequence import Sequence
 from m1reason.engine.transfer import to_device
@@ -64,13 +65,18 @@ class ModelRunner:
     (torch.Size([1, 256]), torch.Size([1, 256]))
     """
 
-    def __init__(self, model: HybridLM, cache: PagedCache, *, graphs: DecodeGraphs | None, confidence_top_k: int):
-        self.model, self.cache, self.graphs = model, cache, graphs
+    def __init__(self, model: HybridLM, cache: PagedCache, *, graphs: DecodeGraphs | None,
+                 prefill_graphs: PrefillGraphs | None = None, confidence_top_k: int):
+        self.model, self.cache, self.graphs, self.prefill_graphs = model, cache, graphs, prefill_graphs
         self.device = model.device
         self.confidence_top_k = confidence_top_k
 
     def prefill(self, ids: Tensor, slots: Tensor, *, lengths: Tensor | None = None, fresh: bool) -> Tensor:
-        """Logits [b, vocab] after prefilling ``ids`` [b, t] into ``slots`` (right-padded to ``lengths``)."""
+        """Logits [b, vocab] after prefilling ``ids`` [b, t] into ``slots`` (right-padded to ``lengths``); a lone new
+        prompt replays a prefill graph where there are some (its logits then valid until the next prefill)."""
+        graphs = self.prefill_graphs
+        if graphs is not None and lengths is None and graphs.takes(rows=ids.shape[0], width=ids.shape[1], fresh=fresh):
+            return graphs.run(ids, slots)
         return self.model.prefill(ids, self.cache, slots, lengths=lengths, fresh=fresh)
 
     def decode(self, inputs: Tensor, slots: Tensor) -> Tensor:

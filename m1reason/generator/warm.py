@@ -6,9 +6,10 @@ prefill, append and fork paths. Each lands inside whichever request meets it fir
 Python objects behind (compiled kernels, graphs, their bookkeeping), made after the generator froze the start-up
 heap (``freeze_long_lived``), which every full pass of the cyclic collector would walk for the rest of the process.
 
-``warm_up`` serves scratch requests that meet each of those first uses (a request per graph bucket with the
-caller's sampling settings, two prompts of different lengths prefilled together, two samples forked and appended
-to at once) and freezes again at the end, so the timed requests after it meet none of them.
+``warm_up`` serves scratch requests that meet each of those first uses (a request per decode-graph bucket with
+the caller's sampling settings, a prompt alone per prefill-graph length bucket, two prompts of different lengths
+prefilled together, two samples forked and appended to at once) and freezes again at the end, so the timed
+requests after it meet none of them.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ PROMPT_TOKENS = 16  # scratch prompt length: long enough for a prefill, short en
 
 def warm_up(generator, sampling: SamplingParams | None = None, *, freeze: bool = True) -> int:
     """Calibrate ``generator`` (an idle M1Generator), serve a scratch request at every decode-graph batch bucket
-    with ``sampling``'s settings (temperature, filters, stop tokens: they pick the graph variant), prefill two
-    prompts of different lengths together, and fork and append to two scratch samples at once; then, with
-    ``freeze``, move every object alive to the collector's permanent generation. Returns the number of scratch
-    generate/stream calls made."""
+    with ``sampling``'s settings (temperature, filters, stop tokens: they pick the graph variant), a prompt alone
+    in every prefill-graph length bucket, two prompts of different lengths prefilled together, and fork and
+    append to two scratch samples at once; then, with ``freeze``, move every object alive to the collector's
+    permanent generation. Returns the number of scratch generate/stream calls made."""
     generator.throughput_model()
     engine = generator.engine
     steps = engine.decode_steps
@@ -50,6 +51,7 @@ def warm_up(generator, sampling: SamplingParams | None = None, *, freeze: bool =
             log.warning("warm-up stopped at %d samples: %s", n, err)
             break
         served += 1
+    served += _prefill_graph_lengths(generator, sampling)
     # two prompts of different lengths in one batched prefill call (the ragged variant of the prefill kernels)
     generator.generate([GenerationRequest(prompt_token_ids=ids, sampling=sampling) for ids in (prompt, prompt[:9])])
     _fork_and_append(generator, prompt, sampling.model_copy(update={"n": 2, "max_new_tokens": 4 * steps + 8}))
@@ -82,6 +84,21 @@ def scratch_batch_sizes(engine) -> list[int]:
     """The sample counts warm-up serves: every decode-graph batch bucket (each captures its graph), or one
     where the engine replays no graphs."""
     return list(engine.graphs.buckets) if engine.graphs is not None else [1]
+
+
+def _prefill_graph_lengths(generator, sampling: SamplingParams) -> int:
+    """A scratch prompt alone in each length bucket of the engine's prefill graphs (each captures its graph);
+    returns the generate calls made (none without prefill graphs)."""
+    graphs = generator.engine.runner.prefill_graphs
+    if graphs is None:
+        return 0
+    vocab = generator.model.config.vocab_size
+    ids = torch.randint(0, vocab, (graphs.buckets[-1],), generator=torch.Generator().manual_seed(1)).tolist()
+    once = sampling.model_copy(update={"n": 1, "max_new_tokens": 1})
+    shortest = [1, *(size + 1 for size in graphs.buckets[:-1])]  # the fewest tokens that land in each bucket
+    for length in shortest:
+        generator.generate([GenerationRequest(prompt_token_ids=ids[:length], sampling=once)])
+    return len(shortest)
 
 
 def _fork_and_append(generator, prompt: list[int], sampling: SamplingParams) -> None:

@@ -26,6 +26,21 @@ def test_cuda_graphs_give_the_eager_tokens(tiny_checkpoint):
         assert graphed == eager
 
 
+def test_prefill_graphs_give_the_eager_tokens(tiny_checkpoint):
+    """Prompts arriving one at a time, of lengths in three buckets, prefilled by replayed prefill graphs (padded to
+    their bucket): the tokens of the eager prefill, greedy and seeded; a prompt over the largest bucket goes eager."""
+    model = load_model(tiny_checkpoint, device="cuda", dtype=torch.float32)
+    prompts = [[1, 2, 3], [4, 5, 6, 7, 8] * 4, [9] * 40, list(range(1, 61))]
+    eager_gen = M1Generator(model, max_slots=16, max_len=128, prefill_graph_tokens=0)
+    graphed_gen = M1Generator(model, max_slots=16, max_len=128, prefill_graph_tokens=48)
+    graphs = graphed_gen.engine.runner.prefill_graphs
+    assert graphs.buckets == [32, 48]
+    for params in ({"temperature": 0}, {"temperature": 1.0, "seed": 3, "n": 3, "top_p": 0.9}):
+        for prompt in prompts:
+            assert run(graphed_gen, [prompt], **params) == run(eager_gen, [prompt], **params), (params, len(prompt))
+    assert set(graphs._graphs) == {32, 48}
+
+
 def test_several_decode_steps_give_the_tokens_of_one_step_graphed_and_eager(tiny_checkpoint):
     """decode_steps=4 replays the graph 4 times without a host sync in between: the same tokens as one step at a
     time, graphed or eager, with stop tokens ending samples inside the 4 steps."""

@@ -7,6 +7,7 @@ import torch
 
 from m1reason.engine import Engine
 from m1reason.engine.graphs import DecodeGraphs
+from m1reason.engine.prefill_graphs import PrefillGraphs
 from m1reason.types import SamplingParams
 from tests.conftest import flat_tiny_model
 from tests.engine.test_decode_steps import Workload, same_results
@@ -75,3 +76,62 @@ def test_padding_rows_never_finish_and_never_touch_live_slots(model):
     assert [s.finish_reason for s in seqs] == ["length"] * 3 and all(len(s.generated) == 5 for s in seqs)
     assert graphs._slots[3].item() == engine.cache.pad_slot
     assert graphs.ring_codes[:, 3].eq(0).all()  # the padding row: never a stop, never a length end
+
+
+def with_prefill_graphs(workload: Workload) -> Workload:
+    engine = workload.engine
+    engine.runner.prefill_graphs = PrefillGraphs(engine.model, engine.cache, engine.config.max_len - 1,
+                                                 capture=False)
+    return workload
+
+
+@pytest.mark.parametrize("decode_steps", [1, 4])
+def test_prefill_graph_program_gives_the_eager_tokens(model, decode_steps):
+    """A prompt admitted alone (and a sample recomputed alone from its tokens) prefilled right-padded to its length
+    bucket, as the prefill graphs replay it: the same tokens, finish reasons, log-probabilities and confidence as
+    the eager prefill of exactly its tokens."""
+    graphed = with_prefill_graphs(Workload(model, decode_steps))
+    padded = []
+    real = graphed.engine.runner.prefill_graphs.run
+    graphed.engine.runner.prefill_graphs.run = lambda ids, slots: (padded.append(ids.shape[1]), real(ids, slots))[1]
+    results, _ = graphed.run()
+    assert set(graphed.fired) == set(graphed.actions)
+    assert 20 in padded, "request c (20 tokens) is admitted alone: its prefill should take the graph program"
+    reference, _ = Workload(model, 1, fire_at=graphed.fired).run()
+    same_results(results, reference)
+
+
+def test_the_prefill_graph_program_touches_no_other_slot(model):
+    """Prompts prefilled alone, padded to 32 tokens (the second while the first decodes): every live slot's state
+    and KV blocks end as an engine without prefill graphs leaves them (to float rounding: a padded GEMM may sum in
+    another order), and the prompt's slot at its real length."""
+    engines = [Engine(model, max_slots=4, max_len=64, block_size=4, prefill_graph_tokens=tokens) for tokens in (0, 63)]
+    assert engines[1].runner.prefill_graphs.buckets == [32, 63] and engines[0].runner.prefill_graphs is None
+    for engine in engines:
+        engine.add(seqs_for([1, 2, 3], SamplingParams(temperature=0.0, max_new_tokens=8, ignore_eos=True)))
+        engine.step()
+        engine.add(seqs_for(list(range(5, 15)), SamplingParams(temperature=0.0, max_new_tokens=4, ignore_eos=True),
+                            request="s"))
+        engine.step()
+    plain, graphed = (engine.cache for engine in engines)
+    live = [seq.slot for seq in engines[1].scheduler.running]
+    assert len(live) == 2 and int(graphed.lengths[live[1]]) == 10
+    for slot in live:
+        states = [(*cache._conv.values(), *cache._ssm.values()) for cache in (plain, graphed)]
+        for a, b in zip(*states):
+            torch.testing.assert_close(a[slot], b[slot], rtol=0, atol=1e-5)
+        assert plain._owned[slot] == graphed._owned[slot]
+        for a, b in zip((*plain._k.values(), *plain._v.values()), (*graphed._k.values(), *graphed._v.values())):
+            for block in graphed._owned[slot]:
+                written = slice(None) if block != graphed._owned[slot][-1] else slice(0, int(graphed.lengths[slot]) % 4
+                                                                                      or 4)
+                torch.testing.assert_close(a[block][written], b[block][written], rtol=0, atol=1e-5)
+
+
+def test_prefill_graph_tokens_resolves_per_device_and_is_checked():
+    from m1reason.engine.config import EngineConfig
+
+    assert EngineConfig(max_len=64).resolve("cpu").prefill_graph_tokens == 0
+    assert EngineConfig(max_len=64, prefill_graph_tokens=256).resolve("cpu").prefill_graph_tokens == 63
+    with pytest.raises(ValueError, match="prefill_graph_tokens must be >= 0"):
+        EngineConfig(prefill_graph_tokens=-1)

@@ -39,6 +39,18 @@ def test_every_bucket_is_served_with_the_callers_sampling_then_forked_and_append
     assert generator.occupancy() == 0  # nothing of the scratch requests is left running
 
 
+def test_a_prompt_alone_meets_every_prefill_graph_bucket(monkeypatch):
+    generator = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=8, max_len=128, prefill_graph_tokens=100)
+    graphs = generator.engine.runner.prefill_graphs
+    assert graphs.buckets == [32, 64, 100]
+    monkeypatch.setattr(warm, "scratch_batch_sizes", lambda engine: [1])
+    padded = []
+    real = graphs._prefill
+    monkeypatch.setattr(graphs, "_prefill", lambda bucket: (padded.append(bucket), real(bucket))[1])
+    assert generator.warm_up() == 1 + 3 + 2
+    assert set(padded) == {32, 64, 100}
+
+
 def test_a_bucket_too_large_for_the_pool_ends_the_warm_up_quietly(monkeypatch, generator):
     monkeypatch.setattr(warm, "scratch_batch_sizes", lambda engine: [1, 2, 4096])
     assert generator.warm_up() == 4  # 1 and 2 served, 4096 refused, then the ragged pair and the forks
