@@ -420,15 +420,12 @@ def timeline(outcomes: list[Outcome]) -> dict:
 
 
 def engine_mark(generator) -> tuple | None:
-    """Where the engine's step records and the driver's turns stand now (None: no engine to read). The record
-    deques are bounded (the engine reads only recent steps); a mark lets them grow until ``engine_work`` reads them
-    and bounds them again."""
+    """Marks in the engine's step records and the driver's turns (None: no engine to read): ``engine_work`` reads
+    every record after them, however many, and the records are bounded again once it has."""
     timings = getattr(getattr(generator, "engine", None), "timings", None)
     if timings is None:
         return None
-    bound = timings.decode.maxlen
-    timings.decode, timings.prefill = collections.deque(timings.decode), collections.deque(timings.prefill)
-    return len(timings.decode), len(timings.prefill), bound, generator.driver_turns.mark()
+    return timings.decode.mark(), timings.prefill.mark(), generator.driver_turns.mark()
 
 
 def engine_work(generator, mark: tuple | None) -> dict:
@@ -438,15 +435,12 @@ def engine_work(generator, mark: tuple | None) -> dict:
     if mark is None:
         return {}
     timings = generator.engine.timings
-    decode = list(itertools.islice(timings.decode, mark[0], None))
-    prefill = list(itertools.islice(timings.prefill, mark[1], None))
-    timings.decode, timings.prefill = (collections.deque(timings.decode, maxlen=mark[2]),
-                                       collections.deque(timings.prefill, maxlen=mark[2]))
+    decode, prefill = timings.decode.since(mark[0]), timings.prefill.since(mark[1])
     return {"prefill_calls": len(prefill), "prefill_s": round(sum(s for _, s in prefill), 3),
             "prefill_tokens": sum(t for t, _ in prefill), "decode_steps": len(decode),
             "decode_s": round(sum(s for _, _, s in decode), 3),
             "mean_decode_batch": round(sum(b for b, _, _ in decode) / len(decode), 1) if decode else 0.0,
-            "driver": generator.driver_turns.since(mark[3])}
+            "driver": generator.driver_turns.totals_since(mark[2])}
 
 
 # ---- reporting ---------------------------------------------------------------------------------------------------

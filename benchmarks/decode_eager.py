@@ -32,12 +32,12 @@ def run(batch: int, prompt: int, new: int, model) -> dict:
     started = time.perf_counter()
     [result] = gen.generate([GenerationRequest(prompt_token_ids=ids, sampling=params)])
     wall = time.perf_counter() - started
-    steps = [s for b, _, s in gen.engine.timings.decode if b == batch]
+    steps = [s for b, _, s in gen.engine.timings.decode.recent() if b == batch]
     assert all(s.num_tokens == new for s in result.samples)
     return {"batch": batch, "prompt": prompt, "new": new, "wall_s": wall,
             "tokens_per_s": batch * new / wall, "step_ms_median": 1e3 * statistics.median(steps),
             "decode_tokens_per_s": batch / statistics.median(steps),
-            "prefill_s": sum(s for _, s in gen.engine.timings.prefill)}
+            "prefill_s": sum(s for _, s in gen.engine.timings.prefill.recent())}
 
 
 def main() -> int:

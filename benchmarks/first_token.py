@@ -46,8 +46,7 @@ def time_first_tokens(generator, prompt_len: int, n: int, *, repeats: int, warmu
     rows = []
     for i in range(warmup + repeats):
         prompt = torch.randint(0, vocab, (prompt_len,), generator=ids).tolist()
-        timings = generator.engine.timings
-        before = len(timings.prefill)
+        mark = generator.engine.timings.prefill.mark()
         started = time.perf_counter()
         first, seen = None, set()
         for event in generator.stream([GenerationRequest(prompt_token_ids=prompt, sampling=params)]):
@@ -59,7 +58,7 @@ def time_first_tokens(generator, prompt_len: int, n: int, *, repeats: int, warmu
         every = time.perf_counter()
         if len(seen) < n:
             raise RuntimeError(f"only {len(seen)} of {n} samples produced a token")
-        prefill = list(timings.prefill)[before:]
+        prefill = generator.engine.timings.prefill.since(mark)
         if i >= warmup:
             rows.append({"first_ms": (first - started) * 1e3, "all_first_ms": (every - started) * 1e3,
                          "prefill_calls": len(prefill), "prefill_ms": sum(s for _, s in prefill) * 1e3})

@@ -130,9 +130,9 @@ def main() -> int:
 
     generator = build_generator(args.gpu, slots, max_len=1024)
     strategy(0, args).run(problem(0), generator)  # warm-up: first-call costs (graphs, allocator) out of the numbers
-    generator.engine.timings.decode.clear()
+    mark = generator.engine.timings.decode.mark()
     conc, conc_lat, conc_wall = asyncio.run(concurrent(generator, args))
-    batches = [b for b, _, _ in generator.engine.timings.decode]
+    batches = [b for b, _, _ in generator.engine.timings.decode.since(mark)]
     seq, seq_lat, seq_wall = sequential(generator, args, count)
     verdict = check(conc, seq, exact=not args.gpu)
 

@@ -16,7 +16,6 @@ JSONL file as it finishes; a rerun skips points already there. BENCHMARKS.md get
 from __future__ import annotations
 
 import argparse
-import collections
 import gc
 import json
 import statistics
@@ -95,8 +94,8 @@ def run_m1reason(model, batch: int, new: int, decode_steps: int, bandwidth: floa
             update={"max_new_tokens": max_new})) for p in prompts[:fits]]
 
     gen.generate(requests(4))  # warm up: compile kernels, capture the graph of this batch size
-    # unbounded for this run (the engine keeps the last 4096 for its throughput model): every step is summed below
-    gen.engine.timings.decode, gen.engine.timings.prefill = collections.deque(), collections.deque()
+    # every step of this run is summed below, beyond the 4096 the engine keeps for its throughput model
+    marks = gen.engine.timings.decode.mark(), gen.engine.timings.prefill.mark()
     torch.cuda.reset_peak_memory_stats()
     torch.cuda.synchronize()
     started = time.perf_counter()
@@ -104,12 +103,13 @@ def run_m1reason(model, batch: int, new: int, decode_steps: int, bandwidth: floa
     torch.cuda.synchronize()
     wall = time.perf_counter() - started
     assert all(s.num_tokens == new for r in results for s in r.samples)
-    full = [(ctx, s) for b, ctx, s in gen.engine.timings.decode if b == fits]
+    decode, prefill = gen.engine.timings.decode.since(marks[0]), gen.engine.timings.prefill.since(marks[1])
+    full = [(ctx, s) for b, ctx, s in decode if b == fits]
     step = statistics.median(s for _, s in full)
     context = statistics.mean(ctx for ctx, _ in full)
     moved = bytes_per_step(config, sum(p.numel() for p in model.parameters()), fits, context)
-    prefill_s = sum(s for _, s in gen.engine.timings.prefill)
-    decode_s = sum(s for _, _, s in gen.engine.timings.decode)
+    prefill_s = sum(s for _, s in prefill)
+    decode_s = sum(s for _, _, s in decode)
     return {"tokens_per_s": batch * new / wall, "wall_s": wall, "concurrent": fits, "step_ms": step * 1e3,
             "achieved_GBps": moved / step / 1e9, "roofline_pct": 100 * moved / step / bandwidth,
             "copy_GBps": bandwidth / 1e9, "prefill_s": prefill_s, "decode_s": decode_s,

@@ -21,6 +21,7 @@ FLOORS = {
     "m1reason.types": 0,  # SamplingParams, requests, results, events, Confidence
     "m1reason.checks": 0,  # argument checks shared by every entry point (a budget, a problem)
     "m1reason.stats": 0,  # 95% intervals over problems
+    "m1reason.records": 0,  # a bounded log read by marks (step costs, the driver's turns)
     "m1reason._curriculum": 0,
     "m1reason.scope": 0,  # what a model was trained to answer: a value object over the curriculum
     "m1reason.confidence_map": 0,  # what a vote share means: a value object read from a model folder

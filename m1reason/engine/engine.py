@@ -18,7 +18,6 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
 import torch
@@ -36,6 +35,7 @@ from m1reason.engine.scheduler import Scheduler
 from m1reason.engine.sequence import Sequence, Status
 from m1reason.errors import CapacityError, PromptTooLong
 from m1reason.model.hybrid import HybridLM
+from m1reason.records import MarkedLog
 
 __all__ = ["Engine", "StepOutput"]
 
@@ -58,14 +58,15 @@ class StepOutput:
 
 @dataclass
 class StepTimings:
-    """Recent measured costs, for the throughput model: (batch, mean context, seconds) and (tokens, seconds).
+    """Recent measured costs, for the throughput model and for whoever marks a window of them (a benchmark):
+    decode steps as (batch, mean context, seconds), prefill calls as (tokens, seconds).
 
     >>> StepTimings().decode.maxlen
     4096
     """
 
-    decode: deque = field(default_factory=lambda: deque(maxlen=4096))
-    prefill: deque = field(default_factory=lambda: deque(maxlen=4096))
+    decode: MarkedLog[tuple[int, float, float]] = field(default_factory=MarkedLog)
+    prefill: MarkedLog[tuple[int, float]] = field(default_factory=MarkedLog)
 
 
 class Engine:
@@ -578,7 +579,8 @@ class Engine:
         deadlines = [s.deadline_at for s in seqs if s.deadline_at is not None]
         if not deadlines:
             return self.config.decode_steps
-        per_step = next((seconds for batch, _, seconds in reversed(self.timings.decode) if batch == len(seqs)), None)
+        latest = self.timings.decode.latest(lambda record: record[0] == len(seqs))
+        per_step = None if latest is None else latest[2]
         if not per_step:
             return self.config.decode_steps
         fit = int((min(deadlines) - time.monotonic()) / per_step) - in_flight

@@ -8,9 +8,9 @@ waiting for work, delivering a step's tokens to their requests, and handing the 
 
 from __future__ import annotations
 
-import collections
-import threading
 from typing import NamedTuple
+
+from m1reason.records import MarkedLog
 
 __all__ = ["DriverTurn", "DriverTurns"]
 
@@ -31,48 +31,22 @@ class DriverTurn(NamedTuple):
     handover_s: float  # after the step, letting the threads queued on the lock take their turns
 
 
-class DriverTurns:
-    """The driver's recent turns (at most ``maxlen``), and their sums since a mark; the driver appends while a
-    reader marks and sums from another thread.
+class DriverTurns(MarkedLog[DriverTurn]):
+    """The driver's recent turns (at most ``maxlen``), and every turn since a mark (``m1reason.records.MarkedLog``);
+    ``totals_since`` sums each share of a window's turns.
 
     >>> turns = DriverTurns(maxlen=2)
     >>> mark = turns.mark()
     >>> for engine_s in (0.004, 0.002, 0.003):
     ...     turns.append(DriverTurn(0.0, 0.0, engine_s, 0.001, 0.0))
-    >>> turns.since(mark)  # a mark keeps every turn after it, beyond maxlen, until read
+    >>> turns.totals_since(mark)  # a mark keeps every turn after it, beyond maxlen, until read
     {'turns': 3, 'lock_wait_s': 0.0, 'idle_s': 0.0, 'engine_s': 0.009, 'deliver_s': 0.003, 'handover_s': 0.0}
-    >>> len(turns.recent)  # and bounded again once read
+    >>> len(turns)  # and bounded again once read
     2
     """
 
-    def __init__(self, maxlen: int = 4096):
-        self.maxlen = maxlen
-        self.recent: collections.deque[DriverTurn] = collections.deque(maxlen=maxlen)
-        self._marks = 0
-        self._dropped = 0  # turns dropped off the front of the bounded deque, so that marks stay positions
-        self._lock = threading.Lock()
-
-    def append(self, turn: DriverTurn) -> None:
-        with self._lock:
-            if len(self.recent) == self.recent.maxlen:
-                self._dropped += 1
-            self.recent.append(turn)
-
-    def mark(self) -> int:
-        """A position to sum from; until ``since`` reads it, no turn is dropped."""
-        with self._lock:
-            self._marks += 1
-            self.recent = collections.deque(self.recent)
-            return self._dropped + len(self.recent)
-
-    def since(self, mark: int) -> dict:
+    def totals_since(self, mark: int) -> dict:
         """The number of turns after ``mark`` and each share's seconds, summed (rounded to the microsecond)."""
-        with self._lock:
-            taken = list(self.recent)[max(0, mark - self._dropped):]
-            self._marks -= 1
-            if self._marks == 0:
-                kept = collections.deque(self.recent, maxlen=self.maxlen)
-                self._dropped += len(self.recent) - len(kept)
-                self.recent = kept
+        taken = self.since(mark)
         sums = [round(sum(column), 6) for column in zip(*taken)] if taken else [0.0] * len(DriverTurn._fields)
         return {"turns": len(taken), **dict(zip(DriverTurn._fields, sums))}

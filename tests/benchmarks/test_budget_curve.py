@@ -172,17 +172,19 @@ def test_mixed_solves_every_configuration_in_one_stream_and_scores_each_against_
 
 
 def test_a_cells_engine_work_counts_every_step_and_leaves_the_records_bounded():
-    """The engine's step records are bounded deques: a cell of more steps than the bound still counts them all,
-    and the engine gets its bounded records back."""
-    import collections
+    """The engine's step records are bounded: a cell of more steps than the bound still counts them all, and the
+    engine's records are bounded again once read."""
     from types import SimpleNamespace
 
     from benchmarks.budget_curve import engine_mark, engine_work
+    from m1reason.engine.engine import StepTimings
     from m1reason.generator.driver_turns import DriverTurn, DriverTurns
+    from m1reason.records import MarkedLog
 
-    timings = SimpleNamespace(decode=collections.deque([(1, 8.0, 0.5)], maxlen=4), prefill=collections.deque(maxlen=4))
+    timings = StepTimings(decode=MarkedLog(maxlen=4), prefill=MarkedLog(maxlen=4))
+    timings.decode.append((1, 8.0, 0.5))  # before the mark: not the cell's
     turns = DriverTurns(maxlen=4)
-    turns.append(DriverTurn(0.5, 0.0, 0.5, 0.0, 0.0))  # before the mark: not the cell's
+    turns.append(DriverTurn(0.5, 0.0, 0.5, 0.0, 0.0))
     generator = SimpleNamespace(engine=SimpleNamespace(timings=timings), driver_turns=turns)
     mark = engine_mark(generator)
     for _ in range(10):
@@ -194,6 +196,5 @@ def test_a_cells_engine_work_counts_every_step_and_leaves_the_records_bounded():
     assert work["prefill_tokens"] == 60 and work["decode_s"] == 0.01
     assert work["driver"] == {"turns": 10, "lock_wait_s": 0.02, "idle_s": 0.0, "engine_s": 0.01, "deliver_s": 0.005,
                               "handover_s": 0.001}
-    assert timings.decode.maxlen == timings.prefill.maxlen == 4 and len(timings.decode) == 4
-    assert len(turns.recent) == 4 and turns.recent.maxlen == 4
+    assert len(timings.decode) == len(turns) == 4 and len(timings.prefill) == 1
     assert engine_work(SimpleNamespace(), engine_mark(SimpleNamespace())) == {}  # no engine: nothing to read

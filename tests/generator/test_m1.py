@@ -264,10 +264,10 @@ def test_background_driver_serves_many_streaming_threads_in_shared_steps(model):
         t.join(timeout=60)
     gen.close()
     wall = time.perf_counter() - began
-    batches = [b for b, _, _ in gen.engine.timings.decode]
+    batches = [b for b, _, _ in gen.engine.timings.decode.recent()]
     assert len(results) == 40 and max(batches) > 8  # the students' samples shared decode steps
     # the driver's turns: one per engine step (a step decodes, prefills or both), their shares within the wall time
-    turns, timings = gen.driver_turns.since(mark), gen.engine.timings
+    turns, timings = gen.driver_turns.totals_since(mark), gen.engine.timings
     assert len(timings.decode) <= turns["turns"] <= len(timings.decode) + len(timings.prefill)
     assert turns["engine_s"] > 0 and sum(v for k, v in turns.items() if k != "turns") <= wall
     for i in (0, 17, 39):
