@@ -29,10 +29,10 @@ CUDA_FEED_APPENDS = 32
 # and waiting only delays the first token, so there it is off.
 CUDA_PREFILL_DELAY = 1.0
 
-# A prompt prefilled alone replayed from a CUDA graph of its padded length (m1reason/engine/prefill_graphs.py) when it
-# has at most this many tokens. Off (0) by default until the graphs have run the GPU suite and the first-token
-# benchmark (issue 32); set ``prefill_graph_tokens`` to try them.
-CUDA_PREFILL_GRAPH_TOKENS = 0
+# A prompt prefilled alone is replayed from a CUDA graph of its padded length (m1reason/engine/prefill_graphs.py)
+# when it has at most this many tokens: one short prompt's eager prefill is launch-bound, so the graph roughly halves
+# a lone student's wait for the first token (BENCHMARKS.md "first_token"). Longer prompts are mostly GPU work.
+CUDA_PREFILL_GRAPH_TOKENS = 1024
 
 
 @dataclass(frozen=True)
@@ -122,8 +122,8 @@ class EngineConfig:
         """The config with every None that depends on the device filled in for ``device``.
 
         >>> on_gpu = EngineConfig().resolve("cuda")  # a device name: no GPU needed to resolve for one
-        >>> on_gpu.decode_steps, on_gpu.feed_appends, on_gpu.prefill_delay, EngineConfig().resolve("cpu").prefill_delay
-        (4, 32, 1.0, 0.0)
+        >>> on_gpu.decode_steps, on_gpu.feed_appends, on_gpu.prefill_delay, on_gpu.prefill_graph_tokens
+        (4, 32, 1.0, 1024)
         >>> EngineConfig(prefill_delay=0).resolve("cuda").prefill_delay  # what you set is kept
         0
         """
