@@ -203,11 +203,13 @@ class M1Generator(GeneratorBase):
         m1reason.errors.PromptTooLong: request ...: prompt of 40 tokens does not fit max_len 32
         """
         requests = list(requests)
-        prompts = [self._prompt_of(r) for r in requests]  # tokenized before the lock: the driver steps under it
+        # tokenized, checked and built before the lock (none of it reads what a step changes): the driver steps
+        # under the lock, and under load a submission holding it through this work kept the engine waiting
+        prompts = [self._prompt_of(r) for r in requests]
+        prepared = [self._prepare(r, prompt) for r, prompt in zip(requests, prompts)]
         with self._lock:
             if self.failure is not None:
                 raise M1Error(f"the engine failed ({self.failure}) and stopped serving; make a new generator")
-            prepared = [self._prepare(r, prompt) for r, prompt in zip(requests, prompts)]
             seen = set()
             for r in requests:
                 if r.request_id in self._requests or r.request_id in seen:
