@@ -607,8 +607,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overlap", type=true_or_false, default=None,
                         help="true/false: M1Generator's overlap (docs/generation.md; default: its own, on with CUDA "
                              "graphs)")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
-    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="records and plot go here (default: benchmarks/results; with --no-write, nowhere)")
+    parser.add_argument("--no-write", action="store_true",
+                        help="print only: leave BENCHMARKS.md and benchmarks/results alone (unless --out)")
     parser.add_argument("--section", default="budget_curve",
                         help="the BENCHMARKS.md section written (runs under different loads keep their own)")
     args = parser.parse_args(argv)
@@ -644,12 +646,15 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     print(f"total wall s: {time.monotonic() - started:.1f}")
     env = environment()
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "budget_curve.json").write_text(json.dumps(
-        {"env": env, "concurrency": concurrency, "count": args.count, "seed": args.seed,
-         "models": [{**m.labels(), **m.info} for m in models], "records": records},
-        indent=1, default=str))
-    plot(records, args.out / "budget_curve.png")
+    if args.out is None and not args.no_write:
+        args.out = Path("benchmarks/results")
+    if args.out is not None:  # a --no-write run leaves the repository's records alone unless told where
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "budget_curve.json").write_text(json.dumps(
+            {"env": env, "concurrency": concurrency, "count": args.count, "seed": args.seed,
+             "models": [{**m.labels(), **m.info} for m in models], "records": records},
+            indent=1, default=str))
+        plot(records, args.out / "budget_curve.png")
     if not args.no_write:
         write_section(args.section, "Accuracy against wall-clock budget: BudgetAware vs a fixed grid",
                       section_body(args, models, concurrency, table), env)

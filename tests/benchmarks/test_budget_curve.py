@@ -113,6 +113,17 @@ def test_concurrency_one_solves_one_problem_at_a_time():
     assert len(records) == CONFIGS and all(r["concurrency"] == 1 and r["accuracy"] == 0.5 for r in records)
 
 
+def test_no_write_without_out_leaves_the_repositorys_records_alone(monkeypatch, capsys):
+    import benchmarks.budget_curve as budget_curve
+
+    plotted, sections = [], []
+    monkeypatch.setattr(budget_curve, "plot", lambda records, path: plotted.append(path))
+    monkeypatch.setattr(budget_curve, "write_section", lambda *args: sections.append(args))
+    assert main(["--count", "2", "--budgets", "0.1", "--no-write"]) == 0
+    assert plotted == [] and sections == []
+    assert "total wall s" in capsys.readouterr().out
+
+
 def test_two_models_at_concurrency_4_give_a_set_of_records_each(tmp_path, capsys):
     """The real path: the embedded model loaded twice, its engine sized for 4 problems, solved side by side."""
     out = tmp_path / "out"
