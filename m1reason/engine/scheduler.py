@@ -88,30 +88,31 @@ class Scheduler:
         admitted = []
         promised = 0  # blocks the groups admitted so far will take when they fork after their prefill
         promised_slots = 0  # slots the same forks will take
-        while self.waiting:
-            group = self.waiting[0]
-            first = group[0]
-            if (self.cache.free_slots < len(group) + promised_slots
-                    or len(self.running) + len(group) > self.max_running):
-                break
-            slot = self.cache.allocate_slot()
-            blocks_for_fork = len(group) - 1  # each child copies the partially filled last block
-            try:
-                needed = self.cache.blocks_needed(slot, len(first.tokens)) + blocks_for_fork + promised
-                if needed > self.cache.free_blocks:
-                    raise OutOfBlocks("not enough KV blocks to admit")
-                self.cache.reserve(slot, len(first.tokens))
-            except OutOfBlocks:
-                self.cache.free_slot(slot)
-                break
-            promised += blocks_for_fork
-            promised_slots += len(group) - 1
-            self.waiting.popleft()
-            first.slot, first.num_cached = slot, 0
-            for seq in group:
-                seq.status, seq.admitted = Status.RUNNING, next(self._admissions)
-            self.running.extend(group)
-            admitted.append(group)
+        with self.cache.batched_block_writes():  # the new prompts' block-table rows: one write
+            while self.waiting:
+                group = self.waiting[0]
+                first = group[0]
+                if (self.cache.free_slots < len(group) + promised_slots
+                        or len(self.running) + len(group) > self.max_running):
+                    break
+                slot = self.cache.allocate_slot()
+                blocks_for_fork = len(group) - 1  # each child copies the partially filled last block
+                try:
+                    needed = self.cache.blocks_needed(slot, len(first.tokens)) + blocks_for_fork + promised
+                    if needed > self.cache.free_blocks:
+                        raise OutOfBlocks("not enough KV blocks to admit")
+                    self.cache.reserve(slot, len(first.tokens))
+                except OutOfBlocks:
+                    self.cache.free_slot(slot)
+                    break
+                promised += blocks_for_fork
+                promised_slots += len(group) - 1
+                self.waiting.popleft()
+                first.slot, first.num_cached = slot, 0
+                for seq in group:
+                    seq.status, seq.admitted = Status.RUNNING, next(self._admissions)
+                self.running.extend(group)
+                admitted.append(group)
         return admitted
 
     def reserve_for_step(self, seqs: list[Sequence]) -> list[Sequence]:

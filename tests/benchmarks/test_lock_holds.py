@@ -19,9 +19,8 @@ def test_holds_are_counted_per_caller_and_within_the_drivers_stretch():
             pass
 
     def consumer():
-        with lock:
-            with lock:  # re-entrant: one hold
-                pass
+        with lock, lock:  # re-entrant: one hold
+            pass
 
     with timer:
         setup()  # before the driver: counted in all, not in its stretch

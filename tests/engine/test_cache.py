@@ -50,3 +50,46 @@ def test_fork_children_hold_the_parent_state_not_zeros():
     cache.lengths[parent] = 3
     children = cache.fork(parent, 2)
     assert torch.all(cache.conv_state(layer)[children] == 5.0)
+
+
+def _forked(n: int, monkeypatch):
+    """A parent of 20 tokens (one full block of 16, a partial one) forked into n; returns the cache, the parent,
+    the children and the number of indexed writes and block-table copies the fork made."""
+    config = ModelConfig.tiny()
+    cache = PagedCache(config, slots=10, max_len=64, kv_tokens=256, block_size=16)
+    parent = cache.allocate_slot()
+    cache.reserve(parent, 20)
+    cache.lengths[parent] = 20
+    for pool in (*cache._k.values(), *cache._v.values()):
+        pool[cache._owned[parent]] = torch.randn_like(pool[cache._owned[parent]])
+    writes = []
+    real = torch.Tensor.__setitem__
+    monkeypatch.setattr(torch.Tensor, "__setitem__", lambda t, i, v: (writes.append(1), real(t, i, v))[1])
+    children = cache.fork(parent, n)
+    monkeypatch.undo()
+    return cache, parent, children, len(writes)
+
+
+def test_a_fork_writes_once_per_tensor_whatever_the_number_of_children(monkeypatch):
+    """On a GPU every indexed write is a kernel launch: 2 children or 8, the same number of them."""
+    few = _forked(2, monkeypatch)[3]
+    cache, parent, children, many = _forked(8, monkeypatch)
+    assert few == many
+    full, partial = cache._owned[parent]
+    for child in children:
+        assert cache._owned[child][0] == full and cache._owned[child][1] != partial  # shared, then its own copy
+        assert cache.block_table[child, :2].tolist() == cache._owned[child]
+        for pool in (*cache._k.values(), *cache._v.values()):
+            assert torch.equal(pool[cache._owned[child][1]], pool[partial])
+    assert cache._refs[full] == 1 + len(children)
+
+
+def test_freeing_a_slot_drops_its_held_block_table_writes():
+    cache = PagedCache(ModelConfig.tiny(), slots=2, max_len=64, kv_tokens=128, block_size=16)
+    a, b = cache.allocate_slot(), cache.allocate_slot()
+    with cache.batched_block_writes():
+        cache.reserve(a, 20)
+        cache.free_slot(a)  # gives its blocks back before the writes are made
+        cache.reserve(b, 5)
+    assert cache.block_table[a].eq(cache.scratch_block).all()  # no entry pointing at a block it no longer owns
+    assert cache.block_table[b, 0].item() == cache._owned[b][0]
