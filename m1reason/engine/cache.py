@@ -120,10 +120,16 @@ class PagedCache:
             return
         if self.device.type == "cuda" and torch.cuda.is_current_stream_capturing():
             raise RuntimeError("new slots must be zeroed before a CUDA graph capture, not recorded in it")
-        rows = torch.tensor(self._unzeroed, device=self.device)
+        rows = to_device(torch.tensor(self._unzeroed), self.device)
         self._unzeroed = []
         for t in (*self._conv.values(), *self._ssm.values()):
             t.index_fill_(0, rows, 0)
+
+    def written_whole(self, slot: int) -> None:
+        """``slot``'s Mamba states are about to be written whole (a fresh prompt's prefill replayed from a graph): it
+        need not be zeroed, and must not be later, after the replay wrote it."""
+        if slot in self._unzeroed:
+            self._unzeroed.remove(slot)
 
     def free_slot(self, slot: int) -> None:
         if self._pending_writes:  # block-table writes held for this slot would point at blocks it gives back
@@ -192,7 +198,7 @@ class PagedCache:
         self.zero_new_slots()  # the parent's state must be settled before it is copied
         children = [self.allocate_slot() for _ in range(n)]
         self._unzeroed = [s for s in self._unzeroed if s not in children]  # overwritten whole just below
-        rows = torch.tensor(children, device=self.device)
+        rows = to_device(torch.tensor(children), self.device)
         for t in (*self._conv.values(), *self._ssm.values()):
             t[rows] = t[parent].clone()
         self.lengths[rows] = length
@@ -208,7 +214,7 @@ class PagedCache:
                 for child in children:
                     self.reserve(child, length)
             src = self._owned[parent][-1]
-            copies = torch.tensor([self._owned[child][-1] for child in children], device=self.device)
+            copies = to_device(torch.tensor([self._owned[child][-1] for child in children]), self.device)
             for pool in (*self._k.values(), *self._v.values()):
                 pool[copies] = pool[src].clone()
         return children

@@ -143,14 +143,14 @@ class ConfidenceBook:
                 else:
                     self.tracker.restore(seq.slot, saved)
         if fresh:
-            self.tracker.reset(torch.tensor(fresh, device=self.device))
+            self.tracker.reset(to_device(torch.tensor(fresh), self.device))
 
     def update(self, slots: Tensor, values: Tensor, live: Tensor | None = None) -> None:
         self.tracker.update(slots, values, live=live)
 
     def copy(self, parent: int, children: list[int]) -> None:
         """Forks start from their parent's window."""
-        self.tracker.copy(parent, torch.tensor(children, device=self.device))
+        self.tracker.copy(parent, to_device(torch.tensor(children), self.device))
 
     def save(self, seq: Sequence) -> None:
         """Keep the window of a sample that gives up its slot to be recomputed (``start`` restores it)."""

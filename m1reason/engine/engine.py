@@ -33,6 +33,7 @@ from m1reason.engine.runner import ModelRunner, pack_prefills
 from m1reason.engine.sampling import sample
 from m1reason.engine.scheduler import Scheduler
 from m1reason.engine.sequence import Sequence, Status
+from m1reason.engine.transfer import to_device
 from m1reason.errors import CapacityError, PromptTooLong
 from m1reason.model.hybrid import HybridLM
 from m1reason.records import MarkedLog
@@ -386,17 +387,11 @@ class Engine:
         """One prefill call over the first sequence of each group (right-padded to the longest), then each group's
         others forked from its first, then every sequence sampled."""
         firsts = [g[0] for g in groups]
-        slots = torch.tensor([s.slot for s in firsts], device=self.device)
         pending = [s.pending for s in firsts]
-        width = max(map(len, pending))
-        ids = torch.tensor([p + [0] * (width - len(p)) for p in pending], device=self.device)  # padding: any id
-        lengths = None
-        if any(len(p) != width for p in pending):
-            lengths = torch.tensor([len(p) for p in pending], device=self.device)
         started = time.perf_counter()
         fresh = all(s.num_cached == 0 for s in firsts)  # known here; the model would sync the device to find out
         logits = self._guarded([s for g in groups for s in g],
-                               lambda: self.runner.prefill(ids, slots, lengths=lengths, fresh=fresh))
+                               lambda: self.runner.prefill(pending, [s.slot for s in firsts], fresh=fresh))
         if logits is None:
             return
         self.timings.prefill.append((sum(map(len, pending)), self.runner.seconds_since(started)))
@@ -408,7 +403,7 @@ class Engine:
         if len(groups) == 1:  # every row samples from the one prompt's logits
             logits = logits.expand(len(seqs), -1)
         else:
-            logits = logits[torch.tensor([i for i, g in enumerate(groups) for _ in g], device=self.device)]
+            logits = logits[to_device(torch.tensor([i for i, g in enumerate(groups) for _ in g]), self.device)]
         self._sample_and_append(self._rows(seqs), logits, out)
 
     def _fork_group(self, group: list[Sequence]) -> None:
@@ -519,7 +514,7 @@ class Engine:
         tokens, logprobs = sample(logits, rows.sampling, with_logprobs=rows.logprobs)
         # a row feeding appended tokens keeps no sample while any of them is still to go in
         discard = [seq.num_pending > 0 for seq in seqs] if rows.feeding else None
-        live = None if discard is None else torch.tensor([not d for d in discard], device=self.device)
+        live = None if discard is None else to_device(torch.tensor([not d for d in discard]), self.device)
         if rows.confidence:
             self.confidence.update(rows.slots, self.runner.token_confidence(logits), live=live)
         host_tokens, codes = torch.stack([tokens, rows.finish_codes(tokens)]).tolist()
@@ -528,7 +523,8 @@ class Engine:
                 seq.feeding = seq.feeding and seq.num_pending > 1  # its last pending token is an ordinary input
             keep = [i for i, d in enumerate(discard) if not d]
             seqs, host_tokens, codes = [seqs[i] for i in keep], [host_tokens[i] for i in keep], [codes[i] for i in keep]
-            logprobs = None if logprobs is None else logprobs[torch.tensor(keep, device=self.device, dtype=torch.long)]
+            if logprobs is not None:
+                logprobs = logprobs[to_device(torch.tensor(keep, dtype=torch.long), self.device)]
         for seq, token in zip(seqs, host_tokens):
             seq.tokens.append(token)
         if rows.logprobs:

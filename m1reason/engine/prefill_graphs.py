@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from m1reason.engine.cache import PagedCache
+from m1reason.engine.transfer import to_device
 from m1reason.model.hybrid import HybridLM
 
 __all__ = ["PrefillGraphs", "length_buckets"]
@@ -50,7 +51,7 @@ class PrefillGraphs:
     >>> slot = cache.allocate_slot(); cache.reserve(slot, 5)
     >>> graphs.takes(rows=1, width=5, fresh=True), graphs.takes(rows=2, width=5, fresh=True)
     (True, False)
-    >>> graphs.run(torch.tensor([[1, 2, 3, 4, 5]]), torch.tensor([slot])).shape, int(cache.lengths[slot])
+    >>> graphs.run([1, 2, 3, 4, 5], slot).shape, int(cache.lengths[slot])
     (torch.Size([1, 256]), 5)
     """
 
@@ -58,10 +59,11 @@ class PrefillGraphs:
         self.model, self.cache = model, cache
         self.buckets = length_buckets(max_tokens)
         self.capture = capture
-        long = dict(dtype=torch.long, device=model.device)
-        self._ids = torch.zeros(1, self.buckets[-1], **long)
-        self._slot = torch.full((1,), cache.pad_slot, **long)
-        self._length = torch.ones(1, **long)
+        # one buffer for what a replay reads, copied in from the host at once: [slot, length, ids (padded)]
+        self._inputs = torch.zeros(2 + self.buckets[-1], dtype=torch.long, device=model.device)
+        self._slot, self._length, self._ids = self._inputs[0:1], self._inputs[1:2], self._inputs[2:][None]
+        self._slot.fill_(cache.pad_slot)
+        self._length.fill_(1)
         self._graphs: dict[int, torch.cuda.CUDAGraph] = {}
         self._logits: dict[int, Tensor] = {}
         self._pool = None
@@ -71,16 +73,16 @@ class PrefillGraphs:
         that fits the largest bucket."""
         return rows == 1 and fresh and width <= self.buckets[-1]
 
-    def run(self, ids: Tensor, slots: Tensor) -> Tensor:
-        """Logits [1, vocab] after the prompt ``ids`` [1, t] (into the empty slot ``slots`` [1]); a view into the
+    def run(self, tokens: list[int], slot: int) -> Tensor:
+        """Logits [1, vocab] after the prompt ``tokens`` prefilled into the empty slot ``slot``; a view into the
         graph's output, valid until the next run of this bucket."""
-        t = ids.shape[1]
+        t = len(tokens)
         bucket = next(size for size in self.buckets if size >= t)
-        self.cache.zero_new_slots()  # outside the graph: the replay reads the slot's state with no accessor call
-        self._ids[:, :t].copy_(ids)
-        self._ids[:, t:bucket].zero_()
-        self._length.fill_(t)
-        self._slot.copy_(slots)
+        # the prefill writes the slot's whole state (it starts from zeros): no zeroing of it before, which a replay
+        # could not do anyway (it reads the states with no accessor call)
+        self.cache.written_whole(slot)
+        inputs = torch.tensor([slot, t, *tokens, *(0,) * (bucket - t)])
+        self._inputs[:2 + bucket].copy_(to_device(inputs, self._inputs.device))
         if not self.capture:
             return self._prefill(bucket)
         if bucket not in self._graphs:
@@ -95,7 +97,7 @@ class PrefillGraphs:
     def _capture(self, bucket: int) -> None:
         # Warm-up and capture run the program for real on the buffers: point them at the pad slot (scratch state
         # and KV), and put back what they held and the pad slot's length, which every run advances.
-        saved = [t.clone() for t in (self._ids, self._slot, self._length)]
+        saved = self._inputs.clone()
         pad = self.cache.pad_slot
         pad_length = self.cache.lengths[pad].clone()
         self._slot.fill_(pad)
@@ -111,6 +113,5 @@ class PrefillGraphs:
             self._logits[bucket] = self._prefill(bucket)
         self._pool = graph.pool()
         self._graphs[bucket] = graph
-        for buffer, value in zip((self._ids, self._slot, self._length), saved):
-            buffer.copy_(value)
+        self._inputs.copy_(saved)
         self.cache.lengths[pad] = pad_length

@@ -60,8 +60,9 @@ class ModelRunner:
     >>> model = HybridLM(ModelConfig.tiny())
     >>> cache = PagedCache(model.config, slots=2, max_len=16, kv_tokens=32, dtype=model.dtype, device="cpu")
     >>> runner = ModelRunner(model, cache, graphs=None, confidence_top_k=20)
-    >>> slot = torch.tensor([cache.allocate_slot()]); cache.reserve(int(slot), 4)
-    >>> runner.prefill(torch.tensor([[1, 2, 3]]), slot, fresh=True).shape, runner.decode(torch.tensor([4]), slot).shape
+    >>> slot = cache.allocate_slot(); cache.reserve(slot, 4)
+    >>> logits = runner.prefill([[1, 2, 3]], [slot], fresh=True)
+    >>> logits.shape, runner.decode(torch.tensor([4]), torch.tensor([slot])).shape
     (torch.Size([1, 256]), torch.Size([1, 256]))
     """
 
@@ -71,13 +72,21 @@ class ModelRunner:
         self.device = model.device
         self.confidence_top_k = confidence_top_k
 
-    def prefill(self, ids: Tensor, slots: Tensor, *, lengths: Tensor | None = None, fresh: bool) -> Tensor:
-        """Logits [b, vocab] after prefilling ``ids`` [b, t] into ``slots`` (right-padded to ``lengths``); a lone new
-        prompt replays a prefill graph where there are some (its logits then valid until the next prefill)."""
+    def prefill(self, pending: list[list[int]], slots: list[int], *, fresh: bool) -> Tensor:
+        """Logits [b, vocab] after prefilling each row's ``pending`` tokens into its slot (rows right-padded to the
+        longest; each slot's state stops at its own last token). A lone new prompt replays a prefill graph where
+        there are some (its logits then valid until the next prefill of its length bucket). The rows go to the
+        device from pinned memory: a pageable copy would make the host wait for the decode steps in flight."""
+        width = max(map(len, pending))
         graphs = self.prefill_graphs
-        if graphs is not None and lengths is None and graphs.takes(rows=ids.shape[0], width=ids.shape[1], fresh=fresh):
-            return graphs.run(ids, slots)
-        return self.model.prefill(ids, self.cache, slots, lengths=lengths, fresh=fresh)
+        if graphs is not None and graphs.takes(rows=len(pending), width=width, fresh=fresh):
+            return graphs.run(pending[0], slots[0])
+        ids = to_device(torch.tensor([p + [0] * (width - len(p)) for p in pending]), self.device)  # padding: any id
+        lengths = None
+        if any(len(p) != width for p in pending):
+            lengths = to_device(torch.tensor([len(p) for p in pending]), self.device)
+        return self.model.prefill(ids, self.cache, to_device(torch.tensor(slots), self.device), lengths=lengths,
+                                  fresh=fresh)
 
     def decode(self, inputs: Tensor, slots: Tensor) -> Tensor:
         """Logits [b, vocab] of one decode step, sampled by the caller (a graph's output: valid until the next)."""

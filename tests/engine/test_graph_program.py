@@ -93,7 +93,7 @@ def test_prefill_graph_program_gives_the_eager_tokens(model, decode_steps):
     graphed = with_prefill_graphs(Workload(model, decode_steps))
     padded = []
     real = graphed.engine.runner.prefill_graphs.run
-    graphed.engine.runner.prefill_graphs.run = lambda ids, slots: (padded.append(ids.shape[1]), real(ids, slots))[1]
+    graphed.engine.runner.prefill_graphs.run = lambda tokens, slot: (padded.append(len(tokens)), real(tokens, slot))[1]
     results, _ = graphed.run()
     assert set(graphed.fired) == set(graphed.actions)
     assert 20 in padded, "request c (20 tokens) is admitted alone: its prefill should take the graph program"
