@@ -169,3 +169,48 @@ def test_several_decode_steps_never_wait_for_the_device(tiny_checkpoint):
     run(gen, prompts, **params)
     assert checked["run_steps"] and max(checked["run_steps"]) == 4
     assert checked["_launch_next"], "groups should have been launched ahead"
+
+
+def test_prompts_prefilled_while_others_decode_never_wait_for_the_device(tiny_checkpoint):
+    """A lone prompt (a prefill graph's replay) and a pair of prompts (the eager batched prefill) arriving while a
+    group of decode steps is in flight: their prefill queues work behind it and never synchronises (a pageable
+    copy of the rows would wait for the steps in flight)."""
+    from m1reason.engine import Engine, Sequence
+
+    model = load_model(tiny_checkpoint, device="cuda")
+    params = SamplingParams(temperature=0.8, seed=1, max_new_tokens=24, ignore_eos=True)
+
+    def scenario(engine, strict: bool):
+        run_id = "strict" if strict else "warm"
+        seq = lambda name, prompt: Sequence(f"{name}-{run_id}/0", f"{name}-{run_id}", 0, 0, params, prompt,  # noqa: E731
+                                            len(prompt))
+        running = seq("a", [1, 2, 3])
+        engine.add([running])
+        engine.step()  # prefill
+        engine.step()  # a group of decode steps, the next launched ahead
+        arrivals = [[seq("b", [4, 5, 6, 7, 8])], [seq("c", [9] * 7)], [seq("d", [10] * 40)]]
+        checked = []
+        real = engine.runner.prefill
+
+        def prefill(pending, slots, *, fresh):
+            torch.cuda.set_sync_debug_mode("error" if strict else "default")
+            try:
+                return real(pending, slots, fresh=fresh)
+            finally:
+                torch.cuda.set_sync_debug_mode("default")
+                checked.append(len(pending))
+
+        engine.runner.prefill = prefill
+        engine.add(arrivals[0])
+        engine.step()  # alone: the graph
+        engine.add(arrivals[1])
+        engine.add(arrivals[2])
+        engine.step()  # two together: the eager batched prefill
+        while engine.has_work():
+            engine.step()
+        engine.runner.prefill = real
+        return checked
+
+    engine = Engine(model, max_slots=8, max_len=96, decode_steps=4, overlap=True)
+    assert scenario(engine, strict=False) == [1, 2]  # captures the graphs and compiles the kernels
+    assert scenario(engine, strict=True) == [1, 2]
