@@ -184,12 +184,13 @@ class PagedCache:
                 where = to_device(torch.tensor(writes, dtype=torch.long), self.device).T
                 self.block_table[where[0], where[1]] = where[2]
 
-    def fork(self, parent: int, n: int) -> list[int]:
+    def fork(self, parent: int, n: int, length: int | None = None) -> list[int]:
         """n new slots holding ``parent``'s state. Full KV blocks are shared (never written again: writes go
         to positions >= length); the partially filled last block is copied so each child writes its own. Every
         copy is one indexed write for all n children (on a GPU each write is a kernel launch: M1-3B's 16 samples
-        of a prompt would otherwise take hundreds)."""
-        length = int(self.lengths[parent])
+        of a prompt would otherwise take hundreds). ``length``: the parent's, as the caller knows it (None reads
+        it from the device, which waits for the work queued there)."""
+        length = int(self.lengths[parent]) if length is None else length
         partial = length % self.block_size != 0 and self.uses_blocks
         if len(self._free_slots) < n:
             raise CapacityError(f"fork needs {n} slots, {len(self._free_slots)} free")

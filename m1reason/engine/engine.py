@@ -212,7 +212,7 @@ class Engine:
         self.confidence.settle()
         if seq.state_overrun or self._in_ahead(seq) is not None:  # its state is not at its tokens' end
             return self._fork_by_recompute(seq, n, params)
-        slots = self.cache.fork(seq.slot, n)
+        slots = self.cache.fork(seq.slot, n, length=seq.num_cached)
         self.confidence.copy(seq.slot, slots)
         children = [self._child(seq, params, status=Status.RUNNING, slot=slot, num_cached=seq.num_cached,
                                 released=False) for slot in slots]
@@ -410,7 +410,8 @@ class Engine:
         """Give the rest of a group the first sequence's freshly prefilled state."""
         first = group[0]
         if len(group) > 1:
-            for seq, child_slot in zip(group[1:], self.cache.fork(first.slot, len(group) - 1)):
+            children = self.cache.fork(first.slot, len(group) - 1, length=first.num_cached)
+            for seq, child_slot in zip(group[1:], children):
                 seq.slot, seq.num_cached, seq.released = child_slot, first.num_cached, False
             self.confidence.copy(first.slot, [s.slot for s in group[1:]])
 
