@@ -22,7 +22,7 @@ def test_a_case_times_every_samples_first_token_after_one_prefill(monkeypatch, t
     for case in cases.values():
         assert case["requests"] == 3 and len(case["timed"]) == 3 and case["prefill_calls"] == 1
         assert 0 < case["prefill_ms"] <= case["first_ms"] <= case["all_first_ms"]
-        assert case["host_ms"] == pytest.approx(case["first_ms"] - case["prefill_ms"], abs=1e-3)
+        assert case["host_ms"] == pytest.approx(case["first_ms"] - case["prefill_ms"], abs=2e-3)  # each rounded
 
 
 def test_too_few_first_tokens_is_an_error():
