@@ -132,15 +132,30 @@ class PagedCache:
             self._unzeroed.remove(slot)
 
     def free_slot(self, slot: int) -> None:
-        if self._pending_writes:  # block-table writes held for this slot would point at blocks it gives back
-            self._pending_writes = [write for write in self._pending_writes if write[0] != slot]
-        for block in self._owned[slot]:
-            self._release(block)
-        if self._owned[slot]:
-            self.block_table[slot, :len(self._owned[slot])] = self.scratch_block
-        self._owned[slot] = []
-        self.lengths[slot] = 0
-        self._free_slots.append(slot)
+        self.free_many([slot])
+
+    def free_many(self, slots: list[int]) -> None:
+        """Give slots back: their blocks (shared ones once no slot holds them), their block-table rows pointed at
+        the scratch block and their lengths set to 0, in one write each for all of them (a kernel launch each on
+        a GPU, for the samples of a request that end together).
+
+        >>> cache = PagedCache(ModelConfig.tiny(), slots=2, max_len=64, kv_tokens=128, block_size=16)
+        >>> a, b = cache.allocate_slot(), cache.allocate_slot(); cache.reserve(a, 20); cache.reserve(b, 5)
+        >>> cache.free_many([a, b]); cache.free_slots, cache.free_blocks
+        (2, 8)
+        """
+        if not slots:
+            return
+        if self._pending_writes:  # block-table writes held for these slots would point at blocks they give back
+            self._pending_writes = [write for write in self._pending_writes if write[0] not in slots]
+        for slot in slots:
+            for block in self._owned[slot]:
+                self._release(block)
+            self._owned[slot] = []
+        rows = slots[0] if len(slots) == 1 else to_device(torch.tensor(slots), self.device)
+        self.block_table[rows] = self.scratch_block
+        self.lengths[rows] = 0
+        self._free_slots.extend(slots)
 
     def reserve(self, slot: int, length: int) -> None:
         """Make sure ``slot`` has blocks for ``length`` tokens; raises OutOfBlocks (taking none) if the pool can't."""

@@ -184,8 +184,11 @@ class Scheduler:
         seq.status = Status.FINISHED
 
     def release_parked(self) -> None:
-        """Free the slots of the samples that finished by the last step and were not resumed."""
+        """Free the slots of the samples that finished by the last step and were not resumed (together: one
+        block-table write and one length write for all of them)."""
+        self.cache.free_many([seq.slot for seq in self.parked if seq.slot is not None])
         for seq in self.parked:
+            seq.slot = None
             self.release(seq)
         self.parked = []
 

@@ -93,3 +93,19 @@ def test_freeing_a_slot_drops_its_held_block_table_writes():
         cache.reserve(b, 5)
     assert cache.block_table[a].eq(cache.scratch_block).all()  # no entry pointing at a block it no longer owns
     assert cache.block_table[b, 0].item() == cache._owned[b][0]
+
+
+def test_slots_freed_together_take_one_write_per_tensor(monkeypatch):
+    cache = PagedCache(ModelConfig.tiny(), slots=8, max_len=64, kv_tokens=512, block_size=16)
+    slots = [cache.allocate_slot() for _ in range(6)]
+    for slot in slots:
+        cache.reserve(slot, 40)
+        cache.lengths[slot] = 40
+    writes = []
+    real = torch.Tensor.__setitem__
+    monkeypatch.setattr(torch.Tensor, "__setitem__", lambda t, i, v: (writes.append(1), real(t, i, v))[1])
+    cache.free_many(slots)
+    monkeypatch.undo()
+    assert len(writes) == 2  # the block-table rows, the lengths
+    assert cache.free_slots == 8 and cache.free_blocks == cache.num_blocks
+    assert cache.block_table[slots].eq(cache.scratch_block).all() and cache.lengths[slots].eq(0).all()
