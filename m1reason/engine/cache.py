@@ -125,11 +125,10 @@ class PagedCache:
         for t in (*self._conv.values(), *self._ssm.values()):
             t.index_fill_(0, rows, 0)
 
-    def written_whole(self, slot: int) -> None:
-        """``slot``'s Mamba states are about to be written whole (a fresh prompt's prefill replayed from a graph): it
-        need not be zeroed, and must not be later, after the replay wrote it."""
-        if slot in self._unzeroed:
-            self._unzeroed.remove(slot)
+    def written_whole(self, slots: list[int]) -> None:
+        """These slots' Mamba states are about to be written whole (fork children, a fresh prompt's prefill replayed
+        from a graph): they need not be zeroed, and must not be later, after they were written."""
+        self._unzeroed = [s for s in self._unzeroed if s not in slots]
 
     def free_slot(self, slot: int) -> None:
         self.free_many([slot])
@@ -213,7 +212,7 @@ class PagedCache:
             raise OutOfBlocks(f"fork needs {n} KV blocks, {len(self._free_blocks)} free")
         self.zero_new_slots()  # the parent's state must be settled before it is copied
         children = [self.allocate_slot() for _ in range(n)]
-        self._unzeroed = [s for s in self._unzeroed if s not in children]  # overwritten whole just below
+        self.written_whole(children)  # overwritten just below
         rows = to_device(torch.tensor(children), self.device)
         for t in (*self._conv.values(), *self._ssm.values()):
             t[rows] = t[parent].clone()

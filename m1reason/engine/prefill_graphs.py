@@ -62,8 +62,6 @@ class PrefillGraphs:
         # one buffer for what a replay reads, copied in from the host at once: [slot, length, ids (padded)]
         self._inputs = torch.zeros(2 + self.buckets[-1], dtype=torch.long, device=model.device)
         self._slot, self._length, self._ids = self._inputs[0:1], self._inputs[1:2], self._inputs[2:][None]
-        self._slot.fill_(cache.pad_slot)
-        self._length.fill_(1)
         self._graphs: dict[int, torch.cuda.CUDAGraph] = {}
         self._logits: dict[int, Tensor] = {}
         self._pool = None
@@ -80,7 +78,7 @@ class PrefillGraphs:
         bucket = next(size for size in self.buckets if size >= t)
         # the prefill writes the slot's whole state (it starts from zeros): no zeroing of it before, which a replay
         # could not do anyway (it reads the states with no accessor call)
-        self.cache.written_whole(slot)
+        self.cache.written_whole([slot])
         inputs = torch.tensor([slot, t, *tokens, *(0,) * (bucket - t)])
         self._inputs[:2 + bucket].copy_(to_device(inputs, self._inputs.device))
         if not self.capture:

@@ -186,10 +186,7 @@ class Scheduler:
     def release_parked(self) -> None:
         """Free the slots of the samples that finished by the last step and were not resumed (together: one
         block-table write and one length write for all of them)."""
-        self.cache.free_many([seq.slot for seq in self.parked if seq.slot is not None])
-        for seq in self.parked:
-            seq.slot = None
-            self.release(seq)
+        self.release_many(self.parked)
         self.parked = []
 
     def free(self, seq: Sequence) -> None:
@@ -227,12 +224,16 @@ class Scheduler:
         self.enqueue([seq], front=True)
 
     def release(self, seq: Sequence) -> None:
-        if seq.slot is not None:
-            self.cache.free_slot(seq.slot)
+        self.release_many([seq])
+
+    def release_many(self, seqs: list[Sequence]) -> None:
+        """Give back the samples' slots (in one call: ``PagedCache.free_many``) and take them off the running list."""
+        self.cache.free_many([seq.slot for seq in seqs if seq.slot is not None])
+        for seq in seqs:
             seq.slot = None
-        if seq in self.running:
-            self.running.remove(seq)
-        seq.released = True
+            if seq in self.running:
+                self.running.remove(seq)
+            seq.released = True
 
     def remove_waiting(self, seq: Sequence) -> None:
         for group in list(self.waiting):
