@@ -4,8 +4,9 @@ For each case (a prompt of T tokens, n samples of it), ``--repeats`` requests ru
 generator, each asking for one token per sample (the first ``--warmup`` compile kernels and capture graphs, and
 are dropped). Each is timed from the ``stream()`` call to its first TokensAppended event and to the last sample's
 first token (n samples share one prefill, then fork). The engine's prefill records say how much of that the
-prefill call took (its GPU work, launched and waited for); the rest is the host's: submission, admission,
-scheduling, sampling, delivering the event.
+prefill call took (on a GPU, from CUDA events: from when the device reached the call to when it finished it); the
+rest is the host's part, or its work the device did not overlap: submission, admission, scheduling, forking,
+sampling, delivering the event.
 
     python -m benchmarks.first_token                                   # M1-3B shapes, random bf16, one GPU
     python -m benchmarks.first_token --tiny --device cpu --no-write    # the same path on a tiny model: a check

@@ -60,7 +60,8 @@ class StepOutput:
 @dataclass
 class StepTimings:
     """Recent measured costs, for the throughput model and for whoever marks a window of them (a benchmark):
-    decode steps as (batch, mean context, seconds), prefill calls as (tokens, seconds).
+    decode steps as (batch, mean context, seconds), prefill calls as (tokens, seconds). A prefill's seconds are
+    its own work on the device (``DeviceSpan``), not the wait for a decode group queued before it.
 
     >>> StepTimings().decode.maxlen
     4096
@@ -388,13 +389,13 @@ class Engine:
         others forked from its first, then every sequence sampled."""
         firsts = [g[0] for g in groups]
         pending = [s.pending for s in firsts]
-        started = time.perf_counter()
+        span = self.runner.span()
         fresh = all(s.num_cached == 0 for s in firsts)  # known here; the model would sync the device to find out
         logits = self._guarded([s for g in groups for s in g],
                                lambda: self.runner.prefill(pending, [s.slot for s in firsts], fresh=fresh))
         if logits is None:
             return
-        self.timings.prefill.append((sum(map(len, pending)), self.runner.seconds_since(started)))
+        span.stop()  # read after sampling, which waits for the device anyway
         self.confidence.start(firsts)
         for group in groups:
             group[0].num_cached = len(group[0].tokens)
@@ -405,6 +406,7 @@ class Engine:
         else:
             logits = logits[to_device(torch.tensor([i for i, g in enumerate(groups) for _ in g]), self.device)]
         self._sample_and_append(self._rows(seqs), logits, out)
+        self.timings.prefill.append((sum(map(len, pending)), span.seconds()))
 
     def _fork_group(self, group: list[Sequence]) -> None:
         """Give the rest of a group the first sequence's freshly prefilled state."""

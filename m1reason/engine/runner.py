@@ -17,6 +17,7 @@ from torch import Tensor
 from m1reason.engine.batch import DecodeBatch, Group
 from m1reason.engine.cache import PagedCache
 from m1reason.engine.confidence import token_confidence
+from m1reason.engine.device_span import DeviceSpan
 from m1reason.engine.graphs import DecodeGraphs
 from m1reason.engine.prefill_graphs import PrefillGraphs
 from m1reason.engine.sampling import sample
@@ -98,12 +99,9 @@ class ModelRunner:
         """[b] DeepConf token confidence of each row's distribution."""
         return token_confidence(logits.float().log_softmax(-1), self.confidence_top_k)
 
-    def seconds_since(self, started: float) -> float:
-        """Seconds since ``started`` (a perf_counter value) with the device's queued work done: a GPU call returns
-        once launched, so a prefill timed without this would measure little more than its launches."""
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-        return time.perf_counter() - started
+    def span(self) -> DeviceSpan:
+        """A DeviceSpan opened now on the runner's device (close it with ``stop()`` after the work to time)."""
+        return DeviceSpan(self.device)
 
     def launch(self, rows: DecodeBatch, steps: int, in_flight: int = 0) -> Group:
         """Put ``steps`` decode steps of ``rows`` on the device, each fed the tokens the last one sampled, and

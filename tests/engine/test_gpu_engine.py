@@ -172,9 +172,9 @@ def test_several_decode_steps_never_wait_for_the_device(tiny_checkpoint):
 
 
 def test_prompts_prefilled_while_others_decode_never_wait_for_the_device(tiny_checkpoint):
-    """A lone prompt (a prefill graph's replay) and a pair of prompts (the eager batched prefill) arriving while a
-    group of decode steps is in flight: their prefill queues work behind it and never synchronises (a pageable
-    copy of the rows would wait for the steps in flight)."""
+    """A lone prompt (a prefill graph's replay) and a pair of prompts (the eager batched prefill, one of them with
+    three samples) arriving while a group of decode steps is in flight: their prefill and the fork of the samples
+    queue work behind it and never synchronise (a pageable copy of the rows would wait for the steps in flight)."""
     from m1reason.engine import Engine, Sequence
 
     model = load_model(tiny_checkpoint, device="cuda")
@@ -188,19 +188,27 @@ def test_prompts_prefilled_while_others_decode_never_wait_for_the_device(tiny_ch
         engine.add([running])
         engine.step()  # prefill
         engine.step()  # a group of decode steps, the next launched ahead
-        arrivals = [[seq("b", [4, 5, 6, 7, 8])], [seq("c", [9] * 7)], [seq("d", [10] * 8)]]
-        checked = []
-        real = engine.runner.prefill
+        samples = [Sequence(f"d-{run_id}/{i}", f"d-{run_id}", i, 0, params, [10] * 8, 8) for i in range(3)]
+        arrivals = [[seq("b", [4, 5, 6, 7, 8])], [seq("c", [9] * 7)], samples]
+        checked, forked = [], []
+        real, real_fork = engine.runner.prefill, engine._fork_group
 
-        def prefill(pending, slots, *, fresh):
+        def strictly(call):
             torch.cuda.set_sync_debug_mode("error" if strict else "default")
             try:
-                return real(pending, slots, fresh=fresh)
+                return call()
             finally:
                 torch.cuda.set_sync_debug_mode("default")
-                checked.append(len(pending))
 
-        engine.runner.prefill = prefill
+        def prefill(pending, slots, *, fresh):
+            checked.append(len(pending))
+            return strictly(lambda: real(pending, slots, fresh=fresh))
+
+        def fork(group):
+            forked.append(len(group))
+            return strictly(lambda: real_fork(group))
+
+        engine.runner.prefill, engine._fork_group = prefill, fork
         engine.add(arrivals[0])
         engine.step()  # alone: the graph
         engine.add(arrivals[1])
@@ -208,10 +216,31 @@ def test_prompts_prefilled_while_others_decode_never_wait_for_the_device(tiny_ch
         engine.step()  # two together: the eager batched prefill
         while engine.has_work():
             engine.step()
-        engine.runner.prefill = real
+        engine.runner.prefill, engine._fork_group = real, real_fork
+        assert sorted(forked) == [1, 1, 3]
         return checked
 
     # prefill_delay 0: each arrival is prefilled at the step after it comes, not held back to share a call
     engine = Engine(model, max_slots=8, max_len=96, decode_steps=4, overlap=True, prefill_delay=0)
     assert scenario(engine, strict=False) == [1, 2]  # captures the graphs and compiles the kernels
     assert scenario(engine, strict=True) == [1, 2]
+
+
+def test_a_device_span_times_its_own_work_not_the_work_queued_before_it():
+    """The prefill records' clock: a span opened behind a long kernel measures only the short one inside it, and
+    opening and closing it makes the host wait for neither."""
+    from m1reason.engine.device_span import DeviceSpan
+
+    torch.cuda.synchronize()
+    torch.cuda._sleep(200_000_000)  # ~0.1 s or more of device time, queued ahead
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        span = DeviceSpan(torch.device("cuda"))
+        torch.cuda._sleep(2_000_000)
+        span.stop()
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    whole = DeviceSpan(torch.device("cuda"))
+    torch.cuda._sleep(200_000_000)
+    whole.stop()
+    assert 0 < span.seconds() < whole.seconds() / 10
