@@ -304,6 +304,24 @@ class Engine:
             self._prefill_pending_since = None
         return done
 
+    def settle(self) -> StepOutput:
+        """Read back the group of decode steps still on the device (``overlap``), as a step would, and return its
+        tokens and the samples it ended, to be delivered like a step's output. Afterwards every running sample's
+        state is at its tokens' end, so a ``fork`` shares it instead of recomputing it from every token.
+
+        >>> from m1reason.model import HybridLM, ModelConfig
+        >>> engine = Engine(HybridLM(ModelConfig.tiny()), max_slots=2, max_len=32)
+        >>> engine.settle().tokens
+        []
+        """
+        out = StepOutput()
+        self._drain(out)
+        return out
+
+    def in_flight(self, seq: Sequence) -> bool:
+        """Whether a group of decode steps on the device, not read back yet, is computing tokens for ``seq``."""
+        return self._in_ahead(seq) is not None
+
     def _drain(self, out: StepOutput) -> None:
         """No decode this step: read back the group still on the device for whatever it holds."""
         if self._ahead is not None:

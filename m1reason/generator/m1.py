@@ -329,11 +329,13 @@ class M1Generator(GeneratorBase):
 
     def fork(self, sample_id: str, n: int = 1, sampling: SamplingParams | None = None) -> list[str]:
         """Branch a live sample into n new samples of the same request, sharing its state; the parent is not
-        disturbed. Returns the new sample ids."""
+        disturbed. Returns the new sample ids. If a group of decode steps on the device holds the parent, the group
+        is read back first and its tokens delivered, so the copies start at the parent's new end."""
         if n < 1:
             raise ValueError(f"fork needs n >= 1, got {n}")
         with self._lock:
             parent = self._live_sample(sample_id, allow_finished=True)
+            self._settle(parent.seq)
             children = self.engine.fork(parent.seq, n, sampling)
             live = self._requests[parent.seq.request_id]
             for seq in children:
@@ -464,15 +466,28 @@ class M1Generator(GeneratorBase):
             if served:
                 self.pace.step(started=started, batch=served, tokens_per_seq=len(out.tokens) / served,
                                context=context / served, busy=self.engine.has_work(), decoded=out.decoded > 0)
-            for seq in out.finished:
-                sample = self._samples[seq.sample_id]
-                if seq.finish_reason == "error":
-                    self._fail_request(seq.request_id, f"an engine step failed while running it ({seq.error}); "
-                                                       "the engine goes on serving other requests")
-                elif sample.result is None:
-                    reason = "stop" if sample.stops.matched is not None else seq.finish_reason
-                    self._guard(seq, self._finish_sequence, sample, seq, reason)
+            self._deliver_ends(out)
             return delivering - started
+
+    def _deliver_ends(self, out) -> None:
+        """End the samples a step ended: with their reason, or with their request's failure."""
+        for seq in out.finished:
+            sample = self._samples[seq.sample_id]
+            if seq.finish_reason == "error":
+                self._fail_request(seq.request_id, f"an engine step failed while running it ({seq.error}); "
+                                                   "the engine goes on serving other requests")
+            elif sample.result is None:
+                reason = "stop" if sample.stops.matched is not None else seq.finish_reason
+                self._guard(seq, self._finish_sequence, sample, seq, reason)
+
+    def _settle(self, seq) -> None:
+        """Under the lock, before a fork of ``seq``: if a group of decode steps on the device still computes its
+        tokens, read the group back and deliver it as a step's output (at most ``decode_steps`` steps' wait), so
+        the fork shares the sample's state; otherwise its copies would recompute it from every token."""
+        if self.engine.in_flight(seq):
+            out = self.engine.settle()
+            self._deliver_tokens(out, time.monotonic())
+            self._deliver_ends(out)
 
     def _deliver_tokens(self, out, now: float) -> tuple[int, int]:
         """Post the step's tokens and the text they make visible, one event per sample however many tokens it got

@@ -150,6 +150,35 @@ def test_forked_probe_leaves_the_parent_unchanged(gen):
     assert all(by_id[i].num_tokens == 8 for i in probe_ids)
 
 
+def test_a_fork_of_a_sample_in_a_group_on_the_device_shares_its_state_instead_of_recomputing_it(model):
+    """With decode groups overlapped, the parent's group in flight is read back first (its tokens delivered): the
+    fork costs no prefill, the copy continues from exactly the parent's tokens at that point, and the parent's
+    own tokens are those of a run without the fork."""
+    overlapped = M1Generator(model, ByteTokenizer(), max_slots=8, max_len=128, decode_steps=4, overlap=True)
+    params = {"temperature": 1.0, "seed": 9, "max_new_tokens": 24}
+    plain = overlapped.generate([request([30, 31], "p", **params)])[0].samples[0].token_ids
+    prefills = overlapped.engine.timings.prefill.mark()
+    forked_at, copy = None, None
+    for event in overlapped.stream([request([30, 31], "p", **params)]):
+        if copy is None and event.kind == "tokens":
+            with overlapped.exclusive():  # no step between the look and the fork
+                if overlapped.engine.in_flight(overlapped._samples["p/0"].seq):
+                    [copy] = overlapped.fork("p/0", 1, SamplingParams(temperature=0, max_new_tokens=16,
+                                                                      ignore_eos=True))
+                    forked_at = list(overlapped._samples["p/0"].seq.generated)
+        if isinstance(event, RequestFinished):
+            result = event.result
+    assert copy is not None, "the sample never had a group on the device"
+    by_id = {s.sample_id: s for s in result.samples}
+    assert by_id["p/0"].token_ids == plain
+    assert len(forked_at) > 4  # the first group's tokens and the one read back for the fork
+    assert by_id[copy].token_ids[:len(forked_at)] == forked_at
+    continued = by_id[copy].token_ids[len(forked_at):]  # max_new_tokens counts the inherited ones
+    assert len(continued) == 16 - len(forked_at)
+    assert continued == argmax_loop(model, [30, 31] + forked_at, len(continued))
+    assert len(overlapped.engine.timings.prefill.since(prefills)) == 1  # the prompt's; none for the copy
+
+
 def test_events_come_in_the_order_samples_finish(gen):
     events = list(gen.stream([request([1, 2], "long", max_new_tokens=9), request([3, 4], "short", max_new_tokens=3)]))
     ends = [(e.kind, getattr(e, "sample_id", None) or e.request_id) for e in events if e.kind != "tokens"]
