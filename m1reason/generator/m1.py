@@ -9,12 +9,10 @@ receives only its own requests' events).
 
 from __future__ import annotations
 
-import itertools
 import logging
 import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator
 
 import torch
@@ -23,6 +21,7 @@ from m1reason.confidence_map import ConfidenceMap
 from m1reason.engine import Engine, EngineConfig, Sequence
 from m1reason.errors import CapacityError, M1Error, PromptTooLong
 from m1reason.generator._live import LiveRequest, LiveSample, PendingTokens, RequestFailure, runs_by_sample
+from m1reason.generator._mailboxes import Mailboxes
 from m1reason.generator.driver_turns import DriverTurn, DriverTurns
 from m1reason.generator.protocol import CAPABILITIES, GenerationEvent, GeneratorBase
 from m1reason.generator.served import measure_served
@@ -106,12 +105,10 @@ class M1Generator(GeneratorBase):
         self._lock = TurnTakingLock()
         self._requests: dict[str, LiveRequest] = {}
         self._samples: dict[str, LiveSample] = {}
-        self._mailboxes: dict[str, deque] = {}  # request id -> (event number, event), for whoever streams it
-        self._event_numbers = itertools.count()
+        self._mailboxes = Mailboxes()  # each request's events, until its stream reads them
         self._throughput: FittedThroughput | None = None
         self._calibrating = threading.Lock()
         self.pace = PaceMeter()  # decode steps as served, for the throughput model (m1reason.throughput.pace)
-        self._wakers: dict[str, threading.Event] = {}  # request id -> the Event its stream waits on
         self._work = threading.Condition(self._lock.raw)  # the background driver waits here for work
         self._driver: threading.Thread | None = None
         self._stopping = False
@@ -165,7 +162,7 @@ class M1Generator(GeneratorBase):
         try:
             while True:
                 wake.clear()  # before collecting: an event posted after this sets it again
-                events = self._collect(ids, token_events=token_events)
+                events = self._mailboxes.collect(ids, token_events=token_events)
                 if events:
                     yield from self._with_request_ends(events)
                     continue
@@ -176,7 +173,7 @@ class M1Generator(GeneratorBase):
                     wake.wait(timeout=0.5)
                     continue
                 with self._lock:
-                    if any(self._mailboxes.get(i) for i in ids):
+                    if self._mailboxes.has_events(ids):
                         continue  # another thread's step delivered our events while we waited for the lock
                     if all(self._requests.get(i) is None or self._requests[i].reported for i in ids):
                         break
@@ -217,13 +214,12 @@ class M1Generator(GeneratorBase):
                 seen.add(r.request_id)
             for live in prepared:
                 rid = live.request.request_id
-                self._requests[rid], self._mailboxes[rid] = live, deque()
+                self._requests[rid] = live
+                self._mailboxes.open(rid, waker=_wake)
                 for sample in live.samples:
                     self._samples[sample.seq.sample_id] = sample
                 self.engine.add([s.seq for s in live.samples])
                 self._planned.pop(rid, None)  # counted in the engine now
-                if _wake is not None:
-                    self._wakers[rid] = _wake
             self._work.notify_all()
         return [r.request_id for r in requests]
 
@@ -492,7 +488,7 @@ class M1Generator(GeneratorBase):
     def _deliver_tokens(self, out, now: float) -> tuple[int, int]:
         """Post the step's tokens and the text they make visible, one event per sample however many tokens it got
         (several with decode_steps > 1); returns the sequences served and their summed lengths (pace meter)."""
-        samples, mailboxes, numbers = self._samples, self._mailboxes, self._event_numbers
+        samples, mailboxes = self._samples, self._mailboxes
         posted = set()  # requests given events, woken once each after the loop
         served, context = 0, 0
         for seq, tokens in runs_by_sample(out.tokens):
@@ -501,7 +497,7 @@ class M1Generator(GeneratorBase):
             if sample.first_token_at is None:
                 sample.first_token_at = now
             if sample.text is None:  # no tokenizer: no text and no stop strings, just the tokens
-                mailboxes[seq.request_id].append((next(numbers), PendingTokens(seq.sample_id, tokens, "")))
+                mailboxes.post(seq.request_id, PendingTokens(seq.sample_id, tokens, ""), wake=False)
                 posted.add(seq.request_id)
                 continue
             kept = self._guard(seq, self._emit_sampled, sample, tokens)
@@ -512,7 +508,7 @@ class M1Generator(GeneratorBase):
                 # tokens sampled after it (several decode steps ran at once) are never shown: take them back
                 self.engine.take_back(seq, len(tokens) - kept)
         for request_id in posted:
-            self._wake(request_id)
+            mailboxes.wake(request_id)
         return served, context
 
     def _finish_sequence(self, sample: LiveSample, seq: Sequence, reason: str) -> None:
@@ -602,32 +598,7 @@ class M1Generator(GeneratorBase):
         self._post(seq.request_id, SampleFinished(sample_id=seq.sample_id, sample=sample.result))
 
     def _post(self, request_id: str, event) -> None:
-        self._mailboxes[request_id].append((next(self._event_numbers), event))
-        self._wake(request_id)
-
-    def _wake(self, request_id: str) -> None:
-        wake = self._wakers.get(request_id)
-        if wake is not None:
-            wake.set()
-
-    def _collect(self, ids: list[str], *, token_events: bool = True) -> list:
-        """The events posted for these requests, in order; token events built, or dropped unbuilt.
-
-        Without the generator's lock: the driver appends to a request's mailbox (a deque) and only the stream of
-        that request pops from its left, each atomic, so reading events never keeps the driver from its next step
-        (dozens of streams taking the lock for every read kept it waiting: BENCHMARKS.md
-        "budget_curve_gpu_load_mixed_s1000"). Events a step posts while this reads come at the next read; the
-        stream is woken for them."""
-        numbered = []
-        for request_id in ids:
-            mailbox = self._mailboxes.get(request_id)
-            while mailbox:
-                numbered.append(mailbox.popleft())
-        numbered.sort(key=lambda item: item[0])
-        if not token_events:
-            return [event for _, event in numbered if not isinstance(event, PendingTokens)]
-        built = iter(PendingTokens.build_all([event for _, event in numbered if isinstance(event, PendingTokens)]))
-        return [next(built) if isinstance(event, PendingTokens) else event for _, event in numbered]
+        self._mailboxes.post(request_id, event)
 
     def _with_request_ends(self, events: list) -> Iterator[GenerationEvent]:
         """Yield events; after a sample's end, a RequestFinished if that made (and still leaves) its request done.
@@ -660,8 +631,7 @@ class M1Generator(GeneratorBase):
 
     def _forget(self, request_id: str) -> None:
         live = self._requests.pop(request_id, None)
-        self._mailboxes.pop(request_id, None)
-        self._wakers.pop(request_id, None)
+        self._mailboxes.close(request_id)
         for sample in live.samples if live else ():
             self.engine.release(sample.seq)
             self._samples.pop(sample.seq.sample_id, None)

@@ -199,7 +199,7 @@ def test_many_short_requests_leave_no_state_behind(gen):
     results = gen.generate(requests)
     assert [r.request_id for r in results] == [r.request_id for r in requests]
     assert (gen.engine.cache.free_slots, gen.engine.cache.free_blocks) == start
-    assert not gen._requests and not gen._samples and not gen._mailboxes
+    assert not gen._requests and not gen._samples and not len(gen._mailboxes)
 
 
 def test_bad_requests_are_rejected_clearly_and_disturb_nothing(model):
