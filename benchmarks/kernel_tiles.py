@@ -103,9 +103,11 @@ def mamba_records(batch: int, blocks: list[int], warps: list[int], rows: list[in
     return records
 
 
-def prefill_records(batch: int, length: int, blocks: list[int], warps: list[int], stages: list[int]) -> list[dict]:
-    """The fused Mamba prefill (conv + scan) on one prefill call's [batch, length] tokens, states at their slots.
-    GB/s counts its inputs and output once (x and B narrow; z, C, dt, y wide; bf16): a lower bound on its traffic."""
+def prefill_records(batch: int, length: int, blocks: list[int], warps: list[int], stages: list[int],
+                    chunks: list[int] = (0,)) -> list[dict]:
+    """The fused Mamba prefill (conv + scan) on one prefill call's [batch, length] tokens, states at their slots;
+    ``chunks``: time steps per chunk (0: one walk over each sequence). GB/s counts its inputs and output once (x and
+    B narrow; z, C, dt, y wide; bf16): a lower bound on its traffic."""
     import torch
 
     from m1reason.kernels.triton_mamba_prefill import mamba_prefill_triton
@@ -122,12 +124,14 @@ def prefill_records(batch: int, length: int, blocks: list[int], warps: list[int]
     slots = torch.arange(batch, device=dev)
     moved = batch * length * (2 * D_XB + 4 * D_INNER) * 2
     records = []
-    for block, nw, st in itertools.product(blocks, warps, stages):
-        ms = median_ms(lambda block=block, nw=nw, st=st: mamba_prefill_triton(
-            x, z, B, C, dt, w, bias, A_log, D, dt_bias, conv, ssm, slots, block_d=block, num_warps=nw, stages=st),
-            repeats=5, calls=2)
+    for block, nw, st, chunk in itertools.product(blocks, warps, stages, chunks):
+        ms = median_ms(lambda block=block, nw=nw, st=st, chunk=chunk: mamba_prefill_triton(
+            x, z, B, C, dt, w, bias, A_log, D, dt_bias, conv, ssm, slots, block_d=block, num_warps=nw, stages=st,
+            chunk_len=chunk), repeats=5, calls=2)
+        walk = f", chunks of {chunk}" if chunk and chunk < length else ""
         records.append({"kernel": "mamba prefill", "batch": batch, "context": length,
-                        "config": f"{block} channels, {nw} warps, {st} stage(s)", "ms": ms, "gb_s": moved / ms / 1e6})
+                        "config": f"{block} channels, {nw} warps, {st} stage(s){walk}", "ms": ms,
+                        "gb_s": moved / ms / 1e6})
     return records
 
 
@@ -144,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefill-blocks", type=int, nargs="+", default=[16, 32, 64])
     parser.add_argument("--prefill-warps", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--stages", type=int, nargs="+", default=[1, 2, 3], help="prefill: steps' loads in flight")
+    parser.add_argument("--prefill-chunks", type=int, nargs="+", default=[0],
+                        help="prefill: time steps per chunk walked in parallel (0: none)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args(argv)
@@ -161,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         records += mamba_records(batch, args.blocks, args.warps, args.rows)
     if args.prefill:
         batch, length = map(int, args.prefill.lower().split("x"))
-        records += prefill_records(batch, length, args.prefill_blocks, args.prefill_warps, args.stages)
+        records += prefill_records(batch, length, args.prefill_blocks, args.prefill_warps, args.stages,
+                                   args.prefill_chunks)
     for r in records:
         r["% of copy"] = 100 * r["gb_s"] / copy_gb_s
         print(json.dumps(r))
