@@ -224,6 +224,9 @@ def prefill_tiling(sequences: int, channels: int, device: torch.device) -> tuple
     return 8, 1
 
 
+CHUNKED_PREFILL = True  # False: one walk over each sequence whatever its shape (benchmarks' A/B switch)
+
+
 def prefill_chunk(sequences: int, length: int, channels: int, device: torch.device) -> int:
     """Time steps per chunk for a prefill of this shape (0: no chunks, one walk over the whole sequence).
 
@@ -236,7 +239,7 @@ def prefill_chunk(sequences: int, length: int, channels: int, device: torch.devi
     >>> prefill_chunk(1, 100, 3072, torch.device("cpu")), prefill_chunk(256, 1024, 3072, torch.device("cpu"))
     (0, 0)
     """
-    if prefill_tiling(sequences, channels, device)[0] == 32 or length < 4 * 64:
+    if not CHUNKED_PREFILL or prefill_tiling(sequences, channels, device)[0] == 32 or length < 4 * 64:
         return 0
     return max(64, triton.next_power_of_2(triton.cdiv(length, 16)))
 
