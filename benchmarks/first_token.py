@@ -98,8 +98,9 @@ def main() -> int:
                         help="the generator's own thread steps the engine (as a server runs it), or the caller's")
     parser.add_argument("--prefill-graph-tokens", type=int, default=None,
                         help="the engine option (None: its default; 0: no prefill graphs), for an A/B")
-    parser.add_argument("--prefill-chunks", choices=["on", "off"], default="on",
-                        help="off: the Mamba prefill walks each prompt in one piece (no parallel chunks), for an A/B")
+    parser.add_argument("--prefill-chunks", choices=["on", "off"], default=None,
+                        help="whether the Mamba prefill walks long prompts in parallel chunks (default: the "
+                             "library's choice, triton_mamba_prefill.CHUNKED_PREFILL), for an A/B")
     parser.add_argument("--section", default="first_token", help="the BENCHMARKS.md section written")
     parser.add_argument("--out", type=Path, default=None, help="write first_token.json here")
     parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
@@ -117,10 +118,13 @@ def main() -> int:
         print("no CUDA GPU: pass --device cpu (with --tiny)", file=sys.stderr)
         return 2
     env = environment(("torch", "triton"))
-    if args.prefill_chunks == "off" and args.device.startswith("cuda"):
+    chunks = None
+    if args.device.startswith("cuda"):
         from m1reason.kernels import triton_mamba_prefill
 
-        triton_mamba_prefill.CHUNKED_PREFILL = False
+        if args.prefill_chunks is not None:
+            triton_mamba_prefill.CHUNKED_PREFILL = args.prefill_chunks == "on"
+        chunks = triton_mamba_prefill.CHUNKED_PREFILL
     config = ModelConfig.tiny() if args.tiny else m1_3b_config()
     dtype = torch.float32 if args.device == "cpu" else torch.bfloat16
     with torch.device(args.device):
@@ -142,13 +146,13 @@ def main() -> int:
     table = markdown_table(rows, COLUMNS)
     print(table)
     record = {"env": env, "model": shapes, "driver": args.driver, "prefill_graph_tokens": graphed,
-              "prefill_chunks": args.prefill_chunks, "cases": rows}
+              "prefill_chunks": chunks, "cases": rows}
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "first_token.json").write_text(json.dumps(record, indent=1))
     if not args.no_write:
         graphs = f"prefill graphs up to {graphed} tokens" if graphed else "no prefill graphs"
-        graphs += ", Mamba prefill in parallel chunks" if args.prefill_chunks == "on" else ", no prefill chunks"
+        graphs += ", Mamba prefill in parallel chunks" if chunks else ", no prefill chunks"
         body = (f"{shapes} through a warm M1Generator ({args.driver} driver, {graphs}), one request at a time "
                 "asking one token per sample; ms from `stream()` to the first token (median, 90th percentile) and "
                 "to every sample's first token; prefill: the engine's prefill calls in between (their device time, "

@@ -224,7 +224,9 @@ def prefill_tiling(sequences: int, channels: int, device: torch.device) -> tuple
     return 8, 1
 
 
-CHUNKED_PREFILL = True  # False: one walk over each sequence whatever its shape (benchmarks' A/B switch)
+# Off until the chunked path has passed the GPU tests on a GPU (it was written without one): True lets
+# prefill_chunk choose chunks; benchmarks switch it for an A/B.
+CHUNKED_PREFILL = False
 
 
 def prefill_chunk(sequences: int, length: int, channels: int, device: torch.device) -> int:
@@ -234,6 +236,8 @@ def prefill_chunk(sequences: int, length: int, channels: int, device: torch.devi
     and the prompt is long enough for 4 chunks of 64 steps: then chunks of 64 steps, or fewer longer ones, so
     that there are at most 16 per sequence (each chunk costs a carry step and walks its steps twice).
 
+    >>> import m1reason.kernels.triton_mamba_prefill as kernel
+    >>> kernel.CHUNKED_PREFILL = True
     >>> prefill_chunk(1, 1024, 3072, torch.device("cpu")), prefill_chunk(1, 4096, 3072, torch.device("cpu"))
     (64, 256)
     >>> prefill_chunk(1, 100, 3072, torch.device("cpu")), prefill_chunk(256, 1024, 3072, torch.device("cpu"))
