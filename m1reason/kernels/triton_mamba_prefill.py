@@ -242,6 +242,7 @@ def prefill_chunk(sequences: int, length: int, channels: int, device: torch.devi
     (64, 256)
     >>> prefill_chunk(1, 100, 3072, torch.device("cpu")), prefill_chunk(256, 1024, 3072, torch.device("cpu"))
     (0, 0)
+    >>> kernel.CHUNKED_PREFILL = False
     """
     if not CHUNKED_PREFILL or prefill_tiling(sequences, channels, device)[0] == 32 or length < 4 * 64:
         return 0
