@@ -54,14 +54,18 @@ def test_selective_scan_matches_reference():
 
 @pytest.mark.parametrize("act,state_dtype", [(torch.float32, torch.float32), (torch.bfloat16, torch.bfloat16),
                                                (torch.bfloat16, torch.float32)])
-def test_fused_mamba_prefill_matches_reference(act, state_dtype):
+@pytest.mark.parametrize("T,chunk_len", [(37, 0), (301, 3), (301, 16), (301, 64)])
+def test_fused_mamba_prefill_matches_reference(act, state_dtype, T, chunk_len):
     """Conv and scan in one kernel, x and B read narrow from in_proj's strided split, states at their slots: the
-    outputs and both states of the torch path (repeat, cat, conv1d, silu, scan), with and without padding."""
+    outputs and both states of the torch path (repeat, cat, conv1d, silu, scan), with and without padding. Walked
+    whole (chunk_len 0), or in chunks walked in parallel (each from zero, the carry over the chunks, each again
+    from its start), with padding over many chunks and a row shorter than the conv (its conv state partly the
+    slot's old one)."""
     from m1reason.kernels.mamba_prefill import mamba_prefill_ref
     from m1reason.kernels.triton_mamba_prefill import mamba_prefill_triton
 
     torch.manual_seed(4)
-    b, T, d, dxb, N, K, S, dev = 3, 37, 3072, 1024, 16, 4, 6, "cuda"
+    b, d, dxb, N, K, S, dev = 3, 3072, 1024, 16, 4, 6, "cuda"
     z, x, B, C = torch.randn(b, T, 2 * d + 2 * dxb, device=dev, dtype=act).split([d, dxb, dxb, d], -1)
     dt = torch.randn(b, T, d, device=dev, dtype=act)
     w, cb = torch.randn(d, K, device=dev, dtype=act) * 0.5, torch.randn(d, device=dev, dtype=act)
@@ -69,14 +73,15 @@ def test_fused_mamba_prefill_matches_reference(act, state_dtype):
     dt_bias = torch.randn(d, device=dev, dtype=act) - 2
     slots = torch.tensor([5, 0, 3], device=dev)
     tol = 1e-4 if act == torch.float32 else 2e-2
-    assert rel_err(mamba_prefill_triton(x, z, B, C, dt, w, cb, A_log, D, dt_bias),
+    assert rel_err(mamba_prefill_triton(x, z, B, C, dt, w, cb, A_log, D, dt_bias, chunk_len=chunk_len),
                    mamba_prefill_ref(x, z, B, C, dt, w, cb, A_log, D, dt_bias)) < tol  # no state: from zeros
-    for lengths in (None, torch.tensor([37, 2, 20], device=dev)):
+    for lengths in (None, torch.tensor([T, 2, 20 if T < 70 else 70], device=dev)):
         conv = torch.randn(S, d, K, device=dev, dtype=state_dtype)
         ssm = torch.randn(S, d, N, device=dev, dtype=state_dtype)
         conv2, ssm2 = conv.clone(), ssm.clone()
         want = mamba_prefill_ref(x, z, B, C, dt, w, cb, A_log, D, dt_bias, conv, ssm, slots, lengths)
-        got = mamba_prefill_triton(x, z, B, C, dt, w, cb, A_log, D, dt_bias, conv2, ssm2, slots, lengths)
+        got = mamba_prefill_triton(x, z, B, C, dt, w, cb, A_log, D, dt_bias, conv2, ssm2, slots, lengths,
+                                   chunk_len=chunk_len)
         real = slice(None) if lengths is None else torch.arange(T, device=dev)[None, :] < lengths[:, None]
         assert rel_err(got[real], want[real]) < tol
         assert torch.equal(conv2, conv) and rel_err(ssm2, ssm) < tol
@@ -120,38 +125,6 @@ def test_few_sequences_get_narrower_programs_to_fill_the_gpu():
         assert prefill_chunk(1, 1024, 3072, dev) == 64 and prefill_chunk(512, 256, 3072, dev) == 0
     finally:
         triton_mamba_prefill.CHUNKED_PREFILL = chunked
-
-
-@pytest.mark.parametrize("act,state_dtype", [(torch.float32, torch.float32), (torch.bfloat16, torch.bfloat16)])
-@pytest.mark.parametrize("chunk_len", [3, 16, 64])
-def test_chunked_mamba_prefill_matches_reference(act, state_dtype, chunk_len):
-    """Long prompts cut into chunks walked in parallel (each chunk from zero, the carry over the chunks, each chunk
-    again from its start): the outputs and both states of the torch path, from zeros and from slots' states, with
-    padding over many chunks and a row shorter than the conv (its conv state partly the slot's old one)."""
-    from m1reason.kernels.mamba_prefill import mamba_prefill_ref
-    from m1reason.kernels.triton_mamba_prefill import mamba_prefill_triton
-
-    torch.manual_seed(6)
-    b, T, d, dxb, N, K, S, dev = 3, 301, 3072, 1024, 16, 4, 6, "cuda"
-    z, x, B, C = torch.randn(b, T, 2 * d + 2 * dxb, device=dev, dtype=act).split([d, dxb, dxb, d], -1)
-    dt = torch.randn(b, T, d, device=dev, dtype=act)
-    w, cb = torch.randn(d, K, device=dev, dtype=act) * 0.5, torch.randn(d, device=dev, dtype=act)
-    A_log, D = torch.log(torch.rand(d, N, device=dev) * 4), torch.randn(d, device=dev)
-    dt_bias = torch.randn(d, device=dev, dtype=act) - 2
-    slots = torch.tensor([5, 0, 3], device=dev)
-    tol = 1e-4 if act == torch.float32 else 2e-2
-    assert rel_err(mamba_prefill_triton(x, z, B, C, dt, w, cb, A_log, D, dt_bias, chunk_len=chunk_len),
-                   mamba_prefill_ref(x, z, B, C, dt, w, cb, A_log, D, dt_bias)) < tol  # no state: from zeros
-    for lengths in (None, torch.tensor([301, 2, 70], device=dev)):
-        conv = torch.randn(S, d, K, device=dev, dtype=state_dtype)
-        ssm = torch.randn(S, d, N, device=dev, dtype=state_dtype)
-        conv2, ssm2 = conv.clone(), ssm.clone()
-        want = mamba_prefill_ref(x, z, B, C, dt, w, cb, A_log, D, dt_bias, conv, ssm, slots, lengths)
-        got = mamba_prefill_triton(x, z, B, C, dt, w, cb, A_log, D, dt_bias, conv2, ssm2, slots, lengths,
-                                   chunk_len=chunk_len)
-        real = slice(None) if lengths is None else torch.arange(T, device=dev)[None, :] < lengths[:, None]
-        assert rel_err(got[real], want[real]) < tol
-        assert torch.equal(conv2, conv) and rel_err(ssm2, ssm) < tol
 
 
 @pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.bfloat16, 2e-2)])
