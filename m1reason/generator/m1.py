@@ -310,10 +310,11 @@ class M1Generator(GeneratorBase):
                sampling: SamplingParams | None = None) -> None:
         """Force tokens into a live or just-finished sample and continue from its state (no re-prefill).
         ``sampling`` replaces its parameters from here on, e.g. a larger max_new_tokens (which counts every
-        generated and appended token) after a "length" finish."""
+        generated and appended token) after a "length" finish. If a group of decode steps on the device holds the
+        sample, the group is read back first and its tokens delivered, and the tokens go after them."""
         ids = self._encode(text_or_token_ids)  # before the lock: the driver steps under it
         with self._lock:
-            sample = self._live_sample(sample_id, allow_finished=True)
+            sample = self._settled_sample(sample_id)
             if sampling is not None:
                 sample.seq.params = sampling
             self.engine.append(sample.seq, ids)
@@ -330,8 +331,7 @@ class M1Generator(GeneratorBase):
         if n < 1:
             raise ValueError(f"fork needs n >= 1, got {n}")
         with self._lock:
-            parent = self._live_sample(sample_id, allow_finished=True)
-            self._settle(parent.seq)
+            parent = self._settled_sample(sample_id)
             children = self.engine.fork(parent.seq, n, sampling)
             live = self._requests[parent.seq.request_id]
             for seq in children:
@@ -477,9 +477,10 @@ class M1Generator(GeneratorBase):
                 self._guard(seq, self._finish_sequence, sample, seq, reason)
 
     def _settle(self, seq) -> None:
-        """Under the lock, before a fork of ``seq``: if a group of decode steps on the device still computes its
-        tokens, read the group back and deliver it as a step's output (at most ``decode_steps`` steps' wait), so
-        the fork shares the sample's state; otherwise its copies would recompute it from every token."""
+        """Under the lock, before a fork of or an append to ``seq``: if a group of decode steps on the device still
+        computes its tokens, read the group back and deliver it as a step's output (at most ``decode_steps`` steps'
+        wait), so the fork or the append continues from the sample's state; otherwise the sample (or each copy)
+        would recompute it from every token, a prefill that holds up every other sample."""
         if self.engine.in_flight(seq):
             out = self.engine.settle()
             self._deliver_tokens(out, time.monotonic())
@@ -703,4 +704,13 @@ class M1Generator(GeneratorBase):
             raise KeyError(f"no live sample {sample_id!r} (unknown, or its request has been delivered)")
         if sample.finish_reason == "cancelled":
             raise ValueError(f"sample {sample_id!r} was cancelled; it cannot continue")
+        live = self._requests.get(sample.seq.request_id)
+        if live is not None and live.failed is not None:
+            raise ValueError(f"sample {sample_id!r} belongs to a failed request ({live.failed}); it cannot continue")
         return sample
+
+    def _settled_sample(self, sample_id: str) -> LiveSample:
+        """The live or just-finished sample to fork or append to, its group on the device read back first
+        (``_settle``); checked again after, since the tokens read back may have failed its request."""
+        self._settle(self._live_sample(sample_id, allow_finished=True).seq)
+        return self._live_sample(sample_id, allow_finished=True)

@@ -179,6 +179,32 @@ def test_a_fork_of_a_sample_in_a_group_on_the_device_shares_its_state_instead_of
     assert len(overlapped.engine.timings.prefill.since(prefills)) == 1  # the prompt's; none for the copy
 
 
+def test_an_append_to_a_sample_in_a_group_on_the_device_continues_from_its_state_instead_of_recomputing_it(model):
+    """With decode groups overlapped, an append (budget forcing's deadline text) to a sample whose group is on the
+    device reads the group back first: its tokens are delivered, the forced tokens go after them, and the sample
+    goes on from its state, with no prefill of its whole chain."""
+    overlapped = M1Generator(model, ByteTokenizer(), max_slots=8, max_len=128, decode_steps=4, overlap=True)
+    forced = [87, 97, 105, 116]  # "Wait"
+    prefills = overlapped.engine.timings.prefill.mark()
+    before = None
+    for event in overlapped.stream([request([30, 31], "p", temperature=0, max_new_tokens=24, ignore_eos=True)]):
+        if before is None and event.kind == "tokens":
+            with overlapped.exclusive():  # no step between the look and the append
+                seq = overlapped._samples["p/0"].seq
+                if overlapped.engine.in_flight(seq):
+                    overlapped.append("p/0", forced)
+                    before = list(seq.generated)[:-len(forced)]
+        if isinstance(event, RequestFinished):
+            final = event.result.samples[0]
+    assert before is not None, "the sample never had a group on the device"
+    assert len(before) > 4  # the first group's tokens and the one read back for the append
+    cut = len(before) + len(forced)
+    assert final.token_ids[:cut] == before + forced
+    assert final.token_ids[cut:] == argmax_loop(model, [30, 31] + before + forced, 24 - cut)
+    # the prompt, then the forced tokens after the last one sampled: not the whole chain again
+    assert [tokens for tokens, _ in overlapped.engine.timings.prefill.since(prefills)] == [2, 1 + len(forced)]
+
+
 def test_events_come_in_the_order_samples_finish(gen):
     events = list(gen.stream([request([1, 2], "long", max_new_tokens=9), request([3, 4], "short", max_new_tokens=3)]))
     ends = [(e.kind, getattr(e, "sample_id", None) or e.request_id) for e in events if e.kind != "tokens"]
