@@ -94,3 +94,17 @@ def test_an_engine_failure_ends_every_request_and_stops_serving(gen, monkeypatch
     with pytest.raises(M1Error, match="the engine failed .* and stopped serving"):
         gen.generate([request("new", [1, 2])])
     assert gen.run_in_background() is False
+
+
+def test_the_samples_of_a_failed_request_refuse_appends_and_forks_by_name(model):
+    gen = M1Generator(model, max_slots=8, max_len=256, freeze_gc=False)
+    stream = gen.stream([request("f", [5, 6], tokens=20)])
+    next(e for e in stream if isinstance(e, TokensAppended))
+    with gen.exclusive():
+        gen._fail_request("f", "injected")  # as a step that fails this request's work does
+        for act in (lambda: gen.append("f/0", [7]), lambda: gen.fork("f/0")):
+            with pytest.raises(ValueError, match=r"'f/0' belongs to a failed request \(injected\)"):
+                act()
+    with pytest.raises(M1Error, match="request f: injected"):
+        list(stream)
+    assert gen.engine.cache.free_slots == 8
