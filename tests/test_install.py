@@ -1,7 +1,8 @@
 """The README's install line covers every import: each third-party module that the library, the tests, the doctests,
 the benchmarks or the examples import comes from a distribution that m1reason declares (its dependencies or the
 `dev` extra the README installs, extras expanded), and is importable here. GPU-only modules come from the `cuda`
-extra instead. A module that only arrives as some other package's dependency would vanish the day that package
+extra instead; triton comes from both (the `dev` extra brings it on Linux for its CPU interpreter, which runs the
+kernels' tests). A module that only arrives as some other package's dependency would vanish the day that package
 drops it, so it must be declared too."""
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ["m1reason", "strategies", "benchmarks", "examples", "tests", "conftest.py"]
 OWN = {"m1reason", "strategies", "benchmarks", "examples", "tests", "conftest"}
 # Modules only a CUDA machine has, and the distribution of the `cuda` extra that brings each.
-GPU_ONLY = {"triton": "triton", "mamba_ssm": "mamba-ssm", "selective_scan_cuda": "mamba-ssm"}
+GPU_ONLY = {"mamba_ssm": "mamba-ssm", "selective_scan_cuda": "mamba-ssm"}
 
 
 def _normalize(name: str) -> str:
@@ -75,7 +76,8 @@ def _imported_modules() -> dict[str, set[str]]:
 
 
 def test_the_dev_extra_brings_the_serving_training_and_ray_extras():
-    assert {"starlette", "uvicorn", "httpx", "matplotlib", "tqdm", "ray", "pytest", "ruff"} <= _declared("dev")
+    assert {"starlette", "uvicorn", "httpx", "matplotlib", "tqdm", "ray", "pytest", "ruff",
+            "triton"} <= _declared("dev")
     assert {"triton", "mamba-ssm"} <= _declared("cuda")
 
 
@@ -105,5 +107,11 @@ def test_gpu_only_modules_are_imported_only_where_a_cpu_machine_never_needs_them
     users = _imported_modules().get(module, set())
     allowed = re.compile(r"m1reason/kernels/(triton_\w+|mamba_ssm_scan)\.py|tests/.*gpu.*\.py")
     assert all(allowed.fullmatch(user) for user in users), sorted(users)
-    if importlib.util.find_spec(module) is None:  # then conftest.py must keep pytest from importing the users
-        assert module != "triton" or "m1reason/kernels/triton_*.py" in (ROOT / "conftest.py").read_text()
+
+
+def test_only_the_triton_kernel_modules_import_triton():
+    """triton is in the dev extra, but a user's CPU install has none: only the kernel modules import it, and
+    conftest.py keeps pytest from collecting them where it is missing."""
+    users = _imported_modules().get("triton", set())
+    assert users and all(re.fullmatch(r"m1reason/kernels/triton_\w+\.py", user) for user in users), sorted(users)
+    assert "m1reason/kernels/triton_*.py" in (ROOT / "conftest.py").read_text()

@@ -26,7 +26,7 @@ from torch import Tensor
 
 from m1reason.kernels.triton_elementwise import softplus
 
-__all__ = ["mamba_prefill_triton", "prefill_chunk", "prefill_tiling"]
+__all__ = ["chunk_length", "mamba_prefill_triton", "prefill_chunk", "prefill_tiling"]
 
 
 @triton.jit
@@ -224,27 +224,34 @@ def prefill_tiling(sequences: int, channels: int, device: torch.device) -> tuple
     return 8, 1
 
 
-# Off until the chunked path has passed the GPU tests on a GPU (it was written without one): True lets
-# prefill_chunk choose chunks; benchmarks switch it for an A/B.
+# Off until the chunked path has passed the GPU tests on a GPU and shown a gain there (its logic passes the tests
+# on the CPU, through Triton's interpreter): True lets prefill_chunk choose chunks; benchmarks switch it for an A/B.
 CHUNKED_PREFILL = False
 
 
 def prefill_chunk(sequences: int, length: int, channels: int, device: torch.device) -> int:
     """Time steps per chunk for a prefill of this shape (0: no chunks, one walk over the whole sequence).
 
-    Only where the sequences alone give too few programs to keep the GPU busy (``prefill_tiling``'s narrow case)
-    and the prompt is long enough for 4 chunks of 64 steps: then chunks of 64 steps, or fewer longer ones, so
-    that there are at most 16 per sequence (each chunk costs a carry step and walks its steps twice).
+    Chunks (``chunk_length``) only where the sequences alone give too few programs to keep the GPU busy
+    (``prefill_tiling``'s narrow case), and only with ``CHUNKED_PREFILL`` on. A CPU counts as one SM, so there
+    no shape is narrow.
 
-    >>> import m1reason.kernels.triton_mamba_prefill as kernel
-    >>> kernel.CHUNKED_PREFILL = True
-    >>> prefill_chunk(1, 1024, 3072, torch.device("cpu")), prefill_chunk(1, 4096, 3072, torch.device("cpu"))
-    (64, 256)
-    >>> prefill_chunk(1, 100, 3072, torch.device("cpu")), prefill_chunk(256, 1024, 3072, torch.device("cpu"))
-    (0, 0)
-    >>> kernel.CHUNKED_PREFILL = False
+    >>> prefill_chunk(1, 1024, 3072, torch.device("cpu"))
+    0
     """
-    if not CHUNKED_PREFILL or prefill_tiling(sequences, channels, device)[0] == 32 or length < 4 * 64:
+    if not CHUNKED_PREFILL or prefill_tiling(sequences, channels, device)[0] == 32:
+        return 0
+    return chunk_length(length)
+
+
+def chunk_length(length: int) -> int:
+    """Time steps per chunk for a ``length``-step prompt walked in chunks: 64, or longer so that there are at most
+    16 per sequence (each chunk costs a carry step and walks its steps twice); 0 (one walk) below 4 chunks of 64.
+
+    >>> chunk_length(1024), chunk_length(4096), chunk_length(100)
+    (64, 256, 0)
+    """
+    if length < 4 * 64:
         return 0
     return max(64, triton.next_power_of_2(triton.cdiv(length, 16)))
 

@@ -43,7 +43,7 @@ def _mamba_step_kernel(x_ptr, z_ptr, B_ptr, C_ptr, dt_ptr, conv_ptr, ssm_ptr, w_
 
     for r in tl.static_range(ROWS):
         row = tl.program_id(0) * ROWS + r
-        here = live & (row < b)
+        here = c < tl.where(row < b, d, 0)  # the row's live channels: none for a spare row past the batch
         slot = tl.load(slots_ptr + row, mask=row < b, other=0).to(tl.int64)
 
         # conv state: shift left by one and append the new (narrow-indexed) x
