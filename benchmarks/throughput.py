@@ -162,6 +162,7 @@ def main() -> int:
     parser.add_argument("--hf-cap-s", type=float, default=90.0, help="skip HF points projected to take longer")
     parser.add_argument("--results", type=Path, default=Path("benchmarks/results/throughput.jsonl"))
     parser.add_argument("--out", type=Path, default=None, help="also copy JSONL, PNG and BENCHMARKS.md here")
+    parser.add_argument("--no-write", action="store_true", help="print the tables; leave BENCHMARKS.md alone")
     parser.add_argument("--decode-steps", type=int, default=None,
                         help="m1reason engines: decode steps run on the device per host sync (default: the "
                              "generator's CUDA default, m1reason.engine.config.CUDA_DECODE_STEPS)")
@@ -241,8 +242,9 @@ def main() -> int:
             "model, this run's first.")
     devices = sorted({r["device"] for r in done}, key=lambda d: d != device)
     tables = [device_report(d, [r for r in done if r["device"] == d]) for d in devices]
-    write_section("throughput", "Generation throughput: M1-3B vs Llama-3.2-3B (same engine) vs HF generate",
-                  body + "\n\n" + "\n\n".join(tables), env)
+    if not args.no_write:
+        write_section("throughput", "Generation throughput: M1-3B vs Llama-3.2-3B (same engine) vs HF generate",
+                      body + "\n\n" + "\n\n".join(tables), env)
     print("\n\n".join(tables))
     plot = _plot([r for r in done if r["device"] == device], args.out or args.results.parent)
     if args.out:
