@@ -47,15 +47,21 @@ class PagedCache:
         self.pad_slot = slots
         rows = slots + 1
         self.lengths = torch.zeros(rows, dtype=torch.long, device=device)
-        self._conv = {i: torch.zeros(rows, config.d_inner, config.d_conv, dtype=dtype, device=device)
-                      for i in config.mamba_layers}
-        self._ssm = {i: torch.zeros(rows, config.d_inner, config.d_state, dtype=dtype, device=device)
-                     for i in config.mamba_layers}
-        self.uses_blocks = bool(config.attn_layers)
+        # Each kind of state is one tensor over the layers, and a layer's state a view into it, so zeroing new
+        # slots or forking one is an indexed write per kind for all layers (a kernel launch each on a GPU; per
+        # layer, a fork of M1-3B's 22 Mamba and 6 attention layers took over a hundred).
+        mamba, attn = config.mamba_layers, config.attn_layers
+        self._conv_all = torch.zeros(len(mamba), rows, config.d_inner, config.d_conv, dtype=dtype, device=device)
+        self._ssm_all = torch.zeros(len(mamba), rows, config.d_inner, config.d_state, dtype=dtype, device=device)
+        self._conv = {layer: self._conv_all[i] for i, layer in enumerate(mamba)}
+        self._ssm = {layer: self._ssm_all[i] for i, layer in enumerate(mamba)}
+        self.uses_blocks = bool(attn)
         num_blocks = -(-kv_tokens // block_size) if self.uses_blocks else 0
         shape = (num_blocks + 1, block_size, config.num_kv_heads, config.head_dim)  # + the scratch block
-        self._k = {i: torch.zeros(shape, dtype=dtype, device=device) for i in config.attn_layers}
-        self._v = {i: torch.zeros(shape, dtype=dtype, device=device) for i in config.attn_layers}
+        self._k_all = torch.zeros(len(attn), *shape, dtype=dtype, device=device)
+        self._v_all = torch.zeros(len(attn), *shape, dtype=dtype, device=device)
+        self._k = {layer: self._k_all[i] for i, layer in enumerate(attn)}
+        self._v = {layer: self._v_all[i] for i, layer in enumerate(attn)}
         self.blocks_per_slot = -(-max_len // block_size)
         # Every block-table entry a slot does not own points at the scratch block: a write past a slot's
         # reservation (the padding of a batched prefill, a decode step run ahead) lands there, never in a block
@@ -68,7 +74,7 @@ class PagedCache:
         self._free_slots = list(range(slots - 1, -1, -1))
         self._pending_writes: list[tuple[int, int, int]] | None = None  # block-table writes held for one copy
         # Slots handed out whose Mamba states are still to be zeroed: done for all of them at once when a model call
-        # first reads the states (44 small kernels for M1-3B whatever the count, not 44 per slot), and never for
+        # first reads the states (two writes, whatever the count), and never for
         # fork children, whose states are overwritten with the parent's.
         self._unzeroed: list[int] = []
 
@@ -122,8 +128,8 @@ class PagedCache:
             raise RuntimeError("new slots must be zeroed before a CUDA graph capture, not recorded in it")
         rows = to_device(torch.tensor(self._unzeroed), self.device)
         self._unzeroed = []
-        for t in (*self._conv.values(), *self._ssm.values()):
-            t.index_fill_(0, rows, 0)
+        for states in (self._conv_all, self._ssm_all):
+            states.index_fill_(1, rows, 0)
 
     def written_whole(self, slots: list[int]) -> None:
         """These slots' Mamba states are about to be written whole (fork children, a fresh prompt's prefill replayed
@@ -214,8 +220,8 @@ class PagedCache:
         children = [self.allocate_slot() for _ in range(n)]
         self.written_whole(children)  # overwritten just below
         rows = to_device(torch.tensor(children), self.device)
-        for t in (*self._conv.values(), *self._ssm.values()):
-            t[rows] = t[parent].clone()
+        for states in (self._conv_all, self._ssm_all):
+            states[:, rows] = states[:, parent, None].clone()
         self.lengths[rows] = length
         shared = self._owned[parent][:-1] if partial else self._owned[parent]
         if shared:
@@ -230,8 +236,8 @@ class PagedCache:
                     self.reserve(child, length)
             src = self._owned[parent][-1]
             copies = to_device(torch.tensor([self._owned[child][-1] for child in children]), self.device)
-            for pool in (*self._k.values(), *self._v.values()):
-                pool[copies] = pool[src].clone()
+            for pool in (self._k_all, self._v_all):
+                pool[:, copies] = pool[:, src, None].clone()
         return children
 
     def _release(self, block: int) -> None:

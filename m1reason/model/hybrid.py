@@ -136,6 +136,7 @@ class HybridLM(nn.Module):
             h = layer(h)
         return self.model.norm(h) @ self.output_weight.T
 
+    @torch.no_grad()  # the cache keeps its states across calls: a graph recorded into them would only grow
     def prefill(self, input_ids: Tensor, cache: InferenceCache, slots: Tensor | None = None, *,
                 lengths: Tensor | None = None, all_logits: bool = False, fresh: bool | None = None) -> Tensor:
         """Run T new tokens per slot in parallel, continuing each slot's state, and advance its length.
@@ -158,6 +159,7 @@ class HybridLM(nn.Module):
             h = h[:, -1] if lengths is None else h[torch.arange(b, device=h.device), lengths - 1]
         return self.model.norm(h) @ self.output_weight.T
 
+    @torch.no_grad()
     def step(self, token_ids: Tensor, cache: InferenceCache, slots: Tensor | None = None) -> Tensor:
         """Decode one token per slot: token_ids [b] -> logits [b, vocab]; states and lengths advance."""
         slots = torch.arange(token_ids.shape[0], device=token_ids.device) if slots is None else slots
