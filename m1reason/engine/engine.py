@@ -178,9 +178,10 @@ class Engine:
         self.finish(seq, "cancelled")
         self.scheduler.release(seq)
 
-    def release(self, seq: Sequence) -> None:
-        """Free a finished sequence's slot now (it will not be resumed), rather than at the next step."""
-        self.scheduler.free(seq)
+    def release(self, *seqs: Sequence) -> None:
+        """Free finished sequences' slots now (they will not be resumed), rather than at the next step; several
+        at once (a request's samples) share one block-table write and one length write."""
+        self.scheduler.free(*seqs)
 
     def append(self, seq: Sequence, token_ids: list[int]) -> None:
         """Force tokens into a sample; it continues from its state (re-prefilled only if its slot was freed)."""

@@ -189,11 +189,12 @@ class Scheduler:
         self.release_many(self.parked)
         self.parked = []
 
-    def free(self, seq: Sequence) -> None:
-        """Free a finished, parked sample's slot now rather than at the next step."""
-        if seq.status is Status.FINISHED and seq in self.parked:
+    def free(self, *seqs: Sequence) -> None:
+        """Free finished, parked samples' slots now rather than at the next step (together: one write each)."""
+        freed = [seq for seq in seqs if seq.status is Status.FINISHED and seq in self.parked]
+        for seq in freed:
             self.parked.remove(seq)
-            self.release(seq)
+        self.release_many(freed)
 
     def resume(self, seq: Sequence) -> None:
         """A finished sample goes on: from its slot's state if it still holds it, else queued to recompute it."""

@@ -633,8 +633,9 @@ class M1Generator(GeneratorBase):
     def _forget(self, request_id: str) -> None:
         live = self._requests.pop(request_id, None)
         self._mailboxes.close(request_id)
-        for sample in live.samples if live else ():
-            self.engine.release(sample.seq)
+        samples = live.samples if live else []
+        self.engine.release(*(sample.seq for sample in samples))
+        for sample in samples:
             self._samples.pop(sample.seq.sample_id, None)
 
     # ---- checks and conversions -------------------------------------------------------------------------------

@@ -228,6 +228,17 @@ def test_many_short_requests_leave_no_state_behind(gen):
     assert not gen._requests and not gen._samples and not len(gen._mailboxes)
 
 
+def test_a_delivered_requests_samples_give_their_slots_back_together(gen, monkeypatch):
+    """One block-table write and one length write for all of a request's samples (a kernel launch each on a
+    GPU), not two per sample."""
+    calls = []
+    free_many = gen.engine.cache.free_many
+    monkeypatch.setattr(gen.engine.cache, "free_many", lambda slots: calls.append(list(slots)) or free_many(slots))
+    list(gen.stream([request([5, 6], "g", n=6, max_new_tokens=3)]))
+    assert [len(slots) for slots in calls if slots] == [6]
+    assert gen.engine.cache.free_slots == 8
+
+
 def test_bad_requests_are_rejected_clearly_and_disturb_nothing(model):
     gen = M1Generator(model, max_slots=4, max_len=32)
     with pytest.raises(ValidationError, match="temperature"):
