@@ -3,8 +3,9 @@
 The embedded tiny M1 was trained only on code-generated grade-school math: whole-number arithmetic up to 5 digits
 (column addition and subtraction, long multiplication, long division with remainders), order of operations with
 brackets and negatives, fractions and mixed numbers, decimals, percentages, ratios, rates, speed, unit conversions
-(cm/m/km, g/kg, min/h, ml/l), linear equations in one variable and 2x2 linear systems, area and perimeter of
-rectangles, squares and triangles, the mean, and multi-step word problems (shopping, sharing, ages, time).
+(cm/m/km, g/kg, min/h, ml/l, in/ft/yd/mi, oz/lb), linear equations in one variable and 2x2 linear systems, area
+and perimeter of rectangles, squares and triangles, the mean, median, mode and range of a list, and multi-step
+word problems (shopping, sharing, ages, time), told with names and pronouns.
 Every entry below names something outside that list. Words that also occur in grade-school word problems are left
 out or narrowed to a phrase ("taylor series", not "Taylor", a child's name; "log" only before an argument, not a
 woodcutter's logs; "remainder", "divisor" and "a mod b" are long division, the last in the curriculum's own
@@ -89,9 +90,8 @@ TOPICS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...
     # Volume of solids is out; a volume of liquid in ml or l is a unit conversion, which is in.
     ("geometry beyond rectangles, squares and triangles", ("volume",), (),
      ("ml", "l", "millilitre", "millilitres", "milliliter", "milliliters", "litre", "litres", "liter", "liters")),
-    ("statistics beyond the mean",
-     ("median", "medians", "standard deviation", "variance", "quartile", "quartiles", "interquartile",
-      "percentile", "percentiles"),
+    ("statistics beyond the mean, median, mode and range",
+     ("standard deviation", "variance", "quartile", "quartiles", "interquartile", "percentile", "percentiles"),
      (),
      ()),
     ("sequences and series",

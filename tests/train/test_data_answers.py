@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from fractions import Fraction
 from math import gcd, isqrt
 
@@ -14,7 +15,7 @@ import pytest
 from m1reason.answers import extract_answer, is_equivalent
 from m1reason.train.data import KINDS, make_problem, render_solution
 from tests.train.exact import NUMBER, digits, equations, evaluate, math_span, number, plain
-from tests.train.word_reader import read_multi_step, read_story
+from tests.train.word_reader import read_multi_step, read_story, with_names
 
 PROBLEMS_PER_KIND = 300
 
@@ -236,7 +237,9 @@ _LENGTHS = {"mm": Fraction(1, 1000), "millimetre": Fraction(1, 1000), "cm": Frac
             "centimetre": Fraction(1, 100), "centimeter": Fraction(1, 100), "m": 1, "metre": 1, "meter": 1,
             "km": 1000, "kilometre": 1000, "kilometer": 1000, "g": 1, "gram": 1, "kg": 1000, "kilogram": 1000,
             "ml": 1, "millilitre": 1, "milliliter": 1, "l": 1000, "litre": 1000, "liter": 1000, "s": 1, "second": 1,
-            "min": 60, "minute": 60, "h": 3600, "hour": 3600, "day": 86400, "week": 604800}
+            "min": 60, "minute": 60, "h": 3600, "hour": 3600, "day": 86400, "week": 604800,
+            "in": 1, "inch": 1, "inche": 1, "ft": 12, "foot": 12, "feet": 12, "yd": 36, "yard": 36,
+            "mi": 63360, "mile": 63360, "oz": 1, "ounce": 1, "lb": 16, "pound": 16}
 # Every unit by its symbol, its name and its plural name (a "1 metre" is a metre too).
 _UNITS = {**_LENGTHS, **{f"{name}s": size for name, size in _LENGTHS.items() if len(name) > 2}}
 
@@ -370,6 +373,15 @@ def _geometry(text: str) -> Fraction:
 def _average(text: str) -> Fraction:
     listed = re.search(r"\d+(?:, \d+)* and \d+", text)
     values = [int(v) for v in re.findall(r"\d+", listed[0])] if listed else []
+    ordered = sorted(values)
+    if "median" in text:
+        return Fraction(ordered[(len(values) - 1) // 2] + ordered[len(values) // 2], 2)
+    if "mode" in text:
+        (mode, times), (_, next_times) = Counter(values).most_common(2)
+        assert times > next_times, text  # one mode
+        return Fraction(mode)
+    if "range" in text:
+        return Fraction(ordered[-1] - ordered[0])
     for pattern, order in ((r"(?:mean|average) of (\d+) numbers is (\d+)", "count, mean"),
                            (r"mean score of (\d+) over (\d+) tests", "mean, count"),
                            (r"mean score over (\d+) games is (\d+)", "count, mean"),
@@ -398,7 +410,7 @@ def _clock_minutes(clock: str) -> int:
 def _word(text: str) -> Fraction:
     if (value := read_multi_step(text)) is not None:  # first: word.py's stories below share some of their phrases
         return value
-    t = _no_money(text)
+    t = _no_money(with_names(text))
     if m := re.search(r"(\w+) has (\d+) ([a-z ]+)\. \1 buys (\d+) bags with (\d+) ", t) or re.search(
             r"(\w+) buys (\d+) bags with (\d+) [a-z ]+ in each bag\..*", t):
         have = int(re.search(rf"\b{m[1]} has (\d+) ", t)[1])

@@ -3,7 +3,7 @@ multi-step stories by what they say (each change's verb, a fraction's words, the
 over", "more than", prices with cents, "as many as", a mean, a rate), the two-step stories by their sentence
 patterns, a one-step story by its two numbers and the words that say which operation it needs (``in all``,
 ``left``, ``how many more``, ``each``, ``shared equally``, ...). Irrelevant facts are dropped first by the
-patterns ``phrasing`` draws them from."""
+patterns ``phrasing`` draws them from, and pronouns turned back into names (``with_names``)."""
 
 from __future__ import annotations
 
@@ -250,9 +250,21 @@ def _rounded(sentences: list[str]) -> Fraction | None:
 _MULTI_STEP = (_money, _rate, _mean, _comparisons, _fractions, _changes, _sum_difference, _rounded)
 
 
+def with_names(text: str) -> str:
+    """``text`` with the pronouns ``phrasing.refer_back`` wrote turned back into the names they stand for: each
+    pair (he/his, she/her) stands for the one person in the story who takes it (no story has pronouns otherwise,
+    and "her" is only ever the possessive there)."""
+    for subject, possessive in set(phrasing.PRONOUNS.values()):
+        named = [n for n, p in phrasing.PRONOUNS.items() if p == (subject, possessive) and re.search(rf"\b{n}\b", text)]
+        if len(named) == 1:
+            for word, name in ((possessive, f"{named[0]}'s"), (subject, named[0])):
+                text = re.sub(rf"\b{word}\b", name, re.sub(rf"\b{word.capitalize()}\b", name, text))
+    return text
+
+
 def read_multi_step(text: str) -> Fraction | None:
     """The answer of one of ``stories.MULTI_STEP``'s stories, computed from its text; None for any other."""
-    sentences = _sentences(text)
+    sentences = _sentences(with_names(text))
     for reader in _MULTI_STEP:
         if (value := reader(sentences)) is not None:
             return value
@@ -265,7 +277,7 @@ def read_story(text: str, *, multi_step: bool = True) -> Fraction:
     value = read_multi_step(text) if multi_step else None
     if value is not None:
         return value
-    sentences = _sentences(text)
+    sentences = _sentences(with_names(text))
     t = " ".join(sentences)
     value = _two_step(t)
     if value is not None:

@@ -1,6 +1,6 @@
 """Shape and data kinds: ``geometry`` (area and perimeter of rectangles, squares and triangles, a missing side
 or height from the area or the perimeter, in units or bare numbers) and ``average`` (the mean of a list, a
-missing value from the mean, the score needed next, a total from the mean).
+missing value from the mean, the score needed next, a total from the mean; a list's median, mode and range).
 
 Formulas appear in words (``area is length * width``) and only numbers go into claims. Valid paths differ per
 problem: a perimeter as ``2 * (l + w)``, ``2 * l + 2 * w`` or four sides added; a triangle halved before or
@@ -222,6 +222,14 @@ _MISSING = ("The mean of {n} numbers is {m}. {k} of them are {v}. What is the ot
             "{name} scored {v} on {k} tests. What must {name} score on the next test to have a mean of {m}?",
             "The mean of {n} numbers is {m}. If {k} of them are {v}, what is the missing number?")
 _NTH = {3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}
+# The other averages of a list, and its spread: {v} is the list as the problem writes it.
+_MEDIAN = ("Find the median of {v}.", "What is the median of {v}?", "What is the median of these numbers: {v}?",
+           "{name}'s scores were {v}. What is the median score?", "Work out the median of {v}.")
+_MODE = ("What is the mode of {v}?", "Find the mode of {v}.", "Which number is the mode of {v}?",
+         "The shoe sizes of a group of friends are {v}. What is the mode?", "Find the mode of these numbers: {v}.")
+_RANGE = ("What is the range of {v}?", "Find the range of {v}.", "Work out the range of these numbers: {v}.",
+          "The temperatures this week were {v} degrees. What is the range?",
+          "{name}'s test scores are {v}. What is the range of the scores?")
 
 
 def _sum_steps(values: list[int], paths: random.Random) -> list[str]:
@@ -237,16 +245,53 @@ def _sum_steps(values: list[int], paths: random.Random) -> list[str]:
     return lines
 
 
-def average(rng: random.Random) -> Problem:
-    """The mean of three to six numbers (a whole number or a short decimal), a missing value given the mean, or
-    a total from the mean.
+def _spread(rng: random.Random, what: str, name: str) -> Problem:
+    """The median (a list of 5 to 8, its middle one or the mean of the middle two), the mode (a list with one
+    value repeated most) or the range of a list, worked from the list put in order."""
+    count = rng.randint(5, 8)
+    values = [rng.randint(1, 20 if what == "mode" else 60) for _ in range(count)]
+    if what == "mode":  # one value more often than any other: others turn into it until it leads
+        mode = rng.choice(values)
+        while values.count(mode) <= max((values.count(v) for v in set(values) - {mode}), default=0):
+            values[rng.choice([i for i, v in enumerate(values) if v != mode])] = mode
+    shown = join_list(list(map(str, values)))
+    text = rng.choice({"median": _MEDIAN, "mode": _MODE, "range": _RANGE}[what]).format(v=shown, name=name)
+    ordered = sorted(values)
+    steps = [f"in order: {', '.join(map(str, ordered))}"]
+    if what == "range":
+        steps += [f"largest {ordered[-1]}, smallest {ordered[0]}", f"{ordered[-1]} - {ordered[0]} = "
+                                                                   f"{ordered[-1] - ordered[0]}"]
+        return Problem(kind="average", problem=text, steps=tuple(steps), answer=str(ordered[-1] - ordered[0]))
+    if what == "mode":
+        times = {v: values.count(v) for v in ordered}
+        steps += [", ".join(f"{v} appears {times[v]} times" if times[v] > 1 else f"{v} appears once" for v in times),
+                  f"the most common is {mode}"]
+        return Problem(kind="average", problem=text, steps=tuple(steps), answer=str(mode))
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        steps.append(f"{len(ordered)} numbers, so the median is number {middle + 1} in order: {ordered[middle]}")
+        return Problem(kind="average", problem=text, steps=tuple(steps), answer=str(ordered[middle]))
+    low, high = ordered[middle - 1], ordered[middle]
+    steps += [f"{len(ordered)} numbers, so the median is the mean of the middle two, {low} and {high}",
+              f"{low} + {high} = {low + high}",
+              f"{low + high} / 2 = {decimal_text(Fraction(low + high, 2))}"]
+    return Problem(kind="average", problem=text, steps=tuple(steps), answer=decimal_text(Fraction(low + high, 2)))
 
-    >>> p = average(random.Random(3)); p.problem, p.answer
-    ('Find the mean of 48, 78, 61 and 81.', '67')
+
+def average(rng: random.Random) -> Problem:
+    """The mean of three to six numbers (a whole number or a short decimal), a missing value given the mean, a
+    total from the mean, or a list's median, mode or range.
+
+    >>> p = average(random.Random(2)); p.problem, p.answer
+    ('Work out the average of 22, 95 and 87.', '68')
+    >>> p = average(random.Random(14)); p.problem, p.answer
+    ("Dan's scores were 18, 48, 17, 19, 47 and 5. What is the median score?", '18.5')
     """
     count = rng.randint(3, 6)
     name = pick_names(rng, 1)[0]
-    what = rng.choices(("mean", "missing", "total"), weights=(62, 26, 12))[0]
+    what = rng.choices(("mean", "missing", "total", "median", "mode", "range"), weights=(44, 18, 8, 12, 9, 9))[0]
+    if what in ("median", "mode", "range"):
+        return _spread(rng, what, name)
     values = [rng.randint(1, 99) for _ in range(count)]
     if what == "total":
         mean = rng.randint(2, 60)

@@ -195,7 +195,7 @@ def percent(rng: random.Random) -> Problem:
     part.
 
     >>> p = percent(random.Random(3)); p.problem, p.answer
-    ('Work out 12% of 300.', '36')
+    ('A class has 300 students. 12% of them walk to school. How many students walk to school?', '36')
     """
     what = rng.choices((_of, _change, _what_percent, _percent_change, _original), weights=(34, 25, 18, 13, 10))[0]
     return what(rng)

@@ -2,22 +2,31 @@
 
 Owns every word choice the kinds share, so that each kind draws its wording from the same pools: ``ask`` (the
 opening of a plain calculation), ``Notation`` (LaTeX or plain, which times and divide signs, thousands
-separators), ``in_words`` (numbers spelled out, as people type them), names, items, currencies and the
-irrelevant facts that word problems mix in. Nothing here computes.
+separators), ``in_words`` (numbers spelled out, as people type them), names and the pronouns a story refers back
+with, items, currencies and the irrelevant facts that word problems mix in. Nothing here computes.
 """
 
 from __future__ import annotations
 
 import random
 import re
+import zlib
 from fractions import Fraction
 
 __all__ = ["ASK", "ITEMS", "NAMES", "Notation", "ask", "currency", "distractor", "in_words", "join_list",
-           "pick_names"]
+           "pick_names", "refer_back"]
 
 NAMES = ("Ava", "Ben", "Mia", "Leo", "Zoe", "Sam", "Ivy", "Max", "Noah", "Emma", "Liam", "Olivia", "Amir", "Priya",
          "Chen", "Sofia", "Omar", "Lena", "Ravi", "Hana", "Jack", "Ella", "Yusuf", "Nina", "Tom", "Grace", "Kofi",
-         "Maya", "Luis", "Aisha")
+         "Maya", "Luis", "Aisha", "Ana", "Ken", "Nadia", "Carlos", "Sara", "Jake", "Lily", "Raj", "Lucy", "Dan",
+         "Chloe", "Ethan", "Fatima", "Mateo", "Mei", "Hiro", "Rosa", "Diego", "Elena", "Adam", "Zara", "Ali", "Kim",
+         "Felix")
+_SHE = {"Ava", "Mia", "Zoe", "Ivy", "Emma", "Olivia", "Priya", "Sofia", "Lena", "Hana", "Ella", "Nina", "Grace",
+        "Maya", "Aisha", "Ana", "Nadia", "Sara", "Lily", "Lucy", "Chloe", "Fatima", "Mei", "Rosa", "Elena", "Zara",
+        "Kim"}
+# Each name's (subject, possessive) pronouns, for a story that refers back to its person ("He gives 5 away.").
+PRONOUNS = {name: ("she", "her") if name in _SHE else ("he", "his") for name in NAMES}
+_ASKING = r"\b(does|did|do|will|would|can|could|should|must|is|was|has|had)"
 ITEMS = ("apples", "pencils", "stickers", "marbles", "books", "cookies", "cards", "shells", "stamps", "buttons",
          "beads", "crayons", "oranges", "eggs", "balloons", "coins", "toy cars", "cupcakes", "postcards", "erasers")
 # Openings of a bare calculation; each kind adds its own ("Add ... and ...", "Solve for x: ...").
@@ -26,7 +35,9 @@ ASK = ("What is {}?", "Compute {}.", "Find {}.", "Calculate {}.", "Evaluate {}."
 # Facts a word problem can carry that change nothing in its answer: reading past them is part of the skill.
 _DISTRACTORS = ("{name} is {n} years old.", "It is a sunny day.", "The shop opens at {hour} o'clock.",
                 "{name} lives {n} km from school.", "{name}'s brother has {n} stickers.", "It takes {name} {n} "
-                "minutes to walk to the park.", "{name} has a dog called Pip.", "The bus number is {n}.")
+                "minutes to walk to the park.", "{name} has a dog called Pip.", "The bus number is {n}.",
+                "{name}'s sister is {n} years old.", "{name}'s grandma has {n} cats.",
+                "{name}'s dad drives {n} km to work.")
 
 
 def ask(rng: random.Random, expression: str) -> str:
@@ -42,7 +53,7 @@ def pick_names(rng: random.Random, count: int) -> list[str]:
     """``count`` different first names.
 
     >>> pick_names(random.Random(1), 2)
-    ['Zoe', 'Ravi']
+    ['Noah', 'Lily']
     """
     return rng.sample(NAMES, count)
 
@@ -52,10 +63,38 @@ def distractor(rng: random.Random, name: str, *, avoid: str = "") -> str:
     contains ``avoid`` (an age story must not be told the age it asks for).
 
     >>> distractor(random.Random(2), "Mia"), distractor(random.Random(2), "Mia", avoid="years old")
-    ('Mia is 4 years old.', 'The bus number is 3.')
+    ('Mia is 4 years old.', 'It is a sunny day.')
     """
     return rng.choice([d for d in _DISTRACTORS if not avoid or avoid not in d]).format(
         name=name, n=rng.randint(3, 15), hour=rng.randint(7, 10))
+
+
+def refer_back(text: str, name: str) -> str:
+    """``text`` told as people tell a story: in the sentences after the first that names ``name``, a sentence that
+    opens with the name opens with "He"/"She", "Sam's" is "his"/"her", and the name after "does", "did", "can"...
+    is "he"/"she" ("How many does he have now?"); other mentions keep the name. Half the stories do it, chosen by
+    the text (a pure function of it, as ``solution_paths``, so it draws nothing), and none where another person
+    of the same pronouns is in the story: there the pronoun would be ambiguous.
+
+    >>> refer_back("Tom has 12 apples. Tom gives 5 to Mia. How many apples does Tom have now?", "Tom")
+    'Tom has 12 apples. He gives 5 to Mia. How many apples does he have now?'
+    >>> refer_back("Tom has 3 pens. Ben has 4. How many pens does Tom have?", "Tom")  # two people "he"
+    'Tom has 3 pens. Ben has 4. How many pens does Tom have?'
+    """
+    pronouns = PRONOUNS.get(name)
+    if pronouns is None or zlib.crc32(text.encode()) % 2:
+        return text
+    if any(other != name and PRONOUNS[other] == pronouns and re.search(rf"\b{other}\b", text) for other in NAMES):
+        return text
+    subject, possessive = pronouns
+    sentences = re.split(r"(?<=[.?!])\s+", text)
+    first = next((i for i, sentence in enumerate(sentences) if re.search(rf"\b{name}\b", sentence)), len(sentences))
+    for i in range(first + 1, len(sentences)):
+        sentence = re.sub(rf"^{name}'s\b", possessive.capitalize(), sentences[i])
+        sentence = re.sub(rf"\b{name}'s\b", possessive, sentence)
+        sentence = re.sub(rf"^{name}\b", subject.capitalize(), sentence)
+        sentences[i] = re.sub(rf"{_ASKING} {name}\b", rf"\1 {subject}", sentence)
+    return " ".join(sentences)
 
 
 def join_list(words: list[str]) -> str:

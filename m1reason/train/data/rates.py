@@ -268,7 +268,7 @@ def ratio(rng: random.Random) -> Problem:
     scale, a unit rate or price, or speed/distance/time.
 
     >>> p = ratio(random.Random(1)); p.problem, p.answer
-    ('Maya, Grace and Tom share 69 coins in the ratio 7:8:8. How many does Maya get?', '21')
+    ('Ali and Elena share 165 apples in the ratio 8:7. How many more apples does Ali get than Elena?', '11')
     """
     makers = (_share, _divide, _simplify, _scale, _recipe, _map_scale, _unit_rate, _speed)
     return rng.choices(makers, weights=(18, 10, 10, 16, 12, 6, 14, 14))[0](rng)
@@ -285,11 +285,20 @@ _UNITS = (("mm", "cm", 10, ("mm", "millimetres"), ("cm", "centimetres")),
           ("s", "min", 60, ("s", "seconds"), ("min", "minutes")),
           ("s", "h", 3600, ("s", "seconds"), ("h", "hours")),
           ("h", "day", 24, ("h", "hours"), ("days",)),
-          ("days", "week", 7, ("days",), ("weeks",)))
+          ("days", "week", 7, ("days",), ("weeks",)),
+          # US customary units, as American textbooks and their students write them
+          ("in", "ft", 12, ("inches",), ("ft", "feet")),
+          ("ft", "yd", 3, ("ft", "feet"), ("yd", "yards")),
+          ("in", "yd", 36, ("inches",), ("yd", "yards")),
+          ("ft", "mi", 5280, ("ft", "feet"), ("mi", "miles")),
+          ("oz", "lb", 16, ("oz", "ounces"), ("lb", "pounds")))
 _OBJECTS = {"cm": "A rope is {} long.", "m": "A path is {} long.", "kg": "A bag of rice weighs {}.",
             "l": "A bottle holds {}.", "h": "A film lasts {}.", "min": "A song lasts {}.", "g": "A letter weighs {}.",
             "km": "A race is {} long.", "ml": "A glass holds {}.", "day": "A holiday lasts {}.",
-            "mm": "A screw is {} long.", "s": "A race took {}."}
+            "mm": "A screw is {} long.", "s": "A race took {}.", "in": "A ribbon is {} long.",
+            "ft": "A board is {} long.", "yd": "A roll of fabric is {} long.", "mi": "A hike is {} long.",
+            "oz": "A cup of yogurt weighs {}.", "lb": "A bag of flour weighs {}."}
+_SINGULAR = {"inches": "inch", "feet": "foot"}
 
 
 def _big_amount(rng: random.Random, factor: int) -> Fraction:
@@ -297,15 +306,15 @@ def _big_amount(rng: random.Random, factor: int) -> Fraction:
     half days, tenths and hundredths of a metre or a kilogram."""
     if factor in (60, 3600):
         return Fraction(rng.randint(1, 20 if factor == 60 else 8), rng.choice((1, 2, 4)))
-    if factor in (7, 24):
+    if factor in (3, 7, 12, 16, 24, 36, 5280):
         return Fraction(rng.randint(1, 20), rng.choice((1, 1, 2)))
     return Fraction(rng.randint(1, 999), rng.choice((1, 10, 100))) if factor >= 100 else Fraction(rng.randint(1, 99),
                                                                                                     rng.choice((1, 10)))
 
 
 def _one(name: str) -> str:
-    """A unit's name after "1": ``metres`` as ``metre``, ``days`` as ``day``; a symbol stays as it is."""
-    return name[:-1] if len(name) > 3 and name.endswith("s") else name
+    """A unit's name after "1": ``metres`` as ``metre``, ``feet`` as ``foot``; a symbol stays as it is."""
+    return _SINGULAR.get(name) or (name[:-1] if len(name) > 3 and name.endswith("s") else name)
 
 
 def _two_units(rng: random.Random, unit_row: tuple) -> Problem:
@@ -324,15 +333,16 @@ def _two_units(rng: random.Random, unit_row: tuple) -> Problem:
 
 
 def unit(rng: random.Random) -> Problem:
-    """One conversion: a big unit to a small one, a small to a big one, or a two-unit amount to the small unit.
+    """One conversion: a big unit to a small one, a small to a big one, or a two-unit amount to the small unit;
+    metric units, time, and US customary lengths and weights.
 
-    >>> p = unit(random.Random(5)); p.problem, p.answer
-    ('Convert 15 days into hours.', '360')
+    >>> p = unit(random.Random(12)); p.problem, p.answer
+    ('How many ounces in 13 lb?', '208')
     """
     unit_row = rng.choice(_UNITS)
     small, big, factor, small_names, big_names = unit_row
     form = rng.choices(("down", "up", "two"), weights=(42, 35, 23))[0]
-    if form == "two" and factor != 3600:  # "3 hours 2215 seconds" is nobody's amount
+    if form == "two" and factor not in (3600, 5280):  # "3 hours 2215 seconds" is nobody's amount
         return _two_units(rng, unit_row)
     s_name, b_name = rng.choice(small_names), rng.choice(big_names)
     value = _big_amount(rng, factor)

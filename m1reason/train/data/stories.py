@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from m1reason.train.data.phrasing import ITEMS, Notation, currency, distractor, pick_names
+from m1reason.train.data.phrasing import ITEMS, Notation, currency, distractor, pick_names, refer_back
 from m1reason.train.data.problem import solution_paths
 from m1reason.train.data.written import worked
 
@@ -28,7 +28,8 @@ Story = tuple[str, list[str], int | str]
 def tell(rng: random.Random, facts: list[str], question: str, name: str, *, movable: int = 0,
          avoid: str = "") -> str:
     """The facts (the first ``movable`` of them in any order), maybe an irrelevant fact (none that contains
-    ``avoid``), then the question: reading past facts in any order, and past bait, is part of the skill.
+    ``avoid``), then the question: reading past facts in any order, and past bait, is part of the skill; half the
+    stories then refer back to ``name`` with pronouns (``refer_back``).
 
     >>> tell(random.Random(0), ["Ava has 3 pens.", "Ben has 4 pens."], "How many pens in all?", "Ava", movable=2)
     'Ava has 3 pens. Ben has 4 pens. How many pens in all?'
@@ -40,7 +41,7 @@ def tell(rng: random.Random, facts: list[str], question: str, name: str, *, mova
         facts[:movable] = head
     if rng.random() < 0.3:
         facts.insert(rng.randint(0, len(facts)), distractor(rng, name, avoid=avoid))
-    return " ".join(facts + [question])
+    return refer_back(" ".join(facts + [question]), name)
 
 
 def _digits(rng: random.Random, low: int, high: int) -> int:

@@ -207,8 +207,8 @@ def word(rng: random.Random) -> Problem:
     rates). The answer is a whole number, or an exact money amount (``3.75``) for a story in cents.
 
     >>> p = word(random.Random(28)); p.problem, p.steps[:2], p.answer
-    ('Leo lives 6 km from school. Leo buys 9 bottles of water at $1.35 each and pays with $20. How much change \
-does Leo get?', ('the cost: multiply the price by how many', 'without the point: 135 * 9'), '7.85')
+    ("Max's grandma has 6 cats. Max buys 9 bottles of water at $1.35 each and pays with $20. How much change \
+does Max get?", ('the cost: multiply the price by how many', 'without the point: 135 * 9'), '7.85')
     """
     name = pick_names(rng, 1)[0]
     draw = rng.random()
