@@ -102,6 +102,9 @@ _WORDED = ((r"(?:Add|What is the sum of|Find the sum of|Find the total of) (.+) 
 def _value(text: str, *, mixed_numbers: bool = False) -> Fraction:
     """A fraction, mixed-number or decimal question: a worded operation, else its one expression."""
     first = plain(_first_sentence(text))
+    if m := re.fullmatch(r"(?:Which (?:fraction |number )?is (\w+)[,:]? |Is )(\S+) or (\S+?)(?: (larger))?\?", first):
+        pair = evaluate(m[2]), evaluate(m[3])
+        return min(pair) if (m[1] or m[4]) in ("smaller", "less") else max(pair)
     if mixed_numbers:
         first = re.sub(r"(\d+) \((\d+)/(\d+)\)", r"(\1 + \2/\3)", first)
     for pattern, op in _WORDED:

@@ -164,15 +164,43 @@ def _round(rng: random.Random) -> Problem:
     return Problem(kind="decimal", problem=text, steps=steps, answer=decimal_text(up, keep))
 
 
+_COMPARE = ("Which is bigger, {x} or {y}?", "Which is larger: {x} or {y}?", "Which is greater, {x} or {y}?",
+            "Which number is smaller, {x} or {y}?", "Which is less: {x} or {y}?", "Is {x} or {y} larger?")
+
+
+def _compare(rng: random.Random) -> Problem:
+    """The bigger (or smaller) of two decimals that look alike (0.45 and 0.405, 3.7 and 3.65), compared with their
+    places filled up to the same length, as thousandths."""
+    whole = rng.randint(0, 9)
+    x = Fraction(whole * 1000 + rng.randint(1, 999), 1000)
+    y = Fraction(whole * 1000 + rng.choice((rng.randint(1, 999), int(x * 1000) % 1000 // 10 * 10 + rng.randint(0, 9))),
+                 1000)
+    if rng.random() < 0.5 and round(x * 100) % 100:  # one of them with fewer places: 0.45 against 0.405
+        x = Fraction(round(x * 100), 100)
+    while x == y:
+        y += Fraction(1, 1000)
+    template = rng.choice(_COMPARE)
+    smaller = "smaller" in template or "less" in template
+    text = template.format(x=decimal_text(x), y=decimal_text(y))
+    big, small = max(x, y), min(x, y)
+    answer = small if smaller else big
+    steps = (f"the same number of places: {decimal_text(x, 3)} and {decimal_text(y, 3)}",
+             f"{round(big * 1000)} > {round(small * 1000)} thousandths, so {decimal_text(big)} is bigger than "
+             f"{decimal_text(small)}") + ((f"the smaller is {decimal_text(answer)}",) if smaller else ())
+    return Problem(kind="decimal", problem=text, steps=steps, answer=decimal_text(answer))
+
+
 def decimal(rng: random.Random) -> Problem:
     """One decimal problem: add, subtract, multiply, divide (by small numbers or powers of ten, or a division
-    written as a decimal) or round.
+    written as a decimal), round, or the bigger (or smaller) of two.
 
     >>> p = decimal(random.Random(5)); p.problem, p.answer
     ('What is 75.6 / 9?', '8.4')
     """
     notation = Notation.draw(rng, latex=0.2)
-    what = rng.choices(("+", "-", "*", "/", "round"), weights=(25, 20, 20, 20, 15))[0]
+    what = rng.choices(("+", "-", "*", "/", "round", "compare"), weights=(23, 18, 18, 18, 14, 9))[0]
+    if what == "compare":
+        return _compare(rng)
     if what in "+-":
         return _add_or_subtract(rng, notation, what)
     if what == "*":

@@ -127,15 +127,38 @@ def _question(rng: random.Random, notation: Notation, x: str, op: str, y: str) -
     return rng.choice(_WORDED[op]).format(x=notation.math(x), y=notation.math(y)) + rng.choice(_LOWEST)
 
 
+_COMPARE = ("Which is bigger, {x} or {y}?", "Which is larger: {x} or {y}?", "Which is greater, {x} or {y}?",
+            "Which fraction is smaller, {x} or {y}?", "Which is less: {x} or {y}?", "Is {x} or {y} larger?")
+
+
+def _compare(rng: random.Random, notation: Notation) -> Problem:
+    """The bigger (or smaller) of two different proper fractions, by cross-multiplying: a/b against c/d is ad
+    against cb, both over bd."""
+    x, y = _proper(rng), _proper(rng)
+    while x == y:
+        y = _proper(rng)
+    template = rng.choice(_COMPARE)
+    smaller = "smaller" in template or "less" in template
+    text = template.format(x=notation.math(_shown(notation, x)), y=notation.math(_shown(notation, y)))
+    (a, b), (c, d) = (x.numerator, x.denominator), (y.numerator, y.denominator)
+    bigger, answer = (x, y) if x > y else (y, x), (y if x > y else x) if smaller else max(x, y)
+    steps = (f"over a common denominator {b} * {d} = {b * d}: {a} * {d} = {a * d} and {c} * {b} = {c * b}",
+             f"{max(a * d, c * b)} > {min(a * d, c * b)}, so {fraction_text(bigger[0])} is bigger than "
+             f"{fraction_text(bigger[1])}") + ((f"the smaller is {fraction_text(answer)}",) if smaller else ())
+    return Problem(kind="fraction", problem=text, steps=steps, answer=fraction_text(answer))
+
+
 def fraction(rng: random.Random) -> Problem:
-    """Two proper fractions added, subtracted, multiplied or divided; a fraction simplified; or a fraction of a
-    whole number.
+    """Two proper fractions added, subtracted, multiplied or divided; a fraction simplified; a fraction of a
+    whole number; or the bigger (or smaller) of two.
 
     >>> p = fraction(random.Random(0)); p.problem, p.answer
     ('Calculate 7/8 · 2/3. Write the answer as a fraction.', '7/12')
     """
     notation = Notation.draw(rng)
-    what = rng.choices(("+", "-", "*", "/", "simplify", "of"), weights=(25, 20, 20, 15, 10, 10))[0]
+    what = rng.choices(("+", "-", "*", "/", "simplify", "of", "compare"), weights=(23, 18, 18, 14, 9, 9, 9))[0]
+    if what == "compare":
+        return _compare(rng, notation)
     if what == "simplify":
         low, k = _proper(rng), rng.randint(2, 12)
         n, d = low.numerator * k, low.denominator * k
