@@ -7,6 +7,9 @@ embedded model benchmarks/data/natural_dev.jsonl; ``python -m benchmarks.vote_cu
 95% interval and its paired gain over one sample, and ``useful_samples``: the most samples worth drawing. Like the
 confidence map it is kept beside the weights (``vote_curve.json``) and names their digest: a curve of other weights
 is not used. It does not plan anything: BudgetAware reads ``useful_samples`` (m1reason.defaults passes it).
+
+The curve should describe the vote the strategies hold: SelfConsistency sets aside samples whose written arithmetic
+has a false step (``checked_voters``), so ``fit`` takes each sample's step check and ``checked`` says it was used.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from m1reason.confidence_map import read_tied_to_weights
 from m1reason.stats import mean_ci, paired_gain
 
-__all__ = ["VOTE_CURVE_FILE", "VoteCurve", "VotePoint"]
+__all__ = ["VOTE_CURVE_FILE", "VoteCurve", "VotePoint", "checked_voters"]
 
 log = logging.getLogger(__name__)
 VOTE_CURVE_FILE = "vote_curve.json"
@@ -52,8 +55,10 @@ class VoteCurve(BaseModel):
 
     ``fit`` votes over the first k samples of each problem for every count k: equivalent answers are one vote
     (``group``: ``m1reason.answers.group_equivalent`` or a function with its contract), samples without an answer
-    do not vote, a vote without any answer is wrong, and a tie goes to the cluster seen first. ``useful_samples`` is
-    the smallest count that no larger count beats by more than the paired 95% interval of their difference.
+    do not vote, a vote without any answer is wrong, and a tie goes to the cluster seen first. With ``steps_ok``
+    (each sample's arithmetic check) only the ``checked_voters`` of the first k vote, as in SelfConsistency.
+    ``useful_samples`` is the smallest count that no larger count beats by more than the paired 95% interval of
+    their difference.
 
     Where the vote pays (one sample is often wrong, the other three agree on the right answer):
 
@@ -76,6 +81,15 @@ class VoteCurve(BaseModel):
     >>> print(flat.describe())  # doctest: +NORMALIZE_WHITESPACE
     votes of 1, 2, 4 samples on toy: maj@4 0.600 ± 0.220 (+0.000 ± 0.000 over one sample);
     more than 1 did not measurably help
+
+    Where the wrong samples are the ones with a false step, the checked vote pays from two samples on:
+
+    >>> answers = [["5", "2", "5", "2"]] * 20
+    >>> right, ok = [[a == "2" for a in row] for row in answers], [[a == "2" for a in row] for row in answers]
+    >>> checked = VoteCurve.fit(answers, right, group=group_equivalent, counts=(1, 2, 4), source="toy",
+    ...                         weights_sha256="0" * 64, steps_ok=ok)
+    >>> [p.accuracy for p in checked.points], checked.useful_samples, checked.checked
+    ([0.0, 1.0, 1.0], 2, True)
     """
 
     model_config = ConfigDict(frozen=True)
@@ -83,6 +97,7 @@ class VoteCurve(BaseModel):
     source: str = Field(min_length=1)
     weights_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     temperature: float | None = Field(default=None, ge=0.0)
+    checked: bool = False  # the votes set aside samples with a false arithmetic step (``checked_voters``)
     problems: int = Field(ge=1)
     points: tuple[VotePoint, ...] = Field(min_length=1)
     useful_samples: int = Field(ge=1)
@@ -99,9 +114,11 @@ class VoteCurve(BaseModel):
     @classmethod
     def fit(cls, answers: Sequence[Sequence[str | None]], correct: Sequence[Sequence[bool]], *, group: Grouping,
             counts: Sequence[int] = COUNTS, source: str, weights_sha256: str,
-            temperature: float | None = None) -> VoteCurve:
-        """Fit on each problem's samples in the order drawn: their extracted answers (None: no answer) and whether
-        each was right. Every problem needs at least ``max(counts)`` samples; ``counts`` start at 1 and rise."""
+            temperature: float | None = None,
+            steps_ok: Sequence[Sequence[bool]] | None = None) -> VoteCurve:
+        """Fit on each problem's samples in the order drawn: their extracted answers (None: no answer), whether
+        each was right and, optionally, whether its arithmetic steps hold. Every problem needs at least
+        ``max(counts)`` samples; ``counts`` start at 1 and rise."""
         counts = tuple(counts)
         if not answers or len(answers) != len(correct):
             raise ValueError(f"need as many problems of answers as of verdicts, at least one "
@@ -111,7 +128,11 @@ class VoteCurve(BaseModel):
         fewest = min(min(len(a), len(c)) for a, c in zip(answers, correct))
         if fewest < counts[-1]:
             raise ValueError(f"a vote of {counts[-1]} needs {counts[-1]} samples per problem; one problem has {fewest}")
-        votes = {k: [float(_vote(a[:k], c[:k], group)) for a, c in zip(answers, correct)] for k in counts}
+        if steps_ok is not None and len(steps_ok) != len(answers):
+            raise ValueError(f"need a step check per problem: {len(steps_ok)} against {len(answers)} problems")
+        checks = steps_ok if steps_ok is not None else [[True] * len(a) for a in answers]
+        votes = {k: [float(_vote(a[:k], c[:k], group, checked_voters(a[:k], s[:k])))
+                     for a, c, s in zip(answers, correct, checks)] for k in counts}
         points = []
         for k in counts:
             accuracy, accuracy_ci = mean_ci(votes[k])
@@ -119,7 +140,7 @@ class VoteCurve(BaseModel):
             points.append(VotePoint(samples=k, accuracy=accuracy, accuracy_ci=accuracy_ci, gain=gain, gain_ci=gain_ci))
         useful = next(k for k in counts if not any(_beats(votes[j], votes[k]) for j in counts if j > k))
         return cls(source=source, weights_sha256=weights_sha256, temperature=temperature, problems=len(answers),
-                   points=tuple(points), useful_samples=useful)
+                   points=tuple(points), useful_samples=useful, checked=steps_ok is not None)
 
     def describe(self) -> str:
         """The curve in one line of a user's words: the largest vote's accuracy and gain, and the useful count."""
@@ -155,10 +176,24 @@ class VoteCurve(BaseModel):
                                     ignored="every sample is assumed to help")
 
 
-def _vote(answers: Sequence[str | None], correct: Sequence[bool], group: Grouping) -> bool:
-    """Whether the majority of ``answers`` is right: the largest cluster of given answers, ties to the one seen
-    first; no answer at all is wrong."""
-    given = [i for i, a in enumerate(answers) if a is not None]
+def checked_voters(answers: Sequence[str | None], steps_ok: Sequence[bool]) -> list[bool]:
+    """Who votes when the step checker judges: the samples whose arithmetic holds, or all of them when none of
+    those has an answer (the rule of strategies/_false_steps.py, on plain lists).
+
+    >>> checked_voters(["4", "5"], [True, False]), checked_voters([None, "5"], [True, False])
+    ([True, False], [True, True])
+    """
+    if len(answers) != len(steps_ok):
+        raise ValueError(f"need a step check per sample: {len(steps_ok)} against {len(answers)} answers")
+    if any(ok and a is not None for a, ok in zip(answers, steps_ok)):
+        return [bool(ok) for ok in steps_ok]
+    return [True] * len(answers)
+
+
+def _vote(answers: Sequence[str | None], correct: Sequence[bool], group: Grouping, voters: Sequence[bool]) -> bool:
+    """Whether the majority of the ``voters``' answers is right: the largest cluster of given answers, ties to the
+    one seen first; no answer at all is wrong."""
+    given = [i for i, a in enumerate(answers) if a is not None and voters[i]]
     if not given:
         return False
     clusters = [[given[j] for j in members] for members in group([answers[i] for i in given])]

@@ -56,6 +56,23 @@ def test_no_answer_is_wrong_and_does_not_vote():
     assert fit([["3", "1/2", "0.5"]], [[False, True, True]], counts=(1, 3)).points[1].accuracy == 1.0
 
 
+def test_with_step_checks_samples_with_a_false_step_do_not_vote_unless_no_other_answers():
+    # the slips write false arithmetic; set aside, they no longer win the ties of two
+    answers = [["9", "4", "4", "9"]] * 20
+    right = [[a == "4" for a in row] for row in answers]
+    plain = fit(answers, right, counts=(1, 2, 4))
+    checked = VoteCurve.fit(answers, right, group=group_equivalent, counts=(1, 2, 4), source="dev",
+                            weights_sha256=DIGEST, steps_ok=right)
+    assert [p.accuracy for p in plain.points] == [0.0, 0.0, 0.0] and not plain.checked
+    assert [p.accuracy for p in checked.points] == [0.0, 1.0, 1.0] and checked.checked  # one "9" alone still votes
+    assert checked.useful_samples == 2
+    # a checked curve saved and read back says it was checked; a file from before the field reads as unchecked
+    assert VoteCurve.model_validate_json(checked.model_dump_json()).checked
+    legacy = json.loads(plain.model_dump_json())
+    del legacy["checked"]
+    assert not VoteCurve.model_validate(legacy).checked
+
+
 def test_bad_inputs_are_refused_with_what_is_wrong():
     with pytest.raises(ValueError, match="samples per problem"):
         fit([["1", "1"]], [[True, True]], counts=(1, 4))
@@ -63,6 +80,12 @@ def test_bad_inputs_are_refused_with_what_is_wrong():
         fit([["1", "1"]], [[True, True]], counts=(2,))
     with pytest.raises(ValueError, match="as many problems"):
         fit([["1"]], [], counts=(1,))
+    with pytest.raises(ValueError, match="step check per problem"):
+        VoteCurve.fit([["1"]], [[True]], group=group_equivalent, counts=(1,), source="dev", weights_sha256=DIGEST,
+                      steps_ok=[])
+    with pytest.raises(ValueError, match="step check per sample"):
+        VoteCurve.fit([["1", "2"]], [[True, False]], group=group_equivalent, counts=(1, 2), source="dev",
+                      weights_sha256=DIGEST, steps_ok=[[True]])
     point = VotePoint(samples=1, accuracy=0.5, accuracy_ci=0.1, gain=0.0, gain_ci=0.0)
     with pytest.raises(ValidationError, match="not a measured count"):
         VoteCurve(source="x", weights_sha256=DIGEST, problems=1, points=(point,), useful_samples=2)

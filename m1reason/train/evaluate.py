@@ -10,7 +10,7 @@ score's own (most problems are right, or wrong, under both).
 from __future__ import annotations
 
 import m1reason.stats as stats
-from m1reason.answers import extract_answer, group_equivalent, is_equivalent
+from m1reason.answers import check_steps, extract_answer, group_equivalent, is_equivalent
 from m1reason.evaluation import maj_at_k
 from m1reason.generator import GenerationRequest, M1Generator, SamplingParams
 from m1reason.tokenizer import build_prompt
@@ -22,7 +22,8 @@ __all__ = ["mean_ci", "paired_gain", "per_problem", "sample_answers", "score"]
 
 def sample_answers(generator: M1Generator, problems: list[Problem], *, n: int = 1, temperature: float = 0.0,
                    max_new_tokens: int = REPLY_TOKENS, seed: int = 0, batch: int = 64) -> list[dict]:
-    """Per problem: its gold answer, each sample's extracted answer and correctness, and the answer clusters.
+    """Per problem: its gold answer, each sample's extracted answer, correctness, length and whether
+    its written arithmetic holds (``steps_ok``: ``m1reason.answers.check_steps`` found no false claim).
 
     >>> gen = M1Generator.from_pretrained("m1reason/embedded", device="cpu")  # doctest: +SKIP
     >>> sample_answers(gen, heldout_problems(2), n=4, temperature=0.7)[0]["correct"]  # doctest: +SKIP
@@ -39,7 +40,8 @@ def sample_answers(generator: M1Generator, problems: list[Problem], *, n: int = 
             answers = [extract_answer(s.text) for s in result.samples]
             correct = [a is not None and is_equivalent(a, p.answer) for a in answers]
             records.append({"problem": p.problem, "kind": p.kind, "gold": p.answer, "answers": answers,
-                            "correct": correct, "tokens": [s.num_tokens for s in result.samples]})
+                            "correct": correct, "tokens": [s.num_tokens for s in result.samples],
+                            "steps_ok": [check_steps(s.text).ok for s in result.samples]})
     return records
 
 

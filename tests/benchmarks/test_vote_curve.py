@@ -16,7 +16,7 @@ def test_a_dry_run_prints_the_curve_and_writes_nothing(capsys):
     record = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
     curve = record["curve"]
     assert [p["samples"] for p in curve["points"]] == [1, 2, 4] and curve["problems"] == 3
-    assert curve["temperature"] == 0.7 and "natural_dev.jsonl" in curve["source"]
+    assert curve["temperature"] == 0.7 and "natural_dev.jsonl" in curve["source"] and curve["checked"]
     assert (EMBEDDED_MODEL / VOTE_CURVE_FILE).read_bytes() == shipped
 
 

@@ -1,12 +1,14 @@
 """A sample whose reasoning writes false arithmetic does not vote; when every sample that answered has a false
 step they all vote, and the answer says it is not to be trusted and is never shown as confident."""
 
+import itertools
 import json
 
 import pytest
 from pydantic import ValidationError
 
 from m1reason.generator.fake import FakeCompletion, FakeGenerator
+from m1reason.vote_curve import checked_voters
 from strategies import LongCoT, Plan, SelfConsistency, Solution
 from strategies.solution import CAVEAT_CONFIDENCE
 
@@ -102,3 +104,15 @@ def test_an_answer_with_a_caveat_is_never_confident():
     with pytest.raises(ValidationError, match="never confident"):
         Solution(problem="p", answer="4", confidence=0.9, plan=plan, status_reason="every sample ... false step")
     assert Solution(problem="p", answer="4", confidence=0.9, plan=plan).status_reason is None
+
+
+@pytest.mark.parametrize("pattern", list(itertools.product(range(4), repeat=3)))
+def test_the_vote_curve_sets_aside_the_samples_self_consistency_sets_aside(pattern):
+    # the vote curve (BudgetAware's cap) must describe the vote SelfConsistency holds, on every mix of samples
+    kinds = [(RIGHT, "108", True), (WRONG, "128", False), ("12 * 9 = 108, thinking", None, True),
+             ("12 * 9 = 128, thinking", None, False)]
+    texts, answers, steps_ok = zip(*(kinds[i] for i in pattern))
+    sol = SelfConsistency(n=3, early_stop="none").run("What is 12 * 9?", scripted(list(texts)))
+    voted = [s.counted and s.answer is not None for s in sol.samples]
+    expected = [v and a is not None for v, a in zip(checked_voters(list(answers), list(steps_ok)), answers)]
+    assert voted == expected
