@@ -2,16 +2,15 @@
 problems outside its scope.
 
 The problems are benchmarks/data/natural_math.jsonl (308, 17 kinds, natural phrasing, written by hand) and
-benchmarks/data/out_of_scope.jsonl (80: calculus, proofs, other languages, unseen symbols, advanced topics, geometry
-beyond area and perimeter, not math). For each in-scope problem: one greedy sample and ``--samples`` sampled ones
-(temperature ``--temperature``), graded with m1reason.answers; pass@1 (greedy) and maj@k (the vote) per kind and
-overall, each with its 95% interval over problems, and the paired gain of the vote over greedy. Calibration: among
-the vote's winners whose share of the vote is >= 0.9 (what ``Solution.confidence`` reports), the fraction right. Out
-of scope: the fraction of problems where the vote's winner has a share >= 0.9 (answered confidently, which a tutor
-must not do). Then the same measures on what ``solve`` reports (``solutions``: SelfConsistency with the model's
-scope check and the step checker, whose false-step samples do not vote): accuracy, and among answers with
-``Solution.confidence`` >= 0.9 and no caveat, the fraction right; out of scope, how many were answered that
-confidently.
+benchmarks/data/out_of_scope.jsonl (80: calculus, proofs, other languages, unseen symbols, advanced topics, not
+math). For each in-scope problem: one greedy sample and ``--samples`` sampled ones (temperature ``--temperature``),
+graded with m1reason.answers; pass@1 (greedy) and maj@k (the vote) per kind and overall, each with its 95% interval
+over problems, and the paired gain of the vote over greedy. Calibration: among the vote's winners whose share of the
+vote is >= 0.9 (what ``Solution.confidence`` reports), the fraction right. Out of scope: the fraction of problems
+where the vote's winner has a share >= 0.9 (answered confidently, which a tutor must not do). Then the same measures
+on what ``solve`` reports (``solutions``: SelfConsistency with the model's scope check and the step checker, whose
+false-step samples do not vote): accuracy, and among answers with ``Solution.confidence`` >= 0.9 and no caveat, the
+fraction right; out of scope, how many were answered that confidently.
 Writes the "natural_math" section of BENCHMARKS.md.
 
     python -m benchmarks.natural_math                         # the embedded model, CPU, about 2 minutes

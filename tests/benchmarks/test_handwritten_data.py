@@ -30,8 +30,7 @@ def test_the_out_of_scope_set_has_no_answers_and_every_kind():
     problems = rows("out_of_scope.jsonl")
     assert len(problems) >= 80 and all(p["answer"] is None for p in problems)
     assert len({p["id"] for p in problems}) == len({p["problem"] for p in problems}) == len(problems)
-    assert {p["kind"] for p in problems} == {"calculus", "proof", "language", "symbols", "advanced", "geometry",
-                                             "nonmath"}
+    assert {p["kind"] for p in problems} == {"calculus", "proof", "language", "symbols", "advanced", "nonmath"}
 
 
 def test_no_problem_comes_from_the_training_generator():
