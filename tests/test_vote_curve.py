@@ -122,5 +122,6 @@ def test_the_shipped_curve_was_measured_on_the_development_set_and_these_weights
     assert shipped is not None and shipped.source.startswith("natural_dev.jsonl (340 hand-written problems")
     assert "natural_math" not in shipped.source and "out_of_scope" not in shipped.source  # never the test sets
     assert shipped.temperature == BudgetAware().temperature  # what the planner samples at
+    assert shipped.checked  # of the vote SelfConsistency holds, false-step samples set aside
     assert [p.samples for p in shipped.points] == [1, 2, 4, 8, 16]
     assert (EMBEDDED_MODEL / VOTE_CURVE_FILE).stat().st_size < 4096  # package data: keep it small
