@@ -3,10 +3,10 @@
 Each problem of benchmarks/data/natural_dev.jsonl (written by hand, apart from the generator and from the test set)
 gets ``--samples`` samples (``m1reason.train.evaluate.sample_answers``) at the temperature and length BudgetAware
 runs for this model (its ``strategy_defaults``), so the curve describes what the planner will draw;
-``m1reason.vote_curve.VoteCurve.fit`` turns them into maj@k for k = 1, 2, 4, ... (a vote over each problem's first k
-samples, samples with a false arithmetic step set aside as SelfConsistency does), each with its 95% interval and its
-paired gain over one sample, and ``useful_samples``, the most samples worth drawing. It is written to
-``<model>/vote_curve.json`` (for the embedded model, the package's copy: ``m1reason/embedded/vote_curve.json``),
+``m1reason.vote_curve.VoteCurve.fit`` turns them into maj@k for k = 1, 2, 4, ... (the mean vote over each problem's
+blocks of k samples, samples with a false arithmetic step set aside as SelfConsistency does), each with its 95%
+interval and its paired gain over one sample, and ``useful_samples``, the most samples worth drawing. It is written
+to ``<model>/vote_curve.json`` (for the embedded model, the package's copy: ``m1reason/embedded/vote_curve.json``),
 where ``m1reason.defaults`` reads it and BudgetAware caps n at it.
 
     python -m benchmarks.vote_curve                               # the embedded model, CPU, a few minutes
@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
                       "curve": curve.model_dump()}))
     if not args.dry_run:
         print(f"wrote {curve.save(folder)}")
-        body = (f"Majority-vote accuracy (%, ± 95% CI over problems) of the first k samples of each problem (the "
+        body = (f"Majority-vote accuracy (%, ± 95% CI over problems) of votes of k: the mean over each problem's "
+                f"consecutive blocks of k samples (the "
                 f"vote SelfConsistency holds: samples with a false arithmetic step set aside unless none other "
                 f"answers), and its paired gain over one sample, for {args.model or 'the embedded model'} on {source}. "
                 f"{curve.describe()}\n\n{table}")

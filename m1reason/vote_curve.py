@@ -53,27 +53,30 @@ class VotePoint(BaseModel):
 class VoteCurve(BaseModel):
     """A model's majority-vote accuracy by sample count (see the module docstring).
 
-    ``fit`` votes over the first k samples of each problem for every count k: equivalent answers are one vote
-    (``group``: ``m1reason.answers.group_equivalent`` or a function with its contract), samples without an answer
-    do not vote, a vote without any answer is wrong, and a tie goes to the cluster seen first. With ``steps_ok``
-    (each sample's arithmetic check) only the ``checked_voters`` of the first k vote, as in SelfConsistency.
+    ``fit`` scores a vote of k for every count k over each problem's samples taken k at a time in the order drawn
+    (the first k, the next k, ...): the samples are independent draws, so each block is one k-vote and their mean
+    estimates its accuracy with less noise than the first k alone (with 16 samples, k = 1 is pass@1 over all 16).
+    Equivalent answers are one vote (``group``: ``m1reason.answers.group_equivalent`` or a function with its
+    contract), samples without an answer do not vote, a vote without any answer is wrong, and a tie goes to the
+    cluster seen first. With ``steps_ok`` (each sample's arithmetic check) only a block's ``checked_voters`` vote,
+    as in SelfConsistency.
     ``useful_samples`` is the smallest count that no larger count beats by more than the paired 95% interval of
     their difference.
 
-    Where the vote pays (one sample is often wrong, the other three agree on the right answer):
+    Where the vote pays (half the samples are wrong, each in its own way; a tie of two goes to the first seen):
 
     >>> from m1reason.answers import group_equivalent
-    >>> answers = [["5", "2", "2", "2.0"]] * 10 + [["2", "2", "2", "2"]] * 10
+    >>> answers = [["5", "2", "7", "2.0"]] * 10 + [["2", "2", "2", "2"]] * 10
     >>> right = [[a in ("2", "2.0") for a in row] for row in answers]
     >>> pays = VoteCurve.fit(answers, right, group=group_equivalent, counts=(1, 2, 4), source="toy",
     ...                      weights_sha256="0" * 64)
     >>> [(p.samples, p.accuracy, round(p.gain, 2)) for p in pays.points], pays.useful_samples
-    ([(1, 0.5, 0.0), (2, 0.5, 0.0), (4, 1.0, 0.5)], 4)
+    ([(1, 0.75, 0.0), (2, 0.5, -0.25), (4, 1.0, 0.25)], 4)
 
     Where the samples share their errors (they agree, right or wrong), the vote never beats one sample:
 
-    >>> answers = [["5", "5", "5", "5"]] * 8 + [["2", None, "2", "2"]] * 12
-    >>> right = [[a == "2" for a in row] for row in answers]
+    >>> answers = [["5", "5", "5", "5"]] * 8 + [["2", "2", "2.0", "2"]] * 12
+    >>> right = [[a in ("2", "2.0") for a in row] for row in answers]
     >>> flat = VoteCurve.fit(answers, right, group=group_equivalent, counts=(1, 2, 4), source="toy",
     ...                      weights_sha256="0" * 64)
     >>> [p.accuracy for p in flat.points], flat.useful_samples
@@ -89,7 +92,7 @@ class VoteCurve(BaseModel):
     >>> checked = VoteCurve.fit(answers, right, group=group_equivalent, counts=(1, 2, 4), source="toy",
     ...                         weights_sha256="0" * 64, steps_ok=ok)
     >>> [p.accuracy for p in checked.points], checked.useful_samples, checked.checked
-    ([0.0, 1.0, 1.0], 2, True)
+    ([0.5, 1.0, 1.0], 2, True)
     """
 
     model_config = ConfigDict(frozen=True)
@@ -131,8 +134,7 @@ class VoteCurve(BaseModel):
         if steps_ok is not None and len(steps_ok) != len(answers):
             raise ValueError(f"need a step check per problem: {len(steps_ok)} against {len(answers)} problems")
         checks = steps_ok if steps_ok is not None else [[True] * len(a) for a in answers]
-        votes = {k: [float(_vote(a[:k], c[:k], group, checked_voters(a[:k], s[:k])))
-                     for a, c, s in zip(answers, correct, checks)] for k in counts}
+        votes = {k: [_block_votes(a, c, s, k, group) for a, c, s in zip(answers, correct, checks)] for k in counts}
         points = []
         for k in counts:
             accuracy, accuracy_ci = mean_ci(votes[k])
@@ -188,6 +190,15 @@ def checked_voters(answers: Sequence[str | None], steps_ok: Sequence[bool]) -> l
     if any(ok and a is not None for a, ok in zip(answers, steps_ok)):
         return [bool(ok) for ok in steps_ok]
     return [True] * len(answers)
+
+
+def _block_votes(answers: Sequence[str | None], correct: Sequence[bool], steps_ok: Sequence[bool], k: int,
+                 group: Grouping) -> float:
+    """One problem's k-vote accuracy: the mean over its consecutive blocks of k samples (a last, shorter block is
+    left out)."""
+    blocks = [slice(start, start + k) for start in range(0, min(len(answers), len(correct)) - k + 1, k)]
+    votes = [_vote(answers[b], correct[b], group, checked_voters(answers[b], steps_ok[b])) for b in blocks]
+    return sum(votes) / len(votes)
 
 
 def _vote(answers: Sequence[str | None], correct: Sequence[bool], group: Grouping, voters: Sequence[bool]) -> bool:
