@@ -19,6 +19,7 @@ problem (so that the machine's drift over the run falls on all configurations al
                                       [--device cuda] [--prefill-delay 0] [--feed-appends 0] [--overlap false]
                                       [--seed 0] [--mixed] [--out DIR]
                                       [--no-write]
+    python -m benchmarks.budget_curve --from-records DIR --section NAME   # redraw a run's section, run nothing
 
 The GPU run (Figure 3 with >= 500 problems, the tiny hybrid beside its same-size transformer teacher):
 
@@ -446,7 +447,8 @@ def engine_work(generator, mark: tuple | None) -> dict:
 # ---- reporting ---------------------------------------------------------------------------------------------------
 def summary(records: list[dict]) -> list[dict]:
     """Per model and budget: BudgetAware, the best grid point, whether BudgetAware is inside its interval, and
-    their paired difference on the same problems (records with per-problem ``correct``; older ones have none).
+    their paired difference on the same problems (records with per-problem ``correct``; older ones have none); and
+    BudgetAware's paired difference from the best one-sample grid point (whether its samples paid at that budget).
 
     The best grid point is the highest of six noisy estimates, so it is biased upward (by about one interval
     half-width where several points are close); the paired difference's interval says how far apart the two
@@ -462,8 +464,19 @@ def summary(records: list[dict]) -> list[dict]:
                          "its samples": round(ours["mean_samples"], 1), "its max wall s": round(ours["max_wall_s"], 3),
                          "best grid point": best["config"], "best grid %": _pct(best),
                          "within the best's CI": ours["accuracy"] >= best["accuracy"] - best["ci95"],
-                         "paired: BudgetAware - best": _paired(ours, best), **_waits(ours, best)})
+                         "paired: BudgetAware - best": _paired(ours, best),
+                         "paired: BudgetAware - one sample": _paired(ours, _best_single(here)), **_waits(ours, best)})
     return rows
+
+
+def _best_single(cell: list[dict]) -> dict:
+    """The most accurate one-sample grid point of a budget's records (n=1 at its best length).
+
+    >>> _best_single([{"config": "n=1, 48 tok", "accuracy": 0.2}, {"config": "n=1, 160 tok", "accuracy": 0.6},
+    ...               {"config": "n=4, 160 tok", "accuracy": 0.7}])["config"]
+    'n=1, 160 tok'
+    """
+    return max((r for r in cell if r["config"].startswith("n=1,")), key=lambda r: r["accuracy"])
 
 
 def _waits(ours: dict, best: dict) -> dict:
@@ -499,6 +512,12 @@ def tables(rows: list[dict], models: list[ModelUnderTest], concurrency: int) -> 
         parts.append(f"**{model.name}**: {model.architecture} ({model.layers} layers), `{model.info['folder']}`, "
                      f"{at_once}\n\n" + markdown_table(mine, [c for c in mine[0] if c != "model"]))
     return "\n\n".join(parts)
+
+
+WORK_NOTE = ("Where each cell's wall time went (s): the engine's prefill and decode records, and the background "
+             "driver's turns (waiting for the lock, idle, inside the engine's step, delivering tokens, handing the "
+             "lock to queued threads); the last column is wall time outside every turn (before the driver's first "
+             "or after its last).\n\n")
 
 
 def work_table(records: list[dict], mixed: bool) -> str:
@@ -575,9 +594,29 @@ def section_body(args, models: list[ModelUnderTest], concurrency: int, table: st
             "timing. Accuracy in % ± the 95% interval half-width. Grid: SelfConsistency with n in "
             f"{list(GRID_N)} and max_new_tokens in {list(GRID_TOKENS)}, no early stop, answers forced out at the "
             "deadline. The best grid point is the highest of six noisy estimates, so it is biased upward; the "
-            "paired column is BudgetAware's per-problem difference from it on the same problems and seeds, with "
-            "its 95% interval. All records (with mean, max and whole-cell wall seconds, and per-problem results): "
+            "first paired column is BudgetAware's per-problem difference from it on the same problems and seeds, "
+            "with its 95% interval; the second, from the best one-sample point (does the vote pay at that budget). "
+            "All records (with mean, max and whole-cell wall seconds, and per-problem results): "
             f"`{args.out / 'budget_curve.json'}`, plot `{args.out / 'budget_curve.png'}`.\n\n" + table)
+
+
+def rewrite_section(folder: Path, section: str) -> int:
+    """Write ``section`` from an earlier run's records (``folder/budget_curve.json``): the tables as this version
+    draws them, under the run's own command, device, versions and date."""
+    saved = json.loads((folder / "budget_curve.json").read_text())
+    models = [ModelUnderTest(generator=None, name=m["model"], architecture=m["architecture"], layers=m["layers"],
+                             defaults={}, info=m) for m in saved["models"]]
+    records, concurrency = saved["records"], saved["concurrency"]
+    mixed = saved.get("mixed", "--mixed" in saved["env"]["command"])  # records before the field: the command
+    table = tables(summary(records), models, concurrency)
+    work = work_table(records, mixed)
+    if work:
+        table += "\n\n" + WORK_NOTE + work
+    print(table)
+    run_args = argparse.Namespace(count=saved["count"], mixed=mixed, out=folder)
+    write_section(section, "Accuracy against wall-clock budget: BudgetAware vs a fixed grid",
+                  section_body(run_args, models, concurrency, table), saved["env"])
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -613,7 +652,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="print only: leave BENCHMARKS.md and benchmarks/results alone (unless --out)")
     parser.add_argument("--section", default="budget_curve",
                         help="the BENCHMARKS.md section written (runs under different loads keep their own)")
+    parser.add_argument("--from-records", type=Path, default=None, metavar="FOLDER",
+                        help="run nothing: rewrite --section from FOLDER/budget_curve.json (an earlier run's "
+                             "records, its command, device and date), with this version's tables")
     args = parser.parse_args(argv)
+    if args.from_records is not None:
+        return rewrite_section(args.from_records, args.section)
     if args.model is not None and args.models is not None:
         parser.error("give --models or --model, not both")
     if args.concurrency < 1 or args.count < 1:
@@ -639,10 +683,7 @@ def main(argv: list[str] | None = None) -> int:
     table = tables(summary(records), models, concurrency)
     work = work_table(records, args.mixed)
     if work:
-        table += ("\n\nWhere each cell's wall time went (s): the engine's prefill and decode records, and the "
-                  "background driver's turns (waiting for the lock, idle, inside the engine's step, delivering "
-                  "tokens, handing the lock to queued threads); the last column is wall time outside every turn "
-                  "(before the driver's first or after its last).\n\n" + work)
+        table += "\n\n" + WORK_NOTE + work
     print(table)
     print(f"total wall s: {time.monotonic() - started:.1f}")
     env = environment()
@@ -651,7 +692,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out is not None:  # a --no-write run leaves the repository's records alone unless told where
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "budget_curve.json").write_text(json.dumps(
-            {"env": env, "concurrency": concurrency, "count": args.count, "seed": args.seed,
+            {"env": env, "concurrency": concurrency, "count": args.count, "seed": args.seed, "mixed": args.mixed,
              "models": [{**m.labels(), **m.info} for m in models], "records": records},
             indent=1, default=str))
         plot(records, args.out / "budget_curve.png")

@@ -34,6 +34,7 @@ def test_every_configuration_is_scored_and_the_summary_picks_the_best_grid_point
     assert by_config[f"n=4, {GRID_TOKENS[0]} tok"]["correct"] == [0, 0, 0]  # per problem, in order
     ours = by_config["BudgetAware"]["correct"]
     assert row["paired: BudgetAware - best"].startswith(f"{100 * (sum(ours) / 3 - 1):+.1f} ± ")
+    assert row["paired: BudgetAware - one sample"] == row["paired: BudgetAware - best"]  # the best is one sample
 
 
 class OverlapCounter:
@@ -124,7 +125,7 @@ def test_no_write_without_out_leaves_the_repositorys_records_alone(monkeypatch, 
     assert "total wall s" in capsys.readouterr().out
 
 
-def test_two_models_at_concurrency_4_give_a_set_of_records_each(tmp_path, capsys):
+def test_two_models_at_concurrency_4_give_a_set_of_records_each(tmp_path, capsys, monkeypatch):
     """The real path: the embedded model loaded twice, its engine sized for 4 problems, solved side by side."""
     out = tmp_path / "out"
     assert main(["--models", "m1reason/embedded", "m1reason/embedded", "--count", "4", "--concurrency", "4",
@@ -150,6 +151,15 @@ def test_two_models_at_concurrency_4_give_a_set_of_records_each(tmp_path, capsys
         assert all(r["no_token"] + (r["median_first_token_s"] is not None) >= 1 for r in mine)
     table = capsys.readouterr().out
     assert "**embedded**: hybrid (4 Mamba + 2 attention layers)" in table and "**embedded #2**" in table
+    # the section can be drawn again from the records alone, under the run's own command and date
+    import benchmarks.budget_curve as budget_curve
+
+    sections = []
+    monkeypatch.setattr(budget_curve, "write_section", lambda *args: sections.append(args))
+    assert main(["--from-records", str(out), "--section", "again"]) == 0
+    [(name, _, body, env)] = sections
+    assert name == "again" and env == saved["env"] and saved["mixed"] is False
+    assert "paired: BudgetAware - one sample" in body and "**embedded #2**" in body and "4 problems at a time" in body
 
 
 def test_configurations_take_turns_going_first_one_problem_at_a_time(monkeypatch):
