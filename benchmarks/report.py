@@ -2,7 +2,7 @@
 
 Each script owns one section of BENCHMARKS.md, delimited by HTML comments, and rewrites only that
 section, so numbers from different scripts (and different devices) sit side by side, each with the
-command, device, versions and date that produced it.
+command, commit, device, versions and date that produced it.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def environment(packages: tuple[str, ...] = ("torch", "transformers")) -> dict:
             versions[name] = "not installed"
     return {
         "command": _command(),
+        "commit": source_commit(),
         "device": device,
         "cpu_threads": torch.get_num_threads(),
         "versions": versions,
@@ -52,6 +53,29 @@ def true_or_false(text: str) -> bool:
     if text.lower() in ("0", "false", "no", "off"):
         return False
     raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
+
+
+def source_commit(root: Path = BENCHMARKS_MD.parent) -> str:
+    """The checkout's commit (short), ``+changes`` when tracked code differs from it (BENCHMARKS.md and
+    benchmarks/results, which runs write, aside), or "unknown" outside a git checkout.
+
+    >>> import tempfile
+    >>> source_commit(Path(tempfile.mkdtemp()))
+    'unknown'
+    """
+    import subprocess
+
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30)
+
+    try:
+        head = git("rev-parse", "--short", "HEAD")
+        if head.returncode != 0 or git("rev-parse", "--show-toplevel").stdout.strip() != str(root):
+            return "unknown"
+        changed = git("diff", "--quiet", "HEAD", "--", ".", ":!BENCHMARKS.md", ":!benchmarks/results").returncode
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head.stdout.strip() + ("+changes" if changed else "")
 
 
 def _command() -> str:
@@ -96,7 +120,8 @@ def write_section(name: str, title: str, body: str, env: dict) -> None:
     header = (
         f"## {title}\n\n"
         f"- command: `{env['command']}`\n- device: {env['device']} ({env['cpu_threads']} CPU threads)\n"
-        f"- versions: {json.dumps(env['versions'])}\n- date: {env['date']}\n\n"
+        f"- versions: {json.dumps(env['versions'])}\n- date: {env['date']}"
+        + (f", commit {env['commit']}" if env.get("commit") else "") + "\n\n"
     )
     block = f"<!-- BEGIN {name} -->\n{header}{body.strip()}\n<!-- END {name} -->"
     text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else (
