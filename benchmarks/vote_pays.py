@@ -5,17 +5,17 @@ test set (benchmarks/data/natural_math.jsonl) and on the generator's held-out se
 ``--seeds`` value is one run: ``--samples`` samples per problem at the temperature the strategies sample at.
 
 Per vote size k, the samples are split into blocks of k in draw order (samples are independent, so each block is
-one draw of a k-vote and their mean is an unbiased estimate of its accuracy), and each block votes twice:
+one draw of a k-vote and their mean is an unbiased estimate of its accuracy: ``m1reason.vote_curve.vote_accuracy``,
+the vote curve's own scoring), and each block votes twice:
 
 - **plain**: every sample with an answer votes once;
 - **checked**: a sample whose written arithmetic has a false step (``m1reason.answers.check_steps``) does not vote,
-  unless no sample of the block without one has an answer (``m1reason.vote_curve.checked_voters``,
-  SelfConsistency's rule).
+  unless no sample of the block without one has an answer (SelfConsistency's rule).
 
-A tie between leaders counts 1 / (number of leaders). pass@1 is the mean correctness of all samples; the gains are
-paired per problem, with 95% intervals. Prints a table and JSON; writes BENCHMARKS.md unless ``--no-write``.
+A tie goes to the answer seen first (as in the vote curve). pass@1 is the mean correctness of all samples; the
+gains are paired per problem, with 95% intervals. Prints a table and JSON; writes BENCHMARKS.md unless ``--no-write``.
 
-    python -m benchmarks.vote_pays                                     # embedded model, CPU, ~20 minutes
+    python -m benchmarks.vote_pays                                     # embedded model, CPU, ~13 minutes
     python -m benchmarks.vote_pays --sets heldout --seeds 0 --samples 8 --no-write
     python -m benchmarks.vote_pays --model runs/d/grpo --device cuda --seeds 0 1 2
 """
@@ -32,47 +32,22 @@ from benchmarks.vote_curve import sample_counts
 from m1reason.answers import group_equivalent
 from m1reason.train.data import heldout_problems
 from m1reason.train.evaluate import mean_ci, paired_gain, sample_answers
-from m1reason.vote_curve import checked_voters
+from m1reason.vote_curve import vote_accuracy
 
 SETS = {"natural": "natural_math.jsonl (hand-written test set)", "heldout": "the generator's held-out set"}
 
 
-def block_vote(answers: list[str | None], correct: list[bool], voters: list[bool]) -> float:
-    """One block's vote: 1 when the right answer's cluster leads alone, 1/t when t clusters tie for the lead
-    with it, 0 otherwise. Only samples with ``voters`` True and an answer vote.
-
-    >>> block_vote(["4", "4.0", "5"], [True, True, False], [True, True, True])
-    1.0
-    >>> block_vote(["4", "5"], [True, False], [True, True]), block_vote(["4", "5"], [True, False], [False, True])
-    (0.5, 0.0)
-    >>> block_vote([None, None], [False, False], [True, True])
-    0.0
-    """
-    votes = [i for i, (a, v) in enumerate(zip(answers, voters)) if v and a is not None]
-    if not votes:
-        return 0.0
-    clusters = group_equivalent([answers[i] for i in votes])
-    top = max(len(c) for c in clusters)
-    leaders = [c for c in clusters if len(c) == top]
-    right = any(correct[votes[c[0]]] for c in leaders)
-    return 1.0 / len(leaders) if right else 0.0
-
-
 def vote_scores(record: dict, k: int) -> tuple[float, float]:
-    """A problem's plain and checked k-vote accuracy: the mean over its consecutive blocks of k samples.
+    """A problem's plain and checked k-vote accuracy (``m1reason.vote_curve.vote_accuracy``: the mean over its
+    consecutive blocks of k samples, a tie going to the answer seen first, as the vote curve scores it).
 
-    >>> rec = {"answers": ["5", "4", "5", "4"], "correct": [False, True, False, True],
-    ...        "steps_ok": [False, True, False, True]}
+    >>> rec = {"answers": ["4", "5", "5", "4"], "correct": [True, False, False, True],
+    ...        "steps_ok": [True, False, False, True]}
     >>> vote_scores(rec, 2), vote_scores(rec, 4), vote_scores(rec, 1)
-    ((0.5, 1.0), (0.5, 1.0), (0.5, 0.5))
+    ((0.5, 1.0), (1.0, 1.0), (0.5, 0.5))
     """
-    plain, checked = [], []
-    for start in range(0, len(record["answers"]) - k + 1, k):
-        block = {key: record[key][start:start + k] for key in ("answers", "correct", "steps_ok")}
-        plain.append(block_vote(block["answers"], block["correct"], [True] * k))
-        checked.append(block_vote(block["answers"], block["correct"],
-                                  checked_voters(block["answers"], block["steps_ok"])))
-    return sum(plain) / len(plain), sum(checked) / len(checked)
+    return tuple(vote_accuracy(record["answers"], record["correct"], k, group=group_equivalent, steps_ok=steps)
+                 for steps in (None, record["steps_ok"]))
 
 
 def summarize(records: list[dict], counts: tuple[int, ...]) -> list[dict]:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from m1reason.confidence_map import read_tied_to_weights
 from m1reason.stats import mean_ci, paired_gain
 
-__all__ = ["VOTE_CURVE_FILE", "VoteCurve", "VotePoint", "checked_voters"]
+__all__ = ["VOTE_CURVE_FILE", "VoteCurve", "VotePoint", "checked_voters", "vote_accuracy"]
 
 log = logging.getLogger(__name__)
 VOTE_CURVE_FILE = "vote_curve.json"
@@ -133,8 +133,9 @@ class VoteCurve(BaseModel):
             raise ValueError(f"a vote of {counts[-1]} needs {counts[-1]} samples per problem; one problem has {fewest}")
         if steps_ok is not None and len(steps_ok) != len(answers):
             raise ValueError(f"need a step check per problem: {len(steps_ok)} against {len(answers)} problems")
-        checks = steps_ok if steps_ok is not None else [[True] * len(a) for a in answers]
-        votes = {k: [_block_votes(a, c, s, k, group) for a, c, s in zip(answers, correct, checks)] for k in counts}
+        checks = steps_ok if steps_ok is not None else [None] * len(answers)
+        votes = {k: [vote_accuracy(a, c, k, group=group, steps_ok=s) for a, c, s in zip(answers, correct, checks)]
+                 for k in counts}
         points = []
         for k in counts:
             accuracy, accuracy_ci = mean_ci(votes[k])
@@ -192,12 +193,21 @@ def checked_voters(answers: Sequence[str | None], steps_ok: Sequence[bool]) -> l
     return [True] * len(answers)
 
 
-def _block_votes(answers: Sequence[str | None], correct: Sequence[bool], steps_ok: Sequence[bool], k: int,
-                 group: Grouping) -> float:
+def vote_accuracy(answers: Sequence[str | None], correct: Sequence[bool], k: int, *, group: Grouping,
+                  steps_ok: Sequence[bool] | None = None) -> float:
     """One problem's k-vote accuracy: the mean over its consecutive blocks of k samples (a last, shorter block is
-    left out)."""
+    left out), each block voting as ``VoteCurve.fit`` describes (with ``steps_ok``, only its ``checked_voters``).
+
+    >>> from m1reason.answers import group_equivalent
+    >>> answers, right = ["5", "4", "5", "4"], [False, True, False, True]
+    >>> [vote_accuracy(answers, right, k, group=group_equivalent) for k in (1, 2)]  # 5|4 and 5|4: ties to the 5s
+    [0.5, 0.0]
+    >>> vote_accuracy(answers, right, 2, group=group_equivalent, steps_ok=right)
+    1.0
+    """
+    checks = [True] * len(answers) if steps_ok is None else steps_ok
     blocks = [slice(start, start + k) for start in range(0, min(len(answers), len(correct)) - k + 1, k)]
-    votes = [_vote(answers[b], correct[b], group, checked_voters(answers[b], steps_ok[b])) for b in blocks]
+    votes = [_vote(answers[b], correct[b], group, checked_voters(answers[b], checks[b])) for b in blocks]
     return sum(votes) / len(votes)
 
 

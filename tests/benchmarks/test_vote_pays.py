@@ -26,4 +26,4 @@ def test_a_lone_sample_with_a_false_step_still_answers_and_a_checked_block_outvo
     record = {"answers": ["128", "108", "128", "108"], "correct": [False, True, False, True],
               "steps_ok": [False, True, False, True]}
     assert vote_scores(record, 1) == (0.5, 0.5)  # alone, the false-step sample still votes
-    assert vote_scores(record, 2) == (0.5, 1.0)  # plain: a tie; checked: 108 alone
+    assert vote_scores(record, 2) == (0.0, 1.0)  # plain: a tie, to the first seen (128); checked: 108 alone
