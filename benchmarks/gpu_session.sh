@@ -10,13 +10,16 @@
 # Every output lands under OUT (default benchmarks/results/gpu-session); BENCHMARKS.md is left alone (every step
 # runs with --no-write: a section is written from the records once they are read). END (seconds since the epoch)
 # caps the whole run, so a call's time limit is never hit in the middle of a step; default: 9 minutes from now.
+# STEPS picks which of the steps run (default all: "gpu-tests kernel-tiles first-token throughput"), so timings can
+# wait for a call in which nothing else uses the GPU.
 #
 #   bash benchmarks/gpu_session.sh
-#   OUT=$OUT TRAIN=runs/d END=$(( $(date +%s) + 560 )) bash benchmarks/gpu_session.sh
+#   OUT=$OUT TRAIN=runs/d STEPS=gpu-tests END=$(( $(date +%s) + 560 )) bash benchmarks/gpu_session.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT="${OUT:-benchmarks/results/gpu-session}"
 END="${END:-$(( $(date +%s) + 540 ))}"
+STEPS="${STEPS:-gpu-tests kernel-tiles first-token throughput}"
 mkdir -p "$OUT"
 log="$OUT/session.txt"
 
@@ -24,6 +27,7 @@ log="$OUT/session.txt"
 step() {
   local name="$1" limit="$2" left=$(( END - $(date +%s) - 5 ))
   shift 2
+  [[ " $STEPS " == *" ${name%-o[nf]*} "* ]] || return 0
   (( left < limit )) && limit=$left
   if (( limit < 10 )); then echo "$name: skipped, no time left" | tee -a "$log"; return; fi
   local started=$SECONDS
@@ -51,7 +55,7 @@ for chunks in off on; do
   step "first-token-$chunks" 90 python3 -m benchmarks.first_token --prefill-chunks "$chunks" --no-write \
     --out "$OUT/first-token-$chunks"
 done
-step throughput-b1-b8 150 python3 -m benchmarks.throughput --engines m1 --batches 1 8 --new 1024 \
+step throughput 150 python3 -m benchmarks.throughput --engines m1 --batches 1 8 --new 1024 \
   --results "$OUT/throughput.jsonl" --no-write
 
 if [ -n "${TRAIN:-}" ]; then
