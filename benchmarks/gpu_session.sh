@@ -14,6 +14,11 @@
 # wait for a call in which nothing else uses the GPU.
 #
 #   bash benchmarks/gpu_session.sh
+# The GPU machine's python has torch, transformers and numpy but not the project's other dependencies (pydantic,
+# sympy, math-verify, ...) and no network: wheels for its python, downloaded on a machine that has an index with
+# `pip download --python-version 3.12 --only-binary=:all: --platform manylinux2014_x86_64 -d devwheels <deps>`,
+# are installed from devwheels/ first when that folder is there (carry it to the machine).
+#
 #   OUT=$OUT TRAIN=runs/d STEPS=gpu-tests END=$(( $(date +%s) + 560 )) bash benchmarks/gpu_session.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +40,12 @@ step() {
   echo "$name: rc $? in $(( SECONDS - started )) s (limit $limit s)" | tee -a "$log"
 }
 
+if [ -d devwheels ]; then
+  deps=(pydantic sympy mpmath math-verify latex2sympy2_extended asyncio-throttle)
+  { python3 -m pip install -q --no-index --find-links devwheels "${deps[@]}" ||
+    uv pip install --python "$(command -v python3)" --no-index --find-links devwheels "${deps[@]}" ||
+    echo "deps: install failed"; } > "$OUT/deps.txt" 2>&1
+fi
 { nvidia-smi --query-gpu=name,driver_version --format=csv,noheader; python3 -c \
   "import torch, triton; print('torch', torch.__version__, 'triton', triton.__version__)"; git rev-parse HEAD; } \
   > "$log" 2>&1
