@@ -276,6 +276,8 @@ class Engine:
         self.scheduler.release_parked()
         self._expire_deadlines(out)
         prefilled = self._prefill(out) if self._prefill_due() else set()
+        if prefilled:  # a prefill can take long under load: who passed their deadline meanwhile ends now, undecoded
+            self._expire_deadlines(out)
         batch = self.scheduler.reserve_for_step(self.scheduler.to_decode(skip=prefilled))
         if batch:
             out.decoded = len(batch)

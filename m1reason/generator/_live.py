@@ -5,6 +5,7 @@ and what a step posts to a stream before the stream builds events from it.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -71,6 +72,9 @@ class LiveRequest:
     samples: list[LiveSample] = field(default_factory=list)
     reported: bool = False  # RequestFinished sent (cleared if append/fork revives it)
     failed: str | None = None  # why a step failed it (its stream raises; it is never reported)
+    # guards the samples' results and ``reported``: the stream reporting the request's end takes this lock, not
+    # the generator's, which the driver holds through a whole step (under load, a second or more)
+    ends: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def done(self) -> bool:

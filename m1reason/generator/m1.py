@@ -13,6 +13,7 @@ import logging
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 
 import torch
@@ -106,6 +107,7 @@ class M1Generator(GeneratorBase):
         self._requests: dict[str, LiveRequest] = {}
         self._samples: dict[str, LiveSample] = {}
         self._mailboxes = Mailboxes()  # each request's events, until its stream reads them
+        self._finished_streams: deque[str] = deque()  # ended requests whose streams left their forgetting to a step
         self._throughput: FittedThroughput | None = None
         self._calibrating = threading.Lock()
         self.pace = PaceMeter()  # decode steps as served, for the throughput model (m1reason.throughput.pace)
@@ -181,12 +183,27 @@ class M1Generator(GeneratorBase):
                         raise RuntimeError(f"requests {ids} are unfinished but the engine has nothing to run")
                     self.step()
         finally:
+            self._end_stream(ids)
+
+    def _end_stream(self, ids: list[str]) -> None:
+        """Cancel what still runs of a stream's requests and forget them. Requests that are over need no cancel:
+        if a step holds the lock, they are left to the driver to forget before its next step (or to the next
+        submission), so a stream whose requests are over never waits for the step in progress (under load, a
+        second or more past the deadline it was answering)."""
+        over = self._driver is not None and all(self._ended(i) for i in ids)
+        if over and not self._lock.raw.acquire(blocking=False):
+            self._finished_streams.extend(ids)
+            return
+        try:
             with self._lock:
                 for request_id in ids:
                     live = self._requests.get(request_id)
                     if live is not None and not live.done:
                         self.cancel(request_id)
                     self._forget(request_id)
+        finally:
+            if over:
+                self._lock.raw.release()
 
     def submit(self, requests: Iterable[GenerationRequest], *, _wake: threading.Event | None = None) -> list[str]:
         """Queue requests without waiting; ``step()`` or another stream drives them. Every request is checked
@@ -207,6 +224,7 @@ class M1Generator(GeneratorBase):
         with self._lock:
             if self.failure is not None:
                 raise M1Error(f"the engine failed ({self.failure}) and stopped serving; make a new generator")
+            self._forget_finished_streams()  # a request id is free again once its stream has ended
             seen = set()
             for r in requests:
                 if r.request_id in self._requests or r.request_id in seen:
@@ -250,6 +268,7 @@ class M1Generator(GeneratorBase):
         it; what is still queued stays queued (``stream`` then drives it from the caller's thread)."""
         with self._lock:
             driver, self._stopping = self._driver, True
+            self._forget_finished_streams()
             self._work.notify_all()
         if driver is not None and driver is not threading.current_thread():
             driver.join(timeout_s)
@@ -318,9 +337,11 @@ class M1Generator(GeneratorBase):
             if sampling is not None:
                 sample.seq.params = sampling
             self.engine.append(sample.seq, ids)
-            sample.finish_reason, sample.result = None, None
+            live = self._requests[sample.seq.request_id]
+            with live.ends:
+                sample.finish_reason, sample.result = None, None
+                live.reported = False
             sample.stops.reopen()
-            self._requests[sample.seq.request_id].reported = False
             self._emit_tokens(sample, ids)
             self._work.notify_all()
 
@@ -338,9 +359,10 @@ class M1Generator(GeneratorBase):
                 child = LiveSample(seq, parent.text.clone() if parent.text else None, parent.stops.clone(),
                                     shown=parent.shown, first_token_at=parent.first_token_at)
                 child.stops.reopen()
-                live.samples.append(child)
+                with live.ends:
+                    live.samples.append(child)
+                    live.reported = False
                 self._samples[seq.sample_id] = child
-            live.reported = False
             self._work.notify_all()
             return [seq.sample_id for seq in children]
 
@@ -449,6 +471,7 @@ class M1Generator(GeneratorBase):
     def _step(self) -> float:
         """``step``; returns the seconds spent inside the engine's step (0 if none ran)."""
         with self._lock:
+            self._forget_finished_streams()
             if self.failure is not None or not self.engine.has_work():
                 return 0.0
             started = time.monotonic()
@@ -592,11 +615,12 @@ class M1Generator(GeneratorBase):
         timings = {"total_s": now - live.submitted_at}
         if sample.first_token_at is not None:
             timings["first_token_s"] = sample.first_token_at - live.submitted_at
-        sample.result = Sample(sample_id=seq.sample_id, token_ids=list(seq.generated), text=final_text,
-                               finish_reason=reason,
-                               logprobs=list(seq.logprobs) if seq.params.logprobs else None,
-                               confidence=confidence, timings=timings)
-        self._post(seq.request_id, SampleFinished(sample_id=seq.sample_id, sample=sample.result))
+        result = Sample(sample_id=seq.sample_id, token_ids=list(seq.generated), text=final_text,
+                        finish_reason=reason, logprobs=list(seq.logprobs) if seq.params.logprobs else None,
+                        confidence=confidence, timings=timings)
+        with live.ends:
+            sample.result = result
+        self._post(seq.request_id, SampleFinished(sample_id=seq.sample_id, sample=result))
 
     def _post(self, request_id: str, event) -> None:
         self._mailboxes.post(request_id, event)
@@ -613,13 +637,15 @@ class M1Generator(GeneratorBase):
                 raise M1Error(event.message)
             yield event
             if isinstance(event, SampleFinished) and last_end[request_of[event.sample_id]] == i:
-                with self._lock:
-                    live = self._requests.get(request_of[event.sample_id])
-                    if live is None or live.reported or not live.done:
+                live = self._requests.get(request_of[event.sample_id])  # forgotten only by this thread's stream
+                if live is None:
+                    continue
+                with live.ends:  # not the generator's lock: that one is held through the step in progress
+                    if live.reported or not live.done:
                         continue
                     live.reported = True
                     samples = [sample.result for sample in live.samples]  # as they are now: an append may reopen one
-                result = self._result(live, samples)  # the record is built after the lock: the driver steps under it
+                result = self._result(live, samples)
                 yield RequestFinished(request_id=result.request_id, result=result)
 
     def _result(self, live: LiveRequest, samples: list) -> GenerationResult:
@@ -629,6 +655,19 @@ class M1Generator(GeneratorBase):
                  "versions": package_versions()}
         return GenerationResult(request_id=request.request_id, samples=samples,
                                 prompt_tokens=live.prompt_len, reproducibility=repro)
+
+    def _ended(self, request_id: str) -> bool:
+        """Whether a request is over (every sample ended) or already forgotten; read without the step's lock."""
+        live = self._requests.get(request_id)
+        if live is None:
+            return True
+        with live.ends:
+            return live.done
+
+    def _forget_finished_streams(self) -> None:
+        """Forget the ended requests whose streams left it to a step (called under the lock)."""
+        while self._finished_streams:
+            self._forget(self._finished_streams.popleft())
 
     def _forget(self, request_id: str) -> None:
         live = self._requests.pop(request_id, None)

@@ -393,3 +393,31 @@ def test_a_group_launched_ahead_stops_short_of_the_nearest_deadline(model, monke
     now[0] += 0.040  # the 4 steps read back took their 40 ms: the deadline is 2.5 steps away, 2 in flight
     engine.timings.decode.append((2, 8.0, 0.010))
     assert len(engine.step().tokens) == 2 * 2 and engine._ahead is None
+
+
+def test_a_deadline_that_passes_during_a_prefill_ends_the_sample_before_the_decode(model, monkeypatch):
+    """Under load one step's prefill can take a second: a sample whose deadline passed meanwhile ends at once
+    ("deadline", no token more), not after that step's decode too; the prompt prefilled still gets its token."""
+    import m1reason.engine.engine as engine_module
+
+    now = [100.0]
+    monkeypatch.setattr(engine_module.time, "monotonic", lambda: now[0])
+    engine = Engine(model, max_slots=4, max_len=64)
+    timed = seqs_for([1, 2, 3], SamplingParams(temperature=0, max_new_tokens=40, ignore_eos=True), request="t")
+    engine.add(timed)
+    engine.step()
+    timed[0].deadline_at = now[0] + 0.5
+    tokens_before = len(timed[0].tokens)
+    real_prefill = engine.runner.prefill
+
+    def slow_prefill(*args, **kwargs):
+        now[0] += 1.0  # the deadline passes while the newcomer's prompt is prefilled
+        return real_prefill(*args, **kwargs)
+
+    monkeypatch.setattr(engine.runner, "prefill", slow_prefill)
+    newcomer = seqs_for([4, 5, 6, 7], SamplingParams(temperature=0, max_new_tokens=8, ignore_eos=True), request="n")
+    engine.add(newcomer)
+    out = engine.step()
+    assert timed[0].finish_reason == "deadline" and timed[0] in out.finished
+    assert len(timed[0].tokens) == tokens_before
+    assert len(newcomer[0].tokens) == 5 and newcomer[0].is_live
