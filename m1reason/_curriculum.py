@@ -60,7 +60,8 @@ TOPICS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...
     ("complex numbers",
      ("complex number", "complex numbers", "imaginary", "real part", "complex conjugate", "complex plane",
       "argand"),
-     (),
+     # the imaginary unit in an expression: "3i", "(1 - i)", "$2 + i$" (never "5 in" or "10 i.e.")
+     (r"(?<=\d)i(?![a-z.])", r"[-+]\s*i\s*[)$]"),
      ()),
     ("probability and counting",
      ("probability", "probabilities", "at random", "randomly", "expected value", "factorial", "factorials",

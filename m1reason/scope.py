@@ -43,18 +43,19 @@ def _vocabulary(words: str) -> frozenset[str]:
 ENGLISH = _vocabulary("the of and to is are was were what how many much if has have had does did with for each it "
                       "she they his her their there this that you your by from at which who when than then will "
                       "be can after into more")
-# Function words of other languages written in Latin letters; two of one language, and no English one, is not
-# English.
+# Function words of other languages written in Latin letters, and the verbs their exercises open with ("Calcula",
+# "Berechne"); two of one language, and no English word above, is not English.
 FOREIGN = {
-    "Spanish": _vocabulary("el los las una es que por para con del y tiene cuántos cuántas cuánto cuál cada hay "
-                           "sus en"),
-    "French": _vocabulary("le les une des est sont et du combien quel quelle avec pour dans qui chaque il elle ont "
-                          "sur en"),
+    "Spanish": _vocabulary("el los las una es que por para con del de y tiene cuántos cuántas cuánto cuál cada "
+                           "hay sus en calcula calcule halla encuentra resuelve"),
+    "French": _vocabulary("le les une des est sont et du de combien quel quelle avec pour dans qui chaque il elle "
+                          "ont sur en calcule calculez trouve trouvez résous résolvez"),
     "German": _vocabulary("der die das und ist sind ein eine einen wie viele viel mit für von zu hat haben jede "
-                          "jeder den dem nicht auf wenn"),
+                          "jeder den dem nicht auf wenn berechne berechnen finde löse"),
     "Italian": _vocabulary("il lo gli della di che è sono quanti quante quanto con ogni ha hanno una un del "
-                           "ciascuno"),
-    "Portuguese": _vocabulary("os um uma é são da do quantos quantas quanto com para em cada tem têm que não"),
+                           "ciascuno calcola trova risolvi"),
+    "Portuguese": _vocabulary("os um uma é são da do de quantos quantas quanto com para em cada tem têm que não "
+                              "calcule encontre resolva"),
 }
 # Words that put numbers into a problem without digits: number words, and units and operations (a question such
 # as "How many minutes are in an hour?" is arithmetic).

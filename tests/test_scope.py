@@ -67,6 +67,8 @@ def test_curriculum_problems_are_in_scope(problem):
     ("Show that 7 is odd.", "proofs ('show that')"),
     ("Find the determinant of the 2 by 2 matrix with rows 1, 2 and 3, 4.", "linear algebra ('matrix')"),
     ("Write 3 + 4i as a complex number in polar form.", "complex numbers ('complex number')"),
+    ("What is $(2 + 3i)(1 - i)$?", "complex numbers ('3i)(1')"),  # the imaginary unit, unnamed
+    ("Simplify (4 - i)(4 + i).", "complex numbers ('- i)(4')"),
     ("What is the probability of rolling a 6 with one die?", "probability and counting ('probability')"),
     ("In how many ways can 4 people sit in a row?", "probability and counting ('how many ways')"),
     ("What is 5!?", "probability and counting ('5!')"),
@@ -158,12 +160,14 @@ def test_a_very_long_number_is_shown_cut():
     ("¿Cuántos caramelos tiene Ana si compra 12 y come 5?",
      "not in English (it reads as Spanish: 'cuántos', 'tiene', 'y')"),
     ("Combien de pommes reste-t-il si Marie en a 12 et en mange 5 ?",
-     "not in English (it reads as French: 'combien', 'en', 'et')"),
+     "not in English (it reads as French: 'combien', 'de', 'en')"),
     ("Wie viele Äpfel hat Tom, wenn er 12 kauft und 5 isst?", "not in English (it reads as German: 'hat', "),
     ("Quanti euro spende Luca per 3 gelati da 2 euro ciascuno?",
      "not in English (it reads as Italian: 'ciascuno', 'quanti')"),
     ("Quantos livros tem o João se comprar 4 e ganhar 3?",
      "not in English (it reads as Portuguese: 'quantos', 'tem')"),
+    ("Calcula el 20 % de 150.", "not in English (it reads as Spanish: 'calcula', 'de', 'el')"),  # an exercise's verb
+    ("Berechne 15 mal 4 und dann die Hälfte davon.", "not in English (it reads as German: 'berechne', 'die', 'und')"),
 ])
 def test_text_not_in_english_is_out_naming_the_script_or_the_words(problem, reason):
     verdict = EMBEDDED_SCOPE.check(problem)
@@ -175,6 +179,8 @@ def test_text_not_in_english_is_out_naming_the_script_or_the_words(problem, reas
     "Anna hat 3 Äpfel. What is 3 + 4?",  # an English function word: English
     "Mia bought 3 croissants and 2 pains au chocolat at the café. How much did she spend at $2 each?",
     "José and María have 12 pesos each. How many pesos do they have together?",
+    "Calcule 3 + 4.",  # one foreign word is not a language
+    "Sam has 5 inches of tape and uses 2 i.e. two of them. How many inches are left?",  # "5 in", "2 i.e." are not i
 ])
 def test_english_with_foreign_names_or_no_words_stays_in(problem):
     assert EMBEDDED_SCOPE.check(problem).in_scope, EMBEDDED_SCOPE.check(problem).reason
