@@ -8,6 +8,7 @@ however long: it takes a mark, and until it reads the window back no record afte
 from __future__ import annotations
 
 import collections
+import itertools
 import threading
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
@@ -75,6 +76,16 @@ class MarkedLog(Generic[T]):
         """The records kept now, oldest first."""
         with self._lock:
             return list(self._records)
+
+    def last(self, count: int) -> list[T]:
+        """The newest ``count`` records (fewer if the log holds fewer), newest first.
+
+        >>> log = MarkedLog()
+        >>> log.extend([1, 2, 3]); log.last(2), log.last(5)
+        ([3, 2], [3, 2, 1])
+        """
+        with self._lock:
+            return list(itertools.islice(reversed(self._records), count))
 
     def latest(self, where: Callable[[T], bool]) -> T | None:
         """The newest record that ``where`` accepts, or None."""

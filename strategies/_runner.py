@@ -32,7 +32,7 @@ from strategies._settings import StrategySettings
 from strategies.solution import NO_ANSWER, Plan, SampleRecord, Solution, no_turn_reason
 from strategies.voting import Tally
 
-__all__ = ["Progress", "end_margin", "fallback_force_at", "prompt_for", "run_samples"]
+__all__ = ["Progress", "end_margin", "fallback_force_at", "prompt_for", "run_samples", "step_lateness"]
 
 log = logging.getLogger("strategies")
 
@@ -310,11 +310,14 @@ def run_samples(settings: StrategySettings, problem: str, generator, plan: Plan,
                             max_new_tokens=plan.max_new_tokens, confidence=want_confidence and "confidence" in caps)
     if prompt is None:
         prompt = prompt_for(problem, generator)
+    late = step_lateness(generator, budget_s)
+    if force_at is not None:
+        force_at = max(0.0, force_at - late)
     run = _Run(generator, settings, params, started=started, budget_s=budget_s, force_at=force_at,
                on_progress=on_progress)
     deadline = None
     if budget_s is not None:
-        deadline = budget_s - end_margin(budget_s) - run.now()
+        deadline = budget_s - end_margin(budget_s) - late - run.now()
         if deadline <= 0:
             deadline = 1e-3
     sent = {"prompt_token_ids": prompt_token_ids} if prompt_token_ids is not None else {"prompt": prompt}
@@ -429,6 +432,24 @@ def _why_no_answer(run: _Run, records: list[SampleRecord], elapsed: float) -> tu
     if waited is not None and run.budget_s is not None and waited > 0.5 * run.budget_s:
         reason += f"; the first token came after {waited:.1f} s waiting for a turn"
     return "no_answer", reason
+
+
+def step_lateness(generator, budget_s: float | None) -> float:
+    """How much earlier than planned the samples end and their answers are forced: the generator's
+    ``step_latency_s`` (it sees a deadline up to one uninterruptible step late), at most a quarter of the budget
+    (beyond that the budget cannot be kept by ending earlier, only by admitting less: the rest is left to the
+    planner).
+
+    >>> from m1reason.generator.fake import FakeGenerator
+    >>> class Slow(FakeGenerator):
+    ...     def step_latency_s(self): return 0.8
+    >>> slow = Slow(lambda request, i: "x")
+    >>> step_lateness(slow, 10.0), step_lateness(slow, 2.0), step_lateness(slow, None)
+    (0.8, 0.5, 0.0)
+    """
+    if budget_s is None:
+        return 0.0
+    return min(as_generator(generator).step_latency_s(), 0.25 * budget_s)
 
 
 def end_margin(budget_s: float) -> float:

@@ -453,6 +453,22 @@ class M1Generator(GeneratorBase):
             self._planned[request_id] = planned.n
         return planned
 
+    def step_latency_s(self) -> float:
+        """How late a deadline may be acted on: the longest of the background driver's last 8 turns inside the
+        engine and delivering their tokens (a step is never interrupted; deadlines are checked between steps, and
+        under load on a CPU one step can take a second). 0.0 before the driver's first turn.
+
+        >>> from m1reason.model import ModelConfig
+        >>> from m1reason.generator.driver_turns import DriverTurn
+        >>> gen = M1Generator(HybridLM(ModelConfig.tiny()), max_slots=2, max_len=32)
+        >>> gen.step_latency_s()
+        0.0
+        >>> gen.driver_turns.extend([DriverTurn(0.0, 0.0, 0.4, 0.1, 0.0), DriverTurn(0.0, 0.0, 0.05, 0.01, 0.0)])
+        >>> gen.step_latency_s()
+        0.5
+        """
+        return max((turn.engine_s + turn.deliver_s for turn in self.driver_turns.last(8)), default=0.0)
+
     def unreserve(self, request_id: str) -> None:
         """Drop what ``reserve`` holds for a request that will not be submitted (a no-op once it has been)."""
         self._planned.pop(request_id, None)

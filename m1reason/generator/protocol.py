@@ -167,6 +167,8 @@ class Generator(Protocol):
 
     def occupancy(self) -> int: ...
 
+    def step_latency_s(self) -> float: ...
+
     def warm_up(self) -> int: ...
 
     def reserve(self, request_id: str, plan: Callable[[], _Plan]) -> _Plan: ...
@@ -209,6 +211,11 @@ class GeneratorBase:
     def occupancy(self) -> int:
         """Sequences in flight, as the throughput model sees them."""
         return self.throughput_model().occupancy()
+
+    def step_latency_s(self) -> float:
+        """How late this generator may act on a deadline (seconds): none known. A generator whose steps cannot
+        be interrupted returns its recent longest step, and strategies end their samples that much earlier."""
+        return 0.0
 
     def warm_up(self) -> int:
         """The only cold-start cost known here: measuring the throughput model. No scratch calls."""

@@ -170,6 +170,15 @@ class SharedGenerator(GeneratorBase):
         with self._serialised():
             return self.generator.warm_up()
 
+    def step_latency_s(self) -> float:
+        """The wrapped generator's ``step_latency_s`` (read without waiting for a step).
+
+        >>> from m1reason.generator.fake import FakeGenerator
+        >>> SharedGenerator(FakeGenerator(lambda request, i: "x")).step_latency_s()
+        0.0
+        """
+        return self.generator.step_latency_s()
+
     def occupancy(self) -> int:
         """Sequences in flight now (the wrapped generator's ``occupancy``; a self-driven one reads it without
         waiting for a step).
