@@ -32,7 +32,8 @@ log="$OUT/session.txt"
 step() {
   local name="$1" limit="$2" left=$(( END - $(date +%s) - 5 ))
   shift 2
-  [[ " $STEPS " == *" ${name%-o[nf]*} "* ]] || return 0
+  local group="${name%-o[nf]*}"  # first-token-on and first-token-off are both step "first-token"
+  [[ " $STEPS " == *" $group "* ]] || return 0
   (( left < limit )) && limit=$left
   if (( limit < 10 )); then echo "$name: skipped, no time left" | tee -a "$log"; return; fi
   local started=$SECONDS

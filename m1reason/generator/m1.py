@@ -190,20 +190,22 @@ class M1Generator(GeneratorBase):
         if a step holds the lock, they are left to the driver to forget before its next step (or to the next
         submission), so a stream whose requests are over never waits for the step in progress (under load, a
         second or more past the deadline it was answering)."""
-        over = self._driver is not None and all(self._ended(i) for i in ids)
-        if over and not self._lock.raw.acquire(blocking=False):
-            self._finished_streams.extend(ids)
-            return
-        try:
-            with self._lock:
+        if self._driver is not None and all(self._ended(i) for i in ids):
+            if not self._lock.raw.acquire(blocking=False):
+                self._finished_streams.extend(ids)
+                return
+            try:
                 for request_id in ids:
-                    live = self._requests.get(request_id)
-                    if live is not None and not live.done:
-                        self.cancel(request_id)
                     self._forget(request_id)
-        finally:
-            if over:
+            finally:
                 self._lock.raw.release()
+            return
+        with self._lock:
+            for request_id in ids:
+                live = self._requests.get(request_id)
+                if live is not None and not live.done:
+                    self.cancel(request_id)
+                self._forget(request_id)
 
     def submit(self, requests: Iterable[GenerationRequest], *, _wake: threading.Event | None = None) -> list[str]:
         """Queue requests without waiting; ``step()`` or another stream drives them. Every request is checked
