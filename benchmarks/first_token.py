@@ -10,6 +10,8 @@ sampling, delivering the event.
 
     python -m benchmarks.first_token                                   # M1-3B shapes, random bf16, one GPU
     python -m benchmarks.first_token --tiny --device cpu --no-write    # the same path on a tiny model: a check
+    python -m benchmarks.first_token --compare off.json on.json --labels "chunks off" "chunks on" --section S
+                                                                       # an A/B section from two runs' records
 """
 
 from __future__ import annotations
@@ -86,6 +88,53 @@ COLUMNS = ["prompt", "samples", "requests", "first_ms", "p90_first_ms", "all_fir
            "prefill_calls"]
 
 
+def compare_table(records: list[dict], labels: list[str]) -> str:
+    """One row per case, one column group per record (an A/B of runs with ``--out``): the first token's median
+    with its prefill and host parts, every sample's first token, and the 90th percentile of the first.
+
+    >>> case = {"prompt": 256, "samples": 1, "first_ms": 9.0, "prefill_ms": 7.0, "host_ms": 2.0,
+    ...         "all_first_ms": 9.5, "p90_first_ms": 10.0}
+    >>> print(compare_table([{"cases": [case]}, {"cases": [case | {"first_ms": 7.0, "prefill_ms": 5.0}]}],
+    ...                     ["off", "on"]).splitlines()[2])
+    | 256 x 1 | 9.00 (7.00 + 2.00) | 7.00 (5.00 + 2.00) | 9.50 / 9.50 | 10.00 / 10.00 |
+    """
+    if len(records) != len(labels):
+        raise ValueError(f"{len(records)} records but {len(labels)} labels")
+    by_case = [{(c["prompt"], c["samples"]): c for c in r["cases"]} for r in records]
+    cases = [key for key in by_case[0] if all(key in other for other in by_case[1:])]
+    if not cases:
+        raise ValueError("the records share no prompt x samples case")
+    slash = " / ".join(labels)
+    lines = ["| prompt x samples | " + " | ".join(f"{label}: first token ms (prefill + host)" for label in labels)
+             + f" | every sample's first, {slash} | p90 first, {slash} |", "|---" * (len(labels) + 3) + "|"]
+    for key in cases:
+        runs = [cases_of[key] for cases_of in by_case]
+        first = [f"{c['first_ms']:.2f} ({c['prefill_ms']:.2f} + {c['first_ms'] - c['prefill_ms']:.2f})" for c in runs]
+        every = " / ".join(f"{c['all_first_ms']:.2f}" for c in runs)
+        p90 = " / ".join(f"{c['p90_first_ms']:.2f}" for c in runs)
+        lines.append(f"| {key[0]} x {key[1]} | " + " | ".join(first) + f" | {every} | {p90} |")
+    return "\n".join(lines)
+
+
+def write_comparison(paths: list[Path], labels: list[str], section: str, note: str = "") -> str:
+    """Write BENCHMARKS.md's ``section`` from records of earlier runs (``--out``), with the first record's
+    environment and every record's device, date and commit named; returns the table."""
+    from benchmarks.report import write_section
+
+    records = [json.loads(Path(p).read_text()) for p in paths]
+    table = compare_table(records, labels)
+    env = dict(records[0]["env"])
+    env["command"] = " ; ".join(r["env"]["command"] for r in records)
+    runs = "; ".join(f"{label}: {r['env']['device']}, {r['env']['date']}, commit {r['env']['commit']} ({p})"
+                     for label, r, p in zip(labels, records, paths))
+    body = (f"{records[0]['model']} through a warm M1Generator, one request at a time asking one token per sample; "
+            "ms from `stream()` to the first token (median of the timed requests; the engine's prefill calls' device "
+            "time + the host's rest), to every sample's first token, and the 90th percentile of the first. "
+            f"Runs: {runs}.\n\n{table}\n\n{note}")
+    write_section(section, f"Time to first token, warm: {' against '.join(labels)}", body, env)
+    return table
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda")
@@ -104,7 +153,15 @@ def main() -> int:
     parser.add_argument("--section", default="first_token", help="the BENCHMARKS.md section written")
     parser.add_argument("--out", type=Path, default=None, help="write first_token.json here")
     parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
+    parser.add_argument("--compare", nargs="+", type=Path, default=None, metavar="RECORD",
+                        help="write --section from these runs' first_token.json records (an A/B), measure nothing")
+    parser.add_argument("--labels", nargs="+", default=None, help="with --compare: one name per record")
+    parser.add_argument("--note", default="", help="with --compare: a paragraph after the table")
     args = parser.parse_args()
+    if args.compare:
+        labels = args.labels or [p.stem for p in args.compare]
+        print(write_comparison(args.compare, labels, args.section, args.note))
+        return 0
     cases = [tuple(int(v) for v in case.lower().split("x")) for case in args.cases]
 
     import torch

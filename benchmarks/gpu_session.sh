@@ -6,7 +6,8 @@
 #      first token through M1Generator with chunks off and on (issue 32's 256x1 and 1024x16 cases);
 #   3. decode throughput of M1-3B shapes at batch 1 and 8 (issue 32's small-batch targets).
 # With TRAIN=<folder> the training recipe runs (or resumes) into it in the background from the start, beside the
-# tests (GPU timings are taken after the tests, and training shares the GPU with them: read them as such).
+# tests (GPU timings are taken after the tests, and training shares the GPU with them: read them as such);
+# TRAIN_ARGS adds options to it (e.g. "--steps distill=2200 --stages teacher,init,distill,sft").
 # Every output lands under OUT (default benchmarks/results/gpu-session); BENCHMARKS.md is left alone (every step
 # runs with --no-write: a section is written from the records once they are read). END (seconds since the epoch)
 # caps the whole run, so a call's time limit is never hit in the middle of a step; default: 9 minutes from now.
@@ -52,7 +53,8 @@ fi
   > "$log" 2>&1
 
 if [ -n "${TRAIN:-}" ]; then
-  python3 -m m1reason.train all --out "$TRAIN" --device cuda --seed 0 --deterministic true \
+  # shellcheck disable=SC2086  # TRAIN_ARGS is a list of options
+  python3 -m m1reason.train all --out "$TRAIN" --device cuda --seed 0 --deterministic true ${TRAIN_ARGS:-} \
     > "$OUT/train.txt" 2>&1 &
   train=$!
 fi

@@ -224,9 +224,9 @@ def prefill_tiling(sequences: int, channels: int, device: torch.device) -> tuple
     return 8, 1
 
 
-# Off until the chunked path has passed the GPU tests on a GPU and shown a gain there (its logic passes the tests
-# on the CPU, through Triton's interpreter): True lets prefill_chunk choose chunks; benchmarks switch it for an A/B.
-CHUNKED_PREFILL = False
+# True lets prefill_chunk choose chunks for one or a few long prompts (BENCHMARKS.md "first_token_chunks": a lone
+# prompt's first token); False walks every prompt whole. Benchmarks switch it for an A/B.
+CHUNKED_PREFILL = True
 
 
 def prefill_chunk(sequences: int, length: int, channels: int, device: torch.device) -> int:

@@ -57,6 +57,21 @@ def _layers(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in text.split(",") if x.strip())
 
 
+def _stage_steps(text: str) -> dict[str, int]:
+    """``distill=3000,sft=1000`` as a dict; a malformed pair is an argparse error that names it.
+
+    >>> _stage_steps("distill=3000, sft=1000")
+    {'distill': 3000, 'sft': 1000}
+    """
+    chosen = {}
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        stage, _, count = pair.partition("=")
+        if not count.strip().isdigit():
+            raise argparse.ArgumentTypeError(f"{pair!r} is not STAGE=N with N a whole number of steps")
+        chosen[stage.strip()] = int(count)
+    return chosen
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's parser.
 
@@ -106,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deterministic", type=_bool, default=False,
                    help="true: deterministic kernels, the same weights from the same seed on the same hardware and "
                         "software (default false)")
+    p.add_argument("--steps", type=_stage_steps, default=None, metavar="STAGE=N[,STAGE=N]",
+                   help="a stage's step count instead of the recipe's, not scaled (e.g. distill=3000)")
     _add_fields(p, TeacherShape)  # the teacher's shape, which the hybrid inherits
     p = sub.add_parser("ship", help="copy a stage folder's model + tokenizer (only) into a folder")
     p.add_argument("source")
@@ -143,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     elif c == "all":
         last = run_all(args.out, device=args.device, seed=args.seed, scale=args.scale, batch_scale=args.batch_scale,
                        attn_layers=args.attn_layers, stages=args.stages, deterministic=args.deterministic,
-                       shape=_settings(TeacherShape, args))
+                       shape=_settings(TeacherShape, args), steps=args.steps)
         if args.ship and "grpo" in args.stages:  # ship once the whole recipe has run
             ship(best_stage(args.out), args.ship)
         elif args.ship:

@@ -33,32 +33,42 @@ SHIP_FILES = ("config.json", "mamba_config.json", "model-00001-of-00001.safetens
 
 
 def recipe_settings(*, device: str = "cpu", seed: int = 0, scale: float = 1.0, batch_scale: int | None = None,
-                    deterministic: bool = False) -> dict:
+                    deterministic: bool = False, steps: dict[str, int] | None = None) -> dict:
     """Per-stage settings of the recipe; ``scale`` multiplies every stage's step count, ``batch_scale`` every
     batch (default 4 on CUDA, where a tiny model is launch-bound and a 4x batch costs about the same time, else 1);
-    ``deterministic``: deterministic kernels in every stage (``m1reason.train.loop.deterministic_kernels``).
+    ``deterministic``: deterministic kernels in every stage (``m1reason.train.loop.deterministic_kernels``);
+    ``steps``: a stage's step count instead of the recipe's (not scaled), e.g. ``{"distill": 3000}``.
 
     >>> s = recipe_settings(scale=0.01); s["teacher"].steps, s["grpo"].k
     (40, 8)
+    >>> recipe_settings(steps={"distill": 3000})["distill"].steps
+    3000
     """
     from m1reason.train.grpo import GRPOSettings
 
-    steps = lambda n: max(2, int(n * scale))  # noqa: E731
+    chosen = steps or {}
+    unknown = sorted(set(chosen) - {"teacher", "distill", "sft", "grpo"})
+    if unknown:
+        raise ValueError(f"steps given for {', '.join(unknown)}: only teacher, distill, sft and grpo train")
+    bad = {stage: n for stage, n in chosen.items() if not isinstance(n, int) or n < 1}
+    if bad:
+        raise ValueError(f"a stage's steps must be a positive whole number, got {bad}")
+    steps = lambda n, stage: chosen.get(stage, max(2, int(n * scale)))  # noqa: E731
     b = batch_scale or (4 if device.startswith("cuda") else 1)
     common = {"device": device, "bf16": device.startswith("cuda"), "deterministic": deterministic}
     return {
         # The curriculum's 17 kinds and digit-by-digit solutions need more steps than the first five kinds did
-        "teacher": SFTSettings(steps=steps(4000), batch_size=32 * b, lr=3e-3, warmup=50, seed=seed, **common),
-        "distill": DistillSettings(steps=steps(1500), batch_size=32 * b, lr=1e-3, warmup=20, seed=seed + 1,
+        "teacher": SFTSettings(steps=steps(4000, "teacher"), batch_size=32 * b, lr=3e-3, warmup=50, seed=seed, **common),
+        "distill": DistillSettings(steps=steps(1500, "distill"), batch_size=32 * b, lr=1e-3, warmup=20, seed=seed + 1,
                                    ce_weight=0.2, **common),
-        "sft": SFTSettings(steps=steps(800), batch_size=32 * b, lr=5e-4, warmup=10, seed=seed + 2, **common),
+        "sft": SFTSettings(steps=steps(800, "sft"), batch_size=32 * b, lr=5e-4, warmup=10, seed=seed + 2, **common),
         # GRPO rolls out 4x the prompts it trains on and keeps the groups whose rewards differ (after SFT most
         # agree). Its prompts come from the whole training mix: aimed at the kinds SFT leaves weakest it learnt
         # those at best and lost the others, while the mix raised plain-arithmetic pass@1 with every seed tried.
         # Rollouts may run to the longest worked solution.
         # Its 16 * b prompts train in b slices of 128 rollouts: the differentiable scan's memory grows with the
         # rows of a pass, and a whole GPU batch of long rollouts ran out of it.
-        "grpo": GRPOSettings(steps=steps(80), prompts=16 * b, grad_accum=b, k=8, oversample=4, temperature=1.0,
+        "grpo": GRPOSettings(steps=steps(80, "grpo"), prompts=16 * b, grad_accum=b, k=8, oversample=4, temperature=1.0,
                              lr=1e-4, warmup=5, seed=seed + 3, save_every=10, max_new_tokens=REPLY_TOKENS,
                              heldout_count=64, **common),
     }
@@ -66,8 +76,10 @@ def recipe_settings(*, device: str = "cpu", seed: int = 0, scale: float = 1.0, b
 
 def run_all(out: str | Path, *, device: str = "cpu", seed: int = 0, scale: float = 1.0, batch_scale: int | None = None,
             attn_layers: tuple[int, ...] = ATTN_LAYERS, shape: TeacherShape | None = None,
-            stages: tuple[str, ...] = STAGES, deterministic: bool = False) -> Path:
-    """Run (or resume) the recipe into ``out``; returns the folder of the last stage run.
+            stages: tuple[str, ...] = STAGES, deterministic: bool = False, steps: dict[str, int] | None = None
+            ) -> Path:
+    """Run (or resume) the recipe into ``out``; returns the folder of the last stage run. ``steps`` overrides
+    stages' step counts (``recipe_settings``).
 
     >>> run_all("runs/gpu", device="cuda")  # doctest: +SKIP
     PosixPath('runs/gpu/grpo')
@@ -79,7 +91,7 @@ def run_all(out: str | Path, *, device: str = "cpu", seed: int = 0, scale: float
         raise ValueError(f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
     out = Path(out)
     settings = recipe_settings(device=device, seed=seed, scale=scale, batch_scale=batch_scale,
-                               deterministic=deterministic)
+                               deterministic=deterministic, steps=steps)
     tok = build_tokenizer(out / "tokenizer", seed=seed)
     last = None
     if "teacher" in stages:

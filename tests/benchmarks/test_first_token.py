@@ -30,3 +30,31 @@ def test_too_few_first_tokens_is_an_error():
     gen.stream = lambda requests: iter(())  # a generator that ends the request without a token
     with pytest.raises(RuntimeError, match="only 0 of 2 samples"):
         first_token.time_first_tokens(gen, 8, 2, repeats=1, warmup=0)
+
+
+def test_a_comparison_section_is_written_from_two_runs_records(monkeypatch, tmp_path):
+    from benchmarks import report
+
+    paths = []
+    for chunks, first in (("off", 27.2), ("on", 19.7)):
+        record = {"env": {"command": f"first_token --prefill-chunks {chunks}", "commit": "abc", "device": "GPU X",
+                          "cpu_threads": 16, "versions": {}, "date": "2026-12-07"}, "model": "M1-3B shapes",
+                  "cases": [{"prompt": 1024, "samples": 16, "first_ms": first, "prefill_ms": first - 4,
+                             "all_first_ms": first + 1, "p90_first_ms": first + 2},
+                            {"prompt": 256, "samples": 1, "first_ms": 7.0, "prefill_ms": 5.0,
+                             "all_first_ms": 7.0, "p90_first_ms": 8.0}][: 2 if chunks == "off" else 1]}
+        paths.append(tmp_path / f"{chunks}.json")
+        paths[-1].write_text(json.dumps(record))
+    monkeypatch.setattr(report, "BENCHMARKS_MD", tmp_path / "BENCHMARKS.md")
+    argv = ["first_token", "--compare", *map(str, paths), "--labels", "whole", "chunks", "--section", "ab"]
+    monkeypatch.setattr(sys, "argv", argv)
+    assert first_token.main() == 0
+    text = (tmp_path / "BENCHMARKS.md").read_text()
+    assert "| 1024 x 16 | 27.20 (23.20 + 4.00) | 19.70 (15.70 + 4.00) | 28.20 / 20.70 | 29.20 / 21.70 |" in text
+    assert "256 x 1" not in text  # a case only one run measured is no comparison
+    assert "first_token --prefill-chunks off ; first_token --prefill-chunks on" in text
+
+
+def test_a_comparison_needs_one_label_per_record():
+    with pytest.raises(ValueError, match="2 records but 1 labels"):
+        first_token.compare_table([{"cases": []}, {"cases": []}], ["only"])

@@ -37,3 +37,18 @@ def test_all_stages_run_resume_and_the_best_hybrid_ships(tmp_path):
 def test_best_stage_needs_an_evaluated_stage(tmp_path):
     with pytest.raises(FileNotFoundError, match="no evaluated stage"):
         best_stage(tmp_path)
+
+
+def test_a_stages_steps_can_be_chosen_and_bad_choices_are_named():
+    from m1reason.train.__main__ import build_parser
+    from m1reason.train.recipe import recipe_settings
+
+    args = build_parser().parse_args(["all", "--out", "o", "--steps", "distill=3000,sft=10", "--scale", "0.5"])
+    settings = recipe_settings(scale=args.scale, steps=args.steps)
+    assert (settings["distill"].steps, settings["sft"].steps, settings["teacher"].steps) == (3000, 10, 2000)
+    with pytest.raises(ValueError, match="steps given for init"):
+        recipe_settings(steps={"init": 5})
+    with pytest.raises(ValueError, match="positive whole number"):
+        recipe_settings(steps={"grpo": 0})
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["all", "--out", "o", "--steps", "distill"])
