@@ -15,6 +15,9 @@ scopes existed. ``tests/test_scope.py`` checks that the curriculum's own held-ou
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+
 NAME = "the embedded model"
 
 # (topic, words or phrases, notation patterns, unless): see m1reason.scope.Topic. Order matters only for which
@@ -48,7 +51,8 @@ TOPICS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...
      ()),
     ("proofs",
      ("prove", "proves", "proving", "proof", "proofs", "show that", "induction", "theorem", "lemma", "corollary",
-      "irrational", "if and only if", "iff", "contradiction", "rational number", "rational numbers"),
+      "irrational", "if and only if", "iff", "contradiction", "rational number", "rational numbers", "explain why",
+      "justify", "demonstrate that"),
      (),
      ()),
     ("linear algebra",
@@ -66,7 +70,7 @@ TOPICS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...
     ("probability and counting",
      ("probability", "probabilities", "at random", "randomly", "expected value", "factorial", "factorials",
       "permutation", "permutations", "combinations", "combinatorics", "combinatorial",
-      "how many ways", "how many different ways", "how many arrangements", "binomial"),
+      "how many ways", "how many different ways", "how many arrangements", "arrangements", "binomial"),
      (r"!(?<=\d!)(?=\s*(?:[-+*/×÷=·)?]|\\))", r"!(?<=\d !)(?=\s*(?:[-+*/×÷=·)?]|\\))",
       r" choose (?<=\d choose )(?=\d)", r" choose (?<=\b[nk] choose )(?=[nk]\b)", r"\\binom(?![a-z])"),
      ()),
@@ -110,6 +114,7 @@ TOPICS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...
      (r"\^(?<=[\d)]\^)(?!\s*(?:\{\s*)?(?:o\b|\\circ))", r"\^(?<=[\d)] \^)(?!\s*(?:\{\s*)?(?:o\b|\\circ))",
       r"\*\*(?<=[\d)]\*\*)\s*[\d(]", r"\*\*(?<=[\d)] \*\*)\s*[\d(]", r"[²³](?<=[\d)][²³])", "[√∛∜]"),
      ()),
+    ("inequalities", ("inequality", "inequalities", "interval notation", "solution set"), (), ()),
     ("quadratics and polynomials",
      ("quadratic", "quadratics", "polynomial", "polynomials", "cubic equation", "discriminant", "factorise",
       "factorize", "factorising", "factorizing", "factorisation", "factorization", "completing the square",
@@ -135,3 +140,17 @@ SYMBOLS = "×÷−·±≤≥≠≈∙⋅∗∕²³½¼¾%°ℓ℃℉№"
 
 # Whole-number arithmetic up to 5 digits; products and sums of such numbers reach 7 (99,999 x 99 = 9,899,901).
 MAX_DIGITS = 7
+
+
+def vocabulary() -> frozenset[str] | None:
+    """The words of the embedded model's training problems (``m1reason.scope.words_of``), stored beside its weights
+    by ``m1reason.train.recipe.ship`` (m1reason/embedded/vocabulary.json); None (no vocabulary rule) where the file
+    is missing.
+
+    >>> {"apples", "how", "many"} <= vocabulary()
+    True
+    """
+    path = resources.files("m1reason") / "embedded" / "vocabulary.json"
+    if not path.is_file():
+        return None
+    return frozenset(json.loads(path.read_text())["words"])

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from m1reason import _curriculum
 
-__all__ = ["EMBEDDED_SCOPE", "Scope", "ScopeVerdict", "Topic"]
+__all__ = ["EMBEDDED_SCOPE", "Scope", "ScopeVerdict", "Topic", "words_of"]
 
 _WORD = re.compile(r"[^\W\d_]+")  # runs of letters, any script
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
@@ -32,6 +32,23 @@ _SYMBOL = re.compile("[\u00ac\u00b1\u00b9\u0370-\u03ff\u2070-\u207f\u2100-\u214f
                      "\u2900-\u2aff\U0001d400-\U0001d7ff]")
 # Letters of the Latin script (ASCII, Latin-1, Extended-A/B, Extended Additional); any other letter is not.
 _NON_LATIN_LETTER = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
+
+
+def words_of(text: str) -> list[str]:
+    """The lower-cased words of ``text`` that a vocabulary counts: runs of letters of any script, two or more long
+    (a lone letter is a variable or an initial, not a word).
+
+    >>> words_of("Sam has 12 apples; x = 3. Hoeveel is 45 gedeeld door 9?")
+    ['sam', 'has', 'apples', 'hoeveel', 'is', 'gedeeld', 'door']
+    """
+    return [w for w in _WORD.findall(text.lower()) if len(w) > 1]
+
+
+# A problem of at least this many words (words_of), fewer than this share of them in a scope's vocabulary, is
+# written in words the model never met: another language, or a subject its curriculum never wrote about. The
+# hand-written development problems in scope reach no lower than 0.5 (two words) and 0.58 (three or more).
+VOCABULARY_MIN_WORDS = 3
+VOCABULARY_MIN_SHARE = 0.4
 
 
 def _vocabulary(words: str) -> frozenset[str]:
@@ -134,8 +151,10 @@ class Topic(BaseModel):
 class Scope(BaseModel):
     """What a model covers. A problem is out of scope when it is not in English (``english_only``), touches one of
     ``topics``, uses a LaTeX command outside ``latex_commands`` or a mathematical symbol outside ``symbols`` (None:
-    any), has a number of more than ``max_digits`` digits (None: any length), or has no numbers at all
-    (``needs_numbers``: no digits and no number words, so trivia or chat). ``name`` appears in every reason.
+    any), has a number of more than ``max_digits`` digits (None: any length), is written mostly in words outside
+    ``vocabulary`` (the words its training data used; None: any words; see ``VOCABULARY_MIN_SHARE``), or has no
+    numbers at all (``needs_numbers``: no digits and no number words, so trivia or chat). ``name`` appears in
+    every reason.
     ``Scope.everything()`` covers everything (M1-3B, unknown models); ``EMBEDDED_SCOPE`` is the embedded model's.
 
     >>> EMBEDDED_SCOPE.check("Find the integral of 3x + 2.").reason
@@ -153,6 +172,7 @@ class Scope(BaseModel):
     latex_commands: frozenset[str] | None = None
     symbols: str | None = None
     max_digits: int | None = Field(default=None, ge=1)
+    vocabulary: frozenset[str] | None = None
     english_only: bool = False
     needs_numbers: bool = False
 
@@ -179,7 +199,8 @@ class Scope(BaseModel):
 
 def _why_out(scope: Scope, text: str) -> str | None:
     """The first rule ``text`` breaks, in words, or None. Topics come before notation, so a reason names the
-    subject ("calculus") where it can; "no numbers" comes last, as "prove this" or "what is sin x" has none."""
+    subject ("calculus") where it can; "no numbers" after them, as "prove this" or "what is sin x" has none; unknown
+    words last, the vaguest reason."""
     lowered = text.lower()
     words = _WORD.findall(lowered)
     if scope.english_only and (why := _not_english(text, words)):
@@ -192,7 +213,9 @@ def _why_out(scope: Scope, text: str) -> str | None:
         return why
     if scope.max_digits is not None and (why := _long_number(text, scope.max_digits)):
         return why
-    return _no_numbers(text, words) if scope.needs_numbers else None
+    if scope.needs_numbers and (why := _no_numbers(text, words)):
+        return why
+    return _unknown_words(text, scope.vocabulary) if scope.vocabulary is not None else None
 
 
 class _Rules:
@@ -301,6 +324,16 @@ def _long_number(text: str, most: int) -> str | None:
     return None
 
 
+def _unknown_words(text: str, vocabulary: frozenset[str]) -> str | None:
+    words = words_of(text)
+    known = sum(w in vocabulary for w in words)
+    if len(words) < VOCABULARY_MIN_WORDS or known >= VOCABULARY_MIN_SHARE * len(words):
+        return None
+    new = list(dict.fromkeys(w for w in words if w not in vocabulary))  # in order, once each
+    shown = ", ".join(f"'{w}'" for w in new[:3]) + (", ..." if len(new) > 3 else "")
+    return f"written mostly in words it was never taught ({shown}: {known} of {len(words)} words known)"
+
+
 def _no_numbers(text: str, words: list[str]) -> str | None:
     if _DIGIT.search(text) or not NUMBER_WORDS.isdisjoint(words):
         return None
@@ -313,4 +346,4 @@ EMBEDDED_SCOPE = Scope(
     topics=tuple(Topic(name=name, words=words, patterns=patterns, unless=unless)
                  for name, words, patterns, unless in _curriculum.TOPICS),
     latex_commands=_curriculum.LATEX_COMMANDS, symbols=_curriculum.SYMBOLS, max_digits=_curriculum.MAX_DIGITS,
-    english_only=True, needs_numbers=True)
+    vocabulary=_curriculum.vocabulary(), english_only=True, needs_numbers=True)

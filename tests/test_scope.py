@@ -278,3 +278,53 @@ def test_the_curriculums_own_problems_stay_in_scope():
     refused = [(p.kind, p.problem, EMBEDDED_SCOPE.check(p.problem).reason) for p in heldout_problems(2000)
                if not EMBEDDED_SCOPE.check(p.problem).in_scope]
     assert refused == []
+
+
+@pytest.mark.parametrize(("problem", "new"), [
+    ("Hoeveel appels heeft Tom als hij er 12 koopt en 5 opeet?", "'hoeveel', 'appels', 'heeft'"),  # Dutch
+    ("Ile jabłek ma Ola, jeśli kupi 12 i zje 5?", "'ile', 'jabłek', 'ma'"),  # Polish
+    ("Hur många äpplen har Sara om hon köper 12 och äter 5?", "'hur', 'många', 'äpplen'"),  # Swedish
+    ("Budi membeli 12 apel dan makan 5. Berapa apel yang tersisa?", "'budi', 'membeli', 'apel'"),  # Indonesian
+])
+def test_a_language_without_a_word_list_is_out_by_its_unknown_words(problem, new):
+    verdict = EMBEDDED_SCOPE.check(problem)
+    assert not verdict.in_scope and verdict.reason.startswith(PREFIX + f"written mostly in words it was never taught "
+                                                                       f"({new}")
+
+
+@pytest.mark.parametrize("problem", [
+    "Priyanka's hamster eats 12 sunflower seeds a day. How many seeds does it eat in a fortnight of 14 days?",
+    "A zookeeper feeds 3 giraffes 8 kg of leaves each. How many kilograms is that?",
+    "quick one: 38 + 64?",  # two words: too few to judge by
+])
+def test_english_with_some_new_words_stays_in(problem):
+    assert EMBEDDED_SCOPE.check(problem).in_scope, EMBEDDED_SCOPE.check(problem).reason
+
+
+def test_a_scope_judges_words_only_with_a_vocabulary():
+    text = "Wombats dig burrows 3 metres long."
+    assert Scope().check(text).in_scope
+    verdict = Scope(name="m", vocabulary=frozenset({"long"})).check(text)
+    assert verdict.reason == ("out of m's scope: written mostly in words it was never taught ('wombats', 'dig', "
+                              "'burrows', ...: 1 of 5 words known)")
+    assert Scope(name="m", vocabulary=frozenset({"dig", "burrows", "long"})).check(text).in_scope  # 3 of 5
+
+
+def test_the_shipped_vocabulary_is_the_curriculums():
+    """m1reason/embedded/vocabulary.json is what ``ship`` writes from the curriculum as it is now: a curriculum
+    change without it would refuse the new wordings (or keep words the curriculum dropped)."""
+    from m1reason import _curriculum
+    from m1reason.train.data import vocabulary
+
+    assert _curriculum.vocabulary() == frozenset(vocabulary())
+
+
+@pytest.mark.parametrize(("problem", "topic"), [
+    ("Explain why 7 x 8 is the same as 8 x 7.", "proofs ('explain why')"),
+    ("Justify that 0.5 and 1/2 are equal.", "proofs ('justify')"),
+    ("How many arrangements of the letters of 'MATH' are there, if all 4 are used?",
+     "probability and counting ('how many arrangements')"),
+    ("Solve the inequality 2x + 3 > 9.", "inequalities ('inequality')"),
+])
+def test_explanations_arrangements_and_inequalities_are_out(problem, topic):
+    assert EMBEDDED_SCOPE.check(problem).reason == PREFIX + topic

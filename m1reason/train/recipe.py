@@ -135,11 +135,12 @@ def best_stage(run: str | Path, candidates: tuple[str, ...] = ("distill", "sft",
 
 def ship(source: str | Path, target: str | Path) -> Path:
     """Copy a stage folder's model and tokenizer files (only those) into ``target``, e.g. m1reason/embedded,
-    with ``training.json``: each stage's settings and greedy held-out accuracy, read from the run folder.
+    with ``training.json`` (each stage's settings and greedy held-out accuracy, read from the run folder) and
+    ``vocabulary.json`` (the words of the curriculum it was trained on, for its scope: ``write_vocabulary``).
 
     >>> import tempfile, pathlib
     >>> sorted(p.name for p in ship(tempfile.mkdtemp(), pathlib.Path(tempfile.mkdtemp()) / "e").iterdir())
-    ['training.json']
+    ['training.json', 'vocabulary.json']
     """
     source, target = Path(source), Path(target)
     target.mkdir(parents=True, exist_ok=True)
@@ -153,5 +154,21 @@ def ship(source: str | Path, target: str | Path) -> Path:
             record[stage] = {f.stem: json.loads(f.read_text()) for f in (folder / "settings.json",
                                                                           folder / "eval.json") if f.exists()}
     (target / "training.json").write_text(json.dumps({"source": source.name, "stages": record}, indent=1) + "\n")
+    write_vocabulary(target)
     log.info("shipped %s -> %s", source, target)
     return target
+
+
+def write_vocabulary(target: str | Path) -> Path:
+    """Write ``vocabulary.json`` (``m1reason.train.data.vocabulary``: the curriculum's words) into ``target``.
+
+    >>> import tempfile, json
+    >>> path = write_vocabulary(tempfile.mkdtemp()); "words" in json.loads(path.read_text())
+    True
+    """
+    from m1reason.train.data import VOCABULARY_DRAWS, vocabulary
+
+    path = Path(target) / "vocabulary.json"
+    record = {"draws": VOCABULARY_DRAWS, "seed": 0, "words": vocabulary(VOCABULARY_DRAWS, 0)}
+    path.write_text(json.dumps(record, indent=0) + "\n")
+    return path

@@ -104,8 +104,8 @@ def test_both_files_parse_with_unique_ids_and_problems(natural, outside):
 
 def test_kinds_and_counts_are_the_stated_ones(natural, outside):
     assert len(natural) == 340 and Counter(p["kind"] for p in natural) == IN_SCOPE
-    assert len(outside) == 40 and {p["kind"] for p in outside} == OUT_OF_SCOPE
-    assert all(6 <= n <= 8 for n in Counter(p["kind"] for p in outside).values())
+    assert len(outside) == 84 and {p["kind"] for p in outside} == OUT_OF_SCOPE
+    assert all(13 <= n <= 16 for n in Counter(p["kind"] for p in outside).values())
 
 
 def test_every_answer_is_exactly_its_expression(natural):

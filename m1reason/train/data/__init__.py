@@ -69,6 +69,24 @@ def make_problem(rng: random.Random, kind: str | None = None, weights: dict[str,
     return _MAKERS[kind](rng)
 
 
+VOCABULARY_DRAWS = 20_000  # problems of the default mix read for the vocabulary; a draw of 20,000 more adds ~1%
+
+
+def vocabulary(draws: int = VOCABULARY_DRAWS, seed: int = 0) -> list[str]:
+    """The sorted words (``m1reason.scope.words_of``) of ``draws`` problems of the default training mix: what a
+    model trained on this curriculum has read, for its scope's vocabulary rule (shipped as vocabulary.json).
+
+    >>> words = vocabulary(300); "how" in words and "integral" not in words
+    True
+    """
+    from m1reason.scope import words_of
+
+    rng, seen = random.Random(seed), set()
+    for _ in range(draws):
+        seen.update(words_of(make_problem(rng).problem))
+    return sorted(seen)
+
+
 def heldout_problems(count: int = 1000, *, kind: str | None = None) -> list[Problem]:
     """The fixed held-out set: the first ``count`` distinct problems drawn from ``HELDOUT_SEED``.
 
