@@ -68,7 +68,7 @@ def _cell(value, sign: str = "") -> str:
 def paired_rows(rows: list[dict]) -> list[dict]:
     """Per (stage, set): voting's gain over one sample, the stage's gain over the stage before it in the recipe
     (distill over init, sft over distill, grpo over sft; the teacher and the embedded copy have none), and its
-    greedy gain over the shipped model (the "embedded" rows, where they were scored).
+    greedy and pass@1 gains over the shipped model (the "embedded" rows, where they were scored).
 
     >>> col = lambda p, m: {"greedy": p, "pass@1 (T=0.7)": p, "maj@8": m}
     >>> rows = [{"stage": "sft", "set": "mixed", "columns": col([1.0, 0.5], [1.0, 1.0])},
@@ -92,8 +92,9 @@ def paired_rows(rows: list[dict]) -> list[dict]:
             both = before is not None and column in c and column in before
             row[f"{column.split()[0]} vs previous"] = paired_gain(c[column], before[column]) if both else ""
         shipped = by_key.get(("embedded", r["set"]))
-        row["greedy vs shipped"] = (paired_gain(c["greedy"], shipped["greedy"])
-                                    if shipped is not None and r["stage"] != "embedded" else "")
+        for column in ("greedy", "pass@1 (T=0.7)"):
+            both = shipped is not None and r["stage"] != "embedded" and column in shipped
+            row[f"{column.split()[0]} vs shipped"] = paired_gain(c[column], shipped[column]) if both else ""
         out.append(row)
     return out
 
@@ -131,14 +132,14 @@ def report_body(rows: list[dict], kinds: list[str]) -> str:
     columns = ["stage", "set", "problems", "samples", "greedy", "pass@1 (T=0.7)", "maj@8", "maj@32", "seconds"]
     table = markdown_table([{k: _cell(v) for k, v in r.items()} for r in rows], columns)
     gain_columns = ["stage", "set", "maj@8 - pass@1", "maj@32 - pass@1", "greedy vs previous", "pass@1 vs previous",
-                    "maj@8 vs previous", "greedy vs shipped"]
+                    "maj@8 vs previous", "greedy vs shipped", "pass@1 vs shipped"]
     gain_table = markdown_table([{k: _cell(v, "+") for k, v in r.items()} for r in paired_rows(rows)], gain_columns)
     text = ("Accuracy (%, ± 95% CI half-width over problems) after each stage of `python -m m1reason.train all`, "
             "on the generator's held-out problems (mixed, arithmetic) and the hand-written development set (dev); "
             "see docs/training.md for what each stage ran.\n\n" + table +
             "\n\nPaired gains in points (the same problems and sampling seeds on both sides; ± the 95% "
             "half-width of the mean per-problem difference): voting over one sample, each stage over the "
-            "one before it in the recipe, and greedy over the shipped model (embedded).\n\n" + gain_table)
+            "one before it in the recipe, and greedy and pass@1 over the shipped model (embedded).\n\n" + gain_table)
     by_kind = kind_rows(rows, kinds)
     if by_kind:
         kind_columns = ["stage", "kind", "problems", "pass@1 vs previous", "maj@8 vs previous"]
@@ -159,6 +160,9 @@ def main() -> None:
     parser.add_argument("--section", default="train", help="the BENCHMARKS.md section written")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     parser.add_argument("--json", default=None, help="also write every record, per-problem values included, here")
+    parser.add_argument("--from-json", default=None,
+                        help="score nothing: rebuild the report from the records an earlier run wrote with --json")
+    parser.add_argument("--note", default="", help="a paragraph after the tables")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     wanted, sets = args.stages.split(","), tuple(args.sets.split(","))
@@ -168,9 +172,15 @@ def main() -> None:
     folders = [Path(args.run) / s for s in STAGES if s in wanted and (Path(args.run) / s / "config.json").exists()]
     if "embedded" in wanted and (EMBEDDED / "config.json").exists():
         folders.append(EMBEDDED)
-    rows = [r for f in folders for r in evaluate_stage(f, limit=args.limit, samples=args.samples, device=args.device,
-                                                        max_new_tokens=args.max_new_tokens, sets=sets)]
-    body = report_body(rows, [p.kind for p in heldout_problems(args.limit)])
+    if args.from_json:
+        rows = json.loads(Path(args.from_json).read_text())
+        args.limit = max((r["problems"] for r in rows if r["set"] == "mixed"), default=0)
+    else:
+        rows = [r for f in folders for r in evaluate_stage(f, limit=args.limit, samples=args.samples,
+                                                            device=args.device, max_new_tokens=args.max_new_tokens,
+                                                            sets=sets)]
+    body = report_body(rows, [p.kind for p in heldout_problems(args.limit)] if args.limit else [])
+    body += f"\n\n{args.note}" if args.note else ""
     print(body)
     if args.json:
         Path(args.json).write_text(json.dumps(rows))

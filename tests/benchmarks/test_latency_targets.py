@@ -13,7 +13,8 @@ def test_targets_are_read_from_records_and_a_miss_is_a_miss(monkeypatch, tmp_pat
             {"engine": "m1", "batch": 8, "new": 1024, "tokens_per_s": 3700.0, "step_ms": 2.16, "achieved_GBps": 3300.0,
              "copy_GBps": 4240.0, "device": "GPU X", "date": "d"},
             {"engine": "llama", "batch": 1, "new": 1024, "tokens_per_s": 336.0, "device": "GPU X", "date": "d"},
-            {"engine": "m1", "batch": 512, "prompt": 256, "new": 256, "prefill_s": 1.05, "device": "GPU X", "date": "d"}]
+            {"engine": "m1", "batch": 512, "prompt": 256, "new": 256, "prefill_s": 1.05, "device": "GPU X",
+             "date": "d"}]
     throughput.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     first = tmp_path / "ft.json"
     first.write_text(json.dumps({"env": {"device": "GPU X", "date": "d"}, "prefill_chunks": True, "cases": [

@@ -33,3 +33,25 @@ def test_unknown_set_is_refused_by_name():
     done = subprocess.run([sys.executable, "-m", "benchmarks.train_report", "--sets", "mixed,exam", "--no-write"],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "unknown set(s) exam" in done.stderr
+
+
+def test_a_report_is_rebuilt_from_saved_records_without_scoring(monkeypatch, tmp_path):
+    import json
+
+    from benchmarks import report, train_report
+
+    col = lambda p: {"greedy": p, "pass@1 (T=0.7)": [x / 2 for x in p], "maj@8": p}  # noqa: E731
+    rows = [{"stage": "grpo", "set": "dev", "problems": 2, "samples": 8, "greedy": [1.0, 0.0],
+             "columns": col([1.0, 1.0])},
+            {"stage": "embedded", "set": "dev", "problems": 2, "samples": 8, "greedy": [0.0, 0.0],
+             "columns": col([0.0, 0.0])}]
+    saved = tmp_path / "rows.json"
+    saved.write_text(json.dumps(rows))
+    monkeypatch.setattr(report, "BENCHMARKS_MD", tmp_path / "BENCHMARKS.md")
+    monkeypatch.setattr(train_report, "evaluate_stage", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
+    monkeypatch.setattr(sys, "argv", ["train_report", "--from-json", str(saved), "--section", "t", "--note", "why"])
+    train_report.main()
+    text = (tmp_path / "BENCHMARKS.md").read_text()
+    gains = next(line for line in text.splitlines() if line.startswith("| grpo | dev | +"))
+    assert gains.endswith("| +100.0 ± 0.0 | +50.0 ± 0.0 |")  # greedy and pass@1 over the shipped model
+    assert "\nwhy\n" in text
