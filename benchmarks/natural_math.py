@@ -9,8 +9,9 @@ over problems, and the paired gain of the vote over greedy. Calibration: among t
 vote is >= 0.9 (what ``Solution.confidence`` reports), the fraction right. Out of scope: the fraction of problems
 where the vote's winner has a share >= 0.9 (answered confidently, which a tutor must not do). Then the same measures
 on what ``solve`` reports (``solutions``: SelfConsistency with the model's scope check and the step checker, whose
-false-step samples do not vote): accuracy, and among answers with ``Solution.confidence`` >= 0.9 and no caveat, the
-fraction right; out of scope, how many were answered that confidently.
+false-step samples do not vote unless repaired by the model's ``repair_steps``): accuracy, and among answers
+with ``Solution.confidence`` >= 0.9 and no caveat, the fraction right; out of scope, how many were answered that
+confidently.
 Writes the "natural_math" section of BENCHMARKS.md.
 
     python -m benchmarks.natural_math                         # the embedded model, CPU, about 2 minutes
@@ -75,17 +76,20 @@ def calibration(records: list[dict], vote: list[float], threshold: float = 0.9) 
 def solutions(generator, problems: list[Problem], *, samples: int, temperature: float, max_new_tokens: int,
               seed: int) -> list:
     """What a user gets: each problem through SelfConsistency (``samples`` samples, no early stop, no budget), all
-    at once on a shared generator (their samples batched together), with the scope check and the step checker."""
+    at once on a shared generator (their samples batched together), with the scope check, the step checker and the
+    model's ``repair_steps``."""
     import asyncio
 
     import strategies
     from m1reason.serving import AsyncSolver
 
+    repairs = (generator.strategy_defaults or {}).get("repair_steps", 0)  # as solve() sets it for this model
+
     async def run_all():
         async with AsyncSolver(generator, max_active=len(problems)) as solver:
             return await asyncio.gather(*(solver.solve(p.problem, budget_s=None, strategy=strategies.SelfConsistency(
-                n=samples, temperature=temperature, max_new_tokens=max_new_tokens, seed=seed + i))
-                for i, p in enumerate(problems)))
+                n=samples, temperature=temperature, max_new_tokens=max_new_tokens, seed=seed + i,
+                repair_steps=repairs)) for i, p in enumerate(problems)))
 
     return asyncio.run(run_all())
 
@@ -154,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     options = {"samples": args.samples, "temperature": args.temperature, "max_new_tokens": args.max_new_tokens,
                "seed": args.seed}
     inside_solved = solutions(generator, problems, **options)
+    repairs = (generator.strategy_defaults or {}).get("repair_steps", 0)
     inside_judged = [reported(s, p.answer) for s, p in zip(inside_solved, problems)]
     bands = reliability([s.confidence for s in inside_solved if s.status == "answered"],
                         [right for s, (_, right) in zip(inside_solved, inside_judged) if s.status == "answered"])
@@ -194,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(inside_refused)} of the {len(problems)} in-scope problems (counted wrong: the vote with those "
             f"refusals is {100 * solve_acc[0]:.1f} ± {100 * solve_acc[1]:.1f}%).\n\n"
             f"**What solve() reports** (SelfConsistency of {args.samples}, the scope check and the step checker: "
-            f"false-step samples do not vote): right on {100 * solved[0]:.1f} ± {100 * solved[1]:.1f}% of the "
+            f"false-step samples do not vote, {repairs} repair round(s) for them): right on "
+            f"{100 * solved[0]:.1f} ± {100 * solved[1]:.1f}% of the "
             f"hand-written problems; {reported_calibration['confident']} answered with confidence >= 0.9 and no "
             f"caveat, of which "
             f"{right_share} were right; of the {len(outside)} out-of-scope problems, {outside_not_flagged} were "

@@ -1,10 +1,10 @@
-"""What the step checker could win by repairing samples instead of only setting them aside: greedy samples whose
+"""What the step checker wins by repairing samples instead of only setting them aside: greedy samples whose
 written arithmetic is false are cut after the first false claim's "=", the exact value written in, and continued
-from there (a new request: the prompt and the repaired text so far), up to ``--rounds`` times.
+from there (a new request: the prompt and the repaired text so far; ``strategies._false_steps.repair``), up to
+``--rounds`` times: the strategies' ``repair_steps`` on one greedy sample, without a vote.
 
-A measurement for a strategy not yet in the library: each repair is a new prefill of the whole text, and a repaired
-chain mixes the model's steps with the checker's values (a tutor would have to show which). Scores the hand-written
-development set (benchmarks/data/natural_dev.jsonl), never the test set; paired gain with its 95% interval.
+Scores the hand-written development set (benchmarks/data/natural_dev.jsonl), never the test set; paired gain with
+its 95% interval.
 
     python -m benchmarks.step_repair                 # the embedded model, CPU, ~3 minutes
     python -m benchmarks.step_repair --rounds 1 --no-write
@@ -18,32 +18,12 @@ import sys
 
 from benchmarks.natural_math import load_problems
 from benchmarks.report import environment, markdown_table, write_section
-from m1reason.answers import check_steps, extract_answer, is_equivalent
+from m1reason.answers import extract_answer, is_equivalent
 from m1reason.generator import GenerationRequest, SamplingParams
 from m1reason.stats import mean_ci
 from m1reason.tokenizer import build_prompt
 from m1reason.train.limits import REPLY_TOKENS
-
-
-def repaired(text: str) -> str | None:
-    """``text`` cut after its first false claim's "=" with the claim's exact value written in, or None when every
-    claim holds (or the first false one divides by zero, or cannot be found in its line).
-
-    >>> repaired("tens: 4 + 2 = 6\\nso 6 * 4 = 64, and then\\n64 / 2 = 32")
-    'tens: 4 + 2 = 6\\nso 6 * 4 = 24'
-    >>> repaired("so 6 * 4 = 24") is None
-    True
-    """
-    false = next((claim for claim in check_steps(text).claims if not claim.ok), None)
-    if false is None or false.expected == "undefined":
-        return None
-    lines = text.split("\n")
-    line = lines[false.line - 1]
-    at = line.find(false.text)
-    equals = line.rfind("=", 0, at + len(false.text)) if at >= 0 else -1
-    if equals < 0:
-        return None
-    return "\n".join(lines[:false.line - 1] + [f"{line[:equals + 1]} {false.expected}"])
+from strategies._false_steps import repair
 
 
 def repair_run(generator, problems: list, *, rounds: int, max_new_tokens: int = REPLY_TOKENS) -> list[dict]:
@@ -69,9 +49,9 @@ def repair_run(generator, problems: list, *, rounds: int, max_new_tokens: int = 
                 first[i] = extract_answer(texts[i])
         still = []
         for i in open_:
-            fixed = repaired(texts[i]) if round_ < rounds else None
+            fixed = repair(texts[i]) if round_ < rounds else None
             if fixed is not None:
-                texts[i], repairs[i] = fixed, repairs[i] + 1
+                texts[i], repairs[i] = fixed[0], repairs[i] + 1
                 still.append(i)
         open_ = still
         if not open_:
@@ -113,7 +93,7 @@ def main() -> int:
         body = (f"{args.model or 'm1reason/embedded'}, greedy, on the 340 hand-written development problems: each "
                 "sample whose written arithmetic is false (``check_steps``) cut after its first false claim's \"=\", "
                 f"the exact value written in, and continued, at most {args.rounds} times; accuracy in % with 95% "
-                "intervals over problems, the gain paired. A measurement for a strategy not yet in the library.\n\n"
+                "intervals over problems, the gain paired.\n\n"
                 + table)
         write_section("step_repair", "Repairing false arithmetic steps and continuing (development set)", body,
                       environment(("torch",)))

@@ -34,7 +34,8 @@ EMBEDDED_NOTE = ("no model named: running the embedded tiny M1 (grade-school ari
 # solutions' lengths, so most chains finish and the longest are forced to answer; ``max_new_tokens`` is the
 # recipe's reply limit. A forced answer needs only a few tokens, and BudgetAware keeps ``force_tokens`` steps
 # before the deadline for it. A generator carries these as its ``strategy_defaults`` (the Generator protocol).
-EMBEDDED_STRATEGY_DEFAULTS = {"max_new_tokens": 320, "needed_tokens": 145, "force_tokens": 8}
+# ``repair_steps``: its samples' false arithmetic is corrected and continued (BENCHMARKS.md "step_repair").
+EMBEDDED_STRATEGY_DEFAULTS = {"max_new_tokens": 320, "needed_tokens": 145, "force_tokens": 8, "repair_steps": 2}
 SHORT_ENGINE = {"max_slots": 32, "max_len": 512}  # engine options for the embedded and other recipe-trained models
 _embedded_noted = False
 RANDOM_MODEL_NOTE = ("no model named and %s is missing: running a tiny RANDOM model, so its answers "

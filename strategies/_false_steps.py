@@ -11,7 +11,7 @@ from __future__ import annotations
 from m1reason.answers import check_steps
 from strategies.solution import CAVEAT_CONFIDENCE, SampleRecord, Vote, false_steps_reason
 
-__all__ = ["caveat", "excluded", "readmitted", "steps_of"]
+__all__ = ["caveat", "excluded", "readmitted", "repair", "steps_of"]
 
 
 def steps_of(text: str, finish_reason: str) -> dict:
@@ -27,6 +27,29 @@ def steps_of(text: str, finish_reason: str) -> dict:
         return {}
     report = check_steps(text)
     return {"steps_checked": report.checked, "false_steps": [claim.describe() for claim in report.false_claims]}
+
+
+def repair(text: str) -> tuple[str, str] | None:
+    """``text`` cut after its first false claim's "=" with the claim's exact value written in, and what was
+    corrected; None when every claim holds, or the first false one divides by zero or cannot be found in its line.
+    A strategy with ``repair_steps`` continues the sample from the repaired text.
+
+    >>> repair("tens: 4 + 2 = 6\\nso 6 * 4 = 64, and then\\n64 / 2 = 32")
+    ('tens: 4 + 2 = 6\\nso 6 * 4 = 24', 'line 2: 6 * 4 = 64 corrected to 24')
+    >>> repair("so 6 * 4 = 24") is None
+    True
+    """
+    false = next((claim for claim in check_steps(text).claims if not claim.ok), None)
+    if false is None or false.expected == "undefined":
+        return None
+    lines = text.split("\n")
+    line = lines[false.line - 1]
+    at = line.find(false.text)
+    equals = line.rfind("=", 0, at + len(false.text)) if at >= 0 else -1
+    if equals < 0:
+        return None
+    fixed = "\n".join(lines[:false.line - 1] + [f"{line[:equals + 1]} {false.expected}"])
+    return fixed, f"line {false.line}: {false.text} corrected to {false.expected}"
 
 
 def excluded(record: SampleRecord) -> SampleRecord:

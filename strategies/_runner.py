@@ -27,7 +27,7 @@ from m1reason.errors import CapacityError
 from m1reason.generator import GenerationRequest, RequestFinished, SampleFinished, SamplingParams, TokensAppended
 from m1reason.generator.protocol import as_generator
 from m1reason.tokenizer import build_prompt
-from strategies._false_steps import caveat, excluded, readmitted, steps_of
+from strategies._false_steps import caveat, excluded, readmitted, repair, steps_of
 from strategies._settings import StrategySettings
 from strategies.solution import NO_ANSWER, Plan, SampleRecord, Solution, no_turn_reason
 from strategies.voting import Tally
@@ -332,6 +332,7 @@ def run_samples(settings: StrategySettings, problem: str, generator, plan: Plan,
             run.on_finished(SampleFinished(sample_id=sample.sample_id, sample=sample), request.request_id)
         run.reproducibility = result.reproducibility
     _reprompt(run, prompt)
+    _repair(run, prompt)
     return _solution(run, problem, plan, settings, timings or {})
 
 
@@ -367,6 +368,41 @@ def _reprompt(run: _Run, prompt: str) -> None:
             "num_tokens": old.num_tokens + result.samples[0].num_tokens}))
         run.tally.order = [(s, answer if s == sample_id else a, w, c) for s, a, w, c in run.tally.order
                            if s != sample_id or new.counted]
+
+
+def _repair(run: _Run, prompt: str) -> None:
+    """``repair_steps``: each finished sample kept out of the vote by a false step is continued from its text up to
+    that step, corrected (``repair``), all such samples in one batch a round, while the budget lasts. A repaired
+    sample votes when its new text has an answer and no false step; one whose continuation reached no answer keeps
+    its old record (a caveated vote may still need it)."""
+    for _ in range(run.settings.repair_steps):
+        if run.budget_s is not None and run.now() >= run.budget_s - end_margin(run.budget_s):
+            return
+        todo = {key: fixed for key, record in run.records.items()
+                if record.false_steps and not record.counted and record.finish_reason != "cancelled"
+                and (fixed := repair(record.text)) is not None}
+        if not todo:
+            return
+        deadline = None if run.budget_s is None else max(1e-3, run.budget_s - end_margin(run.budget_s) - run.now())
+        params = run.params.model_copy(update={"n": 1})
+        requests = [GenerationRequest(prompt=prompt + text, sampling=params, deadline=deadline)
+                    for text, _ in todo.values()]
+        modes = {"strict": run.settings.strict, "lenient": run.settings.lenient}
+        for (key, (text, note)), result in zip(todo.items(), run.generator.generate(requests)):
+            sample, old = result.samples[0], run.records[key]
+            run.tokens += sample.num_tokens
+            text += sample.text
+            answer = extract_answer(text, **modes)
+            if answer is None:
+                continue
+            run.records[key] = new = excluded(old.model_copy(update={
+                "text": text, "answer": answer, "num_tokens": old.num_tokens + sample.num_tokens,
+                "finish_reason": sample.finish_reason, "repaired": [*old.repaired, note], "counted": True,
+                **steps_of(text, sample.finish_reason)}))
+            if new.counted:  # it votes now, as the last to finish
+                run.first_sample_s = run.first_sample_s or run.now()
+                run.tally.order = [entry for entry in run.tally.order if entry[0] != key]
+                run.tally.add(key, answer, run.weight(new.confidence), new.confidence or 0.0)
 
 
 def _solution(run: _Run, problem: str, plan: Plan, settings: StrategySettings, timings: dict) -> Solution:

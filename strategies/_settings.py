@@ -27,7 +27,10 @@ class StrategySettings(BaseModel):
     ``force_tokens`` more tokens. ``min_tokens``/``max_waits``/``wait_text``: when a sample stops before
     ``min_tokens``, ``wait_text`` is appended (at most ``max_waits`` times). ``weighting="confidence"`` weighs
     votes by the generator's DeepConf lowest-window confidence; ``keep_top`` keeps only that fraction of the
-    most confident samples in the final vote.
+    most confident samples in the final vote. ``repair_steps``: a finished sample whose written arithmetic has a
+    false step is cut after that claim's "=", the exact value written in, and continued from there (a new request
+    of the prompt and the repaired text), at most this many times a sample and only while the budget lasts; its
+    record lists the corrections (``SampleRecord.repaired``). 0: false steps only keep a sample out of the vote.
 
     >>> StrategySettings().temperature, StrategySettings(keep_top=0.5).keep_top
     (0.7, 0.5)
@@ -57,6 +60,7 @@ class StrategySettings(BaseModel):
     early_stop: EarlyStop = "none"
     m: int = Field(default=3, ge=1)
     beta_threshold: float = Field(default=0.95, gt=0.5, lt=1.0)
+    repair_steps: int = Field(default=0, ge=0, le=8)
 
     @model_validator(mode="after")
     def _one_extraction_mode(self) -> StrategySettings:

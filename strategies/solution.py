@@ -53,8 +53,10 @@ class SampleRecord(BaseModel):
     ``forced`` lists the text the strategy appended (budget forcing, "Wait"); ``confidence`` is the generator's
     lowest-window confidence, if asked. ``steps_checked`` counts the arithmetic claims of its text that
     ``m1reason.answers.check_steps`` judged and ``false_steps`` describes the false ones ("line 3: 12 * 9 = 128 is
-    false (12 * 9 = 108)"); a cancelled sample is not checked. ``counted`` is False when the sample did not vote:
-    cancelled, left out by confidence filtering, or with a false step (unless no sample without one answered).
+    false (12 * 9 = 108)"); a cancelled sample is not checked. ``repaired`` lists the false steps the strategy
+    corrected and continued from (``repair_steps``: "line 2: 6 * 4 = 64 corrected to 24"); ``text`` then holds the
+    corrected values. ``counted`` is False when the sample did not vote: cancelled, left out by confidence
+    filtering, or with a false step (unless no sample without one answered).
 
     >>> SampleRecord(sample_id="r/0", answer="4", text="... \\\\boxed{4}", num_tokens=12, finish_reason="stop").counted
     True
@@ -72,6 +74,7 @@ class SampleRecord(BaseModel):
     counted: bool = True
     steps_checked: int = Field(default=0, ge=0)
     false_steps: list[str] = Field(default_factory=list)
+    repaired: list[str] = Field(default_factory=list)
 
 
 class Vote(BaseModel):

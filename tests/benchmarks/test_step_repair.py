@@ -1,7 +1,7 @@
 """benchmarks.step_repair: a false step is cut and corrected, a sample that keeps erring stops after the rounds
 allowed, and a sample whose arithmetic holds is asked once."""
 
-from benchmarks.step_repair import repair_run, repaired
+from benchmarks.step_repair import repair_run
 from m1reason import FakeGenerator
 from m1reason.train.data import Problem
 
@@ -20,9 +20,8 @@ def test_a_sample_that_keeps_erring_is_repaired_at_most_rounds_times():
     assert row["greedy"] == "80" and row["repaired"] == "80"
 
 
-def test_right_arithmetic_is_asked_once_and_a_division_by_zero_is_not_repaired():
+def test_right_arithmetic_is_asked_once():
     calls = []
     fake = FakeGenerator(lambda request, i: calls.append(1) or "2 + 2 = 4\n</think> \\boxed{4}")
     row = repair_run(fake, [Problem(kind="add", problem="2 + 2?", steps=(), answer="4")], rounds=3)[0]
     assert (row["repairs"], len(calls), row["repaired"]) == (0, 1, "4")
-    assert repaired("so 5 / 0 = 1") is None
