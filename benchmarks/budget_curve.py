@@ -84,7 +84,7 @@ def strategy_defaults(mode: str, own: dict | None) -> dict:
 
     >>> from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS as short
     >>> strategy_defaults("auto", short) == short, strategy_defaults("model", None), strategy_defaults("embedded", None)
-    (True, {}, {'max_new_tokens': 320, 'needed_tokens': 145, 'force_tokens': 8})
+    (True, {}, {'max_new_tokens': 320, 'needed_tokens': 145, 'force_tokens': 8, 'repair_steps': 2})
     """
     from m1reason.defaults import EMBEDDED_STRATEGY_DEFAULTS
 
