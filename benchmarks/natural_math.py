@@ -74,16 +74,16 @@ def calibration(records: list[dict], vote: list[float], threshold: float = 0.9) 
 
 
 def solutions(generator, problems: list[Problem], *, samples: int, temperature: float, max_new_tokens: int,
-              seed: int) -> list:
+              seed: int, repair_steps: int | None = None) -> list:
     """What a user gets: each problem through SelfConsistency (``samples`` samples, no early stop, no budget), all
-    at once on a shared generator (their samples batched together), with the scope check, the step checker and the
-    model's ``repair_steps``."""
+    at once on a shared generator (their samples batched together), with the scope check, the step checker and
+    ``repair_steps`` (None: the model's, as solve() sets it)."""
     import asyncio
 
     import strategies
     from m1reason.serving import AsyncSolver
 
-    repairs = (generator.strategy_defaults or {}).get("repair_steps", 0)  # as solve() sets it for this model
+    repairs = repair_steps if repair_steps is not None else (generator.strategy_defaults or {}).get("repair_steps", 0)
 
     async def run_all():
         async with AsyncSolver(generator, max_active=len(problems)) as solver:

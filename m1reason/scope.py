@@ -41,7 +41,11 @@ def words_of(text: str) -> list[str]:
     >>> words_of("Sam has 12 apples; x = 3. Hoeveel is 45 gedeeld door 9?")
     ['sam', 'has', 'apples', 'hoeveel', 'is', 'gedeeld', 'door']
     """
-    return [w for w in _WORD.findall(text.lower()) if len(w) > 1]
+    return _counted(_WORD.findall(text.lower()))
+
+
+def _counted(letter_runs: list[str]) -> list[str]:
+    return [w for w in letter_runs if len(w) > 1]
 
 
 # A problem of at least this many words (words_of), fewer than this share of them in a scope's vocabulary, is
@@ -215,7 +219,7 @@ def _why_out(scope: Scope, text: str) -> str | None:
         return why
     if scope.needs_numbers and (why := _no_numbers(text, words)):
         return why
-    return _unknown_words(text, scope.vocabulary) if scope.vocabulary is not None else None
+    return _unknown_words(words, scope.vocabulary) if scope.vocabulary is not None else None
 
 
 class _Rules:
@@ -324,8 +328,8 @@ def _long_number(text: str, most: int) -> str | None:
     return None
 
 
-def _unknown_words(text: str, vocabulary: frozenset[str]) -> str | None:
-    words = words_of(text)
+def _unknown_words(letter_runs: list[str], vocabulary: frozenset[str]) -> str | None:
+    words = _counted(letter_runs)  # words_of, from the runs _why_out has found already
     known = sum(w in vocabulary for w in words)
     if len(words) < VOCABULARY_MIN_WORDS or known >= VOCABULARY_MIN_SHARE * len(words):
         return None

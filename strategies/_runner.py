@@ -136,10 +136,15 @@ class _Run:
         self.original_of: dict[str, str] = {}  # forced copy -> the sample it hedges
         self.first_end: dict[str, SampleRecord] = {}  # hedged sample -> the record of whichever side ended first
         self.first_token_s: float | None = None  # when the request's first token came (its turn in the batch)
+        self.samples_end: float | None = None  # when every sample must have ended (seconds from ``started``)
         self._shown_at = 0.0
 
     def now(self) -> float:
         return time.monotonic() - self.started
+
+    def samples_left(self) -> float | None:
+        """Seconds until ``samples_end`` (at least 1 ms, so that a late request still ends at once), or None."""
+        return None if self.samples_end is None else max(1e-3, self.samples_end - self.now())
 
     def on_tokens(self, event: TokensAppended, request_id: str) -> None:
         live = self.live.setdefault(event.sample_id, _Live())
@@ -315,11 +320,9 @@ def run_samples(settings: StrategySettings, problem: str, generator, plan: Plan,
         force_at = max(0.0, force_at - late)
     run = _Run(generator, settings, params, started=started, budget_s=budget_s, force_at=force_at,
                on_progress=on_progress)
-    deadline = None
     if budget_s is not None:
-        deadline = budget_s - end_margin(budget_s) - late - run.now()
-        if deadline <= 0:
-            deadline = 1e-3
+        run.samples_end = budget_s - end_margin(budget_s) - late
+    deadline = run.samples_left()
     sent = {"prompt_token_ids": prompt_token_ids} if prompt_token_ids is not None else {"prompt": prompt}
     if request_id is not None:
         sent["request_id"] = request_id
@@ -372,19 +375,18 @@ def _reprompt(run: _Run, prompt: str) -> None:
 
 def _repair(run: _Run, prompt: str) -> None:
     """``repair_steps``: each finished sample kept out of the vote by a false step is continued from its text up to
-    that step, corrected (``repair``), all such samples in one batch a round, while the budget lasts. A repaired
+    that step, corrected (``repair``), all such samples in one batch a round, until the samples' end. A repaired
     sample votes when its new text has an answer and no false step; one whose continuation reached no answer keeps
     its old record (a caveated vote may still need it)."""
     for _ in range(run.settings.repair_steps):
-        if run.budget_s is not None and run.now() >= run.budget_s - end_margin(run.budget_s):
+        if run.samples_end is not None and run.now() >= run.samples_end:
             return
         todo = {key: fixed for key, record in run.records.items()
                 if record.false_steps and not record.counted and record.finish_reason != "cancelled"
                 and (fixed := repair(record.text)) is not None}
         if not todo:
             return
-        deadline = None if run.budget_s is None else max(1e-3, run.budget_s - end_margin(run.budget_s) - run.now())
-        params = run.params.model_copy(update={"n": 1})
+        params, deadline = run.params.model_copy(update={"n": 1}), run.samples_left()
         requests = [GenerationRequest(prompt=prompt + text, sampling=params, deadline=deadline)
                     for text, _ in todo.values()]
         modes = {"strict": run.settings.strict, "lenient": run.settings.lenient}
