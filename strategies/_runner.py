@@ -354,12 +354,13 @@ def _stream(run: _Run, request: GenerationRequest) -> None:
 
 
 def _reprompt(run: _Run, prompt: str) -> None:
-    """Budget forcing without ``append``: prompt again with the partial text and the answer prefix (a re-prefill)."""
+    """Budget forcing without ``append``: prompt again with the partial text and the answer prefix (a re-prefill),
+    ending, as the samples do, at the samples' end."""
     if not run.reprompts or (run.budget_s is not None and run.now() >= run.budget_s):
         return
     ids = [sample_id for sample_id, _ in run.reprompts]
-    limit = run.settings.force_tokens
-    requests = [GenerationRequest(prompt=prompt + run.records[i].text + forced,
+    limit, deadline = run.settings.force_tokens, run.samples_left()
+    requests = [GenerationRequest(prompt=prompt + run.records[i].text + forced, deadline=deadline,
                                   sampling=run.params.model_copy(update={"n": 1, "max_new_tokens": limit}))
                 for i, forced in run.reprompts]
     for sample_id, (_, forced), result in zip(ids, run.reprompts, run.generator.generate(requests)):

@@ -58,6 +58,18 @@ def test_without_append_it_reprompts_with_the_partial_text(spy):
     assert sol.answer == "42" and sol.samples[0].forced == ["\n</think>" + PREFIX]
 
 
+def test_a_reprompt_ends_at_the_samples_end_as_they_do(spy):
+    def handler(request, i):
+        return "42}$" if request.prompt.endswith(PREFIX) else THINKING * 10
+
+    gen = spy(handler, capabilities={"stream", "cancel"}, real_time=True, step_s=0.005)
+    started = time.monotonic()
+    sol = LongCoT(max_new_tokens=30).run("6 * 7?", gen, budget_s=3.0)  # cut by length, then prompted again
+    assert len(gen.requests) == 2 and sol.answer == "42" and time.monotonic() - started < 3.0 + 0.5
+    first, reprompt = gen.requests
+    assert reprompt.deadline is not None and 0 < reprompt.deadline < first.deadline <= 3.0
+
+
 def test_budget_forces_the_answer_out_before_the_deadline(spy):
     gen = spy(lambda request, i: FakeCompletion(THINKING * 10, after_append="8}$"),
               real_time=True, step_s=0.005)
