@@ -7,7 +7,11 @@
 #   3. decode throughput of M1-3B shapes at batch 1 and 8 (issue 32's small-batch targets).
 # With TRAIN=<folder> the training recipe runs (or resumes) into it in the background from the start, beside the
 # tests (GPU timings are taken after the tests, and training shares the GPU with them: read them as such);
-# TRAIN_ARGS adds options to it (e.g. "--steps distill=2200 --stages teacher,init,distill,sft").
+# TRAIN_ARGS adds options to it (e.g. "--steps distill=2200 --stages teacher,init,distill,sft"). After it ends (or
+# is stopped at END), each finished stage named in PACK (e.g. "teacher distill sft grpo") is packed into
+# OUT/<stage>.tgz, the way its weights come back from a machine that keeps nothing; with step "train-report" in
+# STEPS, the stages found are scored on the GPU (benchmarks.train_report on the generator's mixed held-out set
+# and the hand-written development set, 8 samples) into OUT/train-report.json.
 # Every output lands under OUT (default benchmarks/results/gpu-session); BENCHMARKS.md is left alone (every step
 # runs with --no-write: a section is written from the records once they are read). END (seconds since the epoch)
 # caps the whole run, so a call's time limit is never hit in the middle of a step; default: 9 minutes from now.
@@ -77,4 +81,9 @@ if [ -n "${TRAIN:-}" ]; then
   if (( left > 0 )); then timeout "$left" tail --pid="$train" -f /dev/null; fi
   kill "$train" 2> /dev/null && echo "train: stopped at END (it resumes by stage)" | tee -a "$log"
   tail -n 5 "$OUT/train.txt" >> "$log"
+  for stage in ${PACK:-}; do
+    if [ -f "$TRAIN/$stage/eval.json" ]; then tar czf "$OUT/$stage.tgz" -C "$TRAIN" "$stage"; fi
+  done
+  step train-report 240 python3 -m benchmarks.train_report --run "$TRAIN" --sets mixed,dev --limit 340 --samples 8 \
+    --device cuda --no-write --json "$OUT/train-report.json"
 fi
