@@ -74,10 +74,10 @@ def calibration(records: list[dict], vote: list[float], threshold: float = 0.9) 
 
 
 def solutions(generator, problems: list[Problem], *, samples: int, temperature: float, max_new_tokens: int,
-              seed: int, repair_steps: int | None = None) -> list:
+              seed: int, repair_steps: int | None = None, check_answers: bool = True) -> list:
     """What a user gets: each problem through SelfConsistency (``samples`` samples, no early stop, no budget), all
-    at once on a shared generator (their samples batched together), with the scope check, the step checker and
-    ``repair_steps`` (None: the model's, as solve() sets it)."""
+    at once on a shared generator (their samples batched together), with the scope check, the step checker,
+    ``repair_steps`` (None: the model's, as solve() sets it) and ``check_answers`` (on, as solve() runs)."""
     import asyncio
 
     import strategies
@@ -89,7 +89,7 @@ def solutions(generator, problems: list[Problem], *, samples: int, temperature: 
         async with AsyncSolver(generator, max_active=len(problems)) as solver:
             return await asyncio.gather(*(solver.solve(p.problem, budget_s=None, strategy=strategies.SelfConsistency(
                 n=samples, temperature=temperature, max_new_tokens=max_new_tokens, seed=seed + i,
-                repair_steps=repairs)) for i, p in enumerate(problems)))
+                repair_steps=repairs, check_answers=check_answers)) for i, p in enumerate(problems)))
 
     return asyncio.run(run_all())
 

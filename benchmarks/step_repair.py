@@ -1,6 +1,7 @@
 """What the step checker wins by repairing samples instead of only setting them aside: each hand-written
 development problem (benchmarks/data/natural_dev.jsonl, never the test set) gets one greedy sample through what
-``solve`` runs (``natural_math.solutions``: the scope check, the step checker), once with ``repair_steps=0`` and
+``solve`` runs (``natural_math.solutions``: the scope check, the step checker; the answers are not checked against
+a bare expression's value, so each row keeps the model's own answer), once with ``repair_steps=0`` and
 once with ``--rounds``: a sample whose written arithmetic is false is cut after the first false claim's "=", the
 exact value written in, and continued (``strategies._false_steps.repair``). Paired gain with its 95% interval.
 
@@ -35,7 +36,8 @@ def greedy_with_and_without_repair(generator, problems: list, *, rounds: int,
     >>> row["greedy"], row["repaired"], row["repairs"]
     ('54', '56', 1)
     """
-    options = {"samples": 1, "temperature": 0.0, "max_new_tokens": max_new_tokens, "seed": 0}
+    # Answers unchecked (``check_answers``), so that each row shows the model's own answer, repaired or not.
+    options = {"samples": 1, "temperature": 0.0, "max_new_tokens": max_new_tokens, "seed": 0, "check_answers": False}
     plain = solutions(generator, problems, repair_steps=0, **options)
     fixed = solutions(generator, problems, repair_steps=rounds, **options)
     return [{"problem": p.problem, "kind": p.kind, "gold": p.answer, "greedy": a.answer, "repaired": b.answer,

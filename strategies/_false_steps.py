@@ -1,17 +1,19 @@
-"""What a false arithmetic step does to a vote: each finished sample's check, who votes, and the caveat.
+"""What a false arithmetic step (or a false answer) does to a vote: each finished sample's check, who votes, and the
+caveat.
 
 A sample whose reasoning writes a false number-only claim ("12 * 9 = 128", judged by
 ``m1reason.answers.check_steps``) does not vote, unless no sample without one reached an answer: then they all
-vote, and the answer carries a caveat and at most ``CAVEAT_CONFIDENCE``. This module owns that rule; the runner
-owns when it is applied, and the tally.
+vote, and the answer carries a caveat and at most ``CAVEAT_CONFIDENCE``. A sample whose answer was checked against
+the exact value of the problem's expression and is false never votes. This module owns these rules; the runner
+owns when they are applied, and the tally.
 """
 
 from __future__ import annotations
 
-from m1reason.answers import check_steps
+from m1reason.answers import ExpressionValue, check_steps
 from strategies.solution import CAVEAT_CONFIDENCE, SampleRecord, Vote, false_steps_reason
 
-__all__ = ["caveat", "excluded", "readmitted", "repair", "steps_of"]
+__all__ = ["caveat", "checked", "excluded", "readmitted", "repair", "steps_of"]
 
 
 def steps_of(text: str, finish_reason: str) -> dict:
@@ -52,6 +54,24 @@ def repair(text: str) -> tuple[str, str] | None:
     return fixed, f"line {false.line}: {false.text} corrected to {false.expected}"
 
 
+def checked(record: SampleRecord, expected: ExpressionValue | None) -> SampleRecord:
+    """The record with its answer checked against the problem's exact value (``expected``; None: nothing to check
+    against): ``answer_checked`` set and, when false, described in ``false_steps``.
+
+    >>> from m1reason.answers import expression_value
+    >>> record = SampleRecord(sample_id="r/0", answer="13", text="... 13", num_tokens=9, finish_reason="stop")
+    >>> wrong = checked(record, expression_value("What is 3 + 50 * 2?"))
+    >>> wrong.answer_checked, wrong.false_steps, excluded(wrong).counted
+    (False, ['the answer 13 is false (3 + 50 * 2 = 103)'], False)
+    """
+    if expected is None or record.answer is None or record.finish_reason == "cancelled":
+        return record
+    if expected.holds_for(record.answer):
+        return record.model_copy(update={"answer_checked": True})
+    return record.model_copy(update={"answer_checked": False,
+                                     "false_steps": [*record.false_steps, expected.describe_false(record.answer)]})
+
+
 def excluded(record: SampleRecord) -> SampleRecord:
     """The record as it votes: not at all when its arithmetic has a false step.
 
@@ -65,7 +85,8 @@ def excluded(record: SampleRecord) -> SampleRecord:
 
 def readmitted(records: dict[str, SampleRecord]) -> dict[str, SampleRecord] | None:
     """When no sample without a false step has an answer but one with a false step has, all of those vote after
-    all: the records with them counted again (in the same order). None when nothing changes.
+    all: the records with them counted again (in the same order), except those whose answer itself was checked
+    and is false. None when nothing changes.
 
     >>> wrong = SampleRecord(sample_id="r/0", answer="5", text="2 + 2 = 5", num_tokens=9, finish_reason="stop",
     ...                      counted=False, false_steps=["line 1: 2 + 2 = 5 is false (2 + 2 = 4)"])
@@ -78,7 +99,8 @@ def readmitted(records: dict[str, SampleRecord]) -> dict[str, SampleRecord] | No
     """
     if any(r.counted and r.answer is not None for r in records.values()):
         return None
-    doubted = {key for key, r in records.items() if r.false_steps and not r.counted and r.finish_reason != "cancelled"}
+    doubted = {key for key, r in records.items() if r.false_steps and not r.counted and r.finish_reason != "cancelled"
+               and r.answer_checked is not False}  # an answer known to be false never votes
     if not any(records[key].answer is not None for key in doubted):
         return None
     return {key: r.model_copy(update={"counted": True}) if key in doubted else r for key, r in records.items()}

@@ -21,15 +21,23 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from m1reason.answers import extract_answer
+from m1reason.answers import ExpressionValue, expression_value, extract_answer
 from m1reason.checks import check_problem
 from m1reason.errors import CapacityError
 from m1reason.generator import GenerationRequest, RequestFinished, SampleFinished, SamplingParams, TokensAppended
 from m1reason.generator.protocol import as_generator
 from m1reason.tokenizer import build_prompt
-from strategies._false_steps import caveat, excluded, readmitted, repair, steps_of
+from strategies._false_steps import caveat, checked, excluded, readmitted, repair, steps_of
 from strategies._settings import StrategySettings
-from strategies.solution import NO_ANSWER, Plan, SampleRecord, Solution, no_turn_reason
+from strategies.solution import (
+    CHECKED_CONFIDENCE,
+    NO_ANSWER,
+    Plan,
+    SampleRecord,
+    Solution,
+    false_answers_reason,
+    no_turn_reason,
+)
 from strategies.voting import Tally
 
 __all__ = ["Progress", "end_margin", "fallback_force_at", "prompt_for", "run_samples", "step_lateness"]
@@ -137,6 +145,7 @@ class _Run:
         self.first_end: dict[str, SampleRecord] = {}  # hedged sample -> the record of whichever side ended first
         self.first_token_s: float | None = None  # when the request's first token came (its turn in the batch)
         self.samples_end: float | None = None  # when every sample must have ended (seconds from ``started``)
+        self.expected: ExpressionValue | None = None  # the problem's exact value, when it only asks for one
         self._shown_at = 0.0
 
     def now(self) -> float:
@@ -236,7 +245,7 @@ class _Run:
     def count(self, key: str, record: SampleRecord, request_id: str) -> None:
         """``record`` is sample ``key``'s vote (a hedged sample's may come from its copy); a sample that wrote a
         false arithmetic step does not vote (``readmit_false_steps`` may let it at the end)."""
-        self.records[key] = record = excluded(record)
+        self.records[key] = record = self.judged(record)
         if record.counted:
             self.first_sample_s = self.first_sample_s or self.now()
             self.tally.add(key, record.answer, self.weight(record.confidence), record.confidence or 0.0)
@@ -246,6 +255,11 @@ class _Run:
             self.stopped = "settled"  # without cancel the rest cannot be stopped, so they all vote
             self.generator.cancel(request_id)
         self.progress(force=True)
+
+    def judged(self, record: SampleRecord) -> SampleRecord:
+        """The record as it votes: its answer checked against the problem's exact value (``expected``), then left
+        out of the vote if that or a step is false."""
+        return excluded(checked(record, self.expected))
 
     def readmit_false_steps(self) -> bool:
         """Let the samples with false steps vote after all when none without one answered (``readmitted``)."""
@@ -320,6 +334,8 @@ def run_samples(settings: StrategySettings, problem: str, generator, plan: Plan,
         force_at = max(0.0, force_at - late)
     run = _Run(generator, settings, params, started=started, budget_s=budget_s, force_at=force_at,
                on_progress=on_progress)
+    if settings.check_answers:
+        run.expected = expression_value(problem)
     if budget_s is not None:
         run.samples_end = budget_s - end_margin(budget_s) - late
     deadline = run.samples_left()
@@ -367,7 +383,7 @@ def _reprompt(run: _Run, prompt: str) -> None:
         old = run.records[sample_id]
         text = old.text + forced + result.samples[0].text
         answer = extract_answer(text, strict=run.settings.strict, lenient=run.settings.lenient)
-        run.records[sample_id] = new = excluded(old.model_copy(update={  # the forced answer's arithmetic too
+        run.records[sample_id] = new = run.judged(old.model_copy(update={  # the forced answer's arithmetic too
             "text": text, "answer": answer, "forced": [forced], **steps_of(text, old.finish_reason),
             "num_tokens": old.num_tokens + result.samples[0].num_tokens}))
         run.tally.order = [(s, answer if s == sample_id else a, w, c) for s, a, w, c in run.tally.order
@@ -398,7 +414,7 @@ def _repair(run: _Run, prompt: str) -> None:
             answer = extract_answer(text, **modes)
             if answer is None:
                 continue
-            run.records[key] = new = excluded(old.model_copy(update={
+            run.records[key] = new = run.judged(old.model_copy(update={
                 "text": text, "answer": answer, "num_tokens": old.num_tokens + sample.num_tokens,
                 "finish_reason": sample.finish_reason, "repaired": [*old.repaired, note], "counted": True,
                 **steps_of(text, sample.finish_reason)}))
@@ -435,7 +451,10 @@ def _solution(run: _Run, problem: str, plan: Plan, settings: StrategySettings, t
     status, reason = ("answered", None) if answer is not None else _why_no_answer(run, records, elapsed)
     share = min(1.0, share)
     confidence, basis = _confidence(run.generator, share, len(counted)) if answer is not None else (0.0, None)
-    if answer is not None and doubted:
+    if answer is not None and run.records[votes[0].sample_ids[0]].answer_checked:  # right, whatever its steps
+        confidence = max(confidence, CHECKED_CONFIDENCE)
+        basis = f"checked: the answer is the exact value of {run.expected.expression} (the vote alone: {basis})"
+    elif answer is not None and doubted:
         reason, confidence = caveat(votes[0], run.records, confidence)
     return Solution(problem=problem, answer=answer, status=status, status_reason=reason,
                     confidence=confidence, vote_share=share if answer is not None else None,
@@ -463,6 +482,9 @@ def _why_no_answer(run: _Run, records: list[SampleRecord], elapsed: float) -> tu
         return "no_turn", no_turn_reason(elapsed)
     if not records:
         return "no_answer", NO_ANSWER
+    false = list(dict.fromkeys(r.answer for r in records if r.answer_checked is False))
+    if false:
+        return "no_answer", false_answers_reason(false[:5], f"{run.expected.expression} = {run.expected.shown}")
     endings = {}
     for record in records:
         endings[record.finish_reason] = endings.get(record.finish_reason, 0) + 1

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["CAVEAT_CONFIDENCE", "Plan", "SampleRecord", "Solution", "Status", "Vote", "false_steps_reason",
-           "no_turn_reason"]
+__all__ = ["CAVEAT_CONFIDENCE", "CHECKED_CONFIDENCE", "Plan", "SampleRecord", "Solution", "Status", "Vote",
+           "false_answers_reason", "false_steps_reason", "no_turn_reason"]
 
 # "answered": the vote has a winner. "no_answer": samples ran, none reached an answer (or the solver gave up
 # waiting for the vote). "no_turn": the budget ran out before the request got a turn (a queue ahead of it).
@@ -28,6 +28,10 @@ NO_ANSWER = "no sample reached an answer"
 # than a coin flip: a reader or an app that takes more than half the vote as "likely right" does not take it so.
 CAVEAT_CONFIDENCE = 0.5
 
+# The confidence of an answer checked against the exact value of the problem's expression (and found equal): not
+# 1, because the check is only as good as the reading of the problem (``m1reason.answers.expression_value``).
+CHECKED_CONFIDENCE = 0.99
+
 
 def no_turn_reason(waited_s: float) -> str:
     """The ``status_reason`` of a request whose budget ran out while it waited for a turn.
@@ -36,6 +40,15 @@ def no_turn_reason(waited_s: float) -> str:
     'no answer within the budget: waited 2.8 s for a turn'
     """
     return f"no answer within the budget: waited {waited_s:.1f} s for a turn"
+
+
+def false_answers_reason(answers: list[str], value: str) -> str:
+    """The ``status_reason`` of a run whose every answer was checked against the problem's exact value and was false.
+
+    >>> false_answers_reason(["13", "53"], "3 + 50 * 2 = 103")
+    "no sample's answer is right: every answer given (13, 53) is false (3 + 50 * 2 = 103)"
+    """
+    return f"no sample's answer is right: every answer given ({', '.join(answers)}) is false ({value})"
 
 
 def false_steps_reason(example: str) -> str:
@@ -55,8 +68,11 @@ class SampleRecord(BaseModel):
     ``m1reason.answers.check_steps`` judged and ``false_steps`` describes the false ones ("line 3: 12 * 9 = 128 is
     false (12 * 9 = 108)"); a cancelled sample is not checked. ``repaired`` lists the false steps the strategy
     corrected and continued from (``repair_steps``: "line 2: 6 * 4 = 64 corrected to 24"); ``text`` then holds the
-    corrected values. ``counted`` is False when the sample did not vote: cancelled, left out by confidence
-    filtering, or with a false step (unless no sample without one answered).
+    corrected values. ``answer_checked`` says whether the answer is the exact value of the problem's expression,
+    when the problem only asks for one (``StrategySettings.check_answers``); None when there was nothing to check
+    it against. A false answer is described in ``false_steps`` too ("the answer 13 is false (3 + 50 * 2 = 103)").
+    ``counted`` is False when the sample did not vote: cancelled, left out by confidence filtering, with a false
+    answer, or with a false step (unless no sample without one answered).
 
     >>> SampleRecord(sample_id="r/0", answer="4", text="... \\\\boxed{4}", num_tokens=12, finish_reason="stop").counted
     True
@@ -75,6 +91,7 @@ class SampleRecord(BaseModel):
     steps_checked: int = Field(default=0, ge=0)
     false_steps: list[str] = Field(default_factory=list)
     repaired: list[str] = Field(default_factory=list)
+    answer_checked: bool | None = None
 
 
 class Vote(BaseModel):

@@ -16,8 +16,8 @@ from m1reason.__main__ import main
 from m1reason.generator.fake import FakeCompletion, FakeGenerator
 from m1reason.solving import solve
 
-GOLD = {"What is 1+1?": "2", "What is 2+3?": "5", "What is 10/4?": "5/2"}
-SAID = {"What is 1+1?": "2", "What is 2+3?": "5.0", "What is 10/4?": "3"}  # the last one is wrong
+GOLD = {"What is 1+1?": "2", "What is 2+3?": "5", "What is 10/4 as a fraction?": "5/2"}
+SAID = {"What is 1+1?": "2", "What is 2+3?": "5.0", "What is 10/4 as a fraction?": "3"}  # the last one is wrong
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from tests.strategies.conftest import SpyGenerator, boxed
 
 DIGEST = "a" * 64
 
+STORY = "Ava has 2 pens and gets 2 more. How many?"  # a word problem: its answers are not checked
+
 
 def test_fit_is_monotone_and_conservative():
     # share 1.0: 95 of 100 right; 0.75: 30 of 40; 0.5: 3 of 30
@@ -64,7 +66,7 @@ def test_solutions_report_the_mapped_chance_the_share_and_the_basis():
     gen = SpyGenerator(lambda request, i: boxed(["4", "4", "4", "5"][i], steps=i + 1))
     gen.confidence_map = ConfidenceMap.fit([0.75] * 40 + [1.0] * 40, [True] * 20 + [False] * 20 + [True] * 40,
                                            source="dev", weights_sha256=DIGEST)
-    sol = SelfConsistency(n=4, early_stop="none").run("2 + 2?", gen)
+    sol = SelfConsistency(n=4, early_stop="none").run(STORY, gen)
     assert sol.answer == "4" and sol.vote_share == 0.75
     assert sol.confidence == pytest.approx(gen.confidence_map(0.75)) and sol.confidence < 0.5
     assert "40 answers" in sol.confidence_basis and "dev" in sol.confidence_basis
@@ -73,7 +75,7 @@ def test_solutions_report_the_mapped_chance_the_share_and_the_basis():
 
 def test_without_a_map_the_share_is_the_confidence_and_says_so():
     gen = SpyGenerator(lambda request, i: boxed(["4", "4", "4", "5"][i], steps=i + 1))
-    sol = SelfConsistency(n=4, early_stop="none").run("2 + 2?", gen)
+    sol = SelfConsistency(n=4, early_stop="none").run(STORY, gen)
     assert sol.confidence == sol.vote_share == 0.75
     assert "not calibrated" in sol.confidence_basis
 

@@ -17,7 +17,7 @@ ROWS = [{"id": "p1", "problem": "What is 1+1?", "answer": "2"},
         {"id": "p2", "problem": "A problem far too long for the model", "answer": "7"},
         {"id": "p3", "problem": "   ", "answer": "3"},
         {"id": "p4", "problem": "What is 2+2?", "answer": ""},
-        {"id": "p5", "problem": "What is 2+3?", "answer": "5"}]
+        {"id": "p5", "problem": "Sam has 2 apples and gets 3 more. How many?", "answer": "5"}]
 
 
 def fake_generator(calls):
@@ -44,7 +44,7 @@ def test_a_problem_that_cannot_run_is_a_failed_record_and_the_run_goes_on(tmp_pa
     assert [r["status"] for r in records] == ["done", "failed", "failed", "failed", "done"]
     assert [r["error"] for r in records] == [None, "prompt of 691 tokens does not fit max_len 512", "empty problem",
                                              "empty gold answer: nothing to grade against", None]
-    assert [r["correct"] for r in records] == [True, False, False, False, False]  # p5: 2+3 answered as 2
+    assert [r["correct"] for r in records] == [True, False, False, False, False]  # p5: 5 answered as 2
     assert [json.loads(line) for line in out.read_text().splitlines()] == records
     failed = records[1]
     assert failed["answer"] is None and failed["samples_correct"] == [] and failed["clusters"] == []

@@ -3,9 +3,10 @@
 ``extract_answer`` finds the final answer in model output (``lenient=True`` also reads one out of output
 that neither boxes nor announces it), ``is_equivalent`` decides whether two answers are the same (exact for
 integers and fractions, decimals to their stated precision, structures, symbolic forms through a killable
-sympy/math-verify worker), ``group_equivalent`` clusters answers for majority voting, and ``check_steps``
-judges the number-only arithmetic a reasoning text writes down ("12 * 9 = 108"). The policy and the disputed
-cases are documented in docs/answers.md.
+sympy/math-verify worker), ``group_equivalent`` clusters answers for majority voting, ``check_steps``
+judges the number-only arithmetic a reasoning text writes down ("12 * 9 = 108"), and ``expression_value``
+reads the exact value of a problem that only asks for one expression's value ("What is 3 + 4 × 5?"). The
+policy and the disputed cases are documented in docs/answers.md.
 
 >>> from m1reason.answers import is_equivalent
 >>> is_equivalent(r"<think>...</think> So the answer is $\\boxed{870{,}000{,}000}$.", "8.7e8")
@@ -17,16 +18,19 @@ from __future__ import annotations
 from m1reason.answers._check import DEFAULT_TIMEOUT_S, MAX_ANSWER_CHARS, group_equivalent, is_equivalent
 from m1reason.answers._extract import extract_answer
 from m1reason.answers._normalize import answer_key
+from m1reason.answers._problem import ExpressionValue, expression_value
 from m1reason.answers._steps import StepClaim, StepReport, check_steps
 from m1reason.answers._symbolic import pool as _pool
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
+    "ExpressionValue",
     "MAX_ANSWER_CHARS",
     "StepClaim",
     "StepReport",
     "answer_key",
     "check_steps",
+    "expression_value",
     "extract_answer",
     "group_equivalent",
     "is_equivalent",

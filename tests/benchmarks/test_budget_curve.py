@@ -16,7 +16,7 @@ CONFIGS = 1 + len(GRID_N) * len(GRID_TOKENS)
 
 
 def test_every_configuration_is_scored_and_the_summary_picks_the_best_grid_point():
-    problems = heldout_problems(3, kind="arithmetic")
+    problems = heldout_problems(3, kind="word")  # stories: no expression to check the answers against
     answers = {p.problem: p.answer for p in problems}
 
     def handler(request, i):  # right on the first sample of each problem only: more samples cannot help a vote

@@ -35,7 +35,8 @@ def test_a_problem_out_of_scope_is_answered_at_once_while_the_only_slot_is_busy(
 
     async def main():
         async with AsyncSolver(scoped_fake(prompts), max_active=1, max_queue=1) as solver:
-            busy = asyncio.create_task(solver.solve("What is 2 + 3?", budget_s=10, strategy="sc"))
+            busy = asyncio.create_task(solver.solve("Ava has 2 pens and 3 more. How many?", budget_s=10,
+                                                    strategy="sc"))
             await asyncio.sleep(0.1)  # the in-scope problem holds the one slot
             started = time.monotonic()
             refused = await solver.solve(OUTSIDE, budget_s=10)

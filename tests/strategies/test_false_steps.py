@@ -16,6 +16,9 @@ RIGHT = "12 * 9 = 108, so the product is 108. </think> $\\boxed{108}$"
 WRONG = "12 * 9 = 128, so the product is 128. </think> $\\boxed{128}$"
 WRONG_STEP = "line 1: 12 * 9 = 128 is false (12 * 9 = 108)"
 
+# A word problem: no expression to check its answers against, so only their steps are checked
+STORY = "How many eggs are in 12 boxes of 9?"
+
 
 def scripted(texts):
     return FakeGenerator(lambda request, i: FakeCompletion(texts[i], steps=i + 1))
@@ -23,7 +26,7 @@ def scripted(texts):
 
 def test_a_false_step_sample_does_not_vote_and_the_majority_changes():
     texts = [WRONG, RIGHT, WRONG, RIGHT, WRONG]
-    sol = SelfConsistency(n=5, early_stop="none").run("What is 12 * 9?", scripted(texts))
+    sol = SelfConsistency(n=5, early_stop="none").run(STORY, scripted(texts))
     assert sol.answer == "108"  # 3 votes to 2 for 128 without the check
     assert [(v.answer, v.count) for v in sol.votes] == [("108", 2)]
     assert sol.confidence == 1.0  # the share among the samples that voted
@@ -37,7 +40,7 @@ def test_a_false_step_sample_does_not_vote_and_the_majority_changes():
 
 def test_when_every_answering_sample_has_a_false_step_they_vote_with_a_caveat():
     texts = [WRONG, WRONG, WRONG.replace("128", "118"), "I am not sure, 2 + 2 = 4."]
-    sol = SelfConsistency(n=4, early_stop="none").run("What is 12 * 9?", scripted(texts))
+    sol = SelfConsistency(n=4, early_stop="none").run(STORY, scripted(texts))
     assert sol.answer == "128" and sol.status == "answered"
     assert sol.status_reason == f"every sample's arithmetic has a false step, e.g. {WRONG_STEP}"
     assert sol.confidence == CAVEAT_CONFIDENCE == 0.5  # 2 of 4 would be 0.5 too; see the next test
@@ -48,17 +51,17 @@ def test_when_every_answering_sample_has_a_false_step_they_vote_with_a_caveat():
 
 
 def test_the_caveat_caps_a_unanimous_vote():
-    sol = SelfConsistency(n=3, early_stop="none").run("What is 12 * 9?", scripted([WRONG] * 3))
+    sol = SelfConsistency(n=3, early_stop="none").run(STORY, scripted([WRONG] * 3))
     assert sol.answer == "128" and sol.confidence == 0.5  # 3 of 3 agree, and all wrote 12 * 9 = 128
     assert sol.status_reason.endswith(WRONG_STEP)
 
 
 def test_long_cot_reports_its_step_check():
-    sol = LongCoT().run("What is 12 * 9?", scripted([WRONG]))
+    sol = LongCoT().run(STORY, scripted([WRONG]))
     assert sol.answer == "128" and sol.confidence == 0.5
     assert sol.status_reason == f"every sample's arithmetic has a false step, e.g. {WRONG_STEP}"
     assert sol.samples[0].false_steps == [WRONG_STEP] and sol.samples[0].counted
-    right = LongCoT().run("What is 12 * 9?", scripted([RIGHT]))
+    right = LongCoT().run(STORY, scripted([RIGHT]))
     assert (right.answer, right.confidence, right.status_reason) == ("108", 1.0, None)
     assert right.samples[0].steps_checked == 1 and right.samples[0].false_steps == []
 
@@ -70,7 +73,7 @@ def test_a_forced_answer_is_checked_with_the_rest_of_its_text():
         return "128}$ since 12 * 9 = 128" if request.prompt.endswith(prefix) else "Let me think. " * 10
 
     fake = FakeGenerator(handler, capabilities={"stream", "cancel"})
-    sol = LongCoT(max_new_tokens=30, force_tokens=40).run("What is 12 * 9?", fake)
+    sol = LongCoT(max_new_tokens=30, force_tokens=40).run(STORY, fake)
     [sample] = sol.samples
     assert sample.answer == "128" and sample.forced and sample.false_steps
     assert sol.status_reason.startswith("every sample's arithmetic has a false step")
@@ -79,7 +82,7 @@ def test_a_forced_answer_is_checked_with_the_rest_of_its_text():
 def test_cancelled_samples_are_not_checked():
     steps = [1, 2, 3, 50, 50]
     fake = FakeGenerator(lambda request, i: FakeCompletion(RIGHT, steps=steps[i]))
-    sol = SelfConsistency(n=5).run("What is 12 * 9?", fake)
+    sol = SelfConsistency(n=5).run(STORY, fake)
     cancelled = [s for s in sol.samples if s.finish_reason == "cancelled"]
     assert sol.stopped == "settled" and cancelled
     assert all(s.steps_checked == 0 and s.false_steps == [] for s in cancelled)
@@ -87,11 +90,11 @@ def test_cancelled_samples_are_not_checked():
 
 def test_false_steps_round_trip_through_json():
     texts = [WRONG, RIGHT, WRONG]
-    sol = SelfConsistency(n=3, early_stop="none").run("What is 12 * 9?", scripted(texts))
+    sol = SelfConsistency(n=3, early_stop="none").run(STORY, scripted(texts))
     assert Solution.model_validate_json(sol.model_dump_json()) == sol
     data = json.loads(sol.model_dump_json())
     assert data["samples"][0]["false_steps"] == [WRONG_STEP] and data["samples"][0]["steps_checked"] == 1
-    doubted = SelfConsistency(n=2, early_stop="none").run("What is 12 * 9?", scripted([WRONG] * 2))
+    doubted = SelfConsistency(n=2, early_stop="none").run(STORY, scripted([WRONG] * 2))
     assert Solution.model_validate_json(doubted.model_dump_json()) == doubted
     for sample in data["samples"]:  # a record written before the check existed still reads
         del sample["false_steps"], sample["steps_checked"]
@@ -112,7 +115,7 @@ def test_the_vote_curve_sets_aside_the_samples_self_consistency_sets_aside(patte
     kinds = [(RIGHT, "108", True), (WRONG, "128", False), ("12 * 9 = 108, thinking", None, True),
              ("12 * 9 = 128, thinking", None, False)]
     texts, answers, steps_ok = zip(*(kinds[i] for i in pattern))
-    sol = SelfConsistency(n=3, early_stop="none").run("What is 12 * 9?", scripted(list(texts)))
+    sol = SelfConsistency(n=3, early_stop="none").run(STORY, scripted(list(texts)))
     voted = [s.counted and s.answer is not None for s in sol.samples]
     expected = [v and a is not None for v, a in zip(checked_voters(list(answers), list(steps_ok)), answers)]
     assert voted == expected

@@ -1,0 +1,136 @@
+"""The exact value of a problem that is nothing but one number-only expression ("What is 3 + 4 × 5?").
+
+Such a problem states its own check: whatever a sample reasons, its answer is right exactly when it equals the
+expression's value. ``expression_value`` reads the problem conservatively: the words around the expression must
+all be ones that only ask for it ("what is", "evaluate", "using PEMDAS", "equal to"), and anything else (a
+percent, "as a decimal", "to the nearest tenth", "in base 8", a unit, a second expression, a variable) means the
+question asks for more than the value, and nothing is returned. Tokens and exact values come from ``_arith.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from m1reason.answers._arith import ARITH, NotArithmetic, evaluate, lex
+from m1reason.answers._check import is_equivalent
+
+__all__ = ["ExpressionValue", "expression_value"]
+
+# Words that ask for an expression's value and say nothing else about the answer.
+_ASKING = frozenset({
+    "what", "is", "the", "value", "of", "compute", "calculate", "evaluate", "find", "work", "out", "simplify",
+    "how", "much", "does", "do", "equal", "equals", "to", "give", "using", "use", "pemdas", "bodmas", "bidmas",
+    "order", "operations", "following", "follow", "remember", "expression", "please", "result", "get", "you",
+    "solve", "answer", "exact", "exactly",
+})
+_PUNCTUATION = frozenset({"?", ".", "!", ":", ",", "$"})
+_IGNORED = frozenset({"gap", "skip", "dollar"})
+_CONTRACTION = re.compile(r"(?i)\b(what|how)['\u2019]s\b")
+# An operation said in words between two numbers or fractions ("36 times 25", "3/8 divided by 9/16"), each side
+# read whole: the words join what they stand between, not the digits next to them.
+_OPERAND = r"(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?)"
+_SAID = re.compile(rf"(?i)(?<![\d.,/]){_OPERAND}\s+(plus|minus|times|multiplied by|divided by|take away)\s+"
+                   rf"{_OPERAND}(?![\d.,/])")
+_SIGNS = {"plus": "+", "minus": "-", "times": "*", "multiplied by": "*", "divided by": "/", "take away": "-"}
+
+
+@dataclass(frozen=True)
+class ExpressionValue:
+    """A problem's expression as it is written and its exact value.
+
+    >>> found = expression_value("What is 3 + 4 × 5?")
+    >>> found.expression, found.value, found.shown
+    ('3 + 4 × 5', Fraction(23, 1), '23')
+    """
+
+    expression: str
+    value: Fraction
+
+    @property
+    def shown(self) -> str:
+        """The value as an answer writes it: an integer, a terminating decimal, else a fraction ``a/b``."""
+        value = self.value
+        if value.denominator == 1:
+            return str(value.numerator)
+        denominator = value.denominator
+        for prime in (2, 5):
+            while denominator % prime == 0:
+                denominator //= prime
+        if denominator == 1:
+            places = next(p for p in range(1, 64) if (value * 10**p).denominator == 1)
+            scaled = abs(value.numerator) * 10**places // value.denominator
+            digits = str(scaled).rjust(places + 1, "0")
+            return f"{'-' if value < 0 else ''}{digits[:-places]}.{digits[-places:]}"
+        return f"{value.numerator}/{value.denominator}"
+
+    def holds_for(self, answer: str) -> bool:
+        """Whether ``answer`` is this value (by ``is_equivalent``, the graders' rule: ``0.5`` for ``1/2``).
+
+        >>> expression_value("Compute 1/2 + 1/4.").holds_for("0.75"), expression_value("What is 9 - 12?").holds_for("3")
+        (True, False)
+        """
+        return is_equivalent(answer, self.shown)
+
+    def describe_false(self, answer: str) -> str:
+        """One line for a person: why ``answer`` is wrong.
+
+        >>> expression_value("What is 3 + 50 * 2?").describe_false("13")
+        'the answer 13 is false (3 + 50 * 2 = 103)'
+        """
+        return f"the answer {answer} is false ({self.expression} = {self.shown})"
+
+
+def _whole(operand: str) -> str:
+    return f"({operand})" if "/" in operand else operand
+
+
+def expression_value(problem: str) -> ExpressionValue | None:
+    """The problem's expression and its exact value when the problem only asks for the value of one number-only
+    expression (``+ - * /``, ``×``, ``÷``, ``−``, ``^``, brackets, ``\\frac``, thousands separators, "plus",
+    "minus", "times", "divided by"); None for any
+    other problem, and for one that divides by zero or runs past the checker's bounds.
+
+    >>> expression_value(r"Evaluate $(8 + 2) \\times 6 - 4$.").value
+    Fraction(56, 1)
+    >>> expression_value("Simplify: 2 × [3 + (10 − 4) × 2]").value, expression_value("What's 72 minus 48?").value
+    (Fraction(30, 1), Fraction(24, 1))
+    >>> found = expression_value("What is 3/8 divided by 9/16?"); found.expression, found.value
+    ('(3/8) / (9/16)', Fraction(2, 3))
+    >>> [expression_value(p) for p in ("What is 15% of 200?", "What is 7/8 as a decimal?", "Solve 3x + 5 = 20.",
+    ...                                 "What is 12?", "What is 5 / (3 - 3)?")]
+    [None, None, None, None, None]
+    """
+    if not isinstance(problem, str):
+        raise TypeError(f"expression_value needs a str, got {type(problem).__name__}")
+    text = _CONTRACTION.sub(r"\1 is", problem).replace("[", "(").replace("]", ")")
+    text = _SAID.sub(lambda m: f"{_whole(m[1])} {_SIGNS[m[2].lower()]} {_whole(m[3])}", text)
+    tokens = [t for t in lex(text) if t.kind not in _IGNORED]
+    runs: list[list] = [[]]
+    for i, token in enumerate(tokens):
+        if token.kind in ARITH:
+            runs[-1].append(token)
+            continue
+        if runs[-1]:
+            runs.append([])
+        if token.kind == "word" and token.text.lower() in _ASKING:
+            continue
+        if token.kind == "sep" and token.text in _PUNCTUATION:
+            continue
+        if token.kind == "eq" and all(t.kind == "sep" and t.text in "?.$" for t in tokens[i + 1:]):
+            continue  # "10 + 2 * 3 = ?"
+        return None
+    runs = [run for run in runs if run]
+    if len(runs) != 1:
+        return None
+    [run] = runs
+    if any(t.percent for t in run) or not any(t.kind in ("op", "frac") for t in run):
+        return None
+    if run[0].kind == "op" and run[0].text != "-":
+        return None
+    try:
+        value = evaluate(run)
+    except (NotArithmetic, ZeroDivisionError):
+        return None
+    return ExpressionValue(expression=text[run[0].start:run[-1].end], value=value)
