@@ -6,10 +6,11 @@ length. A chain cut before its answer is wasted or a forced guess, while decodin
 cost little more per step than one: once each chain is long enough, extra votes are the best use of the time, where
 votes help. They do not for every model: where a model's samples share their errors, a vote of many is no better
 than one (its vote curve, ``m1reason.vote_curve``, measures that on its development set, and m1reason.defaults
-passes its ``useful_samples``), and the time goes to fewer, longer samples. If not even one sample gets
-``needed_tokens``, one sample runs anyway, capped only by ``max_new_tokens``, and the deadline cuts it (forcing its
-answer out at the last moment): a sample capped shorter than its chain is wasted, and under load that cap cost far
-more accuracy than the deadline's cut did.
+passes its ``useful_samples``), and the time goes to fewer, longer samples; except where each answer is checked
+against the problem's own value (``check_answers``: "What is 3 + 4 × 5?"), as any right sample then wins. If not
+even one sample gets ``needed_tokens``, one sample runs anyway, capped only by ``max_new_tokens``, and the deadline
+cuts it (forcing its answer out at the last moment): a sample capped shorter than its chain is wasted, and under
+load that cap cost far more accuracy than the deadline's cut did.
 Other users' work joins the batch in the step-time prediction, so under shared load it plans fewer samples instead
 of missing the deadline: the sequences running or waiting (``occupancy()``), and the other requests in flight or
 waiting for a turn (``peers()``, where the throughput model has it), each counted as taking as many samples as this
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
+from m1reason.answers import expression_value
 from m1reason.checks import check_budget
 from m1reason.errors import CapacityError, PromptTooLong
 from m1reason.generator.protocol import as_generator, as_throughput_model
@@ -124,7 +126,12 @@ class BudgetAware(SelfConsistency):
         prompt_ids = generator.encode_prompt(prompt)
         prompt_tokens = len(prompt_ids) if prompt_ids is not None else _count_tokens(generator, prompt)
         request_id = uuid.uuid4().hex[:12]
-        plan = generator.reserve(request_id, lambda: self.plan(throughput, budget_s, prompt_tokens))
+        planner = self
+        if self.check_answers and self.useful_samples is not None and expression_value(problem) is not None:
+            # Every answer is checked against the problem's own value, so any right sample wins the vote: more
+            # samples help even where the vote curve says a plain vote stops gaining.
+            planner = self.model_copy(update={"useful_samples": None})
+        plan = generator.reserve(request_id, lambda: planner.plan(throughput, budget_s, prompt_tokens))
         timings = {"calibration_s": started - before, "plan_s": time.monotonic() - started}
         appended = _count_forcing_tokens(generator, forcing_text("", self.answer_prefix))
         first_reason = plan.reason

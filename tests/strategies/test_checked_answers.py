@@ -63,3 +63,12 @@ def test_off_it_votes_as_before_and_a_word_problem_is_not_checked():
 def test_every_strategy_checks(strategy):
     sol = strategy.run(PROBLEM, scripted(["103", "13", "103"] * 20), budget_s=30)
     assert sol.answer == "103" and sol.samples[0].answer_checked is True
+
+
+def test_budget_aware_plans_past_the_vote_curve_only_where_answers_are_checked(spy):
+    planner = BudgetAware(useful_samples=1, needed_tokens=8, max_new_tokens=256)
+    checked = planner.run(PROBLEM, spy(lambda request, i: "50 * 2 = 100 </think> $\\boxed{103}$"), budget_s=30)
+    story = planner.run("Sam has 3 bags of 50 and 2 more. How many?",
+                        spy(lambda request, i: "</think> $\\boxed{152}$"), budget_s=30)
+    assert story.plan.n == 1 and "vote curve" in story.plan.reason
+    assert checked.plan.n > 1 and checked.answer == "103"
