@@ -27,7 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from benchmarks.report import environment, markdown_table, write_section
-from m1reason.answers import group_equivalent, is_equivalent
+from m1reason.answers import expression_value, group_equivalent, is_equivalent
 from m1reason.train.data import Problem
 from m1reason.train.evaluate import mean_ci, paired_gain, per_problem, sample_answers
 from m1reason.train.limits import REPLY_TOKENS
@@ -166,6 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     basis = (f"the model's confidence map ({mapping.source})" if mapping else "the raw vote share (no map)")
     outside_judged = [reported(s, None) for s in solutions(generator, outside, **options)]
     solved = mean_ci([float(right) for _, right in inside_judged])
+    # problems that only ask for an expression's value: solve() checks each answer against it (check_answers)
+    checkable = [s for s, p in zip(inside_solved, problems) if expression_value(p.problem) is not None]
+    checks = {"problems": len(checkable),
+              "answered_checked": sum(s.status == "answered" and s.confidence_basis.startswith("checked")
+                                      for s in checkable),
+              "every_answer_false": sum(s.status == "no_answer" and "is false" in s.status_reason
+                                        for s in checkable)}
     confident_rights = [right for confident, right in inside_judged if confident]
     reported_calibration = {"confident": len(confident_rights),
                             "confident_right": sum(confident_rights) / len(confident_rights) if confident_rights
@@ -183,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
                "vote_with_scope_refusals_wrong": solve_acc,
                "solve": {"accuracy": solved, "calibration_ge_0.9": reported_calibration,
                          "out_of_scope_answered_confidently": outside_not_flagged, "reliability": bands,
-                         "confidence_from": basis}}
+                         "confidence_from": basis, "answers_checked": checks}}
     print(table)
     print(json.dumps(summary))
     confident_right = calib["confident_right"]
@@ -199,7 +206,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(inside_refused)} of the {len(problems)} in-scope problems (counted wrong: the vote with those "
             f"refusals is {100 * solve_acc[0]:.1f} ± {100 * solve_acc[1]:.1f}%).\n\n"
             f"**What solve() reports** (SelfConsistency of {args.samples}, the scope check and the step checker: "
-            f"false-step samples do not vote, {repairs} repair round(s) for them): right on "
+            f"false-step samples do not vote, {repairs} repair round(s) for them; the answers to the "
+            f"{checks['problems']} problems that only ask for an expression's value checked against it: "
+            f"{checks['answered_checked']} answered with a checked answer, {checks['every_answer_false']} "
+            f"\"no_answer\" because every answer was false): right on "
             f"{100 * solved[0]:.1f} ± {100 * solved[1]:.1f}% of the "
             f"hand-written problems; {reported_calibration['confident']} answered with confidence >= 0.9 and no "
             f"caveat, of which "
