@@ -82,6 +82,12 @@ class ExpressionValue:
         return f"the answer {answer} is false ({self.expression} = {self.shown})"
 
 
+def _implicit_product(run: list) -> bool:
+    """Whether two operands stand side by side with no operator between them (``2(3 + 4)``, ``(1 + 2)(3 + 4)``)."""
+    return any(a.kind in ("num", "rp") and b.kind == "lp" or a.kind == "rp" and b.kind == "num"
+               for a, b in zip(run, run[1:]))
+
+
 def _whole(operand: str) -> str:
     return f"({operand})" if "/" in operand else operand
 
@@ -129,6 +135,8 @@ def expression_value(problem: str) -> ExpressionValue | None:
         return None
     if run[0].kind == "op" and run[0].text != "-":
         return None
+    if _implicit_product(run) and any(t.kind == "op" and t.text == "/" for t in run):
+        return None  # "6 ÷ 2(1 + 2)": readers disagree on whether the product binds first
     try:
         value = evaluate(run)
     except (NotArithmetic, ZeroDivisionError):

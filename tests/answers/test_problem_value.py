@@ -50,6 +50,7 @@ def test_a_bare_expression_has_its_exact_value(problem, value):
     "What is 2 + 3? And what is 4 + 5?",  # two expressions
     "What is 3 + 4 cm?",
     "What is 2^100000?",  # past the checker's bounds
+    "What is 6 ÷ 2(1 + 2)?",  # readers disagree on whether the product binds first
     "",
 ])
 def test_anything_more_than_a_value_is_not_read(problem):
