@@ -83,8 +83,9 @@ class ExpressionValue:
 
 
 def _implicit_product(run: list) -> bool:
-    """Whether two operands stand side by side with no operator between them (``2(3 + 4)``, ``(1 + 2)(3 + 4)``)."""
-    return any(a.kind in ("num", "rp") and b.kind == "lp" or a.kind == "rp" and b.kind == "num"
+    """Whether two operands stand side by side with no operator between them (``2(3 + 4)``, ``(1 + 2)(3 + 4)``);
+    LaTeX's braces group (``\\frac{4}{9}``), they never multiply."""
+    return any(a.kind in ("num", "rp") and a.text != "}" and b.text == "(" or a.text == ")" and b.kind == "num"
                for a, b in zip(run, run[1:]))
 
 

@@ -28,6 +28,7 @@ DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
     ("What is 2(3 + 4)?", 14),
     ("How much is 90 take away 37?", 53),
     ("What is 3/4 divided by 1/2?", Fraction(3, 2)),
+    (r"Calculate $\frac{4}{9} \div \frac{8}{3}$.", Fraction(1, 6)),
     ("Calculate 6 - 2 * 4, following the order of operations.", -2),
     ("Compute 10 - 4.28.", Fraction(572, 100)),
 ])
