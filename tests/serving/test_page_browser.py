@@ -31,7 +31,7 @@ IMAGES = Path(os.environ["M1REASON_SCREENSHOTS"]) if os.environ.get("M1REASON_SC
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 MAX_PROMPT = 600  # the scripted engine's max_len: a longer prompt is refused as the real engine refuses it
-CONFIDENT = "Compute $\\frac{3}{4}+\\frac{1}{8}$."
+CONFIDENT = "Add $\\frac{3}{4}$ and $\\frac{1}{8}$."  # not a bare expression: its answers vote unchecked
 SPLIT = "Which number is the mystery number?"
 SILENT = "Prove that there are infinitely many primes."
 SPLIT_ANSWERS = ("12", "15", "9", "10")
