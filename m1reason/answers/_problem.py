@@ -1,10 +1,12 @@
-"""The exact value of a problem that is nothing but one number-only expression ("What is 3 + 4 × 5?").
+"""The exact value of a problem that only asks for one number-only expression's value ("What is 3 + 4 × 5?",
+"Subtract 289 from 512.").
 
 Such a problem states its own check: whatever a sample reasons, its answer is right exactly when it equals the
 expression's value. ``expression_value`` reads the problem conservatively: the words around the expression must
-all be ones that only ask for it ("what is", "evaluate", "using PEMDAS", "equal to"), and anything else (a
-percent, "as a decimal", "to the nearest tenth", "in base 8", a unit, a second expression, a variable) means the
-question asks for more than the value, and nothing is returned. Tokens and exact values come from ``_arith.py``.
+all be ones that only ask for it ("what is", "evaluate", "using PEMDAS", "equal to"), or the whole question one of
+a few forms that name one operation in words (``_ASKED``: "the sum of", "Subtract ... from ...", "15% of 200");
+anything else (a percent of nothing, "as a decimal", "to the nearest tenth", "in base 8", a unit, a second
+expression, a variable) means the question asks for more than the value, and nothing is returned. Tokens and exact values come from ``_arith.py``.
 """
 
 from __future__ import annotations
@@ -82,6 +84,43 @@ class ExpressionValue:
         return f"the answer {answer} is false ({self.expression} = {self.shown})"
 
 
+_NUMBER = r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?"
+_LIST = rf"{_NUMBER}(?:, {_NUMBER})*,? and {_NUMBER}"
+_OPENING = r"(?:(?:what is|find|compute|calculate|work out|give) )?"
+# Questions that name their operation in words ("Subtract 289 from 512."), as the expression each asks for
+_ASKED = (
+    (re.compile(rf"{_OPENING}the sum of ({_LIST})"), lambda m: " + ".join(_numbers(m[1]))),
+    (re.compile(rf"add ({_LIST})"), lambda m: " + ".join(_numbers(m[1]))),
+    (re.compile(rf"add ({_NUMBER}) to ({_NUMBER})"), lambda m: f"{_whole(m[2])} + {_whole(m[1])}"),
+    (re.compile(rf"{_OPENING}the product of ({_LIST})"), lambda m: " * ".join(_numbers(m[1]))),
+    (re.compile(rf"multiply ({_NUMBER}) (?:by|and) ({_NUMBER})"), lambda m: f"{_whole(m[1])} * {_whole(m[2])}"),
+    (re.compile(rf"subtract ({_NUMBER}) from ({_NUMBER})"), lambda m: f"{_whole(m[2])} - {_whole(m[1])}"),
+    (re.compile(rf"divide ({_NUMBER}) by ({_NUMBER})"), lambda m: f"{_whole(m[1])} / {_whole(m[2])}"),
+    (re.compile(rf"{_OPENING}(\d+(?:\.\d+)?)% of ({_NUMBER})"), lambda m: f"{m[1]}/100 * {_whole(m[2])}"),
+)
+
+
+def _numbers(listed: str) -> list[str]:
+    return [_whole(n) for n in re.split(r",? and |, ", listed)]
+
+
+def _asked_in_words(text: str) -> str | None:
+    """The expression a question that names its operation in words asks for (the whole question must be one of
+    ``_ASKED``'s forms), else None.
+
+    >>> _asked_in_words("Subtract 289 from 512."), _asked_in_words("Add 0.35, 1.2 and 4.05.")
+    ('512 - 289', '0.35 + 1.2 + 4.05')
+    >>> _asked_in_words("Add them up.") is None
+    True
+    """
+    asked = text.strip().rstrip(".?!").strip().lower()
+    for form, expression in _ASKED:
+        found = form.fullmatch(asked)
+        if found:
+            return expression(found)
+    return None
+
+
 def _implicit_product(run: list) -> bool:
     """Whether two operands stand side by side with no operator between them (``2(3 + 4)``, ``(1 + 2)(3 + 4)``);
     LaTeX's braces group (``\\frac{4}{9}``), they never multiply."""
@@ -90,14 +129,16 @@ def _implicit_product(run: list) -> bool:
 
 
 def _whole(operand: str) -> str:
-    return f"({operand})" if "/" in operand else operand
+    """An operand read whole: a fraction or a negative number in brackets."""
+    return f"({operand})" if "/" in operand or operand.startswith("-") else operand
 
 
 def expression_value(problem: str) -> ExpressionValue | None:
     """The problem's expression and its exact value when the problem only asks for the value of one number-only
     expression (``+ - * /``, ``×``, ``÷``, ``−``, ``^``, brackets, ``\\frac``, thousands separators, "plus",
-    "minus", "times", "divided by"); None for any
-    other problem, and for one that divides by zero or runs past the checker's bounds.
+    "minus", "times", "divided by"), or names one operation in words ("the sum of 12 and 7", "Subtract 289 from
+    512", "Divide 1,728 by 12", "15% of 200"); None for any other problem, and for one that divides by zero or runs
+    past the checker's bounds.
 
     >>> expression_value(r"Evaluate $(8 + 2) \\times 6 - 4$.").value
     Fraction(56, 1)
@@ -105,13 +146,16 @@ def expression_value(problem: str) -> ExpressionValue | None:
     (Fraction(30, 1), Fraction(24, 1))
     >>> found = expression_value("What is 3/8 divided by 9/16?"); found.expression, found.value
     ('(3/8) / (9/16)', Fraction(2, 3))
-    >>> [expression_value(p) for p in ("What is 15% of 200?", "What is 7/8 as a decimal?", "Solve 3x + 5 = 20.",
+    >>> expression_value("Find the sum of 12,345 and 6,789.").value, expression_value("What is 15% of 200?").value
+    (Fraction(19134, 1), Fraction(30, 1))
+    >>> [expression_value(p) for p in ("What is 50 + 20%?", "What is 7/8 as a decimal?", "Solve 3x + 5 = 20.",
     ...                                 "What is 12?", "What is 5 / (3 - 3)?")]
     [None, None, None, None, None]
     """
     if not isinstance(problem, str):
         raise TypeError(f"expression_value needs a str, got {type(problem).__name__}")
     text = _CONTRACTION.sub(r"\1 is", problem).replace("[", "(").replace("]", ")")
+    text = _asked_in_words(text) or text
     text = _SAID.sub(lambda m: f"{_whole(m[1])} {_SIGNS[m[2].lower()]} {_whole(m[3])}", text)
     tokens = [t for t in lex(text) if t.kind not in _IGNORED]
     runs: list[list] = [[]]

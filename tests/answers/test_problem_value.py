@@ -31,19 +31,32 @@ DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
     (r"Calculate $\frac{4}{9} \div \frac{8}{3}$.", Fraction(1, 6)),
     ("Calculate 6 - 2 * 4, following the order of operations.", -2),
     ("Compute 10 - 4.28.", Fraction(572, 100)),
+    ("Find the sum of 12,345 and 6,789.", 19134),
+    ("Add 0.35, 1.2 and 4.05.", Fraction(56, 10)),
+    ("Add -36 and -19.", -55),
+    ("Subtract 289 from 512.", 223),
+    ("What's the product of -11 and -12?", 132),
+    ("Multiply 3/7 by 14.", 6),
+    ("Divide 1,728 by 12.", 144),
+    ("Find 12.5% of 64.", 8),
+    ("what's 15% of 80", 12),
 ])
 def test_a_bare_expression_has_its_exact_value(problem, value):
     assert expression_value(problem).value == value
 
 
 @pytest.mark.parametrize("problem", [
-    "What is 15% of 200?",  # a percent scales what follows
+    "What is 50 + 20%?",  # 20% of what?
+    "What percentage is 7 out of 20?",
+    "Divide 39 by 6 and write the answer as a decimal.",  # a format
+    "Subtract 289 from 512, then add 7.",  # more than the one operation the form names
+    "Find the difference between 4,312 and 1,879.",  # which way round is the question's
     "What is 7/8 as a decimal?",  # a format
     "Round 3.456 + 1.2 to the nearest tenth.",
     "What is 50 divided by 4? Give your answer as a mixed number.",
     "What is 7 + 5 in base 8?",
     "Solve 3x + 5 = 20.",  # a variable
-    "Add 0.35, 1.2 and 4.05.",  # a list
+    "Add 0.35, 1.2 and 4.05 to the list.",  # a list to extend, not a sum
     "What is 12?",  # nothing to work out
     "What is 5 / (3 - 3)?",  # undefined
     "What is 17 mod 5?",
@@ -76,7 +89,7 @@ def test_every_hand_written_expression_problem_agrees_with_its_answer():
             if found is not None:
                 read += 1
                 assert found.holds_for(problem["answer"]), (problem, found)
-    assert read >= 150
+    assert read >= 230
     for name in ("out_of_scope.jsonl", "out_of_scope_dev.jsonl"):
         assert not [p for p in map(json.loads, (DATA / name).read_text().splitlines())
                     if expression_value(p["problem"])]
