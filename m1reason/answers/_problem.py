@@ -6,7 +6,8 @@ expression's value. ``expression_value`` reads the problem conservatively: the w
 all be ones that only ask for it ("what is", "evaluate", "using PEMDAS", "equal to"), or the whole question one of
 a few forms that name one operation in words (``_ASKED``: "the sum of", "Subtract ... from ...", "15% of 200");
 anything else (a percent of nothing, "as a decimal", "to the nearest tenth", "in base 8", a unit, a second
-expression, a variable) means the question asks for more than the value, and nothing is returned. Tokens and exact values come from ``_arith.py``.
+expression, a variable) means the question asks for more than the value, and nothing is returned. Tokens and
+exact values come from ``_arith.py``.
 """
 
 from __future__ import annotations
