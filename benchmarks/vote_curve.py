@@ -1,8 +1,10 @@
 """Measure a model's vote curve on the hand-written development set, and save it beside the weights.
 
 Each problem of benchmarks/data/natural_dev.jsonl (written by hand, apart from the generator and from the test set)
-gets ``--samples`` samples (``m1reason.train.evaluate.sample_answers``) at the temperature and length BudgetAware
-runs for this model (its ``strategy_defaults``), so the curve describes what the planner will draw;
+whose answers are not checked against its own value (``m1reason.answers.expression_value``: BudgetAware does not
+cap those by the curve) gets ``--samples`` samples (``m1reason.train.evaluate.sample_answers``) at the temperature
+and length BudgetAware runs for this model (its ``strategy_defaults``), so the curve describes what the planner
+will draw;
 ``m1reason.vote_curve.VoteCurve.fit`` turns them into maj@k for k = 1, 2, 4, ... (the mean vote over each problem's
 blocks of k samples, samples with a false arithmetic step set aside as SelfConsistency does), each with its 95%
 interval and its paired gain over one sample, and ``useful_samples``, the most samples worth drawing. It is written
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from benchmarks.natural_math import load_problems
 from benchmarks.report import environment, markdown_table, write_section
-from m1reason.answers import group_equivalent
+from m1reason.answers import expression_value, group_equivalent
 from m1reason.confidence_map import weights_digest
 from m1reason.train.evaluate import sample_answers
 from m1reason.vote_curve import VoteCurve
@@ -75,10 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     generator = default_generator(args.model, device=args.device, max_slots=256, max_len=512)
     planner = make_strategy("budget", 1.0, generator)  # BudgetAware as solve() makes it for this model
     temperature = planner.temperature if args.temperature is None else args.temperature
-    problems = load_problems(DEV)[:args.problems]
+    # Where answers are checked against the problem's own value, BudgetAware does not consult the curve (any right
+    # sample wins there): it is fit on the problems it will be asked about.
+    problems = [p for p in load_problems(DEV) if expression_value(p.problem) is None][:args.problems]
     records = sample_answers(generator, problems, n=args.samples, temperature=temperature,
                              max_new_tokens=planner.max_new_tokens, seed=args.seed)
-    source = (f"{DEV} ({len(problems)} hand-written problems, {args.samples} samples at temperature "
+    source = (f"{DEV} ({len(problems)} hand-written problems whose answers are not checked against an expression, "
+              f"{args.samples} samples at temperature "
               f"{temperature:g}, up to {planner.max_new_tokens} tokens)")
     curve = VoteCurve.fit([r["answers"] for r in records], [r["correct"] for r in records], group=group_equivalent,
                           counts=sample_counts(args.samples), source=source, weights_sha256=weights_digest(folder),
