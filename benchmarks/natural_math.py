@@ -169,9 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     # problems that only ask for an expression's value: solve() checks each answer against it (check_answers)
     checkable = [s for s, p in zip(inside_solved, problems) if expression_value(p.problem) is not None]
     checks = {"problems": len(checkable),
-              "answered_checked": sum(s.status == "answered" and s.confidence_basis.startswith("checked")
+              "answered_checked": sum(s.status == "answered" and any(r.counted and r.answer_checked for r in s.samples)
                                       for s in checkable),
-              "every_answer_false": sum(s.status == "no_answer" and "is false" in s.status_reason
+              "every_answer_false": sum(s.status == "no_answer" and any(r.answer_checked is False for r in s.samples)
                                         for s in checkable)}
     confident_rights = [right for confident, right in inside_judged if confident]
     reported_calibration = {"confident": len(confident_rights),

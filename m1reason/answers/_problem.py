@@ -12,12 +12,14 @@ exact values come from ``_arith.py``.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 from m1reason.answers._arith import ARITH, NotArithmetic, evaluate, lex
 from m1reason.answers._check import is_equivalent
+from m1reason.answers._steps import format_value
 
 __all__ = ["ExpressionValue", "expression_value"]
 
@@ -54,19 +56,7 @@ class ExpressionValue:
     @property
     def shown(self) -> str:
         """The value as an answer writes it: an integer, a terminating decimal, else a fraction ``a/b``."""
-        value = self.value
-        if value.denominator == 1:
-            return str(value.numerator)
-        denominator = value.denominator
-        for prime in (2, 5):
-            while denominator % prime == 0:
-                denominator //= prime
-        if denominator == 1:
-            places = next(p for p in range(1, 64) if (value * 10**p).denominator == 1)
-            scaled = abs(value.numerator) * 10**places // value.denominator
-            digits = str(scaled).rjust(places + 1, "0")
-            return f"{'-' if value < 0 else ''}{digits[:-places]}.{digits[-places:]}"
-        return f"{value.numerator}/{value.denominator}"
+        return format_value(self.value, "decimal")
 
     def holds_for(self, answer: str) -> bool:
         """Whether ``answer`` is this value (by ``is_equivalent``, the graders' rule: ``0.5`` for ``1/2``).
@@ -155,6 +145,11 @@ def expression_value(problem: str) -> ExpressionValue | None:
     """
     if not isinstance(problem, str):
         raise TypeError(f"expression_value needs a str, got {type(problem).__name__}")
+    return _read(problem)
+
+
+@functools.lru_cache(maxsize=256)  # a strategy's planner and its sampling loop both read the same problem
+def _read(problem: str) -> ExpressionValue | None:
     text = _CONTRACTION.sub(r"\1 is", problem).replace("[", "(").replace("]", ")")
     text = _asked_in_words(text) or text
     text = _SAID.sub(lambda m: f"{_whole(m[1])} {_SIGNS[m[2].lower()]} {_whole(m[3])}", text)

@@ -311,14 +311,19 @@ def _claim(pieces: list[_Piece], line: str, number: int) -> StepClaim | None:
     values = [piece.value for piece in pieces]
     ok = None not in values and all(value == values[0] for value in values)
     style = "percent" if percents else "decimal" if any(p.decimal for p in pieces) else "fraction"
-    expected = "undefined" if None in values else _format(values[0], style)
+    expected = "undefined" if None in values else format_value(values[0], style)
     return StepClaim(line=number, text=line[pieces[0].start:pieces[-1].end], expected=expected, ok=ok)
 
 
-def _format(value: Fraction, style: str) -> str:
-    """``value`` as the claim writes numbers: a percent, a terminating decimal, else an integer or a fraction."""
+def format_value(value: Fraction, style: str) -> str:
+    """``value`` as a claim (``style``: "percent", "decimal" or "fraction") writes numbers: a percent, a terminating
+    decimal, else an integer or a fraction ``a/b``.
+
+    >>> format_value(Fraction(-1, 8), "decimal"), format_value(Fraction(2, 3), "decimal")
+    ('-0.125', '2/3')
+    """
     if style == "percent":
-        return _format(value * 100, "decimal") + "%"
+        return format_value(value * 100, "decimal") + "%"
     if value.denominator == 1:
         return str(value.numerator)
     if style == "decimal":
