@@ -6,7 +6,8 @@ expression's value. ``expression_value`` reads the problem conservatively: the w
 all be ones that only ask for it ("what is", "evaluate", "using PEMDAS", "equal to"), or the whole question one of
 a few forms that name one operation in words (``_ASKED``: "the sum of", "Subtract ... from ...", "15% of 200");
 anything else (a percent of nothing, "as a decimal", "to the nearest tenth", "in base 8", a unit, a second
-expression, a variable) means the question asks for more than the value, and nothing is returned. Tokens and
+expression, a variable) means the question asks for more than the value, and nothing is returned; so does a form
+whose readers would differ ("the difference between 3 and 8": 5 or -5?). Tokens and
 exact values come from ``_arith.py``.
 """
 
@@ -37,7 +38,7 @@ _CONTRACTION = re.compile(r"(?i)\b(what|how)['\u2019]s\b")
 # read whole: the words join what they stand between, not the digits next to them.
 _OPERAND = r"(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?)"
 _SAID = re.compile(rf"(?i)(?<![\d.,/]){_OPERAND}\s+(plus|minus|times|multiplied by|divided by|take away)\s+"
-                   rf"{_OPERAND}(?![\d.,/])")
+                   rf"{_OPERAND}(?![\d/]|[.,]\d)")  # a full stop or comma after the number ends it
 _SIGNS = {"plus": "+", "minus": "-", "times": "*", "multiplied by": "*", "divided by": "/", "take away": "-"}
 
 
@@ -77,22 +78,78 @@ class ExpressionValue:
 
 _NUMBER = r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?"
 _LIST = rf"{_NUMBER}(?:, {_NUMBER})*,? and {_NUMBER}"
+_SERIES = rf"{_NUMBER}(?:, {_NUMBER})+|{_LIST}"  # "14, 29, 8" as well as "14, 29 and 8"
 _OPENING = r"(?:(?:what is|find|compute|calculate|work out|give) )?"
-# Questions that name their operation in words ("Subtract 289 from 512."), as the expression each asks for
+_MORE = r"(?:more|greater|larger|bigger|higher)"
+_LESS = r"(?:less|smaller|lower|fewer)"
+_PERCENT = r"(\d+(?:\.\d+)?)%"
+# Questions that name their operation in words ("Subtract 289 from 512."), as the expression each asks for, or
+# None where the words leave the value open ("the difference between 3 and 8": 5 or -5?).
 _ASKED = (
-    (re.compile(rf"{_OPENING}the sum of ({_LIST})"), lambda m: " + ".join(_numbers(m[1]))),
-    (re.compile(rf"add ({_LIST})"), lambda m: " + ".join(_numbers(m[1]))),
-    (re.compile(rf"add ({_NUMBER}) to ({_NUMBER})"), lambda m: f"{_whole(m[2])} + {_whole(m[1])}"),
-    (re.compile(rf"{_OPENING}the product of ({_LIST})"), lambda m: " * ".join(_numbers(m[1]))),
-    (re.compile(rf"multiply ({_NUMBER}) (?:by|and) ({_NUMBER})"), lambda m: f"{_whole(m[1])} * {_whole(m[2])}"),
-    (re.compile(rf"subtract ({_NUMBER}) from ({_NUMBER})"), lambda m: f"{_whole(m[2])} - {_whole(m[1])}"),
-    (re.compile(rf"divide ({_NUMBER}) by ({_NUMBER})"), lambda m: f"{_whole(m[1])} / {_whole(m[2])}"),
-    (re.compile(rf"{_OPENING}(\d+(?:\.\d+)?)% of ({_NUMBER})"), lambda m: f"{m[1]}/100 * {_whole(m[2])}"),
+    (rf"{_OPENING}the sum of ({_LIST})", lambda m: " + ".join(_numbers(m[1]))),
+    (rf"add (?:up )?({_LIST})", lambda m: " + ".join(_numbers(m[1]))),
+    (rf"(?:add up|{_OPENING}the total(?: of)?:?) ({_NUMBER}(?: \+ {_NUMBER})+)", lambda m: m[1]),
+    (rf"add ({_NUMBER}) to ({_NUMBER})", lambda m: f"{_whole(m[2])} + {_whole(m[1])}"),
+    (rf"increase ({_NUMBER}) by ({_NUMBER})", lambda m: f"{_whole(m[1])} + {_whole(m[2])}"),
+    (rf"(?:what number is |{_OPENING})({_NUMBER}) {_MORE} than ({_NUMBER})",
+     lambda m: f"{_whole(m[2])} + {_whole(m[1])}"),
+    (rf"{_OPENING}the product of ({_LIST})", lambda m: " * ".join(_numbers(m[1]))),
+    (rf"multiply ({_NUMBER}) (?:by|and) ({_NUMBER})", lambda m: f"{_whole(m[1])} * {_whole(m[2])}"),
+    (rf"(double|triple) ({_NUMBER})", lambda m: f"{2 if m[1] == 'double' else 3} * {_whole(m[2])}"),
+    (rf"{_OPENING}the (square|cube) of (\d[\d,]*(?:\.\d+)?)", lambda m: f"{m[2]}^{2 if m[1] == 'square' else 3}"),
+    (rf"{_OPENING}(\d[\d,]*(?:\.\d+)?) (squared|cubed)", lambda m: f"{m[1]}^{2 if m[2] == 'squared' else 3}"),
+    (rf"subtract ({_NUMBER}) from ({_NUMBER})", lambda m: f"{_whole(m[2])} - {_whole(m[1])}"),
+    (rf"take ({_NUMBER}) away from ({_NUMBER})", lambda m: f"{_whole(m[2])} - {_whole(m[1])}"),
+    (rf"decrease ({_NUMBER}) by ({_NUMBER})", lambda m: f"{_whole(m[1])} - {_whole(m[2])}"),
+    (rf"(?:what number is |{_OPENING})({_NUMBER}) {_LESS} than ({_NUMBER})",
+     lambda m: f"{_whole(m[2])} - {_whole(m[1])}"),
+    (rf"what (?:number )?must be added to ({_NUMBER}) to (?:make|get|give) ({_NUMBER})",
+     lambda m: f"{_whole(m[2])} - {_whole(m[1])}"),
+    (rf"{_OPENING}the difference (?:between|of) ({_NUMBER}) and ({_NUMBER})", lambda m: _down(m[1], m[2])),
+    (rf"how much {_MORE} is ({_NUMBER}) than ({_NUMBER})", lambda m: _down(m[1], m[2])),
+    (rf"how much {_LESS} is ({_NUMBER}) than ({_NUMBER})", lambda m: _down(m[2], m[1])),
+    (rf"divide ({_NUMBER}) by ({_NUMBER})", lambda m: f"{_whole(m[1])} / {_whole(m[2])}"),
+    (rf"{_OPENING}the quotient of ({_NUMBER}) and ({_NUMBER})", lambda m: f"{_whole(m[1])} / {_whole(m[2])}"),
+    (r"how many times does (\d[\d,]*) go into (\d[\d,]*)", lambda m: _whole_times(m[2], m[1])),
+    (rf"{_OPENING}the (?:mean|average|arithmetic mean) of ({_SERIES})",
+     lambda m: f"({' + '.join(_numbers(m[1]))}) / {len(_numbers(m[1]))}"),
+    (rf"{_OPENING}the range of ({_SERIES})", lambda m: _range(_numbers(m[1]))),
+    (rf"{_OPENING}{_PERCENT} of ({_NUMBER})", lambda m: f"{m[1]}/100 * {_whole(m[2])}"),
+    (rf"{_OPENING}(\d+/\d+) of ({_NUMBER})", lambda m: f"({m[1]}) * {_whole(m[2])}"),
+    (rf"increase ({_NUMBER}) by {_PERCENT}", lambda m: f"{_whole(m[1])} + {m[2]}/100 * {_whole(m[1])}"),
+    (rf"decrease ({_NUMBER}) by {_PERCENT}", lambda m: f"{_whole(m[1])} - {m[2]}/100 * {_whole(m[1])}"),
+    (rf"what percent(?:age)? of ({_NUMBER}) is ({_NUMBER})", lambda m: f"{_whole(m[2])} / {_whole(m[1])} * 100"),
+    (rf"(?:({_NUMBER}) is what percent(?:age)? of|what percent(?:age)? is ({_NUMBER}) (?:of|out of)) ({_NUMBER})",
+     lambda m: f"{_whole(m[1] or m[2])} / {_whole(m[3])} * 100"),
+    (rf"({_NUMBER}) is {_PERCENT} of what(?: number)?", lambda m: f"{_whole(m[1])} / ({m[2]}/100)"),
 )
+_ASKED_FORMS = tuple((re.compile(form), expression) for form, expression in _ASKED)
+# A question may frame its operation as what you get: "What do you get if you add 99 and 87?", "If you add 99 and
+# 87, what do you get?"
+_FRAMED = re.compile(r"(?:what do you get (?:if|when) you |if you )?(.*?)(?:,? what do you get)?")
 
 
 def _numbers(listed: str) -> list[str]:
     return [_whole(n) for n in re.split(r",? and |, ", listed)]
+
+
+def _exact(operand: str) -> Fraction:
+    return Fraction(operand.strip("()").replace(",", ""))
+
+
+def _down(larger: str, smaller: str) -> str | None:
+    """``larger - smaller`` when it is not negative: read either way round, such a difference is the same."""
+    return f"{_whole(larger)} - {_whole(smaller)}" if _exact(larger) >= _exact(smaller) else None
+
+
+def _whole_times(whole: str, part: str) -> str | None:
+    """``whole / part`` when ``part`` goes into ``whole`` exactly (else the question may want the whole times)."""
+    return f"{whole} / {part}" if _exact(part) and _exact(whole) % _exact(part) == 0 else None
+
+
+def _range(numbers: list[str]) -> str:
+    ordered = sorted(numbers, key=_exact)
+    return f"{ordered[-1]} - {ordered[0]}"
 
 
 def _asked_in_words(text: str) -> str | None:
@@ -104,11 +161,14 @@ def _asked_in_words(text: str) -> str | None:
     >>> _asked_in_words("Add them up.") is None
     True
     """
-    asked = text.strip().rstrip(".?!").strip().lower()
-    for form, expression in _ASKED:
+    asked = _FRAMED.fullmatch(text.strip().rstrip(".?!").strip().lower())[1]
+    for form, expression in _ASKED_FORMS:
         found = form.fullmatch(asked)
         if found:
-            return expression(found)
+            try:
+                return expression(found)
+            except (ValueError, ZeroDivisionError):  # "1,,2" or "1/0" is no number to compare
+                return None
     return None
 
 
@@ -128,8 +188,9 @@ def expression_value(problem: str) -> ExpressionValue | None:
     """The problem's expression and its exact value when the problem only asks for the value of one number-only
     expression (``+ - * /``, ``×``, ``÷``, ``−``, ``^``, brackets, ``\\frac``, thousands separators, "plus",
     "minus", "times", "divided by"), or names one operation in words ("the sum of 12 and 7", "Subtract 289 from
-    512", "Divide 1,728 by 12", "15% of 200"); None for any other problem, and for one that divides by zero or runs
-    past the checker's bounds.
+    512", "How much greater is 9,050 than 6,785?", "the mean of 4, 8 and 15", "Increase 250 by 8%", "What percent
+    of 50 is 18?"; ``_ASKED``); None for any other problem, for a form whose readers would differ, and for one
+    that divides by zero or runs past the checker's bounds.
 
     >>> expression_value(r"Evaluate $(8 + 2) \\times 6 - 4$.").value
     Fraction(56, 1)
@@ -139,6 +200,10 @@ def expression_value(problem: str) -> ExpressionValue | None:
     ('(3/8) / (9/16)', Fraction(2, 3))
     >>> expression_value("Find the sum of 12,345 and 6,789.").value, expression_value("What is 15% of 200?").value
     (Fraction(19134, 1), Fraction(30, 1))
+    >>> expression_value("How much greater is 9,050 than 6,785?").expression
+    '9,050 - 6,785'
+    >>> expression_value("Find the difference between 3 and 8.") is None  # 5 or -5: readers differ
+    True
     >>> [expression_value(p) for p in ("What is 50 + 20%?", "What is 7/8 as a decimal?", "Solve 3x + 5 = 20.",
     ...                                 "What is 12?", "What is 5 / (3 - 3)?")]
     [None, None, None, None, None]

@@ -40,6 +40,34 @@ DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
     ("Divide 1,728 by 12.", 144),
     ("Find 12.5% of 64.", 8),
     ("what's 15% of 80", 12),
+    ("Find 3,333 times 3.", 9999),  # the full stop ends the number
+    ("What do you get if you multiply 4,050 by 12?", 48600),
+    ("If you add 99 and 87, what do you get?", 186),
+    ("Add up 1,205 + 3,390 + 4,005.", 8600),
+    ("Find the total: 7 + 18 + 25 + 32", 82),
+    ("Increase 734 by 268.", 1002),
+    ("Decrease 2,640 by 875.", 1765),
+    ("What number is 145 more than 862?", 1007),
+    ("What is 348 less than 1,005?", 657),
+    ("Take 175 away from 1,200.", 1025),
+    ("What must be added to 458 to make 1,000?", 542),
+    ("Find the difference between 4,312 and 1,879.", 2433),
+    ("How much greater is 9,050 than 6,785?", 2265),
+    ("How much less is 12 than 30?", 18),
+    ("Triple 2,468.", 7404),
+    ("What is the square of 27?", 729),
+    ("What is 2.5 squared?", Fraction(25, 4)),
+    ("Find the quotient of 3,024 and 14.", 216),
+    ("How many times does 16 go into 400?", 25),
+    ("What is the mean of 4, 8, 15, 16 and 23?", Fraction(66, 5)),
+    ("What is the range of 14, 29, 8, 35, 21?", 27),
+    ("What is 2/3 of 5/8?", Fraction(5, 12)),
+    ("Increase 250 by 8%.", 270),
+    ("Decrease 500 by 12%.", 440),
+    ("What percent of 50 is 18?", 36),
+    ("18 is what percent of 72?", 25),
+    ("What percentage is 7 out of 20?", 35),
+    ("24 is 60% of what number?", 40),
 ])
 def test_a_bare_expression_has_its_exact_value(problem, value):
     assert expression_value(problem).value == value
@@ -47,10 +75,17 @@ def test_a_bare_expression_has_its_exact_value(problem, value):
 
 @pytest.mark.parametrize("problem", [
     "What is 50 + 20%?",  # 20% of what?
-    "What percentage is 7 out of 20?",
     "Divide 39 by 6 and write the answer as a decimal.",  # a format
     "Subtract 289 from 512, then add 7.",  # more than the one operation the form names
-    "Find the difference between 4,312 and 1,879.",  # which way round is the question's
+    "Find the difference between 3 and 8.",  # 5 or -5: readers differ when the first is the smaller
+    "How much greater is 3 than 8?",
+    "How many times does 16 go into 401?",  # 25 whole times, or 25 1/16?
+    "What is -3 squared?",  # -9 or 9: readers differ
+    "Find the median of 7, 3, 9, 1, 5.",  # no operation to write down
+    "What is 2/3 of the class?",
+    "Increase 80 by 45% and round to the nearest ten.",
+    "Find the difference between 1,,2 and 3.",  # no number
+    "How much greater is 1/0 than 2?",
     "What is 7/8 as a decimal?",  # a format
     "Round 3.456 + 1.2 to the nearest tenth.",
     "What is 50 divided by 4? Give your answer as a mixed number.",
