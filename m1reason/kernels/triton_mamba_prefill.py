@@ -164,9 +164,10 @@ def mamba_prefill_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor,
     ``prefill_tiling``'s and ``prefill_chunk``'s choices for this shape. ``python -m benchmarks.kernel_tiles
     --prefill BxT`` times the choices."""
     b, T, d = z.shape
-    default_block, default_stages = prefill_tiling(b, d, z.device)
-    block_d, stages = block_d or default_block, stages or default_stages
     chunk_len = prefill_chunk(b, T, d, z.device) if chunk_len is None else chunk_len
+    walks = triton.cdiv(T, chunk_len) if chunk_len else 1  # chunks per sequence, each a program's walk
+    default_block, default_stages = prefill_tiling(b, d, z.device, chunks=walks)
+    block_d, stages = block_d or default_block, stages or default_stages
     N, K = A_log.shape[-1], conv_weight.shape[-1]
     R = d // x.shape[-1]
     assert all(t.stride(-1) == 1 for t in (x, z, B, C, dt)), "the channel dimension must be contiguous"
@@ -207,21 +208,24 @@ def mamba_prefill_triton(x: Tensor, z: Tensor, B: Tensor, C: Tensor, dt: Tensor,
     return y
 
 
-def prefill_tiling(sequences: int, channels: int, device: torch.device) -> tuple[int, int]:
-    """(channels per program, time steps' loads in flight) for a prefill of this many sequences.
+def prefill_tiling(sequences: int, channels: int, device: torch.device, chunks: int = 1) -> tuple[int, int]:
+    """(channels per program, time steps' loads in flight) for a prefill of this many sequences, each walked in
+    ``chunks`` chunks (``prefill_chunk``; 1: whole).
 
-    A program walks its sequence's time steps one after another. With programs enough for 4 per SM, wide
-    programs (32 channels) with 3 steps' loads in flight hide each step's latency behind the others. With fewer,
-    as for one long prompt (a few dozen programs on a GPU of over a hundred SMs, nothing to hide a step's latency
-    behind), narrow programs (8 channels) without pipelining spread the work over more SMs instead. Both
-    tilings were chosen with ``python -m benchmarks.kernel_tiles --prefill``.
+    A program walks its chunk's time steps one after another. With programs enough for 4 per SM, wide programs
+    (32 channels) fill the GPU: a whole walk with 3 steps' loads in flight hides each step's latency behind the
+    others; chunked walks are short and numerous, and pipelining them only adds registers. With fewer programs, as
+    for one long prompt walked whole (a few dozen programs on a GPU of over a hundred SMs, nothing to hide a
+    step's latency behind), narrow programs (8 channels) without pipelining spread the work over more SMs
+    instead. The tilings were chosen with ``python -m benchmarks.kernel_tiles --prefill`` (``--prefill-chunks``
+    for the chunked ones).
 
-    >>> prefill_tiling(256, 3072, torch.device("cpu"))
-    (32, 3)
+    >>> prefill_tiling(256, 3072, torch.device("cpu")), prefill_tiling(1, 3072, torch.device("cpu"), chunks=16)
+    ((32, 3), (32, 1))
     """
-    if sequences * triton.cdiv(channels, 32) >= 4 * _sm_count(device):
-        return 32, 3
-    return 8, 1
+    if sequences * chunks * triton.cdiv(channels, 32) < 4 * _sm_count(device):
+        return 8, 1
+    return (32, 1) if chunks > 1 else (32, 3)
 
 
 # True lets prefill_chunk choose chunks for one or a few long prompts (BENCHMARKS.md "first_token_chunks": a lone

@@ -164,6 +164,7 @@ def test_few_sequences_get_narrower_programs_to_fill_the_gpu():
     dev = torch.device("cuda")
     assert prefill_tiling(512, 3072, dev) == (32, 3)
     assert prefill_tiling(1, 3072, dev) == (8, 1)
+    assert prefill_tiling(1, 3072, dev, chunks=16) == (32, 1)  # one 1,024-token prompt in chunks of 64
     chunked, triton_mamba_prefill.CHUNKED_PREFILL = triton_mamba_prefill.CHUNKED_PREFILL, True
     try:
         assert prefill_chunk(1, 1024, 3072, dev) == 64 and prefill_chunk(512, 256, 3072, dev) == 0
