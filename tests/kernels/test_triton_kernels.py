@@ -132,11 +132,12 @@ def test_fused_mamba_prefill_matches_reference(place, T, chunk_len):
             assert torch.equal(conv2, conv) and rel_err(ssm2, ssm) < tol, (act, state_dtype, lengths)
 
 
-@pytest.mark.parametrize("block_d,num_warps,stages", [(4, 1, 3), (8, 1, 1), (16, 1, 1), (32, 2, 2), (64, 4, 3),
-                                                       (128, 4, 2), (None, 1, None)])
-def test_fused_mamba_prefill_tilings_agree(place, block_d, num_warps, stages):
+@pytest.mark.parametrize("block_d,num_warps,stages,chunked", [
+    (4, 1, 3, False), (8, 1, 1, False), (16, 1, 1, False), (32, 2, 2, False), (64, 4, 3, False), (128, 4, 2, False),
+    (None, 1, None, False), (8, 1, 1, True), (32, 1, 1, True), (None, 1, None, True)])
+def test_fused_mamba_prefill_tilings_agree(place, block_d, num_warps, stages, chunked):
     """Every tiling and pipelining depth the benchmark sweeps, and the one picked by the sequence count (None),
-    computes the same thing (fp32, states, padding)."""
+    computes the same thing (fp32, states, padding), walking each sequence whole or in chunks."""
     from m1reason.kernels.triton_mamba_prefill import mamba_prefill_triton
 
     torch.manual_seed(5)
@@ -150,7 +151,8 @@ def test_fused_mamba_prefill_tilings_agree(place, block_d, num_warps, stages):
     conv2, ssm2 = conv.clone(), ssm.clone()
     want = mamba_prefill_ref(x, z, B, C, dt, w, cb, A_log, D, dt_bias, conv, ssm, slots, lengths)
     got = mamba_prefill_triton(x, z, B, C, dt, w, cb, A_log, D, dt_bias, conv2, ssm2, slots, lengths,
-                               block_d=block_d, num_warps=num_warps, stages=stages)
+                               block_d=block_d, num_warps=num_warps, stages=stages,
+                               chunk_len=place.size(8, 4) if chunked else 0)
     real = torch.arange(T, device=dev)[None, :] < lengths[:, None]
     assert rel_err(got[real], want[real]) < 1e-4
     assert torch.equal(conv2, conv) and rel_err(ssm2, ssm) < 1e-4
