@@ -1,9 +1,10 @@
 """What the embedded model's curriculum lacks, as data for ``m1reason.scope.EMBEDDED_SCOPE``.
 
 The embedded tiny M1 was trained only on code-generated grade-school math: whole-number arithmetic up to 5 digits
-(column addition and subtraction, long multiplication, long division with remainders), order of operations with
-brackets and negatives, fractions and mixed numbers, decimals, percentages, ratios, rates, speed, unit conversions
-(cm/m/km, g/kg, min/h, ml/l, in/ft/yd/mi, oz/lb), linear equations in one variable and 2x2 linear systems, area
+(column addition and subtraction, long multiplication, long division with remainders), signed numbers, order of
+operations with brackets, negatives, squares and cubes, fractions and mixed numbers, decimals, percentages,
+ratios, rates, speed, unit conversions (cm/m/km, g/kg, min/h, ml/l, in/ft/yd/mi, oz/lb), linear equations
+in one variable and 2x2 linear systems, area
 and perimeter of rectangles, squares and triangles, the mean, median, mode and range of a list, and multi-step
 word problems (shopping, sharing, ages, time), told with names and pronouns.
 Every entry below names something outside that list. Words that also occur in grade-school word problems are left
@@ -110,9 +111,11 @@ TOPICS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...
      ("square root", "square roots", "cube root", "cube roots", "nth root", "sqrt", "exponent", "exponents",
       "to the power", "raised to the", "powers of", "scientific notation", "perfect square", "perfect squares",
       "perfect cube", "radical", "radicals"),
-     # A number (or a bracket) raised to a power; "^\circ" and "^o" are degrees. Units (cm^2, m²) are letters.
-     (r"\^(?<=[\d)]\^)(?!\s*(?:\{\s*)?(?:o\b|\\circ))", r"\^(?<=[\d)] \^)(?!\s*(?:\{\s*)?(?:o\b|\\circ))",
-      r"\*\*(?<=[\d)]\*\*)\s*[\d(]", r"\*\*(?<=[\d)] \*\*)\s*[\d(]", r"[²³](?<=[\d)][²³])", "[√∛∜]"),
+     # A number (or a bracket) raised to a power other than the squares and cubes order of operations teaches
+     # (3^2, (-2)^3, 5²); "^\circ" and "^o" are degrees. Units (cm^2, m²) are letters.
+     (r"\^(?<=[\d)]\^)(?!\s*(?:\{\s*)?(?:[23](?!\d|\.\d)|o\b|\\circ))",
+      r"\^(?<=[\d)] \^)(?!\s*(?:\{\s*)?(?:[23](?!\d|\.\d)|o\b|\\circ))",
+      r"\*\*(?<=[\d)]\*\*)\s*[\d(]", r"\*\*(?<=[\d)] \*\*)\s*[\d(]", "[√∛∜]"),
      ()),
     ("inequalities", ("inequality", "inequalities", "interval notation", "solution set"), (), ()),
     ("quadratics and polynomials",

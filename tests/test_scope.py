@@ -27,6 +27,8 @@ IN_SCOPE = [
     "A car travels 150 km in 2 hours. What is its average speed in km/h?",
     "A square field has sides of 12 m. What is its area in m²?",
     "Compute 48 ÷ 6 × 2 − 3.",
+    "What is 7²?",  # squares and cubes are order of operations
+    r"Evaluate $4 \times (9 - 3)^2 + (-2)^{3}$.",
     "A right-angled triangle has legs of 6 cm and 8 cm. What is its area?",
     "A triangle with a right angle has a base of 10 cm and a height of 4 cm. Find its area.",
     "A jug holds a volume of 1.5 litres. How many ml is that?",
@@ -92,7 +94,8 @@ def test_curriculum_problems_are_in_scope(problem):
     ("What is the square root of 49?", "powers and roots ('square root')"),
     ("What is 2^10?", "powers and roots ('2^10')"),
     ("Compute $3^{4}$.", "powers and roots ('3^{4}')"),
-    ("What is 7²?", "powers and roots ('7²')"),
+    ("What is 7^5?", "powers and roots ('7^5')"),
+    ("Find $(-2)^{10}$.", "powers and roots ('(-2)^{10}')"),
     ("Solve x^2 - 5x + 6 = 0.", "quadratics and polynomials ('x^2')"),
     ("Solve 2y² = 18.", "quadratics and polynomials ('2y²')"),
     ("Solve the quadratic 4 = 3 + n.", "quadratics and polynomials ('quadratic')"),

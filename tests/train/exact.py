@@ -1,4 +1,4 @@
-"""Exact reading of the generated problems for the data tests, never eval: a small parser of ``+ - * / ( )``
+"""Exact reading of the generated problems for the data tests, never eval: a small parser of ``+ - * / ^ ( )``
 over Fractions (with single-letter variables and implicit products for equations), the ``expr = number``
 claims a step makes, and the problems' notation (LaTeX, ×, ÷, thousands separators) turned back into plain maths.
 """
@@ -9,9 +9,9 @@ import re
 from fractions import Fraction
 
 NUMBER = r"\d+(?:\.\d+)?"
-_TOKEN = re.compile(rf"\s*(?:(?P<num>{NUMBER})|(?P<var>[a-z])|(?P<op>[-+*/()]))")
+_TOKEN = re.compile(rf"\s*(?:(?P<num>{NUMBER})|(?P<var>[a-z])|(?P<op>[-+*/()^]))")
 # A claim: numbers, + - * / and brackets, then "= number" (an integer, a decimal or a fraction a/b).
-_CLAIM = re.compile(rf"\(*-?\d[\d./()+\-* ]*?\s*=\s*(?P<rhs>-?{NUMBER}(?:/\d+)?)(?![\d.])")
+_CLAIM = re.compile(rf"\(*-?\d[\d./()+\-*^ ]*?\s*=\s*(?P<rhs>-?{NUMBER}(?:/\d+)?)(?![\d.])")
 
 
 class _Parser:
@@ -55,7 +55,14 @@ class _Parser:
         if self.peek() == "-":
             self.take()
             return -self.unary()
-        return self.atom()
+        return self.power()
+
+    def power(self) -> Fraction:
+        base = self.atom()
+        if self.peek() == "^":
+            self.take()
+            return base ** int(self.atom())
+        return base
 
     def atom(self) -> Fraction:
         token = self.take()
@@ -95,7 +102,7 @@ def _math_side(text: str, start: int, step: int) -> str:
         if c.isalpha():
             if (i - 1 >= 0 and text[i - 1].isalpha()) or (i + 1 < len(text) and text[i + 1].isalpha()):
                 break
-        elif c not in "0123456789+-*/(). ":
+        elif c not in "0123456789+-*/()^. ":
             break
         i += step
     return text[i + 1:start + 1] if step < 0 else text[start:i]
@@ -118,7 +125,7 @@ def claims(line: str) -> tuple[list[tuple[str, str]], list[str]]:
     for match in _CLAIM.finditer(line):
         start = match.start()
         before = line[:start].rstrip()
-        if (start and (line[start - 1].isalnum() or line[start - 1] == ".")) or (before and before[-1] in "+-*/(=^"):
+        if (start and (line[start - 1].isalnum() or line[start - 1] == ".")) or (before and before[-1] in "+-*/(="):
             continue
         expr = line[start:line.index("=", start)].strip()
         if expr.count("(") != expr.count(")"):
@@ -146,7 +153,8 @@ def plain(text: str, *, times_x: bool = True) -> str:
     t = re.sub(r"\\frac\{([^{}]+)\}\{([^{}]+)\}", r"((\1)/(\2))", t)
     for sign in ("\\times", "\\cdot", "×", "·"):
         t = t.replace(sign, " * ")
-    t = t.replace("\\div", "/").replace("÷", "/").replace("\\%", "%")
+    t = t.replace("\\div", "/").replace("÷", "/").replace("\\%", "%").replace("−", "-")
+    t = t.replace("²", "^2").replace("³", "^3").replace("^{2}", "^2").replace("^{3}", "^3")
     t = re.sub(r"(?<=\d)(?:,|\{,\}|\\,)(?=\d{3}(?!\d))", "", t)
     if times_x:
         t = re.sub(r"(?<=[\d)])\s+x\s+(?=[-(\d])", " * ", t)
@@ -184,7 +192,7 @@ def digits(text: str) -> str:
 
 def math_span(text: str) -> str:
     """The longest run of plain maths in ``text`` (the expression a bare question asks about)."""
-    spans = re.findall(r"[-(]*\d[\d\s+\-*/().]*", text)
+    spans = re.findall(r"[-(]*\d[\d\s+\-*/().^]*", text)
     span = max(spans, key=lambda s: len(s.strip())).strip()
     while span.endswith(".") or (span.endswith(")") and span.count(")") > span.count("(")):
         span = span[:-1].rstrip()

@@ -37,8 +37,42 @@ def _bare(text: str) -> Fraction:
 
 
 def _order(text: str) -> Fraction:
-    """An expression whose brackets may be square (``2 * [10 - (3 + 4)]``)."""
+    """An expression whose brackets may be square (``2 * [10 - (3 + 4)]``), or a power said in words."""
+    said = re.search(r"(?:the (square|cube) of|\(?(-?\d+)\)? (squared|cubed))", text)
+    if said and "^" not in plain(text):
+        base = int(re.search(r"-?\d+", text)[0])
+        return Fraction(base) ** (2 if "squ" in said[0] else 3)
     return _bare(text.replace("[", "(").replace("]", ")"))
+
+
+# A story's cue -> its answer from its first two numbers as written (a depth "below sea level" negated)
+_STORIES = {"fell by": lambda a, b: a - b, "risen": lambda a, b: a + b, "warmer is": lambda b, a: b - a,
+            "goes down another": lambda a, b: a - b, "rises": lambda a, b: a + b, "taken out": lambda a, b: a - b,
+            "lowest temperature": lambda a, b: b - a}
+
+
+def _integers(text: str) -> Fraction:
+    """Signed arithmetic: a bare expression, a pair said in words, or a story (temperatures, sea level, a bank
+    balance)."""
+    for cue, answer in _STORIES.items():
+        if cue in text:
+            first, second = (int(n) for n in re.findall(r"-?\d+", text)[:2])
+            return Fraction(answer(-first if "below" in text else first, second))
+    pair = re.search(r"(?:sum|product) of (-?\d+) and (-?\d+)|(?:Add|Multiply|Divide|Subtract) (-?\d+) "
+                     r"(?:and|by|from) (-?\d+)|What is (-?\d+) (minus|divided by) (-?\d+)", text)
+    if pair:
+        numbers = [int(n) for n in pair.groups() if n and re.fullmatch(r"-?\d+", n)]
+        a, b = numbers
+        if "sum" in text or "Add" in text:
+            return Fraction(a + b)
+        if "product" in text or "Multiply" in text:
+            return Fraction(a * b)
+        if "Subtract" in text:
+            return Fraction(b - a)
+        if "minus" in text:
+            return Fraction(a - b)
+        return Fraction(a, b)
+    return _bare(text)
 
 
 _SAID = ((" plus ", " + "), (" minus ", " - "), (" take away ", " - "), (" multiplied by ", " * "),
@@ -457,9 +491,10 @@ def _word(text: str) -> Fraction:
     return read_story(text, multi_step=False)  # the one- and two-step stories of stories.py
 
 
-_READERS = {"arithmetic": _arithmetic, "order": _order, "addition": _addition, "subtraction": _subtraction,
-            "multiplication": _multiplication, "fraction": _value, "percent": _percent, "ratio": _ratio,
-            "unit": _unit, "equation": _equation, "geometry": _geometry, "average": _average, "word": _word}
+_READERS = {"arithmetic": _arithmetic, "order": _order, "integers": _integers, "addition": _addition,
+            "subtraction": _subtraction, "multiplication": _multiplication, "fraction": _value, "percent": _percent,
+            "ratio": _ratio, "unit": _unit, "equation": _equation, "geometry": _geometry, "average": _average,
+            "word": _word}
 
 
 def test_every_kind_has_a_reader():

@@ -61,6 +61,12 @@ FORMS = (
     ("order", "square brackets", r"\["),
     ("order", "a \\frac", r"\\frac"),
     ("order", "brackets in brackets", r"[(\[][^()\[\]]*\("),
+    ("order", "a power", r"\^|²|³"),
+    ("order", "four or more operations", r"(?:\d[^\d]+){4}\d"),
+    ("order", "a negative inside", r"[-−+*/×÷] \(-\d"),
+    ("order", "the minus sign −", "−"),
+    ("integers", "a story", r"°C|sea level|bank"),
+    ("integers", "a negative divisor, bare", r"(?:÷|/|\\div) -\d"),
     ("division", "as a decimal", r"decimal"),
     ("division", "a two-digit divisor", r"(?:÷|/|\\div|by) \$?(?:1\d|2[0-5])\b"),
     ("division", "how many 8s", r"How many \d+s are in"),
@@ -143,10 +149,11 @@ def test_a_simplified_ratio_is_in_lowest_terms_and_equal_to_the_asked_one():
         assert gcd(a, b) == 1 and Fraction(a, b) == Fraction(big_a, big_b) and (a, b) != (big_a, big_b), p
 
 
-def test_square_brackets_hold_round_ones_and_fracs_are_latex():
+def test_square_brackets_hold_round_ones_fracs_are_latex_and_powers_squares_or_cubes():
     for p in _drawn("order"):
         for inner in re.findall(r"\[([^\[\]]*)\]", p.problem):
             assert "(" in inner, p.problem  # [ ] only where a bracket holds another, as books write it
         if "\\frac" in p.problem:
             assert p.problem.count("$") == 2 and re.search(r"\$.*\\frac.*\$", p.problem), p.problem
-        assert not re.search(r"\^|²|³", p.problem), p.problem  # powers are outside the embedded model's scope
+        for exponent in re.findall(r"\^\{?(\d+)|([²³])", p.problem):  # squares and cubes only
+            assert exponent in (("2", ""), ("3", ""), ("", "²"), ("", "³")), p.problem

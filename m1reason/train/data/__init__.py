@@ -1,7 +1,8 @@
 """Synthetic tutor-style math problems with step-by-step solutions, for training and evaluating tiny models.
 
-Owns the problem kinds (a curriculum from mental arithmetic and written whole-number methods through order of
-operations, fractions, decimals, percentages, ratios, units and equations to word problems), their R1-style
+Owns the problem kinds (a curriculum from mental arithmetic and written whole-number methods through signed
+numbers, order of operations, fractions, decimals, percentages, ratios, units and equations to word problems), their
+R1-style
 solutions (``<think>`` steps ``</think>`` then ``\\boxed{answer}``) and the seeded split: the held-out set is
 drawn from its own seed and every training problem whose text is in it is skipped, so the two never overlap.
 Nothing here tokenizes or knows about models.
@@ -30,6 +31,7 @@ from m1reason.train.data.order import order
 from m1reason.train.data.percent import percent
 from m1reason.train.data.problem import Problem, render_solution
 from m1reason.train.data.rates import ratio, unit
+from m1reason.train.data.signed import integers
 from m1reason.train.data.whole import addition, arithmetic, division, multiplication, subtraction
 from m1reason.train.data.word import word
 from m1reason.train.data.written import SPLIT_PROBABILITY, operation_steps
@@ -39,18 +41,18 @@ __all__ = ["HELDOUT_SEED", "KINDS", "Problem", "SPLIT_PROBABILITY", "heldout_pro
 
 _MAKERS: dict[str, Callable[[random.Random], Problem]] = {
     "arithmetic": arithmetic, "addition": addition, "subtraction": subtraction, "multiplication": multiplication,
-    "division": division, "order": order, "word": word, "fraction": fraction, "mixed_number": mixed_number,
-    "decimal": decimal, "percent": percent, "ratio": ratio, "unit": unit, "equation": equation, "system": system,
-    "geometry": geometry, "average": average}
+    "division": division, "order": order, "integers": integers, "word": word, "fraction": fraction,
+    "mixed_number": mixed_number, "decimal": decimal, "percent": percent, "ratio": ratio, "unit": unit,
+    "equation": equation, "system": system, "geometry": geometry, "average": average}
 KINDS = tuple(_MAKERS)
 HELDOUT_SEED = 20250417
-# Whole-number work (mental and written arithmetic, order of operations: 44%) and word problems (18%) make up
+# Whole-number work (mental and written arithmetic, order of operations: 42%) and word problems (16%) make up
 # most of the mix: they are what the other kinds are built from and what users ask most. Every other kind keeps
 # 3-5%, enough to be learnt and to show in a 500-problem held-out set (about 15-25 problems each).
-_DEFAULT_WEIGHTS = {"arithmetic": 0.07, "addition": 0.07, "subtraction": 0.07, "multiplication": 0.08,
-                    "division": 0.08, "order": 0.07, "word": 0.18, "fraction": 0.05, "mixed_number": 0.03,
-                    "decimal": 0.05, "percent": 0.05, "ratio": 0.04, "unit": 0.03, "equation": 0.05, "system": 0.03,
-                    "geometry": 0.03, "average": 0.02}
+_DEFAULT_WEIGHTS = {"arithmetic": 0.06, "addition": 0.06, "subtraction": 0.06, "multiplication": 0.08,
+                    "division": 0.08, "order": 0.08, "integers": 0.04, "word": 0.16, "fraction": 0.05,
+                    "mixed_number": 0.03, "decimal": 0.05, "percent": 0.05, "ratio": 0.04, "unit": 0.03,
+                    "equation": 0.05, "system": 0.03, "geometry": 0.03, "average": 0.02}
 
 
 def make_problem(rng: random.Random, kind: str | None = None, weights: dict[str, float] | None = None) -> Problem:

@@ -145,9 +145,10 @@ def currency(rng: random.Random) -> str:
 
 class Notation:
     """How one problem writes its maths: LaTeX (``$12 \\times 9$``, ``\\frac{3}{4}``) or plain (``12 x 9``,
-    ``12 * 9``, ``12·9``, ``3/4``), and whether numbers of four or more digits get thousands separators: a comma
-    in text, and in LaTeX maths also ``{,}`` or a thin space ``\\,`` (how TeX users write ``7{,}050``), which
-    only ever appears between ``$...$``. Plain class: drawn once per problem and used while its text is written.
+    ``12 * 9``, ``12·9``, ``3/4``; who types ``×`` types the minus sign ``−`` too), and whether numbers of four
+    or more digits get thousands separators: a comma in text, and in LaTeX maths also ``{,}`` or a thin space
+    ``\\,`` (how TeX users write ``7{,}050``), which only ever appears between ``$...$``. Plain class: drawn once
+    per problem and used while its text is written.
 
     >>> n = Notation(latex=True, times="\\\\times", divide="\\\\div", separators=True)
     >>> n.math(n.num(1234) + n.op("*") + n.frac(3, 4))
@@ -160,10 +161,11 @@ class Notation:
     '-12·9 ÷ 3/4'
     """
 
-    __slots__ = ("latex", "times", "divide", "separators", "group")
+    __slots__ = ("latex", "times", "divide", "minus", "separators", "group")
 
-    def __init__(self, *, latex: bool, times: str, divide: str, separators: bool, group: str = ","):
-        self.latex, self.times, self.divide, self.separators = latex, times, divide, separators
+    def __init__(self, *, latex: bool, times: str, divide: str, separators: bool, group: str = ",",
+                 minus: str = "-"):
+        self.latex, self.times, self.divide, self.minus, self.separators = latex, times, divide, minus, separators
         self.group = group if latex else ","  # {,} and \, are TeX: plain text only ever gets a comma
 
     @classmethod
@@ -179,8 +181,9 @@ class Notation:
             r = rng.random()
             return cls(latex=True, times=times, divide="\\div", separators=r < 0.3,
                        group="{,}" if r < 0.14 else "\\," if r < 0.18 else ",")
-        return cls(latex=False, times=rng.choice(("*", "x", "×", "·", "*")), divide=rng.choice(("/", "÷", "/")),
-                   separators=rng.random() < 0.4)
+        times = rng.choice(("*", "x", "×", "·", "*"))
+        return cls(latex=False, times=times, divide=rng.choice(("/", "÷", "/")), separators=rng.random() < 0.4,
+                   minus="−" if times == "×" else "-")
 
     def num(self, value: int | Fraction | str) -> str:
         """A number as this notation writes it (separators only in whole numbers of 1,000 and more).
@@ -193,12 +196,14 @@ class Notation:
         return str(value)
 
     def op(self, op: str) -> str:
-        """An operator with its spaces: ``*`` and ``/`` become this notation's signs (``·`` takes no spaces).
+        """An operator with its spaces: ``*``, ``/`` and ``-`` become this notation's signs (``·`` takes no spaces).
 
         >>> Notation(latex=False, times="·", divide="÷", separators=False).op("*")
         '·'
+        >>> Notation(latex=False, times="×", divide="÷", separators=False, minus="−").op("-")
+        ' − '
         """
-        sign = {"*": self.times, "/": self.divide}.get(op, op)
+        sign = {"*": self.times, "/": self.divide, "-": self.minus}.get(op, op)
         return sign if sign == "·" else f" {sign} "
 
     def frac(self, numerator: int, denominator: int) -> str:
