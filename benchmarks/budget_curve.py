@@ -329,7 +329,9 @@ def solve_concurrently(generator, problems, configs: dict, budget: float, concur
     >>> from m1reason.generator.fake import FakeGenerator
     >>> from m1reason.train.data import heldout_problems
     >>> import strategies
-    >>> configs = {"one": lambda seed: strategies.SelfConsistency(n=1, max_new_tokens=64, seed=seed)}
+    >>> # the fake answers 1 to everything: no check of the answer against a problem's own value
+    >>> configs = {"one": lambda seed: strategies.SelfConsistency(n=1, max_new_tokens=64, seed=seed,
+    ...                                                           check_answers=False)}
     >>> from m1reason.serving.shared import SharedGenerator
     >>> fake = SharedGenerator(FakeGenerator(lambda request, i: "</think> \\\\boxed{1}"))
     >>> cells = solve_concurrently(fake, heldout_problems(3), configs, 5.0, concurrency=2)
