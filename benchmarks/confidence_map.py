@@ -3,7 +3,7 @@
 Each problem of benchmarks/data/natural_dev.jsonl (written by hand, apart from the generator and from the test set
 natural_math.jsonl) goes through what ``solve`` runs (``natural_math.solutions``: SelfConsistency of ``--samples``,
 the scope check, the step checker); every answered solution of a problem whose answers are not checked against its
-own value (``m1reason.answers.expression_value``: those get ``CHECKED_CONFIDENCE``) gives its winner's vote share
+own value (``m1reason.answers.stated_value``: those get ``CHECKED_CONFIDENCE``) gives its winner's vote share
 and whether it was right, and ``m1reason.confidence_map.ConfidenceMap.fit`` turns them into the map (isotonic in
 the share, each step the lower 95% bound of its accuracy). It is written to ``<model>/confidence.json`` (for the
 embedded model, the package's copy: ``m1reason/embedded/confidence.json``), where ``m1reason.defaults`` reads it.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from benchmarks.natural_math import load_problems, reliability, solutions
 from benchmarks.report import markdown_table
-from m1reason.answers import expression_value, is_equivalent
+from m1reason.answers import is_equivalent, stated_value
 from m1reason.confidence_map import ConfidenceMap, weights_digest
 from m1reason.train.limits import REPLY_TOKENS
 
@@ -49,10 +49,10 @@ def main(argv: list[str] | None = None) -> int:
                        max_new_tokens=REPLY_TOKENS, seed=args.seed)
     # A winner checked against the problem's own value gets CHECKED_CONFIDENCE, not the map: the map is fit on the
     # answers it will be asked about, those of problems with no expression to check against.
-    unchecked = [(s, p) for s, p in zip(solved, problems) if expression_value(p.problem) is None]
+    unchecked = [(s, p) for s, p in zip(solved, problems) if stated_value(p.problem) is None]
     answered = [(s.vote_share, is_equivalent(s.answer, p.answer)) for s, p in unchecked
                 if s.status == "answered" and s.vote_share is not None]
-    source = (f"{DEV} ({len(unchecked)} hand-written problems whose answers are not checked against an expression, "
+    source = (f"{DEV} ({len(unchecked)} hand-written problems that state no value to check answers against, "
               f"{len(answered)} answered, {args.samples} samples)")
     fitted = ConfidenceMap.fit([share for share, _ in answered], [right for _, right in answered], source=source,
                                weights_sha256=weights_digest(folder))

@@ -27,7 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from benchmarks.report import environment, markdown_table, write_section
-from m1reason.answers import expression_value, group_equivalent, is_equivalent
+from m1reason.answers import group_equivalent, is_equivalent, stated_value
 from m1reason.train.data import Problem
 from m1reason.train.evaluate import mean_ci, paired_gain, per_problem, sample_answers
 from m1reason.train.limits import REPLY_TOKENS
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     outside_judged = [reported(s, None) for s in solutions(generator, outside, **options)]
     solved = mean_ci([float(right) for _, right in inside_judged])
     # problems that only ask for an expression's value: solve() checks each answer against it (check_answers)
-    checkable = [s for s, p in zip(inside_solved, problems) if expression_value(p.problem) is not None]
+    checkable = [s for s, p in zip(inside_solved, problems) if stated_value(p.problem) is not None]
     checks = {"problems": len(checkable),
               "answered_checked": sum(s.status == "answered" and any(r.counted and r.answer_checked for r in s.samples)
                                       for s in checkable),

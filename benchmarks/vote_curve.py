@@ -1,7 +1,7 @@
 """Measure a model's vote curve on the hand-written development set, and save it beside the weights.
 
 Each problem of benchmarks/data/natural_dev.jsonl (written by hand, apart from the generator and from the test set)
-whose answers are not checked against its own value (``m1reason.answers.expression_value``: BudgetAware does not
+whose answers are not checked against its own value (``m1reason.answers.stated_value``: BudgetAware does not
 cap those by the curve) gets ``--samples`` samples (``m1reason.train.evaluate.sample_answers``) at the temperature
 and length BudgetAware runs for this model (its ``strategy_defaults``), so the curve describes what the planner
 will draw;
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from benchmarks.natural_math import load_problems
 from benchmarks.report import environment, markdown_table, write_section
-from m1reason.answers import expression_value, group_equivalent
+from m1reason.answers import group_equivalent, stated_value
 from m1reason.confidence_map import weights_digest
 from m1reason.train.evaluate import sample_answers
 from m1reason.vote_curve import VoteCurve
@@ -79,10 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     temperature = planner.temperature if args.temperature is None else args.temperature
     # Where answers are checked against the problem's own value, BudgetAware does not consult the curve (any right
     # sample wins there): it is fit on the problems it will be asked about.
-    problems = [p for p in load_problems(DEV) if expression_value(p.problem) is None][:args.problems]
+    problems = [p for p in load_problems(DEV) if stated_value(p.problem) is None][:args.problems]
     records = sample_answers(generator, problems, n=args.samples, temperature=temperature,
                              max_new_tokens=planner.max_new_tokens, seed=args.seed)
-    source = (f"{DEV} ({len(problems)} hand-written problems whose answers are not checked against an expression, "
+    source = (f"{DEV} ({len(problems)} hand-written problems that state no value to check answers against, "
               f"{args.samples} samples at temperature "
               f"{temperature:g}, up to {planner.max_new_tokens} tokens)")
     curve = VoteCurve.fit([r["answers"] for r in records], [r["correct"] for r in records], group=group_equivalent,

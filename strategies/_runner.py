@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from m1reason.answers import ExpressionValue, expression_value, extract_answer
+from m1reason.answers import ExpressionValue, extract_answer, stated_value
 from m1reason.checks import check_problem
 from m1reason.errors import CapacityError
 from m1reason.generator import GenerationRequest, RequestFinished, SampleFinished, SamplingParams, TokensAppended
@@ -335,7 +335,7 @@ def run_samples(settings: StrategySettings, problem: str, generator, plan: Plan,
     run = _Run(generator, settings, params, started=started, budget_s=budget_s, force_at=force_at,
                on_progress=on_progress)
     if settings.check_answers:
-        run.expected = expression_value(problem)
+        run.expected = stated_value(problem)
     if budget_s is not None:
         run.samples_end = budget_s - end_margin(budget_s) - late
     deadline = run.samples_left()
@@ -453,7 +453,7 @@ def _solution(run: _Run, problem: str, plan: Plan, settings: StrategySettings, t
     confidence, basis = _confidence(run.generator, share, len(counted)) if answer is not None else (0.0, None)
     if answer is not None and run.records[votes[0].sample_ids[0]].answer_checked:  # right, whatever its steps
         confidence = max(confidence, CHECKED_CONFIDENCE)
-        basis = f"checked: the answer is the exact value of {run.expected.expression} (the vote alone: {basis})"
+        basis = f"checked: the answer is {run.expected.stated} (the vote alone: {basis})"
     elif answer is not None and doubted:
         reason, confidence = caveat(votes[0], run.records, confidence)
     return Solution(problem=problem, answer=answer, status=status, status_reason=reason,
@@ -484,7 +484,7 @@ def _why_no_answer(run: _Run, records: list[SampleRecord], elapsed: float) -> tu
         return "no_answer", NO_ANSWER
     false = list(dict.fromkeys(r.answer for r in records if r.answer_checked is False))
     if false:
-        return "no_answer", false_answers_reason(false[:5], f"{run.expected.expression} = {run.expected.shown}")
+        return "no_answer", false_answers_reason(false[:5], run.expected.worked)
     endings = {}
     for record in records:
         endings[record.finish_reason] = endings.get(record.finish_reason, 0) + 1

@@ -31,9 +31,10 @@ class StrategySettings(BaseModel):
     false step is cut after that claim's "=", the exact value written in, and continued from there (a new request
     of the prompt and the repaired text), at most this many times a sample and only while the budget lasts; its
     record lists the corrections (``SampleRecord.repaired``). 0: false steps only keep a sample out of the vote.
-    ``check_answers``: when the problem only asks for one expression's value (``m1reason.answers.expression_value``:
-    "What is 3 + 4 × 5?"), each answer is checked against that exact value; a wrong one never votes, and a right
-    winner's confidence says it was checked (``Solution.confidence_basis``).
+    ``check_answers``: when the problem states its own check (``m1reason.answers.stated_value``: it only asks for
+    one expression's value, "What is 3 + 4 × 5?", or to solve one linear equation, "Solve 3x + 7 = 22."), each
+    answer is checked against that exact value; a wrong one never votes, and a right winner's confidence says it
+    was checked (``Solution.confidence_basis``).
 
     >>> StrategySettings().temperature, StrategySettings(keep_top=0.5).keep_top
     (0.7, 0.5)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from m1reason.answers import expression_value
+from m1reason.answers import stated_value
 from m1reason.checks import check_budget
 from m1reason.errors import CapacityError, PromptTooLong
 from m1reason.generator.protocol import as_generator, as_throughput_model
@@ -127,7 +127,7 @@ class BudgetAware(SelfConsistency):
         prompt_tokens = len(prompt_ids) if prompt_ids is not None else _count_tokens(generator, prompt)
         request_id = uuid.uuid4().hex[:12]
         planner = self
-        if self.check_answers and self.useful_samples is not None and expression_value(problem) is not None:
+        if self.check_answers and self.useful_samples is not None and stated_value(problem) is not None:
             # Every answer is checked against the problem's own value, so any right sample wins the vote: more
             # samples help even where the vote curve says a plain vote stops gaining.
             planner = self.model_copy(update={"useful_samples": None})

@@ -28,8 +28,8 @@ NO_ANSWER = "no sample reached an answer"
 # than a coin flip: a reader or an app that takes more than half the vote as "likely right" does not take it so.
 CAVEAT_CONFIDENCE = 0.5
 
-# The confidence of an answer checked against the exact value of the problem's expression (and found equal): not
-# 1, because the check is only as good as the reading of the problem (``m1reason.answers.expression_value``).
+# The confidence of an answer checked against the exact value the problem states (and found equal): not 1,
+# because the check is only as good as the reading of the problem (``m1reason.answers.stated_value``).
 CHECKED_CONFIDENCE = 0.99
 
 
@@ -43,7 +43,7 @@ def no_turn_reason(waited_s: float) -> str:
 
 
 def false_answers_reason(answers: list[str], value: str) -> str:
-    """The ``status_reason`` of a run whose every answer was checked against the problem's exact value and was false.
+    """The ``status_reason`` of a run whose every answer was checked against the value the problem states and was false.
 
     >>> false_answers_reason(["13", "53"], "3 + 50 * 2 = 103")
     "no sample's answer is right: every answer given (13, 53) is false (3 + 50 * 2 = 103)"

@@ -4,8 +4,10 @@
 that neither boxes nor announces it), ``is_equivalent`` decides whether two answers are the same (exact for
 integers and fractions, decimals to their stated precision, structures, symbolic forms through a killable
 sympy/math-verify worker), ``group_equivalent`` clusters answers for majority voting, ``check_steps``
-judges the number-only arithmetic a reasoning text writes down ("12 * 9 = 108"), and ``expression_value``
-reads the exact value of a problem that only asks for one expression's value ("What is 3 + 4 × 5?"). The
+judges the number-only arithmetic a reasoning text writes down ("12 * 9 = 108"), and ``stated_value`` reads
+the exact value a problem states its own check for: the value of the one expression it asks for ("What is 3 + 4 ×
+5?", ``expression_value``) or the one solution of the linear equation it asks to solve ("Solve 3x + 7 = 22.",
+``equation_solution``). The
 policy and the disputed cases are documented in docs/answers.md.
 
 >>> from m1reason.answers import is_equivalent
@@ -16,9 +18,11 @@ True
 from __future__ import annotations
 
 from m1reason.answers._check import DEFAULT_TIMEOUT_S, MAX_ANSWER_CHARS, group_equivalent, is_equivalent
+from m1reason.answers._equation import equation_solution
 from m1reason.answers._extract import extract_answer
 from m1reason.answers._normalize import answer_key
 from m1reason.answers._problem import ExpressionValue, expression_value
+from m1reason.answers._stated import stated_value
 from m1reason.answers._steps import StepClaim, StepReport, check_steps
 from m1reason.answers._symbolic import pool as _pool
 
@@ -30,11 +34,13 @@ __all__ = [
     "StepReport",
     "answer_key",
     "check_steps",
+    "equation_solution",
     "expression_value",
     "extract_answer",
     "group_equivalent",
     "is_equivalent",
     "shutdown_workers",
+    "stated_value",
     "warm_up",
 ]
 

@@ -44,7 +44,8 @@ _SIGNS = {"plus": "+", "minus": "-", "times": "*", "multiplied by": "*", "divide
 
 @dataclass(frozen=True)
 class ExpressionValue:
-    """A problem's expression as it is written and its exact value.
+    """A problem's expression as it is written and its exact value; for an equation in one unknown
+    (``equation_solution``), the equation and the unknown's one solution.
 
     >>> found = expression_value("What is 3 + 4 × 5?")
     >>> found.expression, found.value, found.shown
@@ -53,11 +54,26 @@ class ExpressionValue:
 
     expression: str
     value: Fraction
+    unknown: str | None = None  # set when the expression is an equation and the value its unknown's solution
 
     @property
     def shown(self) -> str:
         """The value as an answer writes it: an integer, a terminating decimal, else a fraction ``a/b``."""
         return format_value(self.value, "decimal")
+
+    @property
+    def stated(self) -> str:
+        """What the value is, in words: ``the exact value of 3 + 4 × 5`` or ``the one solution of 3x + 7 = 22``."""
+        if self.unknown is not None:
+            return f"the one solution of {self.expression}"
+        return f"the exact value of {self.expression}"
+
+    @property
+    def worked(self) -> str:
+        """The check itself: ``3 + 4 × 5 = 23`` or ``3x + 7 = 22 holds for x = 5``."""
+        if self.unknown is not None:
+            return f"{self.expression} holds for {self.unknown} = {self.shown}"
+        return f"{self.expression} = {self.shown}"
 
     def holds_for(self, answer: str) -> bool:
         """Whether ``answer`` is this value (by ``is_equivalent``, the graders' rule: ``0.5`` for ``1/2``).
@@ -73,7 +89,7 @@ class ExpressionValue:
         >>> expression_value("What is 3 + 50 * 2?").describe_false("13")
         'the answer 13 is false (3 + 50 * 2 = 103)'
         """
-        return f"the answer {answer} is false ({self.expression} = {self.shown})"
+        return f"the answer {answer} is false ({self.worked})"
 
 
 _NUMBER = r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?"

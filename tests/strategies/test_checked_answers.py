@@ -72,3 +72,13 @@ def test_budget_aware_plans_past_the_vote_curve_only_where_answers_are_checked(s
                         spy(lambda request, i: "</think> $\\boxed{152}$"), budget_s=30)
     assert story.plan.n == 1 and "vote curve" in story.plan.reason
     assert checked.plan.n > 1 and checked.answer == "103"
+
+
+def test_an_equation_checks_its_answers_by_its_one_solution():
+    equation = "Solve for x: 3x + 7 = 22."
+    sol = SelfConsistency(n=4, early_stop="none").run(equation, scripted(["x = 6", "6", "x = 5", "6"], steps="x = 5"))
+    assert sol.answer == "x = 5" and sol.confidence >= CHECKED_CONFIDENCE
+    assert sol.confidence_basis.startswith("checked: the answer is the one solution of 3x + 7 = 22")
+    assert sol.samples[0].false_steps == ["the answer x = 6 is false (3x + 7 = 22 holds for x = 5)"]
+    none_right = SelfConsistency(n=2, early_stop="none").run(equation, scripted(["6", "4"], steps="x = 5"))
+    assert none_right.status == "no_answer" and none_right.status_reason.endswith("(3x + 7 = 22 holds for x = 5)")
