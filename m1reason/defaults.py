@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 
 MODEL_ENV = "M1REASON_MODEL"
 EMBEDDED_MODEL = Path(__file__).resolve().parent / "embedded"
-EMBEDDED_NOTE = ("no model named: running the embedded tiny M1 (grade-school arithmetic, fractions, decimals, percent, "
-                 "ratios, units, linear equations, area and word problems; it says when a problem is outside them). "
+EMBEDDED_NOTE = ("no model named: running the embedded tiny M1 (grade-school arithmetic, negative numbers, order of "
+                 "operations, fractions, decimals, percent, ratios, units, linear equations, area and word problems; "
+                 "it says when a problem is outside them). "
                  "Name a real one with --model togethercomputer/M1-3B (hub id or folder) or $M1REASON_MODEL")
 # BudgetAware gives every sample ``needed_tokens``: about the 90th percentile of the embedded model's worked
 # solutions' lengths, so most chains finish and the longest are forced to answer; ``max_new_tokens`` is the
