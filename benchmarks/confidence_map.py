@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     solved = solutions(generator, problems, samples=args.samples, temperature=args.temperature,
                        max_new_tokens=REPLY_TOKENS, seed=args.seed)
     # A winner checked against the problem's own value gets CHECKED_CONFIDENCE, not the map: the map is fit on the
-    # answers it will be asked about, those of problems with no expression to check against.
+    # answers it will be asked about, those of problems that state no value to check against.
     unchecked = [(s, p) for s, p in zip(solved, problems) if stated_value(p.problem) is None]
     answered = [(s.vote_share, is_equivalent(s.answer, p.answer)) for s, p in unchecked
                 if s.status == "answered" and s.vote_share is not None]

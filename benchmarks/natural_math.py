@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     basis = (f"the model's confidence map ({mapping.source})" if mapping else "the raw vote share (no map)")
     outside_judged = [reported(s, None) for s in solutions(generator, outside, **options)]
     solved = mean_ci([float(right) for _, right in inside_judged])
-    # problems that only ask for an expression's value: solve() checks each answer against it (check_answers)
+    # problems that state their own value (an expression's, an equation's solution): solve() checks each answer
     checkable = [s for s, p in zip(inside_solved, problems) if stated_value(p.problem) is not None]
     checks = {"problems": len(checkable),
               "answered_checked": sum(s.status == "answered" and any(r.counted and r.answer_checked for r in s.samples)
@@ -207,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             f"refusals is {100 * solve_acc[0]:.1f} ± {100 * solve_acc[1]:.1f}%).\n\n"
             f"**What solve() reports** (SelfConsistency of {args.samples}, the scope check and the step checker: "
             f"false-step samples do not vote, {repairs} repair round(s) for them; the answers to the "
-            f"{checks['problems']} problems that only ask for an expression's value checked against it: "
+            f"{checks['problems']} problems that state their own value (an expression's, a linear equation's "
+            f"solution) checked against it: "
             f"{checks['answered_checked']} answered with a checked answer, {checks['every_answer_false']} "
             f"\"no_answer\" because every answer was false): right on "
             f"{100 * solved[0]:.1f} ± {100 * solved[1]:.1f}% of the "

@@ -67,13 +67,10 @@ def _solved(equation: str, named: str | None) -> ExpressionValue | None:
     [unknown] = unknowns
     try:
         at = [_difference(sides, unknown, Fraction(x)) for x in _POINTS]
-    except (NotArithmetic, ZeroDivisionError):
-        return None
-    slope = at[1] - at[0]
-    if slope == 0 or any(at[i] != at[0] + slope * x for i, x in enumerate(_POINTS)):
-        return None  # no solution, every number, or not linear
-    solution = -at[0] / slope
-    try:
+        slope = at[1] - at[0]
+        if slope == 0 or any(at[i] != at[0] + slope * x for i, x in enumerate(_POINTS)):
+            return None  # no solution, every number, or not linear
+        solution = -at[0] / slope
         if _difference(sides, unknown, solution) != 0:
             return None
     except (NotArithmetic, ZeroDivisionError):

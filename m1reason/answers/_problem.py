@@ -99,33 +99,42 @@ _OPENING = r"(?:(?:what is|find|compute|calculate|work out|give) )?"
 _MORE = r"(?:more|greater|larger|bigger|higher)"
 _LESS = r"(?:less|smaller|lower|fewer)"
 _PERCENT = r"(\d+(?:\.\d+)?)%"
+
+
+def _in_order(sign: str):
+    """The expression of a form whose two numbers stand in the order they are worked: "Divide 1,728 by 12"."""
+    return lambda m: f"{_whole(m[1])} {sign} {_whole(m[2])}"
+
+
+def _reversed(sign: str):
+    """The expression of a form that names its numbers the other way round: "Subtract 289 from 512"."""
+    return lambda m: f"{_whole(m[2])} {sign} {_whole(m[1])}"
+
+
 # Questions that name their operation in words ("Subtract 289 from 512."), as the expression each asks for, or
 # None where the words leave the value open ("the difference between 3 and 8": 5 or -5?).
 _ASKED = (
     (rf"{_OPENING}the sum of ({_LIST})", lambda m: " + ".join(_numbers(m[1]))),
     (rf"add (?:up )?({_LIST})", lambda m: " + ".join(_numbers(m[1]))),
     (rf"(?:add up|{_OPENING}the total(?: of)?:?) ({_NUMBER}(?: \+ {_NUMBER})+)", lambda m: m[1]),
-    (rf"add ({_NUMBER}) to ({_NUMBER})", lambda m: f"{_whole(m[2])} + {_whole(m[1])}"),
-    (rf"increase ({_NUMBER}) by ({_NUMBER})", lambda m: f"{_whole(m[1])} + {_whole(m[2])}"),
-    (rf"(?:what number is |{_OPENING})({_NUMBER}) {_MORE} than ({_NUMBER})",
-     lambda m: f"{_whole(m[2])} + {_whole(m[1])}"),
+    (rf"add ({_NUMBER}) to ({_NUMBER})", _reversed("+")),
+    (rf"increase ({_NUMBER}) by ({_NUMBER})", _in_order("+")),
+    (rf"(?:what number is |{_OPENING})({_NUMBER}) {_MORE} than ({_NUMBER})", _reversed("+")),
     (rf"{_OPENING}the product of ({_LIST})", lambda m: " * ".join(_numbers(m[1]))),
-    (rf"multiply ({_NUMBER}) (?:by|and) ({_NUMBER})", lambda m: f"{_whole(m[1])} * {_whole(m[2])}"),
+    (rf"multiply ({_NUMBER}) (?:by|and) ({_NUMBER})", _in_order("*")),
     (rf"(double|triple) ({_NUMBER})", lambda m: f"{2 if m[1] == 'double' else 3} * {_whole(m[2])}"),
     (rf"{_OPENING}the (square|cube) of (\d[\d,]*(?:\.\d+)?)", lambda m: f"{m[2]}^{2 if m[1] == 'square' else 3}"),
     (rf"{_OPENING}(\d[\d,]*(?:\.\d+)?) (squared|cubed)", lambda m: f"{m[1]}^{2 if m[2] == 'squared' else 3}"),
-    (rf"subtract ({_NUMBER}) from ({_NUMBER})", lambda m: f"{_whole(m[2])} - {_whole(m[1])}"),
-    (rf"take ({_NUMBER}) away from ({_NUMBER})", lambda m: f"{_whole(m[2])} - {_whole(m[1])}"),
-    (rf"decrease ({_NUMBER}) by ({_NUMBER})", lambda m: f"{_whole(m[1])} - {_whole(m[2])}"),
-    (rf"(?:what number is |{_OPENING})({_NUMBER}) {_LESS} than ({_NUMBER})",
-     lambda m: f"{_whole(m[2])} - {_whole(m[1])}"),
-    (rf"what (?:number )?must be added to ({_NUMBER}) to (?:make|get|give) ({_NUMBER})",
-     lambda m: f"{_whole(m[2])} - {_whole(m[1])}"),
+    (rf"subtract ({_NUMBER}) from ({_NUMBER})", _reversed("-")),
+    (rf"take ({_NUMBER}) away from ({_NUMBER})", _reversed("-")),
+    (rf"decrease ({_NUMBER}) by ({_NUMBER})", _in_order("-")),
+    (rf"(?:what number is |{_OPENING})({_NUMBER}) {_LESS} than ({_NUMBER})", _reversed("-")),
+    (rf"what (?:number )?must be added to ({_NUMBER}) to (?:make|get|give) ({_NUMBER})", _reversed("-")),
     (rf"{_OPENING}the difference (?:between|of) ({_NUMBER}) and ({_NUMBER})", lambda m: _down(m[1], m[2])),
     (rf"how much {_MORE} is ({_NUMBER}) than ({_NUMBER})", lambda m: _down(m[1], m[2])),
     (rf"how much {_LESS} is ({_NUMBER}) than ({_NUMBER})", lambda m: _down(m[2], m[1])),
-    (rf"divide ({_NUMBER}) by ({_NUMBER})", lambda m: f"{_whole(m[1])} / {_whole(m[2])}"),
-    (rf"{_OPENING}the quotient of ({_NUMBER}) and ({_NUMBER})", lambda m: f"{_whole(m[1])} / {_whole(m[2])}"),
+    (rf"divide ({_NUMBER}) by ({_NUMBER})", _in_order("/")),
+    (rf"{_OPENING}the quotient of ({_NUMBER}) and ({_NUMBER})", _in_order("/")),
     (r"how many times does (\d[\d,]*) go into (\d[\d,]*)", lambda m: _whole_times(m[2], m[1])),
     (rf"{_OPENING}the (?:mean|average|arithmetic mean) of ({_SERIES})",
      lambda m: f"({' + '.join(_numbers(m[1]))}) / {len(_numbers(m[1]))}"),

@@ -5,6 +5,8 @@ unknown)."""
 
 from __future__ import annotations
 
+import functools
+
 from m1reason.answers._equation import equation_solution
 from m1reason.answers._problem import ExpressionValue, expression_value
 
@@ -20,4 +22,9 @@ def stated_value(problem: str) -> ExpressionValue | None:
     >>> stated_value("Sam has 12 apples and gives 5 away. How many are left?") is None
     True
     """
+    return _read(problem)
+
+
+@functools.lru_cache(maxsize=256)  # a strategy's planner and its sampling loop both read the same problem
+def _read(problem: str) -> ExpressionValue | None:
     return expression_value(problem) or equation_solution(problem)
