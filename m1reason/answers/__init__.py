@@ -6,9 +6,11 @@ integers and fractions, decimals to their stated precision, structures, symbolic
 sympy/math-verify worker), ``group_equivalent`` clusters answers for majority voting, ``check_steps``
 judges the number-only arithmetic a reasoning text writes down ("12 * 9 = 108"), and ``stated_value`` reads
 the exact value a problem states its own check for: the value of the one expression it asks for ("What is 3 + 4 ×
-5?", ``expression_value``) or the one solution of the linear equation it asks to solve ("Solve 3x + 7 = 22.",
-``equation_solution``). The
-policy and the disputed cases are documented in docs/answers.md.
+5?", ``expression_value``), the one solution of the linear equation it asks to solve ("Solve 3x + 7 = 22.",
+``equation_solution``), one quantity of two linear equations ("If a + b = 9 and a - b = 3, what is a × b?",
+``system_value``), a quantity in another unit ("How many minutes are in 2.5 hours?", ``unit_conversion``) or
+a figure's measure ("the area of a rectangle 12 cm by 7 cm", ``shape_measure``). The policy and the disputed
+cases are documented in docs/answers.md.
 
 >>> from m1reason.answers import is_equivalent
 >>> is_equivalent(r"<think>...</think> So the answer is $\\boxed{870{,}000{,}000}$.", "8.7e8")
@@ -20,11 +22,14 @@ from __future__ import annotations
 from m1reason.answers._check import DEFAULT_TIMEOUT_S, MAX_ANSWER_CHARS, group_equivalent, is_equivalent
 from m1reason.answers._equation import equation_solution
 from m1reason.answers._extract import extract_answer
+from m1reason.answers._geometry import shape_measure
 from m1reason.answers._normalize import answer_key
 from m1reason.answers._problem import ExpressionValue, expression_value
 from m1reason.answers._stated import stated_value
 from m1reason.answers._steps import StepClaim, StepReport, check_steps
 from m1reason.answers._symbolic import pool as _pool
+from m1reason.answers._system import system_value
+from m1reason.answers._units import unit_conversion
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
@@ -39,8 +44,11 @@ __all__ = [
     "extract_answer",
     "group_equivalent",
     "is_equivalent",
+    "shape_measure",
     "shutdown_workers",
     "stated_value",
+    "system_value",
+    "unit_conversion",
     "warm_up",
 ]
 

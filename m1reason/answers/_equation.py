@@ -19,7 +19,7 @@ from fractions import Fraction
 from m1reason.answers._arith import ARITH, NotArithmetic, evaluate, lex
 from m1reason.answers._problem import ExpressionValue
 
-__all__ = ["equation_solution"]
+__all__ = ["LETTER", "equation_solution", "side_value"]
 
 _UNKNOWN = r"(?P<unknown>[a-z])"
 # The questions that only ask for the unknown, each with the equation in it
@@ -30,7 +30,7 @@ _FORMS = tuple(re.compile(form) for form in (
     rf"what value of {_UNKNOWN} makes (?P<equation>.+?) true",
     rf"what is {_UNKNOWN} if (?P<equation>.+)",
 ))
-_LETTER = re.compile(r"(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])")
+LETTER = re.compile(r"(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])")
 _POINTS = (0, 1, 2, 3, 7)  # five points: a polynomial of degree 4 or less that is linear at all of them is linear
 
 
@@ -61,7 +61,7 @@ def equation_solution(problem: str) -> ExpressionValue | None:
 
 def _solved(equation: str, named: str | None) -> ExpressionValue | None:
     sides = equation.split("=")
-    unknowns = {m[0] for m in _LETTER.finditer(equation)}
+    unknowns = {m[0] for m in LETTER.finditer(equation)}
     if len(sides) != 2 or len(unknowns) != 1 or (named is not None and unknowns != {named}):
         return None
     [unknown] = unknowns
@@ -81,11 +81,11 @@ def _solved(equation: str, named: str | None) -> ExpressionValue | None:
 def _difference(sides: list[str], unknown: str, x: Fraction) -> Fraction:
     """Left side minus right side with ``x`` put in for the unknown (in brackets: ``3x`` reads ``3(x)``)."""
     put_in = f"({x.numerator}/{x.denominator})"
-    left, right = (_value(_LETTER.sub(lambda m: put_in if m[0] == unknown else m[0], side)) for side in sides)
+    left, right = (side_value(LETTER.sub(lambda m: put_in if m[0] == unknown else m[0], side)) for side in sides)
     return left - right
 
 
-def _value(side: str) -> Fraction:
+def side_value(side: str) -> Fraction:
     tokens = [t for t in lex(side) if t.kind not in ("gap", "skip", "dollar")]
     if any(t.kind not in ARITH or t.percent for t in tokens):
         raise NotArithmetic(f"not a number-only side: {side!r}")

@@ -36,7 +36,7 @@ _IGNORED = frozenset({"gap", "skip", "dollar"})
 _CONTRACTION = re.compile(r"(?i)\b(what|how)['\u2019]s\b")
 # An operation said in words between two numbers or fractions ("36 times 25", "3/8 divided by 9/16"), each side
 # read whole: the words join what they stand between, not the digits next to them.
-_OPERAND = r"(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?)"
+_OPERAND = r"(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|\(\d+/\d+\))"
 _SAID = re.compile(rf"(?i)(?<![\d.,/]){_OPERAND}\s+(plus|minus|times|multiplied by|divided by|take away)\s+"
                    rf"{_OPERAND}(?![\d/]|[.,]\d)")  # a full stop or comma after the number ends it
 _SIGNS = {"plus": "+", "minus": "-", "times": "*", "multiplied by": "*", "divided by": "/", "take away": "-"}
@@ -72,7 +72,8 @@ class ExpressionValue:
     def worked(self) -> str:
         """The check itself: ``3 + 4 × 5 = 23`` or ``3x + 7 = 22 holds for x = 5``."""
         if self.unknown is not None:
-            return f"{self.expression} holds for {self.unknown} = {self.shown}"
+            verb = "hold" if " and " in self.expression else "holds"  # two equations (``system_value``)
+            return f"{self.expression} {verb} for {self.unknown} = {self.shown}"
         return f"{self.expression} = {self.shown}"
 
     def holds_for(self, answer: str) -> bool:
@@ -92,7 +93,7 @@ class ExpressionValue:
         return f"the answer {answer} is false ({self.worked})"
 
 
-_NUMBER = r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?"
+_NUMBER = r"(?:-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|\(\d+/\d+\))"  # "(7/2)": a mixed number, as _improper writes it
 _LIST = rf"{_NUMBER}(?:, {_NUMBER})*,? and {_NUMBER}"
 _SERIES = rf"{_NUMBER}(?:, {_NUMBER})+|{_LIST}"  # "14, 29, 8" as well as "14, 29 and 8"
 _OPENING = r"(?:(?:what is|find|compute|calculate|work out|give) )?"
@@ -186,7 +187,7 @@ def _asked_in_words(text: str) -> str | None:
     >>> _asked_in_words("Add them up.") is None
     True
     """
-    asked = _FRAMED.fullmatch(text.strip().rstrip(".?!").strip().lower())[1]
+    asked = _FRAMED.fullmatch(text.replace("$", "").strip().rstrip(".?!").strip().lower())[1]  # "Divide $7$ by 3"
     for form, expression in _ASKED_FORMS:
         found = form.fullmatch(asked)
         if found:
@@ -206,7 +207,31 @@ def _implicit_product(run: list) -> bool:
 
 def _whole(operand: str) -> str:
     """An operand read whole: a fraction or a negative number in brackets."""
+    if operand.startswith("("):
+        return operand
     return f"({operand})" if "/" in operand or operand.startswith("-") else operand
+
+
+# A mixed number: a whole number, then a proper fraction after a space ("2 3/4") or a LaTeX one ("2\frac{3}{4}"),
+# as the answer checker reads one (``_normalize.py``). Not after a decimal point, a slash or a comma ("2.5 1/2",
+# "3/4 1/2", "1, 2/3"), and not where another digit or slash goes on ("2 3/45/6").
+_MIXED = re.compile(r"(?<![\d.,/])(\d+)(?:[ \t]+(\d+)/(\d+)|\s*\\[dtc]?frac\{(\d+)\}\{(\d+)\})(?![\d/]|\.\d)")
+
+
+def _improper(text: str) -> str:
+    """``text`` with each mixed number written as its improper fraction in brackets: ``2 1/2 + 1 3/4`` ->
+    ``(5/2) + (7/4)``, so an operation binds to the whole number (``8 ÷ 2 1/2`` is 16/5). A fraction that is not
+    proper (``2 5/4``) leaves the text as it is.
+
+    >>> _improper(r"What is 2 1/2 + 1 3/4?"), _improper(r"$3\\frac{1}{3} - 1\\frac{5}{6}$"), _improper("6 - 2 5/4")
+    ('What is (5/2) + (7/4)?', '$(10/3) - (11/6)$', '6 - 2 5/4')
+    """
+    def improper(m: re.Match) -> str:
+        whole, numerator, denominator = int(m[1]), int(m[2] or m[4]), int(m[3] or m[5])
+        if not 0 < numerator < denominator:
+            return m[0]
+        return f"({whole * denominator + numerator}/{denominator})"
+    return _MIXED.sub(improper, text)
 
 
 def expression_value(problem: str) -> ExpressionValue | None:
@@ -240,7 +265,7 @@ def expression_value(problem: str) -> ExpressionValue | None:
 
 @functools.lru_cache(maxsize=256)  # a strategy's planner and its sampling loop both read the same problem
 def _read(problem: str) -> ExpressionValue | None:
-    text = _CONTRACTION.sub(r"\1 is", problem).replace("[", "(").replace("]", ")")
+    text = _improper(_CONTRACTION.sub(r"\1 is", problem).replace("[", "(").replace("]", ")"))
     text = _asked_in_words(text) or text
     text = _SAID.sub(lambda m: f"{_whole(m[1])} {_SIGNS[m[2].lower()]} {_whole(m[3])}", text)
     tokens = [t for t in lex(text) if t.kind not in _IGNORED]

@@ -68,6 +68,15 @@ DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
     ("18 is what percent of 72?", 25),
     ("What percentage is 7 out of 20?", 35),
     ("24 is 60% of what number?", 40),
+    ("What is 2 1/2 + 1 3/4?", Fraction(17, 4)),  # mixed numbers, plain and LaTeX
+    (r"Compute $3\frac{1}{3} - 1\frac{5}{6}$.", Fraction(3, 2)),
+    ("What is 8 ÷ 2 1/2?", Fraction(16, 5)),  # the division takes the whole mixed number
+    ("What's 6 - 2 3/4?", Fraction(13, 4)),
+    ("What is -2 1/2 + 3?", Fraction(1, 2)),  # minus the whole mixed number
+    ("Multiply 1 1/2 by 2 2/3.", 4),
+    ("Subtract 2 5/6 from 7 1/3.", Fraction(9, 2)),
+    (r"Divide $7\frac{1}{2}$ by 3.", Fraction(5, 2)),
+    ("What is 3 1/2 times 2?", 7),
 ])
 def test_a_bare_expression_has_its_exact_value(problem, value):
     assert expression_value(problem).value == value
@@ -100,6 +109,8 @@ def test_a_bare_expression_has_its_exact_value(problem, value):
     "What is 3 + 4 cm?",
     "What is 2^100000?",  # past the checker's bounds
     "What is 6 ÷ 2(1 + 2)?",  # readers disagree on whether the product binds first
+    "Write 23/6 as a mixed number.",  # a form, not a value
+    r"What is $1\frac{1}{2} + 2\frac{3}{4}$? Give your answer as an improper fraction.",
     "",
 ])
 def test_anything_more_than_a_value_is_not_read(problem):
