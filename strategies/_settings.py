@@ -32,9 +32,9 @@ class StrategySettings(BaseModel):
     of the prompt and the repaired text), at most this many times a sample and only while the budget lasts; its
     record lists the corrections (``SampleRecord.repaired``). 0: false steps only keep a sample out of the vote.
     ``check_answers``: when the problem states its own check (``m1reason.answers.stated_value``: it only asks for
-    one expression's value, "What is 3 + 4 × 5?", or to solve one linear equation, "Solve 3x + 7 = 22."), each
-    answer is checked against that exact value; a wrong one never votes, and a right winner's confidence says it
-    was checked (``Solution.confidence_basis``).
+    one expression's value, "What is 3 + 4 × 5?", to solve one linear equation or a system of two, to convert a
+    unit, or for a figure's measure from its dimensions), each answer is checked against that exact value; a
+    wrong one never votes, and a right winner's confidence says it was checked (``Solution.confidence_basis``).
 
     >>> StrategySettings().temperature, StrategySettings(keep_top=0.5).keep_top
     (0.7, 0.5)

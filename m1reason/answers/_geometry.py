@@ -103,7 +103,8 @@ def shape_measure(problem: str) -> ExpressionValue | None:
     if value is None:
         return None
     shown = " and ".join(f"{name} {_plain(number)}" for name, number in given.items())
-    what = f"the {measure[0]} of a {figure[1]}" + (f" with {shown}" if shown else "")
+    article = "an" if figure[1][0] in "aeiou" else "a"
+    what = f"the {measure[0]} of {article} {figure[1]}" + (f" with {shown}" if shown else "")
     return ExpressionValue(expression=what, value=value)
 
 
