@@ -336,7 +336,8 @@ def train_loop(out: str | Path, model: HybridLM, settings: TrainSettings,
     """Train ``model`` for ``settings.steps`` optimizer steps, resuming from ``out`` when it holds a state.
 
     ``loss_fn(model, step, micro)`` returns a scalar loss and float metrics for micro-batch ``micro`` of ``step``
-    (a pure function of them, so resumed data equals uninterrupted data). ``after_step`` runs after each update
+    (a pure function of them, so resumed data equals uninterrupted data); each metric is logged as its mean over
+    the micro-batches that reported it. ``after_step`` runs after each update
     (GRPO syncs its generator there). Returns the trained model (rank 0 also saved it in ``out``).
 
     >>> import tempfile
@@ -389,13 +390,16 @@ def _train(out: Path, model: HybridLM, settings: TrainSettings, loss_fn, *, name
             began = time.perf_counter()
             for group in opt.param_groups:
                 group["lr"] = lr_at(settings, step)
-            totals: dict[str, float] = {}
+            reported: dict[str, list[float]] = {}
             for micro in range(settings.grad_accum):
                 with _gradient_sync(wrapped, micro == settings.grad_accum - 1 or world == 1):
                     loss, metrics = loss_fn(wrapped, step, micro)
                     (loss / settings.grad_accum).backward()
                 for k, v in metrics.items():
-                    totals[k] = totals.get(k, 0.0) + float(v) / settings.grad_accum
+                    reported.setdefault(k, []).append(float(v))
+            # the mean over the micro-batches that reported each metric: one measured once a step (GRPO's
+            # held-out accuracy) is not divided by the micro-batches that did not measure it
+            totals = {k: sum(values) / len(values) for k, values in reported.items()}
             norm = torch.nn.utils.clip_grad_norm_(wrapped.parameters(), settings.grad_clip)
             norm = norm.full_tensor() if hasattr(norm, "full_tensor") else norm  # a DTensor when sharded
             opt.step()

@@ -185,3 +185,19 @@ def test_damaged_trainer_state_is_named(tmp_path, damage, words):
     with pytest.raises(CheckpointError) as err:
         read_trainer_state(path)
     assert str(path) in str(err.value) and words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_metric_reported_once_a_step_is_logged_as_measured(tmp_path):
+    """A metric only one micro-batch measures (GRPO's held-out accuracy) is logged as it was measured, not divided
+    by the micro-batches that did not measure it; one every micro-batch reports is their mean."""
+    from m1reason.model import ModelConfig
+    from m1reason.train.loop import load_history
+
+    def loss_fn(model, step, micro):
+        loss = model(torch.tensor([[1, 2, 3]])).pow(2).mean()
+        return loss, {"loss": float(micro), **({"heldout": 0.75} if micro == 0 else {})}
+
+    settings = TrainSettings(steps=1, warmup=0, grad_accum=4)
+    train_loop(tmp_path, HybridLM(ModelConfig.tiny()), settings, loss_fn, name="demo")
+    [row] = load_history(tmp_path)
+    assert row["heldout"] == 0.75 and row["loss"] == 1.5
