@@ -121,7 +121,7 @@ def test_the_shipped_curve_was_measured_on_the_development_set_and_these_weights
 
     shipped = VoteCurve.for_model(EMBEDDED_MODEL)  # None if it were of other weights
     assert shipped is not None and shipped.source.startswith("natural_dev.jsonl (")
-    assert "not checked against an expression" in shipped.source  # the problems BudgetAware caps by it
+    assert "state no value to check answers against" in shipped.source  # the problems BudgetAware caps by it
     assert "natural_math" not in shipped.source and "out_of_scope" not in shipped.source  # never the test sets
     assert shipped.temperature == BudgetAware().temperature  # what the planner samples at
     assert shipped.checked  # of the vote SelfConsistency holds, false-step samples set aside

@@ -7,7 +7,7 @@ import time
 import strategies
 from m1reason.generator.fake import FakeCompletion, FakeGenerator
 
-# Word problems: their answers are not checked against an expression, so only their steps are
+# Word problems: they state no value to check their answers against, so only their steps are
 SPIDERS = "How many legs do 7 spiders have, at 8 each?"
 BOARD = "How many squares are on a 9 by 9 board?"
 
