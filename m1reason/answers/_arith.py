@@ -54,6 +54,7 @@ _LEX = re.compile(rf"""(?P<space>\s*)(?:
 )""", re.VERBOSE | re.DOTALL)
 _OPS = {"\\times": "*", "\\cdot": "*", "\\ast": "*", "\\div": "/", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*",
         "\u2219": "*", "\u00f7": "/"}
+_OBELUS = frozenset({"\u00f7", "\\div"})  # the division signs beside which a slash is a fraction bar
 _SEPARATOR = re.compile(r"\{,\}|\\,|,")
 _BULLET = re.compile(r"\s*[-*+\u2022]\s")
 
@@ -70,7 +71,7 @@ class Token:
     text: str
     start: int
     end: int
-    written: str = ""  # a number's digits and point, without separators
+    written: str = ""  # a number's digits and point, without separators; an operator's spelling ("÷", "\div")
     percent: bool = False  # written with "%": its value is already divided by 100
     percent_of: bool = False  # "15% of 200": the percent scales what follows
     decimal: bool = False  # written with a decimal point
@@ -146,7 +147,7 @@ def _token(match: re.Match, kind: str, start: int) -> Token:
     if kind == "text":  # its content, spaces kept for now: they say whether it is glued to its neighbours
         return Token("word", text[text.index("{") + 1:-1], start, end)
     if kind == "op":
-        return Token("op", _OPS.get(text, text), start, end)
+        return Token("op", _OPS.get(text, text), start, end, written=text)
     if kind == "junk":
         return Token("other", text, start, end)
     if kind == "arrow":
@@ -234,13 +235,33 @@ class _Parser:
         value = self.unary()
         while True:
             if self.peek("op", "*/"):
-                op = self.take().text
-                right = self.unary()
-                value = _bounded(value * right if op == "*" else value / right)
+                op = self.take()
+                right = self.written_fraction(op) if op.text == "/" else None
+                right = self.unary() if right is None else right
+                value = _bounded(value * right if op.text == "*" else value / right)
             elif self.peek("lp"):  # 2(3 + 4); never a number or \frac after a number (3 1/2, 2\frac12: mixed)
                 value = _bounded(value * self.power())
             else:
                 return value
+
+    def written_fraction(self, division: Token) -> Fraction | None:
+        """The divisor after ``division`` when it is a fraction written with a slash and no spaces: after "÷"
+        it is one operand, as anyone reading it takes it ("1/2 ÷ 2/3" is 3/4, "6 ÷ 2/3" is 9, not 1/12 and 1);
+        after a spaced slash ("3/4 / 1/2": 3/2 or 3/8?) and raised to a power ("÷ 2/3^2") it reads two ways and is
+        not judged. None where no such fraction follows (the divisor is read as usual)."""
+        ahead = self.tokens[self.at:self.at + 4]
+        if len(ahead) < 3 or [t.kind for t in ahead[:3]] != ["num", "op", "num"] or ahead[1].written != "/":
+            return None
+        if ahead[1].gap_before or ahead[1].gap_after:
+            return None  # "6 ÷ 2 / 3": spaced as two divisions
+        if division.written not in _OBELUS:
+            if division.gap_before or division.gap_after:
+                raise NotArithmetic("a spaced slash before a fraction: read two ways")
+            return None  # "1/2/3": slashes alone, left to right
+        if len(ahead) == 4 and ahead[3].kind == "op" and ahead[3].text == "^":
+            raise NotArithmetic("a power of a fraction after a division sign: read two ways")
+        self.at += 3
+        return _bounded(ahead[0].value / ahead[2].value)
 
     def unary(self) -> Fraction:
         if self.peek("op", "+-"):

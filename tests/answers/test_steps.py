@@ -110,6 +110,21 @@ def test_thousands_separators_against_comma_separated_lists():
     assert judged("3+4=7,8+1=9") == []
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("1/2 ÷ 2/3 = 3/4", [("1/2 ÷ 2/3 = 3/4", True)]),  # after ÷ a written fraction is one operand
+    ("1/2 ÷ 2/3 = 1/12", [("1/2 ÷ 2/3 = 1/12", False)]),
+    ("6 ÷ 2/3 = 9", [("6 ÷ 2/3 = 9", True)]),
+    (r"3/4 \div 1/2 = 3/2", [(r"3/4 \div 1/2 = 3/2", True)]),
+    ("1/2 ÷ 2/3 = 1/2 × 3/2 = 3/4", [("1/2 ÷ 2/3 = 1/2 × 3/2 = 3/4", True)]),
+    ("6 ÷ 2 / 3 = 1", [("6 ÷ 2 / 3 = 1", True)]),  # spaced: two divisions, left to right
+    ("12/4/3 = 1", [("12/4/3 = 1", True)]),  # slashes alone: left to right
+    ("3/4 / 1/2 = 3/8", []),  # 3/8 or 3/2: readers differ, not judged
+    ("1 ÷ 2/3^2 = 9/4", []),  # (2/3)^2 or 2/9?
+])
+def test_a_fraction_after_a_division_sign_is_one_operand(text, expected):
+    assert judged(text) == expected
+
+
 def test_sentences_split_on_words_and_punctuation():
     text = "We get 3 + 4 = 7 and 7 * 2 = 15; then 15 - 1 = 14. So 14 / 2 = 7 (since 2 * 7 = 14)"
     assert judged(text) == [("3 + 4 = 7", True), ("7 * 2 = 15", False), ("15 - 1 = 14", True),
