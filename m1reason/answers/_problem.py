@@ -152,7 +152,7 @@ _ASKED = (
 _ASKED_FORMS = tuple((re.compile(form), expression) for form, expression in _ASKED)
 # A question may frame its operation as what you get: "What do you get if you add 99 and 87?", "If you add 99 and
 # 87, what do you get?"
-_FRAMED = re.compile(r"(?:what do you get (?:if|when) you |if you )?(.*?)(?:,? what do you get)?")
+_FRAMED = re.compile(r"(?:what do you get (?:if|when) you |if you )?(.*?)(?:,? what do you get)?", re.DOTALL)
 
 
 def _numbers(listed: str) -> list[str]:

@@ -20,3 +20,18 @@ def test_no_claim_of_a_worked_solution_is_judged_false():
     false = [(p.problem, [c.text for c in report.false_claims]) for p in heldout_problems(1000)
              if not (report := check_steps(p.steps if isinstance(p.steps, str) else "\n".join(p.steps))).ok]
     assert not false, false[:5]
+
+
+def test_no_reader_raises_on_text_over_several_lines():
+    """A problem over several lines (a LaTeX display, a pasted exercise) is read or not, never an exception:
+    every strategy reads each problem it is given."""
+    from m1reason.answers import equation_solution, expression_value, shape_measure, system_value, unit_conversion
+
+    texts = ["Compute\n2 + 2.", "What do you get if you add 3\nand 4?", "Let $x$ be real.\n\n$$x^2 = 4$$\nFind x.",
+             "Solve for x:\n3x + 7 = 22.", "If a + b = 9\nand a - b = 3, what is a?",
+             "How many\nminutes are in 2 hours?", "A rectangle is\n12 by 7. What is its area?", "\n", "\r\n\t",
+             "$$\n\\begin{cases} x + y = 1 \\\\ x - y = 0 \\end{cases}\n$$"]
+    for text in texts:
+        for read in (expression_value, equation_solution, system_value, unit_conversion, shape_measure, stated_value):
+            read(text)
+    assert stated_value("Compute\n2 + 2.").value == 4

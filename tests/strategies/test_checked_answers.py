@@ -82,3 +82,11 @@ def test_an_equation_checks_its_answers_by_its_one_solution():
     assert sol.samples[0].false_steps == ["the answer x = 6 is false (3x + 7 = 22 holds for x = 5)"]
     none_right = SelfConsistency(n=2, early_stop="none").run(equation, scripted(["6", "4"], steps="x = 5"))
     assert none_right.status == "no_answer" and none_right.status_reason.endswith("(3x + 7 = 22 holds for x = 5)")
+
+
+@pytest.mark.parametrize("strategy", [SelfConsistency(n=2, early_stop="none"), LongCoT(), BudgetAware()])
+def test_a_problem_over_several_lines_is_solved_and_checked(strategy):
+    """A pasted exercise keeps its line breaks: every strategy reads it (it once raised a TypeError in the reader
+    of worded operations) and still checks its answer."""
+    sol = strategy.run("Work out the following.\n\n3 + 50 * 2", scripted(["103"]), budget_s=5)
+    assert sol.answer == "103" and sol.status == "answered" and sol.confidence >= CHECKED_CONFIDENCE
