@@ -18,6 +18,7 @@ from fractions import Fraction
 
 from m1reason.answers._arith import ARITH, NotArithmetic, evaluate, lex
 from m1reason.answers._problem import ExpressionValue
+from m1reason.answers._question import asked_form
 
 __all__ = ["LETTER", "equation_solution", "side_value"]
 
@@ -51,12 +52,8 @@ def equation_solution(problem: str) -> ExpressionValue | None:
     """
     if not isinstance(problem, str):
         raise TypeError(f"equation_solution needs a str, got {type(problem).__name__}")
-    asked = problem.replace("$", "").strip().rstrip(".?!").strip()  # "Solve for $x$: $2x = 6$"
-    for form in _FORMS:
-        found = form.fullmatch(asked[:1].lower() + asked[1:])
-        if found:
-            return _solved(found["equation"].strip(), found["unknown"])
-    return None
+    found = asked_form(problem, _FORMS)  # "Solve for $x$: $2x = 6$"
+    return _solved(found["equation"].strip(), found["unknown"]) if found else None
 
 
 def _solved(equation: str, named: str | None) -> ExpressionValue | None:

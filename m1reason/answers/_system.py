@@ -19,6 +19,7 @@ from fractions import Fraction
 from m1reason.answers._arith import NotArithmetic
 from m1reason.answers._equation import LETTER, side_value
 from m1reason.answers._problem import ExpressionValue
+from m1reason.answers._question import asked_form
 
 __all__ = ["system_value"]
 
@@ -33,7 +34,6 @@ _FORMS = tuple(re.compile(form, re.IGNORECASE) for form in (
 # Points (u, v) where an equation's difference must be affine: a product, a power or a quotient of the unknowns
 # shows at one of them
 _POINTS = ((0, 0), (1, 0), (0, 1), (1, 1), (2, 3), (3, 7), (7, 2), (5, 11))
-_LONGEST = 300  # characters: such a question is short, and no longer text is scanned
 
 
 def system_value(problem: str) -> ExpressionValue | None:
@@ -50,14 +50,8 @@ def system_value(problem: str) -> ExpressionValue | None:
     """
     if not isinstance(problem, str):
         raise TypeError(f"system_value needs a str, got {type(problem).__name__}")
-    asked = " ".join(problem.replace("$", "").split()).rstrip(".?!").strip()
-    if len(asked) > _LONGEST:
-        return None
-    for form in _FORMS:
-        found = form.fullmatch(asked[:1].lower() + asked[1:])
-        if found:
-            return _solved(found["first"].strip(), found["second"].strip(), found["asked"].strip())
-    return None
+    found = asked_form(problem, _FORMS)
+    return _solved(found["first"].strip(), found["second"].strip(), found["asked"].strip()) if found else None
 
 
 def _solved(first: str, second: str, asked: str) -> ExpressionValue | None:

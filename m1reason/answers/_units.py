@@ -15,6 +15,7 @@ import re
 from fractions import Fraction
 
 from m1reason.answers._problem import ExpressionValue
+from m1reason.answers._question import asked_form
 
 __all__ = ["unit_conversion"]
 
@@ -66,7 +67,6 @@ _FORMS = tuple(re.compile(form) for form in (
     rf"how many {_TO} (?:is|are) {_QUANTITY}",
     rf"{_QUANTITY} (?:is|equals) how many {_TO}",
 ))
-_LONGEST = 200  # characters: a conversion question is short, and no longer text is scanned
 _PART_RE = re.compile(rf"({_AMOUNT}) ({_UNIT})")
 
 
@@ -85,14 +85,8 @@ def unit_conversion(problem: str) -> ExpressionValue | None:
     """
     if not isinstance(problem, str):
         raise TypeError(f"unit_conversion needs a str, got {type(problem).__name__}")
-    asked = " ".join(problem.replace("$", "").split()).rstrip(".?!").strip()
-    if len(asked) > _LONGEST:
-        return None
-    for form in _FORMS:
-        found = form.fullmatch(asked[:1].lower() + asked[1:])
-        if found:
-            return _converted(found["quantity"], found["to"])
-    return None
+    found = asked_form(problem, _FORMS)
+    return _converted(found["quantity"], found["to"]) if found else None
 
 
 def _converted(quantity: str, to: str) -> ExpressionValue | None:

@@ -35,3 +35,4 @@ def test_no_reader_raises_on_text_over_several_lines():
         for read in (expression_value, equation_solution, system_value, unit_conversion, shape_measure, stated_value):
             read(text)
     assert stated_value("Compute\n2 + 2.").value == 4
+    assert stated_value("Solve for x:\n3x + 7 = 22.").value == 5  # every reader folds line breaks alike
